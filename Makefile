@@ -1,0 +1,39 @@
+# The two commands of the README: `make serve` and `make test`. Everything installs itself.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test lint bench schema clean
+
+serve: $(VENV)/.installed-run
+	$(BIN)/tradegraph serve
+
+test: $(VENV)/.installed-test
+	scripts/ensure-redis
+	$(BIN)/ruff check tradegraph tests bench
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check tradegraph tests bench
+	$(BIN)/ruff format --check tradegraph tests bench
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench
+
+schema: $(VENV)/.installed-run
+	$(BIN)/tradegraph schema > schema.graphql
+
+$(VENV)/.installed-run: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""tradegraph: a GraphQL API server for trading dashboards."""

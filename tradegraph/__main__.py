@@ -1,0 +1,5 @@
+import sys
+
+from tradegraph.cli import main
+
+sys.exit(main())

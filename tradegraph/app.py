@@ -1,0 +1,108 @@
+"""Builds the Starlette app: routes, and a lifespan that opens the store and the broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from tradegraph.auth.accounts import Accounts
+from tradegraph.config import Settings
+from tradegraph.documents import Event, Role
+from tradegraph.events.service import EventsService
+from tradegraph.services import Services
+from tradegraph.store import open_store
+from tradegraph.subscriptions.broker import Broker
+from tradegraph.subscriptions.events import EventFeed
+from tradegraph.web.graphql import GraphQLView
+from tradegraph.web.health import healthz, readyz
+from tradegraph.web.metrics import Metrics
+from tradegraph.web.webhooks import receive_events
+
+log = structlog.get_logger("tradegraph")
+
+
+async def start_services(settings: Settings, metrics: Metrics | None = None) -> Services:
+    settings.check_production()
+    store = await open_store(settings)
+    broker = Broker(settings.broadcast_url, settings.subscriber_queue_size)
+    await broker.connect()
+    feed = EventFeed(broker)
+
+    async def publish(events: list[Event]) -> None:
+        if metrics is not None:
+            metrics.events_stored.inc(len(events))
+        await feed.publish(events)
+
+    services = Services(
+        settings=settings,
+        store=store,
+        broker=broker,
+        accounts=Accounts(settings),
+        events=EventsService(publish, settings.summary_cache_seconds),
+        event_feed=feed,
+    )
+    await _ensure_admin(services)
+    return services
+
+
+async def stop_services(services: Services) -> None:
+    await services.broker.disconnect()
+    await services.store.close()
+
+
+async def _ensure_admin(services: Services) -> None:
+    settings = services.settings
+    if not (settings.admin_email and settings.admin_password):
+        log.info("no admin configured (TRADEGRAPH_ADMIN_EMAIL and TRADEGRAPH_ADMIN_PASSWORD)")
+        return
+    created = await services.accounts.ensure_user(
+        settings.admin_email, settings.admin_password.get_secret_value(), Role.ADMIN
+    )
+    log.info("admin account " + ("created" if created else "present"), email=settings.admin_email)
+
+
+def _announce(services: Services) -> None:
+    settings = services.settings
+    log.info("store ready", store=services.store.description)
+    log.info("broker ready", broker=services.broker.description)
+    if services.store.emulated:
+        log.warning(
+            "DATA IS IN MEMORY ONLY: the in-process MongoDB emulation loses everything when this "
+            "process stops; set TRADEGRAPH_MONGODB_URL=mongodb://… to keep data"
+        )
+    if services.broker.url.startswith("memory://"):
+        log.warning("live subscriptions reach only this process: set TRADEGRAPH_BROADCAST_URL="
+                    "redis://… to run several processes")
+    for name in settings.development_defaults_in_use():
+        log.warning(f"{name} is not set: using an insecure development default")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    metrics = Metrics()
+    graphql = GraphQLView(settings.ws_keepalive_seconds, settings.ws_init_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = await start_services(settings, metrics)
+        metrics.watch_broker(services.broker)
+        app.state.services = services
+        _announce(services)
+        try:
+            yield
+        finally:
+            await stop_services(services)
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/webhooks/events", receive_events, methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics.endpoint),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,1 @@
+"""Accounts, passwords and tokens. No GraphQL or HTTP here."""

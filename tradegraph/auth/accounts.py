@@ -1,0 +1,153 @@
+"""Registration, login, token refresh and user administration."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from beanie import PydanticObjectId
+from email_validator import EmailNotValidError, validate_email
+from pymongo.errors import DuplicateKeyError
+
+from tradegraph.auth.passwords import hash_password, verify_password
+from tradegraph.auth.principal import Principal
+from tradegraph.auth.throttle import LoginThrottle
+from tradegraph.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
+from tradegraph.config import Settings
+from tradegraph.documents import RefreshToken, Role, User
+from tradegraph.errors import AlreadyExists, InvalidInput, NotAuthenticated, TooManyRequests
+
+log = structlog.get_logger(__name__)
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    user: User
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidInput(f"email is not valid: {error}", field="email") from error
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at most {MAX_PASSWORD_LENGTH} characters", field="password"
+        )
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user_id=str(user.id), email=user.email, role=user.role)
+
+
+class Accounts:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
+
+    async def create_user(self, email: str, password: str, role: Role) -> User:
+        email = normalise_email(email)
+        check_password_rules(password)
+        user = User(
+            email=email,
+            password_hash=await hash_password(password),
+            role=role,
+            created_at=datetime.now(UTC),
+        )
+        try:
+            await user.insert()
+        except DuplicateKeyError as error:
+            raise AlreadyExists(f"an account with email {email} already exists") from error
+        log.info("user created", user_id=str(user.id), role=role.value)
+        return user
+
+    async def ensure_user(self, email: str, password: str, role: Role) -> bool:
+        """Creates the user unless the email exists; True when created."""
+        if await User.find_one(User.email == normalise_email(email)) is not None:
+            return False
+        try:
+            await self.create_user(email, password, role)
+        except AlreadyExists:  # another process created it meanwhile
+            return False
+        return True
+
+    async def register(self, email: str, password: str) -> TokenPair:
+        user = await self.create_user(email, password, Role.TRADER)
+        return await self._issue(user, family_id=secrets.token_hex(16))
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        try:
+            key = normalise_email(email)
+        except InvalidInput:
+            key = email.strip().lower()  # still throttled, and answered like a wrong password
+        if wait := self.throttle.retry_after(key):
+            raise TooManyRequests(
+                f"too many failed logins for this email; try again in {int(wait) + 1} seconds",
+                retry_after_seconds=int(wait) + 1,
+            )
+        user = await User.find_one(User.email == key)
+        if not await verify_password(password, user.password_hash if user else None):
+            self.throttle.record_failure(key)
+            raise NotAuthenticated("email or password is incorrect")
+        self.throttle.reset(key)
+        assert user is not None
+        return await self._issue(user, family_id=secrets.token_hex(16))
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotates a refresh token: it is spent, a new pair is issued in the same family."""
+        now = datetime.now(UTC)
+        token_hash = refresh_token_hash(refresh_token)
+        spent = await RefreshToken.get_pymongo_collection().find_one_and_update(
+            {"token_hash": token_hash, "used_at": None, "revoked": False, "expires_at": {"$gt": now}},
+            {"$set": {"used_at": now}},
+        )
+        if spent is None:
+            await self._revoke_family_if_reused(token_hash)
+            raise NotAuthenticated("refresh token is invalid, expired or already used; log in again")
+        user = await User.get(spent["user_id"])
+        if user is None:
+            raise NotAuthenticated("the account of this refresh token no longer exists")
+        return await self._issue(user, family_id=spent["family_id"])
+
+    async def get_user(self, user_id: str) -> User | None:
+        if not PydanticObjectId.is_valid(user_id):
+            return None
+        return await User.get(PydanticObjectId(user_id))
+
+    async def _issue(self, user: User, family_id: str) -> TokenPair:
+        refresh = new_refresh_token()
+        await RefreshToken(
+            token_hash=refresh_token_hash(refresh),
+            user_id=user.id,
+            family_id=family_id,
+            expires_at=datetime.now(UTC) + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+        ).insert()
+        access = issue_access_token(
+            principal_of(user),
+            self.settings.effective_jwt_secret,
+            self.settings.access_token_ttl_seconds,
+        )
+        return TokenPair(access_token=access, refresh_token=refresh, user=user)
+
+    async def _revoke_family_if_reused(self, token_hash: str) -> None:
+        # A spent token presented again means it leaked: revoke everything rotated from it.
+        known = await RefreshToken.find_one(RefreshToken.token_hash == token_hash)
+        if known is not None and known.used_at is not None:
+            await RefreshToken.find(RefreshToken.family_id == known.family_id).update_many(
+                {"$set": {"revoked": True}}
+            )
+            log.warning("refresh token reused; token family revoked", user_id=str(known.user_id))

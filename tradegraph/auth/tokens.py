@@ -1,0 +1,54 @@
+"""Access tokens (JWT, HS256) and opaque single-use refresh tokens stored by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from tradegraph.auth.principal import Principal
+from tradegraph.documents import Role
+
+ISSUER = "tradegraph"
+ALGORITHM = "HS256"
+
+
+def issue_access_token(principal: Principal, secret: str, ttl_seconds: int) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": principal.user_id,
+        "email": principal.email,
+        "role": principal.role.value,
+        "typ": "access",
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_access_token(token: str, secret: str) -> Principal | None:
+    """The token's principal, or None when it is malformed, forged, expired or not an access token."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+        if claims.get("typ") != "access":
+            return None
+        return Principal(user_id=claims["sub"], email=claims["email"], role=Role(claims["role"]))
+    except (jwt.InvalidTokenError, KeyError, ValueError):
+        return None
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def refresh_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,141 @@
+"""Command line: tradegraph serve | seed | schema | users create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import socket
+import sys
+from collections.abc import Sequence
+from itertools import islice
+
+import structlog
+import uvicorn
+from tqdm import tqdm
+
+from tradegraph.config import Settings
+from tradegraph.documents import Role
+from tradegraph.logs import configure_logging
+
+log = structlog.get_logger("tradegraph")
+
+SEED_BATCH = 1000
+IN_MEMORY_REFUSAL = (
+    "TRADEGRAPH_MONGODB_URL is not set, so the store is an in-process emulation that lives and "
+    "dies with one process: what this command wrote would be lost. Set TRADEGRAPH_MONGODB_URL, "
+    "or use 'tradegraph serve --seed' and the TRADEGRAPH_ADMIN_* variables instead."
+)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+async def _serve(settings: Settings, host: str, port: int, seed_days: int | None) -> None:
+    from tradegraph.app import create_app
+
+    app = create_app(settings)
+    sock = _listening_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, lifespan="on", ws_ping_interval=None)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.02)  # uvicorn exposes no startup event
+    if serving.done():
+        await serving  # startup failed: raise its error
+        return
+    if seed_days:
+        await _seed(app.state.services, seed_days, users=50)
+    url = f"http://{host}:{bound_port}"
+    log.info("listening", url=url, graphql=f"{url}/graphql", graphiql=f"{url}/graphql (browser)",
+             webhooks=f"{url}/webhooks/events")
+    await serving
+
+
+async def _seed(services: object, days: int, users: int, seed: int = 7) -> None:
+    from tradegraph.events.seed import EVENTS_PER_USER_PER_DAY, synthetic_events
+
+    events = synthetic_events(days, users, seed)
+    stored = duplicates = 0
+    with tqdm(total=days * users * EVENTS_PER_USER_PER_DAY, unit="events", desc="seeding",
+              file=sys.stderr) as bar:
+        while batch := list(islice(events, SEED_BATCH)):
+            result = await services.events.ingest(batch, key_prefix="seed")  # type: ignore[attr-defined]
+            stored += len(result.stored)
+            duplicates += result.duplicates
+            bar.update(len(batch) / 0.8)  # about 80% of slots become events
+        bar.update(bar.total - bar.n)
+    log.info("seeded", stored=stored, already_present=duplicates, days=days, users=users)
+
+
+async def _with_services(settings: Settings, action: str, args: argparse.Namespace) -> int:
+    from tradegraph.app import start_services, stop_services
+
+    services = await start_services(settings)
+    try:
+        if action == "seed":
+            await _seed(services, args.days, args.users, args.seed)
+        else:
+            password = args.password or getpass.getpass(f"password for {args.email}: ")
+            user = await services.accounts.create_user(args.email, password, Role(args.role))
+            log.info("user created", email=user.email, role=user.role.value, id=str(user.id))
+    finally:
+        await stop_services(services)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradegraph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--seed", action="store_true",
+                       help="fill 30 days of synthetic events for 50 users before serving")
+    seed = commands.add_parser("seed", help="store synthetic events (needs a real MongoDB)")
+    seed.add_argument("--days", type=int, default=30)
+    seed.add_argument("--users", type=int, default=50)
+    seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same events")
+    commands.add_parser("schema", help="print the GraphQL SDL")
+    users = commands.add_parser("users", help="manage accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    create = users_commands.add_parser("create", help="create an account")
+    create.add_argument("email")
+    create.add_argument("--role", choices=[role.value for role in Role], default="TRADER")
+    create.add_argument("--password", help="prompted for when omitted")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "schema":
+        from tradegraph.schema import schema_sdl
+
+        sys.stdout.write(schema_sdl())
+        return 0
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if args.command == "serve":
+        try:
+            asyncio.run(_serve(settings, args.host, args.port, 30 if args.seed else None))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if settings.uses_emulated_store:
+        log.error(IN_MEMORY_REFUSAL)
+        return 2
+    if args.command == "seed" and (args.days < 1 or args.users < 1):
+        log.error("--days and --users must be at least 1")
+        return 2
+    return asyncio.run(_with_services(settings, args.command, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

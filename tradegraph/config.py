@@ -1,0 +1,117 @@
+"""Settings: the only place the environment is read."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from enum import StrEnum
+from functools import cached_property
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Well-known development webhook secret so the README's signing example works out of the box.
+# Refused in production (see Settings.check_production).
+DEV_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"tradegraph-development-only-key!").decode()
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, from `TRADEGRAPH_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TRADEGRAPH_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    mongodb_url: str | None = Field(
+        default=None, description="unset: in-process emulation; mongodb://…: a real server"
+    )
+    mongodb_database: str = "tradegraph"
+    broadcast_url: str = "memory://"
+    jwt_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    access_token_ttl_seconds: int = Field(default=900, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    webhook_tolerance_seconds: int = Field(default=300, gt=0)
+    webhook_max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    summary_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    subscriber_queue_size: int = Field(default=1000, gt=0)
+    ws_keepalive_seconds: float = Field(default=15.0, gt=0)
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    login_max_failures: int = Field(default=5, gt=0)
+    login_lockout_seconds: float = Field(default=300.0, gt=0)
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.CONSOLE
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _mongodb_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://, or be unset")
+        return value or None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_format(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if not raw.startswith("whsec_"):
+            raise ValueError("must be a Standard Webhooks secret: whsec_<base64 key>")
+        try:
+            key = base64.b64decode(raw.removeprefix("whsec_"), validate=True)
+        except ValueError as error:
+            raise ValueError("the part after whsec_ must be base64") from error
+        if len(key) < 24:
+            raise ValueError("the key must be at least 24 bytes")
+        return value
+
+    @property
+    def uses_emulated_store(self) -> bool:
+        return self.mongodb_url is None
+
+    @property
+    def uses_memory_broker(self) -> bool:
+        return self.broadcast_url.startswith("memory://")
+
+    @cached_property
+    def effective_jwt_secret(self) -> str:
+        """The configured secret, or a per-process random one (tokens die with the process)."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        return secrets.token_urlsafe(48)
+
+    @property
+    def effective_webhook_secret(self) -> str:
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        return DEV_WEBHOOK_SECRET
+
+    def development_defaults_in_use(self) -> list[str]:
+        """Names of settings left to their insecure development defaults."""
+        missing = []
+        if self.jwt_secret is None:
+            missing.append("TRADEGRAPH_JWT_SECRET")
+        if self.webhook_secret is None:
+            missing.append("TRADEGRAPH_WEBHOOK_SECRET")
+        return missing
+
+    def check_production(self) -> None:
+        """Refuse to start in production with development defaults or an in-memory store."""
+        if self.environment is not Environment.PRODUCTION:
+            return
+        problems = [f"{name} must be set" for name in self.development_defaults_in_use()]
+        if self.uses_emulated_store:
+            problems.append("TRADEGRAPH_MONGODB_URL must point to a real MongoDB")
+        if problems:
+            raise RuntimeError("production configuration incomplete: " + "; ".join(problems))

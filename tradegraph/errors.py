@@ -1,0 +1,38 @@
+"""Domain errors. Raised anywhere below the schema; mapped to GraphQL codes in schema/errors.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """An expected failure with a message a person can act on."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(DomainError):
+    """The request is malformed or breaks a rule; `details` may list every problem."""
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials: missing or bad token, wrong password."""
+
+
+class PermissionDenied(DomainError):
+    """Authenticated, but the role does not allow this."""
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+
+class AlreadyExists(DomainError):
+    """A uniqueness rule would be broken, or the state does not allow the change."""
+
+
+class TooManyRequests(DomainError):
+    """The caller must wait before trying again."""

@@ -1,0 +1,1 @@
+"""User-activity events: validation, ingestion, queries, summaries, webhooks. No GraphQL or HTTP."""

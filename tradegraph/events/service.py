@@ -1,0 +1,101 @@
+"""The events use cases, wired to the store, the live feed and the summary cache."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from tradegraph.auth.principal import Principal
+from tradegraph.documents import Event
+from tradegraph.errors import PermissionDenied
+from tradegraph.events import listing, summary
+from tradegraph.events.cache import ResultCache
+from tradegraph.events.filters import EventQuery
+from tradegraph.events.ingest import IngestResult, store_events
+from tradegraph.events.listing import EventOrder, EventPage
+from tradegraph.events.summary import SeriesPoint, Summary, TimeBucket
+from tradegraph.events.validation import EventSubmission
+
+PublishEvents = Callable[[list[Event]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SummaryScope:
+    """What a summary covers: needed again when its series is asked for."""
+
+    match: tuple[tuple[str, str], ...]  # hashable form of the visibility restriction
+    from_: datetime
+    to: datetime
+
+    def mongo_match(self) -> dict:
+        return {**dict(self.match), "timestamp": {"$gte": self.from_, "$lt": self.to}}
+
+
+def visible_query(principal: Principal, query: EventQuery) -> EventQuery:
+    visible = query.visible_to(principal)
+    if visible is None:
+        raise PermissionDenied("traders may only read their own events (userId = your user id)")
+    return visible
+
+
+class EventsService:
+    def __init__(self, publish: PublishEvents, summary_cache_seconds: float) -> None:
+        self._publish = publish
+        self._cache = ResultCache(summary_cache_seconds)
+
+    async def ingest(self, submissions: list[EventSubmission], key_prefix: str) -> IngestResult:
+        result = await store_events(submissions, key_prefix)
+        if result.stored:
+            self._cache.clear()  # readers in this process see their own writes at once
+            await self._publish(result.stored)
+        return result
+
+    async def ingest_one(self, submission: EventSubmission, key_prefix: str) -> Event:
+        """Stores one event; an idempotency key seen before returns the stored event."""
+        result = await self.ingest([submission], key_prefix)
+        if result.stored:
+            return result.stored[0]
+        key = submission.idempotency_key or f"{key_prefix}:0"
+        existing = await Event.find_one(Event.idempotency_key == key)
+        if existing is None:  # deleted between the insert and this read
+            raise DuplicateKeyError("idempotency key race")
+        return existing
+
+    async def page(
+        self, principal: Principal, query: EventQuery, order: EventOrder, first: int,
+        after: str | None,
+    ) -> EventPage:
+        return await listing.list_events(
+            visible_query(principal, query).to_mongo(), order, first, after
+        )
+
+    async def count(self, principal: Principal, query: EventQuery) -> int:
+        return await listing.count_events(visible_query(principal, query).to_mongo())
+
+    async def get(self, principal: Principal, event_id: str) -> Event | None:
+        event = await listing.get_event(event_id)
+        if event is None or not (principal.sees_all_events or event.user_id == principal.user_id):
+            return None
+        return event
+
+    def summary_scope(self, principal: Principal, from_: datetime, to: datetime) -> SummaryScope:
+        summary.check_range(from_, to)
+        restriction = () if principal.sees_all_events else (("user_id", principal.user_id),)
+        return SummaryScope(match=restriction, from_=from_, to=to)
+
+    async def summary(self, scope: SummaryScope, top_n: int) -> Summary:
+        summary.check_top_n(top_n)
+        return await self._cache.get_or_compute(
+            ("summary", scope, top_n),
+            lambda: summary.compute_summary(scope.mongo_match(), top_n),
+        )
+
+    async def series(self, scope: SummaryScope, bucket: TimeBucket) -> list[SeriesPoint]:
+        summary.check_series_size(scope.from_, scope.to, bucket)
+        return await self._cache.get_or_compute(
+            ("series", scope, bucket),
+            lambda: summary.compute_series(scope.mongo_match(), scope.from_, scope.to, bucket),
+        )

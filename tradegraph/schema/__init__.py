@@ -1,0 +1,31 @@
+"""The GraphQL schema, assembled in one place."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+
+from tradegraph.schema.errors import ErrorCodes
+from tradegraph.schema.mutation import Mutation
+from tradegraph.schema.query import Query
+from tradegraph.schema.subscription import Subscription
+
+MAX_QUERY_DEPTH = 10
+MAX_ALIASES = 30
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[
+            ErrorCodes,
+            QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ],
+    )
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"

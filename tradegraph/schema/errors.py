@@ -1,0 +1,106 @@
+"""The one place domain errors become GraphQL `extensions.code`; unexpected errors are masked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from tradegraph.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
+from tradegraph.subscriptions.broker import SubscriberTooSlow
+
+log = structlog.get_logger(__name__)
+
+CODES: dict[type[DomainError], str] = {
+    InvalidInput: "BAD_USER_INPUT",
+    NotAuthenticated: "UNAUTHENTICATED",
+    PermissionDenied: "FORBIDDEN",
+    NotFound: "NOT_FOUND",
+    AlreadyExists: "CONFLICT",
+    TooManyRequests: "RATE_LIMITED",
+    SubscriberTooSlow: "SUBSCRIBER_TOO_SLOW",
+}
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+def code_of(error: DomainError) -> str:
+    for kind in type(error).__mro__:
+        if kind in CODES:
+            return CODES[kind]
+    return INTERNAL
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        details = {_camel(key): value for key, value in original.details.items()}
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            path=error.path,
+            original_error=original,
+            extensions={**details, "code": code_of(original)},
+        )
+    if original is not None:
+        log.error("unexpected error in resolver", path=error.path, exc_info=original)
+        return GraphQLError(
+            "internal server error", nodes=error.nodes, path=error.path,
+            extensions={"code": INTERNAL},
+        )
+    if error.extensions and "code" in error.extensions:
+        return error
+    if isinstance(error, GraphQLSyntaxError):
+        code = "GRAPHQL_PARSE_FAILED"
+    elif error.message.startswith("Variable "):
+        code = "BAD_USER_INPUT"  # a variable's value failed its type
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+class ErrorCodes(SchemaExtension):
+    """Sets `extensions.code` on every error of queries, mutations and subscription frames."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult):
+            _apply(result)
+        elif initial := getattr(result, "initial_result", None):
+            _apply(initial)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        _apply(result)
+        yield None
+
+
+def _apply(result: Any) -> None:
+    if getattr(result, "errors", None):
+        result.errors = [
+            error if getattr(error, "_coded", False) else _mark(with_code(error))
+            for error in result.errors
+        ]
+
+
+def _mark(error: GraphQLError) -> GraphQLError:
+    error._coded = True  # type: ignore[attr-defined]  # on_operation may see it again
+    return error

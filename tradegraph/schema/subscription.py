@@ -1,0 +1,16 @@
+"""The root Subscription type."""
+
+from __future__ import annotations
+
+import strawberry
+
+from tradegraph.resolvers import events as event_resolvers
+from tradegraph.schema.events import Event
+from tradegraph.schema.permissions import IsAuthenticated
+
+
+@strawberry.type
+class Subscription:
+    event_created: Event = strawberry.subscription(
+        resolver=event_resolvers.event_created, permission_classes=[IsAuthenticated]
+    )

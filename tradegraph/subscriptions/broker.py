@@ -1,0 +1,163 @@
+"""The broker: broadcaster for transport, with bounded per-subscriber fan-out on top.
+
+broadcaster gives every subscriber an unbounded queue and races when two tasks subscribe to a
+new channel at once. Here each process holds one broadcaster subscription per channel (opened
+under a lock, reference counted) and a pump task hands each message to local subscribers, whose
+queues are bounded: a subscriber that falls behind is ended with `SubscriberTooSlow` instead of
+letting memory grow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+import structlog
+from broadcaster import Broadcast
+
+from tradegraph.errors import DomainError
+from tradegraph.subscriptions.redis_backend import RedisPubSubBackend
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+Decode = Callable[[str], Any]
+
+
+class SubscriberTooSlow(DomainError):
+    """The subscriber did not keep up; it must subscribe again and catch up by query."""
+
+
+_OVERFLOW = object()
+
+
+class Subscription(Generic[T]):
+    """One local subscriber: the items `select` picks from each message, in a bounded queue."""
+
+    def __init__(self, select: Callable[[Any], Iterable[T]], max_queued: int) -> None:
+        self._select = select
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(max_queued)
+        self.max_queued = max_queued
+        self.overflowed = False
+
+    def offer(self, payload: Any) -> None:
+        if self.overflowed:
+            return
+        for item in self._select(payload):
+            try:
+                self._queue.put_nowait(item)
+            except asyncio.QueueFull:
+                self.overflowed = True
+                while not self._queue.empty():
+                    self._queue.get_nowait()
+                self._queue.put_nowait(_OVERFLOW)
+                return
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        while True:
+            item = await self._queue.get()
+            if item is _OVERFLOW:
+                raise SubscriberTooSlow(
+                    f"more than {self.max_queued} messages were waiting for this subscriber; "
+                    "subscribe again and query what was missed"
+                )
+            yield item
+
+
+class _Channel:
+    def __init__(self) -> None:
+        self.subscribers: set[Subscription[Any]] = set()
+        self.exit_stack = contextlib.AsyncExitStack()
+        self.pump: asyncio.Task[None] | None = None
+
+
+class Broker:
+    def __init__(self, url: str, max_queued_per_subscriber: int) -> None:
+        self.url = url
+        self.max_queued = max_queued_per_subscriber
+        redis_url = url.startswith(("redis://", "rediss://"))
+        self._backend = RedisPubSubBackend(url) if redis_url else None
+        self._broadcast = Broadcast(backend=self._backend) if self._backend else Broadcast(url)
+        self._channels: dict[str, _Channel] = {}
+        self._decoders: dict[str, Decode] = {}
+        self._lock = asyncio.Lock()
+        self.slow_subscribers_ended = 0
+
+    @property
+    def description(self) -> str:
+        if self._backend is not None:
+            return f"broadcaster on Redis pub/sub at {self.url.split('@')[-1]}"
+        return f"broadcaster {self.url} (this process only)"
+
+    async def connect(self) -> None:
+        await self._broadcast.connect()
+
+    async def disconnect(self) -> None:
+        for channel in list(self._channels.values()):
+            if channel.pump:
+                channel.pump.cancel()
+        await self._broadcast.disconnect()
+
+    async def ping(self) -> None:
+        if self._backend is not None:
+            await self._backend.ping()
+
+    def set_decoder(self, channel: str, decode: Decode) -> None:
+        """Messages on `channel` are decoded once per process with `decode` (default: JSON)."""
+        self._decoders[channel] = decode
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._broadcast.publish(channel, message)
+
+    def subscriber_counts(self) -> dict[str, int]:
+        return {name: len(channel.subscribers) for name, channel in self._channels.items()}
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, channel: str, select: Callable[[Any], Iterable[T]]
+    ) -> AsyncIterator[Subscription[T]]:
+        """A live subscription: once entered, every later message on `channel` reaches it."""
+        subscription: Subscription[T] = Subscription(select, self.max_queued)
+        async with self._lock:
+            state = self._channels.get(channel)
+            if state is None:
+                state = _Channel()
+                source = await state.exit_stack.enter_async_context(
+                    self._broadcast.subscribe(channel)
+                )
+                state.pump = asyncio.create_task(self._pump(channel, state, source))
+                self._channels[channel] = state
+            state.subscribers.add(subscription)
+        try:
+            yield subscription
+        finally:
+            if subscription.overflowed:
+                self.slow_subscribers_ended += 1
+            await self._leave(channel, state, subscription)
+
+    async def _leave(self, channel: str, state: _Channel, subscription: Subscription[Any]) -> None:
+        async with self._lock:
+            state.subscribers.discard(subscription)
+            if state.subscribers or self._channels.get(channel) is not state:
+                return
+            del self._channels[channel]
+            if state.pump:
+                state.pump.cancel()
+            await state.exit_stack.aclose()
+
+    async def _pump(self, channel: str, state: _Channel, source: Any) -> None:
+        decode = self._decoders.get(channel, json.loads)
+        async for message in source:
+            try:
+                payload = decode(message.message)
+            except Exception:
+                log.exception("undecodable message dropped", channel=channel)
+                continue
+            for subscription in list(state.subscribers):
+                try:
+                    subscription.offer(payload)
+                except Exception:  # one bad filter must not starve the others
+                    log.exception("subscriber failed to take a message", channel=channel)

@@ -1,0 +1,1 @@
+"""Non-GraphQL HTTP (webhooks, health, metrics) and the GraphQL view that serves /graphql."""

@@ -1,0 +1,37 @@
+"""Liveness (/healthz) and readiness (/readyz: the store and the broker answer)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from tradegraph.services import Services
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def _check(probe: Callable[[], Awaitable[None]]) -> str:
+    try:
+        await asyncio.wait_for(probe(), CHECK_TIMEOUT_SECONDS)
+    except Exception as error:  # any failure means not ready; say which
+        return f"error: {type(error).__name__}: {error}"
+    return "ok"
+
+
+async def readyz(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    store, broker = await asyncio.gather(
+        _check(services.store.ping), _check(services.broker.ping)
+    )
+    ready = store == "ok" and broker == "ok"
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "store": store, "broker": broker},
+        status_code=200 if ready else 503,
+    )
