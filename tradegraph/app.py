@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -75,8 +76,10 @@ def _announce(services: Services) -> None:
             "process stops; set TRADEGRAPH_MONGODB_URL=mongodb://… to keep data"
         )
     if services.broker.url.startswith("memory://"):
-        log.warning("live subscriptions reach only this process: set TRADEGRAPH_BROADCAST_URL="
-                    "redis://… to run several processes")
+        log.warning(
+            "live subscriptions reach only this process: set TRADEGRAPH_BROADCAST_URL="
+            "redis://… to run several processes"
+        )
     for name in settings.development_defaults_in_use():
         log.warning(f"{name} is not set: using an insecure development default")
 
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         metrics.watch_broker(services.broker)
         app.state.services = services
         _announce(services)
+        app.state.started.set()
         try:
             yield
         finally:
@@ -105,4 +109,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.started = asyncio.Event()  # set once startup has completed
+    return app

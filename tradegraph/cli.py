@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
-import socket
 import sys
 from collections.abc import Sequence
 from itertools import islice
 
 import structlog
-import uvicorn
 from tqdm import tqdm
 
 from tradegraph.config import Settings
@@ -28,35 +27,19 @@ IN_MEMORY_REFUSAL = (
 )
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    return sock
-
-
 async def _serve(settings: Settings, host: str, port: int, seed_days: int | None) -> None:
-    from tradegraph.app import create_app
+    from tradegraph.server import start_server
 
-    app = create_app(settings)
-    sock = _listening_socket(host, port)
-    bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, lifespan="on", ws_ping_interval=None)
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started and not serving.done():
-        await asyncio.sleep(0.02)  # uvicorn exposes no startup event
-    if serving.done():
-        await serving  # startup failed: raise its error
-        return
+    running = await start_server(settings, host, port)
     if seed_days:
-        await _seed(app.state.services, seed_days, users=50)
-    url = f"http://{host}:{bound_port}"
-    log.info("listening", url=url, graphql=f"{url}/graphql", graphiql=f"{url}/graphql (browser)",
-             webhooks=f"{url}/webhooks/events")
-    await serving
+        await _seed(running.app.state.services, seed_days, users=50)
+    log.info(
+        "listening",
+        url=running.url,
+        graphql=f"{running.url}/graphql",
+        webhooks=f"{running.url}/webhooks/events",
+    )
+    await running.task
 
 
 async def _seed(services: object, days: int, users: int, seed: int = 7) -> None:
@@ -64,8 +47,9 @@ async def _seed(services: object, days: int, users: int, seed: int = 7) -> None:
 
     events = synthetic_events(days, users, seed)
     stored = duplicates = 0
-    with tqdm(total=days * users * EVENTS_PER_USER_PER_DAY, unit="events", desc="seeding",
-              file=sys.stderr) as bar:
+    with tqdm(
+        total=days * users * EVENTS_PER_USER_PER_DAY, unit="events", desc="seeding", file=sys.stderr
+    ) as bar:
         while batch := list(islice(events, SEED_BATCH)):
             result = await services.events.ingest(batch, key_prefix="seed")  # type: ignore[attr-defined]
             stored += len(result.stored)
@@ -97,8 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    serve.add_argument("--seed", action="store_true",
-                       help="fill 30 days of synthetic events for 50 users before serving")
+    serve.add_argument(
+        "--seed",
+        action="store_true",
+        help="fill 30 days of synthetic events for 50 users before serving",
+    )
     seed = commands.add_parser("seed", help="store synthetic events (needs a real MongoDB)")
     seed.add_argument("--days", type=int, default=30)
     seed.add_argument("--users", type=int, default=50)
@@ -123,10 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "serve":
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(settings, args.host, args.port, 30 if args.seed else None))
-        except KeyboardInterrupt:
-            pass
         return 0
     if settings.uses_emulated_store:
         log.error(IN_MEMORY_REFUSAL)

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with mongodb:// or mongodb+srv://, or be unset")
         return value or None
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (HS256 needs a 256-bit key)")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret_format(cls, value: SecretStr | None) -> SecretStr | None:

@@ -16,7 +16,7 @@ _original_list_collection_names = mongomock.database.Database.list_collection_na
 
 def _list_collection_names(
     self: mongomock.database.Database,
-    filter: Any = None,  # noqa: A002 - pymongo's parameter name
+    filter: Any = None,
     session: Any = None,
     **_ignored: Any,  # Beanie passes authorizedCollections, which mongomock rejects
 ) -> list[str]:

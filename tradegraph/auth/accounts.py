@@ -112,12 +112,19 @@ class Accounts:
         now = datetime.now(UTC)
         token_hash = refresh_token_hash(refresh_token)
         spent = await RefreshToken.get_pymongo_collection().find_one_and_update(
-            {"token_hash": token_hash, "used_at": None, "revoked": False, "expires_at": {"$gt": now}},
+            {
+                "token_hash": token_hash,
+                "used_at": None,
+                "revoked": False,
+                "expires_at": {"$gt": now},
+            },
             {"$set": {"used_at": now}},
         )
         if spent is None:
             await self._revoke_family_if_reused(token_hash)
-            raise NotAuthenticated("refresh token is invalid, expired or already used; log in again")
+            raise NotAuthenticated(
+                "refresh token is invalid, expired or already used; log in again"
+            )
         user = await User.get(spent["user_id"])
         if user is None:
             raise NotAuthenticated("the account of this refresh token no longer exists")
@@ -134,7 +141,8 @@ class Accounts:
             token_hash=refresh_token_hash(refresh),
             user_id=user.id,
             family_id=family_id,
-            expires_at=datetime.now(UTC) + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+            expires_at=datetime.now(UTC)
+            + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
         ).insert()
         access = issue_access_token(
             principal_of(user),

@@ -29,6 +29,9 @@ class LoginThrottle:
     def reset(self, email: str) -> None:
         self._failures.pop(email, None)
 
+    def clear(self) -> None:
+        self._failures.clear()
+
     def _recent(self, email: str) -> deque[float]:
         if email not in self._failures and len(self._failures) >= MAX_TRACKED_EMAILS:
             del self._failures[next(iter(self._failures))]  # bounded memory: forget the oldest

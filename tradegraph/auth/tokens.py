@@ -30,7 +30,7 @@ def issue_access_token(principal: Principal, secret: str, ttl_seconds: int) -> s
 
 
 def read_access_token(token: str, secret: str) -> Principal | None:
-    """The token's principal, or None when it is malformed, forged, expired or not an access token."""
+    """The token's principal; None when malformed, forged, expired or not an access token."""
     try:
         claims = jwt.decode(
             token,

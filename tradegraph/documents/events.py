@@ -24,7 +24,9 @@ class Event(Document):
         use_revision = False
         # Every listing sorts on (key, _id) so cursors stay stable; filters lead with equality.
         indexes = [
-            IndexModel([("idempotency_key", ASCENDING)], unique=True, name="idempotency_key_unique"),
+            IndexModel(
+                [("idempotency_key", ASCENDING)], unique=True, name="idempotency_key_unique"
+            ),
             IndexModel([("timestamp", DESCENDING), ("_id", DESCENDING)], name="timestamp_id"),
             IndexModel(
                 [("type", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)],

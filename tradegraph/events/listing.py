@@ -60,7 +60,9 @@ def _decode_cursor(order: EventOrder, cursor: str) -> tuple[Any, ObjectId]:
     except InvalidInput:
         raise
     except (ValueError, KeyError, TypeError, binascii.Error, InvalidId) as error:
-        raise InvalidInput("cursor is not valid; use an endCursor from this query", field="after") from error
+        raise InvalidInput(
+            "cursor is not valid; use an endCursor from this query", field="after"
+        ) from error
 
 
 def _after(order: EventOrder, cursor: str) -> dict[str, Any]:

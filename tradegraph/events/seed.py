@@ -21,8 +21,12 @@ ACTIVITY = [
 EVENTS_PER_USER_PER_DAY = 20
 
 
-def synthetic_events(days: int, users: int, seed: int = 7, now: datetime | None = None,
-                     ) -> Iterator[EventSubmission]:
+def synthetic_events(
+    days: int,
+    users: int,
+    seed: int = 7,
+    now: datetime | None = None,
+) -> Iterator[EventSubmission]:
     """About EVENTS_PER_USER_PER_DAY events per user per day over the last `days` days,
     busier in the daytime (UTC), oldest first."""
     rng = random.Random(seed)
@@ -41,7 +45,10 @@ def synthetic_events(days: int, users: int, seed: int = 7, now: datetime | None 
         value = round(typical[kind] * rng.lognormvariate(0, 0.6), 2) if typical[kind] else 0.0
         user = f"user-{rng.randrange(users):03d}"
         yield EventSubmission(
-            user_id=user, type=kind, value=value, timestamp=moment,
+            user_id=user,
+            type=kind,
+            value=value,
+            timestamp=moment,
             metadata={"source": "seed", "channel": rng.choice(["web", "ios", "android"])},
             idempotency_key=f"seed:{seed}:{n}",
         )

@@ -65,7 +65,11 @@ class EventsService:
         return existing
 
     async def page(
-        self, principal: Principal, query: EventQuery, order: EventOrder, first: int,
+        self,
+        principal: Principal,
+        query: EventQuery,
+        order: EventOrder,
+        first: int,
         after: str | None,
     ) -> EventPage:
         return await listing.list_events(

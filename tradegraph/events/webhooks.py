@@ -30,16 +30,15 @@ def verify_webhook(
     raw_timestamp = headers.get("webhook-timestamp", "").strip()
     signature = headers.get("webhook-signature", "").strip()
     if not (message_id and raw_timestamp and signature):
-        raise NotAuthenticated(
-            "missing webhook-id, webhook-timestamp or webhook-signature header"
-        )
+        raise NotAuthenticated("missing webhook-id, webhook-timestamp or webhook-signature header")
     if len(message_id) > 200:
         raise InvalidInput("webhook-id must be at most 200 characters", field="webhook-id")
     try:
         sent_at = datetime.fromtimestamp(int(raw_timestamp), tz=UTC)
     except (ValueError, OverflowError, OSError) as error:
         raise InvalidInput(
-            "webhook-timestamp must be whole seconds since the Unix epoch", field="webhook-timestamp"
+            "webhook-timestamp must be whole seconds since the Unix epoch",
+            field="webhook-timestamp",
         ) from error
     now = datetime.now(UTC)
     if abs(now - sent_at) > tolerance:

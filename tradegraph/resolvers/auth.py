@@ -7,7 +7,7 @@ from strawberry import Info
 from tradegraph.schema.auth import AuthPayload, RegisterInput, User
 
 
-def _payload(info: Info, tokens) -> AuthPayload:  # noqa: ANN001 - TokenPair
+def _payload(info: Info, tokens) -> AuthPayload:
     return AuthPayload.from_tokens(tokens, info.context.services.settings.access_token_ttl_seconds)
 
 
@@ -20,9 +20,11 @@ async def me(info: Info) -> User | None:
     return User.from_document(user) if user else None
 
 
-async def register(info: Info, input: RegisterInput) -> AuthPayload:  # noqa: A002
+async def register(info: Info, input: RegisterInput) -> AuthPayload:
     """Creates a TRADER account and logs it in."""
-    return _payload(info, await info.context.services.accounts.register(input.email, input.password))
+    return _payload(
+        info, await info.context.services.accounts.register(input.email, input.password)
+    )
 
 
 async def login(info: Info, email: str, password: str) -> AuthPayload:

@@ -9,7 +9,6 @@ from functools import partial
 from typing import Annotated
 
 import strawberry
-
 from strawberry import ID, Info
 
 from tradegraph.events.filters import EventQuery
@@ -29,13 +28,13 @@ from tradegraph.schema.events import (
 DEFAULT_PAGE_SIZE = 20
 
 
-def _query(filter: EventFilter | None) -> EventQuery:  # noqa: A002
+def _query(filter: EventFilter | None) -> EventQuery:
     return filter.to_query() if filter else EventQuery()
 
 
 async def events(
     info: Info,
-    filter: EventFilter | None = None,  # noqa: A002
+    filter: EventFilter | None = None,
     first: int = DEFAULT_PAGE_SIZE,
     after: str | None = None,
     order_by: EventOrder = EventOrder.TIMESTAMP_DESC,
@@ -60,7 +59,7 @@ async def events(
     )
 
 
-async def event(info: Info, id: ID) -> Event | None:  # noqa: A002
+async def event(info: Info, id: ID) -> Event | None:
     """One event; null when unknown or not visible to you."""
     found = await info.context.services.events.get(info.context.require_principal(), str(id))
     return Event.from_document(found) if found else None
@@ -79,13 +78,16 @@ async def event_summary(
     return EventSummary.from_value(summary, partial(service.series, scope))
 
 
-async def ingest_event(info: Info, input: EventInput) -> Event:  # noqa: A002
+async def ingest_event(info: Info, input: EventInput) -> Event:
     """Stores one event (ADMIN). Same rules as the webhook; a repeated idempotencyKey returns
     the stored event without storing another."""
     fields = {
-        "userId": input.user_id, "type": input.type, "value": input.value,
-        "timestamp": input.timestamp, "metadata": input.metadata if input.metadata is not None
-        else {}, "idempotencyKey": input.idempotency_key,
+        "userId": input.user_id,
+        "type": input.type,
+        "value": input.value,
+        "timestamp": input.timestamp,
+        "metadata": input.metadata if input.metadata is not None else {},
+        "idempotencyKey": input.idempotency_key,
     }
     submission = validate_submission(fields)
     stored = await info.context.services.events.ingest_one(
@@ -95,7 +97,7 @@ async def ingest_event(info: Info, input: EventInput) -> Event:  # noqa: A002
 
 
 async def event_created(
-    info: Info, filter: EventFilter | None = None  # noqa: A002
+    info: Info, filter: EventFilter | None = None
 ) -> AsyncGenerator[Event, None]:
     """Every event stored from now on that matches the filter, from any server process.
     TRADERs receive only their own events. A subscriber more than a thousand events behind

@@ -21,8 +21,8 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         extensions=[
             ErrorCodes,
-            QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         ],
     )
 

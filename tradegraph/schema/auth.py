@@ -26,8 +26,12 @@ class User:
 
     @classmethod
     def from_document(cls, user: UserDocument) -> User:
-        return cls(id=strawberry.ID(str(user.id)), email=user.email, role=user.role,
-                   created_at=user.created_at)
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            role=user.role,
+            created_at=user.created_at,
+        )
 
 
 @strawberry.type(description="Tokens issued by register, login and refreshToken.")
@@ -43,8 +47,12 @@ class AuthPayload:
 
     @classmethod
     def from_tokens(cls, tokens: TokenPair, expires_in: int) -> AuthPayload:
-        return cls(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                   expires_in=expires_in, user=User.from_document(tokens.user))
+        return cls(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_in=expires_in,
+            user=User.from_document(tokens.user),
+        )
 
 
 @strawberry.input(description="Self-registration; the account gets role TRADER.")

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from graphql import GraphQLError, GraphQLSyntaxError
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
@@ -62,7 +62,9 @@ def with_code(error: GraphQLError) -> GraphQLError:
     if original is not None:
         log.error("unexpected error in resolver", path=error.path, exc_info=original)
         return GraphQLError(
-            "internal server error", nodes=error.nodes, path=error.path,
+            "internal server error",
+            nodes=error.nodes,
+            path=error.path,
             extensions={"code": INTERNAL},
         )
     if error.extensions and "code" in error.extensions:

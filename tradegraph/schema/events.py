@@ -12,8 +12,9 @@ from tradegraph.documents import Event as EventDocument
 from tradegraph.events.filters import EventQuery
 from tradegraph.events.listing import EventOrder
 from tradegraph.events.summary import SeriesPoint as SeriesPointValue
-from tradegraph.events.summary import Summary, TimeBucket as TimeBucketValue
-from tradegraph.events.summary import TypeTotal, UserTotal as UserTotalValue
+from tradegraph.events.summary import Summary, TypeTotal
+from tradegraph.events.summary import TimeBucket as TimeBucketValue
+from tradegraph.events.summary import UserTotal as UserTotalValue
 
 EventOrderBy = strawberry.enum(
     EventOrder, name="EventOrderBy", description="Sort order of an event listing."
@@ -39,9 +40,14 @@ class Event:
     @classmethod
     def from_document(cls, event: EventDocument) -> Event:
         return cls(
-            id=strawberry.ID(str(event.id)), user_id=event.user_id, type=event.type,
-            value=event.value, timestamp=event.timestamp, metadata=event.metadata,
-            idempotency_key=event.idempotency_key, received_at=event.received_at,
+            id=strawberry.ID(str(event.id)),
+            user_id=event.user_id,
+            type=event.type,
+            value=event.value,
+            timestamp=event.timestamp,
+            metadata=event.metadata,
+            idempotency_key=event.idempotency_key,
+            received_at=event.received_at,
         )
 
 
@@ -55,8 +61,14 @@ class EventFilter:
     max_value: float | None = None
 
     def to_query(self) -> EventQuery:
-        return EventQuery(type=self.type, user_id=self.user_id, from_=self.from_, to=self.to,
-                          min_value=self.min_value, max_value=self.max_value)
+        return EventQuery(
+            type=self.type,
+            user_id=self.user_id,
+            from_=self.from_,
+            to=self.to,
+            min_value=self.min_value,
+            max_value=self.max_value,
+        )
 
 
 @strawberry.input(description="An event to store (ADMIN). Same rules as the webhook.")
@@ -105,8 +117,12 @@ class EventTypeTotal:
 
     @classmethod
     def from_value(cls, row: TypeTotal) -> EventTypeTotal:
-        return cls(type=row.type, count=row.count, total_value=row.total_value,
-                   average_value=row.average_value)
+        return cls(
+            type=row.type,
+            count=row.count,
+            total_value=row.total_value,
+            average_value=row.average_value,
+        )
 
 
 @strawberry.type

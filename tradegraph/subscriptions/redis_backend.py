@@ -71,8 +71,11 @@ class RedisPubSubBackend(BroadcastBackend):
                 backoff = 0.1
             except (RedisConnectionError, RedisTimeoutError, OSError) as error:
                 # redis-py reconnects on the next read and re-subscribes every channel.
-                log.warning("redis pub/sub connection lost; retrying", error=str(error),
-                            retry_in_seconds=backoff)
+                log.warning(
+                    "redis pub/sub connection lost; retrying",
+                    error=str(error),
+                    retry_in_seconds=backoff,
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue

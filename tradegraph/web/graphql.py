@@ -101,6 +101,6 @@ class GraphQLView(GraphQL[Context, None]):
         authorization = params.get("Authorization", params.get("authorization"))
         if context.authenticate(authorization) is None:
             raise ConnectionRejectionError(
-                {"message": "send {\"Authorization\": \"Bearer <accessToken>\"} in connection_init"}
+                {"message": 'send {"Authorization": "Bearer <accessToken>"} in connection_init'}
             )
         return UNSET

@@ -27,9 +27,7 @@ async def _check(probe: Callable[[], Awaitable[None]]) -> str:
 
 async def readyz(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
-    store, broker = await asyncio.gather(
-        _check(services.store.ping), _check(services.broker.ping)
-    )
+    store, broker = await asyncio.gather(_check(services.store.ping), _check(services.broker.ping))
     ready = store == "ok" and broker == "ok"
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "store": store, "broker": broker},

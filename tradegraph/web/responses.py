@@ -8,4 +8,6 @@ from starlette.responses import JSONResponse
 
 
 def error_response(status: int, code: str, message: str, **details: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **details}}, status_code=status)
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **details}}, status_code=status
+    )

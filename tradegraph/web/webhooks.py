@@ -46,13 +46,16 @@ async def receive_events(request: Request) -> Response:
     try:
         body = await _read_body(request, settings.webhook_max_body_bytes)
     except BodyTooLarge:
-        return error_response(413, "BAD_USER_INPUT",
-                              f"body exceeds {settings.webhook_max_body_bytes} bytes")
+        return error_response(
+            413, "BAD_USER_INPUT", f"body exceeds {settings.webhook_max_body_bytes} bytes"
+        )
     except ClientDisconnect:
         return Response(status_code=400)
     try:
         message = verify_webhook(
-            settings.effective_webhook_secret, body, request.headers,
+            settings.effective_webhook_secret,
+            body,
+            request.headers,
             timedelta(seconds=settings.webhook_tolerance_seconds),
         )
     except NotAuthenticated as error:
@@ -71,8 +74,13 @@ async def receive_events(request: Request) -> Response:
     except InvalidInput as error:
         return error_response(422, "BAD_USER_INPUT", error.message, **error.details)
     result = await services.events.ingest(submissions, key_prefix=f"webhook:{message.id}")
-    log.info("webhook processed", webhook_id=message.id, received=len(items),
-             stored=len(result.stored), duplicates=result.duplicates)
+    log.info(
+        "webhook processed",
+        webhook_id=message.id,
+        received=len(items),
+        stored=len(result.stored),
+        duplicates=result.duplicates,
+    )
     return JSONResponse(
         {"received": len(items), "stored": len(result.stored), "duplicates": result.duplicates}
     )

@@ -1,0 +1,111 @@
+"""Clients that talk to a running server the way a frontend or a webhook sender does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import websockets
+from standardwebhooks.webhooks import Webhook
+
+WEBHOOK_SECRET = "whsec_" + "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM="  # 32-byte test key
+RECEIVE_TIMEOUT = 10.0
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code in (200, 400), response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None,
+                   token: str | None = None) -> dict[str, Any]:
+        """The data of a request that must succeed."""
+        body = await self.execute(query, variables, token)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def error(self, query: str, variables: dict[str, Any] | None = None,
+                    token: str | None = None) -> dict[str, Any]:
+        """The only error of a request that must fail."""
+        body = await self.execute(query, variables, token)
+        assert body.get("errors"), body
+        assert len(body["errors"]) == 1, body["errors"]
+        return body["errors"][0]
+
+
+def error_code(error: dict[str, Any]) -> str:
+    return error["extensions"]["code"]
+
+
+def signed_headers(body: bytes, webhook_id: str, secret: str = WEBHOOK_SECRET,
+                   sent_at: datetime | None = None) -> dict[str, str]:
+    sent_at = sent_at or datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id=webhook_id, timestamp=sent_at, data=body.decode())
+    return {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+async def send_webhook(http: httpx.AsyncClient, payload: Any, webhook_id: str,
+                       **signing: Any) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    return await http.post("/webhooks/events", content=body,
+                           headers=signed_headers(body, webhook_id, **signing))
+
+
+@dataclass
+class TransportWS:
+    """A graphql-transport-ws client; answers the server's pings like graphql-ws clients do."""
+
+    socket: Any
+    pings_seen: int = 0
+
+    @classmethod
+    async def connect(cls, url: str, token: str | None, protocol: str = "graphql-transport-ws",
+                      init: bool = True) -> TransportWS:
+        socket = await websockets.connect(
+            url.replace("http", "ws", 1) + "/graphql", subprotocols=[protocol]
+        )
+        client = cls(socket)
+        if init:
+            payload = {"Authorization": f"Bearer {token}"} if token else {}
+            await client.send({"type": "connection_init", "payload": payload})
+        return client
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.socket.send(json.dumps(message))
+
+    async def receive(self, timeout: float = RECEIVE_TIMEOUT) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+            if message["type"] == "ping":
+                self.pings_seen += 1
+                await self.send({"type": "pong"})
+                continue
+            if message["type"] == "ka":
+                continue
+            return message
+
+    async def subscribe(self, operation_id: str, query: str,
+                        variables: dict[str, Any] | None = None) -> None:
+        await self.send({"id": operation_id, "type": "subscribe",
+                         "payload": {"query": query, "variables": variables or {}}})
+
+    async def close(self) -> None:
+        await self.socket.close()

@@ -1,0 +1,76 @@
+"""Real processes the tests start: redis-server, and tradegraph servers as subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import sys
+from dataclasses import dataclass
+
+
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Process:
+    process: asyncio.subprocess.Process
+    url: str
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            await asyncio.wait_for(self.process.wait(), 20)
+
+
+async def start_redis() -> Process:
+    """A private redis-server on a free port; returns once it logs that it accepts connections."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is required: run scripts/ensure-redis (make test does)"
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    seen = []
+    async with asyncio.timeout(START_TIMEOUT):
+        while line := (await process.stdout.readline()).decode():
+            seen.append(line)
+            if "Ready to accept connections" in line:
+                asyncio.get_running_loop().create_task(_drain(process.stdout))
+                return Process(process, f"redis://127.0.0.1:{port}/0")
+    raise AssertionError("redis-server did not start:\n" + "".join(seen))
+
+
+async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
+    """`tradegraph serve --port 0`; the URL is read from its 'listening' log line."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tradegraph", "serve", "--port", "0", *args,
+        env={**os.environ, "TRADEGRAPH_LOG_FORMAT": "json", **env},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    seen = []
+    async with asyncio.timeout(START_TIMEOUT):
+        while line := (await process.stderr.readline()).decode():
+            seen.append(line)
+            if '"event": "listening"' in line:
+                url = re.search(r'"url": "(http://[^"]+)"', line)
+                assert url, line
+                asyncio.get_running_loop().create_task(_drain(process.stderr))
+                return Process(process, url.group(1))
+    raise AssertionError("tradegraph did not start:\n" + "".join(seen))
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass

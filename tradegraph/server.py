@@ -1,0 +1,53 @@
+"""Runs the app under uvicorn on a socket bound first, so port 0 yields a known free port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+
+from tradegraph.app import create_app
+from tradegraph.config import Settings
+
+
+@dataclass
+class RunningServer:
+    url: str
+    app: Starlette
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+async def start_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Starts serving; returns once startup (store, broker, admin) has completed."""
+    app = create_app(settings)
+    sock = listening_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    # WebSocket-level pings are off: graphql-transport-ws pings are sent by the GraphQL view.
+    config = uvicorn.Config(app, log_config=None, lifespan="on", ws_ping_interval=None)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    ready = asyncio.create_task(app.state.started.wait())
+    await asyncio.wait([ready, task], return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        await task  # raises the startup error
+        raise RuntimeError("server stopped during startup")
+    shown_host = f"[{host}]" if ":" in host else host
+    return RunningServer(url=f"http://{shown_host}:{bound_port}", app=app, server=server, task=task)
