@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -109,3 +110,22 @@ class TransportWS:
 
     async def close(self) -> None:
         await self.socket.close()
+
+
+async def subscriber_count(http: httpx.AsyncClient, channel: str) -> int:
+    """Live subscribers on `channel` as GET /metrics reports them (absent: none)."""
+    metrics = (await http.get("/metrics")).text
+    found = re.search(rf'^tradegraph_subscribers{{channel="{re.escape(channel)}"}} (\S+)$',
+                      metrics, re.MULTILINE)
+    return int(float(found.group(1))) if found else 0
+
+
+async def wait_for_subscribers(http: httpx.AsyncClient, channel: str, count: int,
+                               timeout: float = RECEIVE_TIMEOUT) -> None:
+    """Waits until the server reports `count` live subscribers on `channel`.
+
+    The GraphQL WebSocket protocols do not acknowledge a subscription, so this is the only way
+    for a test to know events published from now on will reach it."""
+    async with asyncio.timeout(timeout):
+        while await subscriber_count(http, channel) != count:
+            await asyncio.sleep(0.02)

@@ -45,5 +45,3 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.CONSOLE) -
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # Strawberry logs every GraphQL error; ours are mapped and logged in schema/errors.py.
-    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

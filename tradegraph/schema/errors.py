@@ -59,7 +59,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
             original_error=original,
             extensions={**details, "code": code_of(original)},
         )
-    if original is not None:
+    if original is not None and not isinstance(original, GraphQLError):
         log.error("unexpected error in resolver", path=error.path, exc_info=original)
         return GraphQLError(
             "internal server error",
