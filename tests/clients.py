@@ -31,15 +31,17 @@ class GraphQLClient:
         assert response.status_code in (200, 400), response.text
         return response.json()
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None,
-                   token: str | None = None) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The data of a request that must succeed."""
         body = await self.execute(query, variables, token)
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    async def error(self, query: str, variables: dict[str, Any] | None = None,
-                    token: str | None = None) -> dict[str, Any]:
+    async def error(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """The only error of a request that must fail."""
         body = await self.execute(query, variables, token)
         assert body.get("errors"), body
@@ -51,8 +53,9 @@ def error_code(error: dict[str, Any]) -> str:
     return error["extensions"]["code"]
 
 
-def signed_headers(body: bytes, webhook_id: str, secret: str = WEBHOOK_SECRET,
-                   sent_at: datetime | None = None) -> dict[str, str]:
+def signed_headers(
+    body: bytes, webhook_id: str, secret: str = WEBHOOK_SECRET, sent_at: datetime | None = None
+) -> dict[str, str]:
     sent_at = sent_at or datetime.now(UTC)
     signature = Webhook(secret).sign(msg_id=webhook_id, timestamp=sent_at, data=body.decode())
     return {
@@ -63,11 +66,13 @@ def signed_headers(body: bytes, webhook_id: str, secret: str = WEBHOOK_SECRET,
     }
 
 
-async def send_webhook(http: httpx.AsyncClient, payload: Any, webhook_id: str,
-                       **signing: Any) -> httpx.Response:
+async def send_webhook(
+    http: httpx.AsyncClient, payload: Any, webhook_id: str, **signing: Any
+) -> httpx.Response:
     body = json.dumps(payload).encode()
-    return await http.post("/webhooks/events", content=body,
-                           headers=signed_headers(body, webhook_id, **signing))
+    return await http.post(
+        "/webhooks/events", content=body, headers=signed_headers(body, webhook_id, **signing)
+    )
 
 
 @dataclass
@@ -78,8 +83,9 @@ class TransportWS:
     pings_seen: int = 0
 
     @classmethod
-    async def connect(cls, url: str, token: str | None, protocol: str = "graphql-transport-ws",
-                      init: bool = True) -> TransportWS:
+    async def connect(
+        cls, url: str, token: str | None, protocol: str = "graphql-transport-ws", init: bool = True
+    ) -> TransportWS:
         socket = await websockets.connect(
             url.replace("http", "ws", 1) + "/graphql", subprotocols=[protocol]
         )
@@ -92,7 +98,7 @@ class TransportWS:
     async def send(self, message: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(message))
 
-    async def receive(self, timeout: float = RECEIVE_TIMEOUT) -> dict[str, Any]:
+    async def receive(self, timeout: float = RECEIVE_TIMEOUT) -> dict[str, Any]:  # noqa: ASYNC109
         while True:
             message = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
             if message["type"] == "ping":
@@ -103,10 +109,16 @@ class TransportWS:
                 continue
             return message
 
-    async def subscribe(self, operation_id: str, query: str,
-                        variables: dict[str, Any] | None = None) -> None:
-        await self.send({"id": operation_id, "type": "subscribe",
-                         "payload": {"query": query, "variables": variables or {}}})
+    async def subscribe(
+        self, operation_id: str, query: str, variables: dict[str, Any] | None = None
+    ) -> None:
+        await self.send(
+            {
+                "id": operation_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables or {}},
+            }
+        )
 
     async def close(self) -> None:
         await self.socket.close()
@@ -115,17 +127,22 @@ class TransportWS:
 async def subscriber_count(http: httpx.AsyncClient, channel: str) -> int:
     """Live subscribers on `channel` as GET /metrics reports them (absent: none)."""
     metrics = (await http.get("/metrics")).text
-    found = re.search(rf'^tradegraph_subscribers{{channel="{re.escape(channel)}"}} (\S+)$',
-                      metrics, re.MULTILINE)
+    found = re.search(
+        rf'^tradegraph_subscribers{{channel="{re.escape(channel)}"}} (\S+)$', metrics, re.MULTILINE
+    )
     return int(float(found.group(1))) if found else 0
 
 
-async def wait_for_subscribers(http: httpx.AsyncClient, channel: str, count: int,
-                               timeout: float = RECEIVE_TIMEOUT) -> None:
+async def wait_for_subscribers(
+    http: httpx.AsyncClient,
+    channel: str,
+    count: int,
+    timeout: float = RECEIVE_TIMEOUT,  # noqa: ASYNC109
+) -> None:
     """Waits until the server reports `count` live subscribers on `channel`.
 
     The GraphQL WebSocket protocols do not acknowledge a subscription, so this is the only way
     for a test to know events published from now on will reach it."""
     async with asyncio.timeout(timeout):
-        while await subscriber_count(http, channel) != count:
+        while await subscriber_count(http, channel) != count:  # noqa: ASYNC110 - no event exists
             await asyncio.sleep(0.02)

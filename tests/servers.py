@@ -10,7 +10,6 @@ import socket
 import sys
 from dataclasses import dataclass
 
-
 START_TIMEOUT = 60.0
 
 
@@ -37,8 +36,17 @@ async def start_redis() -> Process:
     assert binary, "redis-server is required: run scripts/ensure-redis (make test does)"
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     assert process.stdout is not None
     seen = []
@@ -54,9 +62,16 @@ async def start_redis() -> Process:
 async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
     """`tradegraph serve --port 0`; the URL is read from its 'listening' log line."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradegraph", "serve", "--port", "0", *args,
+        sys.executable,
+        "-m",
+        "tradegraph",
+        "serve",
+        "--port",
+        "0",
+        *args,
         env={**os.environ, "TRADEGRAPH_LOG_FORMAT": "json", **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
     seen = []

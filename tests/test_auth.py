@@ -65,8 +65,9 @@ async def test_repeated_login_failures_are_rate_limited(gql: GraphQLClient) -> N
 
 async def test_access_token_carries_role_and_expiry(gql: GraphQLClient) -> None:
     payload = await register(gql, "claims@example.com")
-    claims = jwt.decode(payload["accessToken"], JWT_SECRET, algorithms=["HS256"],
-                        issuer="tradegraph")
+    claims = jwt.decode(
+        payload["accessToken"], JWT_SECRET, algorithms=["HS256"], issuer="tradegraph"
+    )
     assert claims["sub"] == payload["user"]["id"]
     assert claims["role"] == "TRADER"
     assert claims["exp"] - claims["iat"] == payload["expiresIn"]
@@ -74,9 +75,19 @@ async def test_access_token_carries_role_and_expiry(gql: GraphQLClient) -> None:
 
 async def test_forged_or_garbage_tokens_get_no_data(gql: GraphQLClient) -> None:
     payload = await register(gql, "victim@example.com")
-    forged = jwt.encode({"sub": payload["user"]["id"], "role": "ADMIN", "typ": "access",
-                         "iss": "tradegraph", "iat": 0, "exp": 4_000_000_000, "email": "x"},
-                        "some-other-secret-of-sufficient-length-0123", algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "sub": payload["user"]["id"],
+            "role": "ADMIN",
+            "typ": "access",
+            "iss": "tradegraph",
+            "iat": 0,
+            "exp": 4_000_000_000,
+            "email": "x",
+        },
+        "some-other-secret-of-sufficient-length-0123",
+        algorithm="HS256",
+    )
     for token in (forged, "garbage", payload["refreshToken"]):
         error = await gql.error("{ events { totalCount } }", token=token)
         assert error_code(error) == "UNAUTHENTICATED"
@@ -105,7 +116,9 @@ async def test_unknown_refresh_token_is_unauthenticated(gql: GraphQLClient) -> N
 
 
 async def test_no_response_contains_a_password_or_hash(gql: GraphQLClient) -> None:
-    body = await gql.execute(REGISTER, {"email": "secret@example.com", "password": "hunter2hunter2"})
+    body = await gql.execute(
+        REGISTER, {"email": "secret@example.com", "password": "hunter2hunter2"}
+    )
     text = str(body)
     user = await User.find_one(User.email == "secret@example.com")
     assert user is not None

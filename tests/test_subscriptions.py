@@ -17,8 +17,9 @@ EVENT_CREATED = """subscription($filter: EventFilter) {
 }"""
 
 
-async def connected(server: RunningServer, token: str | None,
-                    protocol: str = "graphql-transport-ws") -> TransportWS:
+async def connected(
+    server: RunningServer, token: str | None, protocol: str = "graphql-transport-ws"
+) -> TransportWS:
     client = await TransportWS.connect(server.url, token, protocol)
     assert (await client.receive())["type"] == "connection_ack"
     return client
@@ -38,9 +39,14 @@ async def test_event_created_delivers_matching_events(
     await client.subscribe("all", EVENT_CREATED)
     await client.subscribe("big", EVENT_CREATED, {"filter": {"type": "purchase", "minValue": 50}})
     await wait_for_subscribers(http, EVENTS_CREATED, 2)
-    await send_webhook(http, [{"userId": "u1", "type": "purchase", "value": 10},
-                              {"userId": "u2", "type": "purchase", "value": 75,
-                               "metadata": {"sku": "Z"}}], "live")
+    await send_webhook(
+        http,
+        [
+            {"userId": "u1", "type": "purchase", "value": 10},
+            {"userId": "u2", "type": "purchase", "value": 75, "metadata": {"sku": "Z"}},
+        ],
+        "live",
+    )
     received: dict[str, list] = {"all": [], "big": []}
     for _ in range(3):
         message = await client.receive()
@@ -58,8 +64,14 @@ async def test_trader_receives_only_own_events(
     await client.subscribe("mine", EVENT_CREATED)
     await wait_for_subscribers(http, EVENTS_CREATED, 1)
     mine = trader["user"]["id"]
-    await send_webhook(http, [{"userId": "stranger", "type": "deposit", "value": 1},
-                              {"userId": mine, "type": "deposit", "value": 2}], "own")
+    await send_webhook(
+        http,
+        [
+            {"userId": "stranger", "type": "deposit", "value": 1},
+            {"userId": mine, "type": "deposit", "value": 2},
+        ],
+        "own",
+    )
     message = await client.receive()
     assert message["payload"]["data"]["eventCreated"]["userId"] == mine
     await client.subscribe("theirs", EVENT_CREATED, {"filter": {"userId": "stranger"}})
@@ -150,7 +162,8 @@ async def test_many_subscribers_each_get_every_event(
     await wait_for_subscribers(http, EVENTS_CREATED, 20)
     await send_webhook(http, [{"userId": "u", "type": "t", "value": i} for i in range(5)], "fan")
     for client in clients:
-        values = [(await client.receive())["payload"]["data"]["eventCreated"]["value"]
-                  for _ in range(5)]
+        values = [
+            (await client.receive())["payload"]["data"]["eventCreated"]["value"] for _ in range(5)
+        ]
         assert values == [0.0, 1.0, 2.0, 3.0, 4.0]
         await client.close()

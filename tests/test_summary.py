@@ -27,15 +27,19 @@ START = utc(2026, 4, 1)
 def sample_events(count: int = 300) -> list[dict]:
     rng = random.Random(42)
     return [
-        {"userId": f"u{rng.randrange(8)}", "type": rng.choice(["purchase", "login", "deposit"]),
-         "value": round(rng.uniform(1, 100), 2),
-         "timestamp": (START + timedelta(minutes=rng.randrange(3 * 24 * 60))).isoformat()}
+        {
+            "userId": f"u{rng.randrange(8)}",
+            "type": rng.choice(["purchase", "login", "deposit"]),
+            "value": round(rng.uniform(1, 100), 2),
+            "timestamp": (START + timedelta(minutes=rng.randrange(3 * 24 * 60))).isoformat(),
+        }
         for _ in range(count)
     ]
 
 
-async def summary(gql: GraphQLClient, token: str, frm: str, to: str, top_n: int = 3,
-                  bucket: str = "DAY") -> dict:
+async def summary(
+    gql: GraphQLClient, token: str, frm: str, to: str, top_n: int = 3, bucket: str = "DAY"
+) -> dict:
     variables = {"from": frm, "to": to, "topN": top_n, "bucket": bucket}
     return (await gql.data(SUMMARY, variables, token))["eventSummary"]
 
@@ -44,11 +48,16 @@ async def test_summary_matches_an_independent_computation(
     http: httpx.AsyncClient, gql: GraphQLClient, admin_token: str
 ) -> None:
     events = sample_events()
-    outside = {"userId": "u0", "type": "purchase", "value": 1e6,
-               "timestamp": (START + timedelta(days=5)).isoformat()}
+    outside = {
+        "userId": "u0",
+        "type": "purchase",
+        "value": 1e6,
+        "timestamp": (START + timedelta(days=5)).isoformat(),
+    }
     assert (await send_webhook(http, [*events, outside], "summary")).json()["stored"] == 301
-    result = await summary(gql, admin_token, START.isoformat(),
-                           (START + timedelta(days=3)).isoformat())
+    result = await summary(
+        gql, admin_token, START.isoformat(), (START + timedelta(days=3)).isoformat()
+    )
 
     assert result["totalEvents"] == 300
     assert result["totalValue"] == pytest.approx(sum(e["value"] for e in events))
@@ -81,18 +90,27 @@ async def test_series_fills_empty_buckets(
     at = [START + timedelta(minutes=m) for m in (0, 0, 2, 61)]
     batch = [{"userId": "u", "type": "login", "value": 1, "timestamp": t.isoformat()} for t in at]
     await send_webhook(http, batch, "series")
-    minutes = await summary(gql, admin_token, START.isoformat(),
-                            (START + timedelta(minutes=4)).isoformat(), bucket="MINUTE")
+    minutes = await summary(
+        gql,
+        admin_token,
+        START.isoformat(),
+        (START + timedelta(minutes=4)).isoformat(),
+        bucket="MINUTE",
+    )
     assert [p["count"] for p in minutes["series"]] == [2, 0, 1, 0]
-    hours = await summary(gql, admin_token, START.isoformat(),
-                          (START + timedelta(hours=2)).isoformat(), bucket="HOUR")
+    hours = await summary(
+        gql, admin_token, START.isoformat(), (START + timedelta(hours=2)).isoformat(), bucket="HOUR"
+    )
     assert [(p["start"], p["count"]) for p in hours["series"]] == [
-        (START.isoformat(), 3), ((START + timedelta(hours=1)).isoformat(), 1)]
+        (START.isoformat(), 3),
+        ((START + timedelta(hours=1)).isoformat(), 1),
+    ]
 
 
 async def test_empty_range_has_no_average_ticket(gql: GraphQLClient, admin_token: str) -> None:
-    result = await summary(gql, admin_token, START.isoformat(),
-                           (START + timedelta(hours=1)).isoformat(), bucket="HOUR")
+    result = await summary(
+        gql, admin_token, START.isoformat(), (START + timedelta(hours=1)).isoformat(), bucket="HOUR"
+    )
     assert result["totalEvents"] == 0
     assert result["averageTicket"] is None
     assert result["byType"] == []
@@ -103,12 +121,17 @@ async def test_summary_is_scoped_to_the_trader(
     http: httpx.AsyncClient, gql: GraphQLClient, trader: dict
 ) -> None:
     mine = trader["user"]["id"]
-    await send_webhook(http, [
-        {"userId": mine, "type": "purchase", "value": 10, "timestamp": START.isoformat()},
-        {"userId": "other", "type": "purchase", "value": 90, "timestamp": START.isoformat()},
-    ], "scoped")
-    result = await summary(gql, trader["accessToken"], START.isoformat(),
-                           (START + timedelta(days=1)).isoformat())
+    await send_webhook(
+        http,
+        [
+            {"userId": mine, "type": "purchase", "value": 10, "timestamp": START.isoformat()},
+            {"userId": "other", "type": "purchase", "value": 90, "timestamp": START.isoformat()},
+        ],
+        "scoped",
+    )
+    result = await summary(
+        gql, trader["accessToken"], START.isoformat(), (START + timedelta(days=1)).isoformat()
+    )
     assert result["totalEvents"] == 1
     assert [row["userId"] for row in result["topUsersByValue"]] == [mine]
 
@@ -130,6 +153,9 @@ async def test_summary_sees_new_events_from_this_process_at_once(
 ) -> None:
     window = (START.isoformat(), (START + timedelta(days=1)).isoformat())
     assert (await summary(gql, admin_token, *window))["totalEvents"] == 0
-    await send_webhook(http, [{"userId": "u", "type": "login", "value": 0,
-                               "timestamp": START.isoformat()}], "fresh")
+    await send_webhook(
+        http,
+        [{"userId": "u", "type": "login", "value": 0, "timestamp": START.isoformat()}],
+        "fresh",
+    )
     assert (await summary(gql, admin_token, *window))["totalEvents"] == 1

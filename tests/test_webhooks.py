@@ -21,7 +21,10 @@ async def test_a_signed_batch_is_stored(http: httpx.AsyncClient) -> None:
     assert response.status_code == 200, response.text
     assert response.json() == {"received": 2, "stored": 2, "duplicates": 0}
     stored = await Event.find_all().sort("idempotency_key").to_list()
-    assert [(e.user_id, e.type, e.value) for e in stored] == [("u1", "login", 0), ("u2", "purchase", 12.5)]
+    assert [(e.user_id, e.type, e.value) for e in stored] == [
+        ("u1", "login", 0),
+        ("u2", "purchase", 12.5),
+    ]
     assert stored[1].metadata == {"sku": "A1"}
     assert [e.idempotency_key for e in stored] == ["webhook:msg_batch:0", "webhook:msg_batch:1"]
 
@@ -57,8 +60,9 @@ async def test_a_bad_signature_is_401_and_stores_nothing(http: httpx.AsyncClient
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHENTICATED"
     tampered = signed_headers(body, "msg_tampered")
-    response = await http.post("/webhooks/events", content=body.replace(b"40.0", b"99.0"),
-                               headers=tampered)
+    response = await http.post(
+        "/webhooks/events", content=body.replace(b"40.0", b"99.0"), headers=tampered
+    )
     assert response.status_code == 401
     garbage = {**tampered, "webhook-signature": "v1,not-base64!!"}
     assert (await http.post("/webhooks/events", content=body, headers=garbage)).status_code == 401
@@ -74,8 +78,9 @@ async def test_missing_signature_headers_are_401(http: httpx.AsyncClient) -> Non
 
 async def test_stale_and_future_timestamps_are_rejected(http: httpx.AsyncClient) -> None:
     for offset in (timedelta(minutes=-6), timedelta(minutes=6)):
-        response = await send_webhook(http, [event()], f"msg_time{offset}",
-                                      sent_at=datetime.now(UTC) + offset)
+        response = await send_webhook(
+            http, [event()], f"msg_time{offset}", sent_at=datetime.now(UTC) + offset
+        )
         assert response.status_code == 400, response.text
         assert "webhook-timestamp" in response.json()["error"]["message"]
     assert await Event.count() == 0
@@ -83,8 +88,9 @@ async def test_stale_and_future_timestamps_are_rejected(http: httpx.AsyncClient)
 
 async def test_malformed_json_is_400(http: httpx.AsyncClient) -> None:
     for body in (b'[{"userId": "u1",', b'[{"userId":"u","type":"t","value":NaN}]'):
-        response = await http.post("/webhooks/events", content=body,
-                                   headers=signed_headers(body, "msg_bad_json"))
+        response = await http.post(
+            "/webhooks/events", content=body, headers=signed_headers(body, "msg_bad_json")
+        )
         assert response.status_code == 400, response.text
         assert "not valid JSON" in response.json()["error"]["message"]
     assert await Event.count() == 0
@@ -108,8 +114,14 @@ async def test_any_invalid_item_rejects_the_batch_listing_every_problem(
     problems = response.json()["error"]["problems"]
     found = {(p["index"], p["field"]) for p in problems}
     assert found == {
-        (1, "type"), (2, "type"), (2, "value"), (3, "timestamp"), (4, "metadata"),
-        (5, "userId"), (5, "colour"), (6, None),
+        (1, "type"),
+        (2, "type"),
+        (2, "value"),
+        (3, "timestamp"),
+        (4, "metadata"),
+        (5, "userId"),
+        (5, "colour"),
+        (6, None),
     }
     assert await Event.count() == 0
 

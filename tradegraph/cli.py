@@ -20,6 +20,9 @@ from tradegraph.logs import configure_logging
 log = structlog.get_logger("tradegraph")
 
 SEED_BATCH = 1000
+# `serve --seed` stays small: the in-process emulation checks unique keys by scanning.
+SERVE_SEED_DAYS = 7
+SERVE_SEED_USERS = 20
 IN_MEMORY_REFUSAL = (
     "TRADEGRAPH_MONGODB_URL is not set, so the store is an in-process emulation that lives and "
     "dies with one process: what this command wrote would be lost. Set TRADEGRAPH_MONGODB_URL, "
@@ -32,7 +35,7 @@ async def _serve(settings: Settings, host: str, port: int, seed_days: int | None
 
     running = await start_server(settings, host, port)
     if seed_days:
-        await _seed(running.app.state.services, seed_days, users=50)
+        await _seed(running.app.state.services, seed_days, users=SERVE_SEED_USERS)
     log.info(
         "listening",
         url=running.url,
@@ -84,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed",
         action="store_true",
-        help="fill 30 days of synthetic events for 50 users before serving",
+        help=f"fill {SERVE_SEED_DAYS} days of synthetic events for {SERVE_SEED_USERS} users first",
     )
     seed = commands.add_parser("seed", help="store synthetic events (needs a real MongoDB)")
     seed.add_argument("--days", type=int, default=30)
@@ -111,7 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "serve":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings, args.host, args.port, 30 if args.seed else None))
+            asyncio.run(
+                _serve(settings, args.host, args.port, SERVE_SEED_DAYS if args.seed else None)
+            )
         return 0
     if settings.uses_emulated_store:
         log.error(IN_MEMORY_REFUSAL)

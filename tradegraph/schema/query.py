@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inspect import getdoc
+
 import strawberry
 
 from tradegraph.resolvers import auth as auth_resolvers
@@ -13,13 +15,21 @@ from tradegraph.schema.permissions import IsAuthenticated
 
 @strawberry.type
 class Query:
-    me: User | None = strawberry.field(resolver=auth_resolvers.me)
+    me: User | None = strawberry.field(
+        resolver=auth_resolvers.me, description=getdoc(auth_resolvers.me)
+    )
     events: EventConnection = strawberry.field(
-        resolver=event_resolvers.events, permission_classes=[IsAuthenticated]
+        resolver=event_resolvers.events,
+        description=getdoc(event_resolvers.events),
+        permission_classes=[IsAuthenticated],
     )
     event: Event | None = strawberry.field(
-        resolver=event_resolvers.event, permission_classes=[IsAuthenticated]
+        resolver=event_resolvers.event,
+        description=getdoc(event_resolvers.event),
+        permission_classes=[IsAuthenticated],
     )
     event_summary: EventSummary = strawberry.field(
-        resolver=event_resolvers.event_summary, permission_classes=[IsAuthenticated]
+        resolver=event_resolvers.event_summary,
+        description=getdoc(event_resolvers.event_summary),
+        permission_classes=[IsAuthenticated],
     )

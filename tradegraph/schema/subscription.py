@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inspect import getdoc
+
 import strawberry
 
 from tradegraph.resolvers import events as event_resolvers
@@ -12,5 +14,7 @@ from tradegraph.schema.permissions import IsAuthenticated
 @strawberry.type
 class Subscription:
     event_created: Event = strawberry.subscription(
-        resolver=event_resolvers.event_created, permission_classes=[IsAuthenticated]
+        resolver=event_resolvers.event_created,
+        description=getdoc(event_resolvers.event_created),
+        permission_classes=[IsAuthenticated],
     )

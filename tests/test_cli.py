@@ -1,0 +1,73 @@
+"""The tradegraph command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+from tests.clients import GraphQLClient
+from tests.servers import start_tradegraph
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    environment = {k: v for k, v in os.environ.items() if k != "TRADEGRAPH_MONGODB_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "tradegraph", *args],
+        capture_output=True,
+        text=True,
+        env={**environment, **(env or {})},
+        timeout=60,
+    )
+
+
+def test_seed_refuses_the_in_memory_store_with_advice() -> None:
+    result = run_cli("seed", "--days", "1", "--users", "2")
+    assert result.returncode == 2
+    assert "serve --seed" in result.stderr
+
+
+def test_users_create_refuses_the_in_memory_store() -> None:
+    result = run_cli("users", "create", "x@example.com", "--role", "ADMIN", "--password", "p" * 9)
+    assert result.returncode == 2
+    assert "TRADEGRAPH_MONGODB_URL" in result.stderr
+
+
+def test_production_refuses_development_defaults() -> None:
+    result = run_cli("serve", "--port", "0", env={"TRADEGRAPH_ENVIRONMENT": "production"})
+    assert result.returncode != 0
+    assert "TRADEGRAPH_JWT_SECRET must be set" in result.stderr
+
+
+def test_bad_configuration_is_reported_by_name() -> None:
+    result = run_cli("serve", env={"TRADEGRAPH_WEBHOOK_SECRET": "plain-text"})
+    assert result.returncode != 0
+    assert "webhook_secret" in result.stderr
+    assert "whsec_" in result.stderr
+
+
+async def test_serve_seed_starts_with_synthetic_events() -> None:
+    server = await start_tradegraph(
+        {
+            "TRADEGRAPH_ADMIN_EMAIL": "seed-admin@example.com",
+            "TRADEGRAPH_ADMIN_PASSWORD": "seed-admin-password",
+        },
+        "--seed",
+    )
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            gql = GraphQLClient(http)
+            login = await gql.data(
+                'mutation { login(email: "seed-admin@example.com", '
+                'password: "seed-admin-password") { accessToken } }'
+            )
+            token = login["login"]["accessToken"]
+            data = await gql.data(
+                "{ events(first: 1) { totalCount edges { node { type } } } }", token=token
+            )
+            assert data["events"]["totalCount"] > 1_500  # ~80% of 7 days x 20 users x 20
+    finally:
+        await server.stop()
