@@ -49,14 +49,8 @@ async def start_redis() -> Process:
         stderr=asyncio.subprocess.STDOUT,
     )
     assert process.stdout is not None
-    seen = []
-    async with asyncio.timeout(START_TIMEOUT):
-        while line := (await process.stdout.readline()).decode():
-            seen.append(line)
-            if "Ready to accept connections" in line:
-                asyncio.get_running_loop().create_task(_drain(process.stdout))
-                return Process(process, f"redis://127.0.0.1:{port}/0")
-    raise AssertionError("redis-server did not start:\n" + "".join(seen))
+    await _line_containing(process.stdout, "Ready to accept connections", "redis-server")
+    return Process(process, f"redis://127.0.0.1:{port}/0")
 
 
 async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
@@ -74,16 +68,23 @@ async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
         stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
+    line = await _line_containing(process.stderr, '"event": "listening"', "tradegraph")
+    url = re.search(r'"url": "(http://[^"]+)"', line)
+    assert url, line
+    return Process(process, url.group(1))
+
+
+async def _line_containing(stream: asyncio.StreamReader, marker: str, name: str) -> str:
+    """The first output line with `marker` (the process's readiness signal); the rest of the
+    output is drained in the background so the process never blocks on a full pipe."""
     seen = []
     async with asyncio.timeout(START_TIMEOUT):
-        while line := (await process.stderr.readline()).decode():
+        while line := (await stream.readline()).decode():
             seen.append(line)
-            if '"event": "listening"' in line:
-                url = re.search(r'"url": "(http://[^"]+)"', line)
-                assert url, line
-                asyncio.get_running_loop().create_task(_drain(process.stderr))
-                return Process(process, url.group(1))
-    raise AssertionError("tradegraph did not start:\n" + "".join(seen))
+            if marker in line:
+                asyncio.get_running_loop().create_task(_drain(stream))
+                return line
+    raise AssertionError(f"{name} did not start:\n" + "".join(seen))
 
 
 async def _drain(stream: asyncio.StreamReader) -> None:

@@ -75,7 +75,7 @@ def _announce(services: Services) -> None:
             "DATA IS IN MEMORY ONLY: the in-process MongoDB emulation loses everything when this "
             "process stops; set TRADEGRAPH_MONGODB_URL=mongodb://… to keep data"
         )
-    if services.broker.url.startswith("memory://"):
+    if settings.uses_memory_broker:
         log.warning(
             "live subscriptions reach only this process: set TRADEGRAPH_BROADCAST_URL="
             "redis://… to run several processes"

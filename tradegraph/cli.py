@@ -16,6 +16,7 @@ from tqdm import tqdm
 from tradegraph.config import Settings
 from tradegraph.documents import Role
 from tradegraph.logs import configure_logging
+from tradegraph.services import Services
 
 log = structlog.get_logger("tradegraph")
 
@@ -45,7 +46,7 @@ async def _serve(settings: Settings, host: str, port: int, seed_days: int | None
     await running.task
 
 
-async def _seed(services: object, days: int, users: int, seed: int = 7) -> None:
+async def _seed(services: Services, days: int, users: int, seed: int = 7) -> None:
     from tradegraph.events.seed import EVENTS_PER_USER_PER_DAY, synthetic_events
 
     events = synthetic_events(days, users, seed)
@@ -54,7 +55,7 @@ async def _seed(services: object, days: int, users: int, seed: int = 7) -> None:
         total=days * users * EVENTS_PER_USER_PER_DAY, unit="events", desc="seeding", file=sys.stderr
     ) as bar:
         while batch := list(islice(events, SEED_BATCH)):
-            result = await services.events.ingest(batch, key_prefix="seed")  # type: ignore[attr-defined]
+            result = await services.events.ingest(batch, key_prefix="seed")
             stored += len(result.stored)
             duplicates += result.duplicates
             bar.update(len(batch) / 0.8)  # about 80% of slots become events
