@@ -1,17 +1,30 @@
 """The in-process MongoDB emulation: mongomock behind PyMongo's async API.
 
 Zero services, data in memory only. It lacks $dateTrunc, transactions and change streams, so
-the rest of the code sticks to operators both it and MongoDB >= 7 accept.
+the rest of the code sticks to operators both it and MongoDB >= 7 accept. mongomock also cannot
+compare or add Decimal128 values, and refuses the options of `create_collection`; the patches
+below teach it what MongoDB does there (Decimal128 is a number; a time-series collection is,
+for an emulation, an ordinary one), so the code above never has to know which store it is on.
 """
 
 from __future__ import annotations
 
+import decimal
+from collections.abc import Callable
 from typing import Any
 
+import mongomock.aggregate
+import mongomock.collection
 import mongomock.database
+import mongomock.filtering
+from bson import Decimal128
 from pymongo_async_mock import AsyncMongoMockClient
 
 _original_list_collection_names = mongomock.database.Database.list_collection_names
+_original_compare_type = mongomock.filtering._get_compare_type
+_original_bson_compare = mongomock.filtering.bson_compare
+_original_inc = mongomock.collection._inc_updater
+_NUMBER_ORDER = 10  # BSON sorts all numeric types together
 
 
 def _list_collection_names(
@@ -23,6 +36,57 @@ def _list_collection_names(
     return _original_list_collection_names(self, filter=filter, session=session)
 
 
-def emulated_client() -> AsyncMongoMockClient:
+def _create_collection(self: mongomock.database.Database, name: str, **_options: Any) -> Any:
+    # timeseries / expireAfterSeconds: the emulation stores such a collection as a plain one.
+    return _original_create_collection(self, name)
+
+
+_original_create_collection = mongomock.database.Database.create_collection
+
+
+def _plain(value: Any) -> Any:
+    return value.to_decimal() if isinstance(value, Decimal128) else value
+
+
+def _compare_type(value: Any) -> int:
+    if isinstance(value, Decimal128):
+        return _NUMBER_ORDER
+    return _original_compare_type(value)
+
+
+def _bson_compare(
+    op: Callable[[Any, Any], bool], a: Any, b: Any, can_compare_types: bool = True
+) -> bool:
+    return _original_bson_compare(op, _plain(a), _plain(b), can_compare_types)
+
+
+def _inc(doc: Any, field_name: str, value: Any) -> None:
+    current = doc.get(field_name, 0) if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and Decimal128 in (type(current), type(value)):
+        with decimal.localcontext(decimal.Context(prec=34)):  # Decimal128's precision
+            doc[field_name] = Decimal128(decimal.Decimal(_plain(current)) + _plain(value))
+        return
+    _original_inc(doc, field_name, value)
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
+    def accumulate(values: list[Any]) -> Any:
+        present = [value for value in values if value is not None]
+        return pick(present, key=_plain) if present else None
+
+    return accumulate
+
+
+def _install_patches() -> None:
     mongomock.database.Database.list_collection_names = _list_collection_names  # type: ignore[method-assign]
+    mongomock.database.Database.create_collection = _create_collection  # type: ignore[method-assign]
+    mongomock.filtering._get_compare_type = _compare_type
+    mongomock.filtering.bson_compare = _bson_compare
+    mongomock.collection._updaters["$inc"] = _inc
+    mongomock.aggregate._GROUPING_OPERATOR_MAP["$min"] = _extreme(min)
+    mongomock.aggregate._GROUPING_OPERATOR_MAP["$max"] = _extreme(max)
+
+
+def emulated_client() -> AsyncMongoMockClient:
+    _install_patches()
     return AsyncMongoMockClient(tz_aware=True)
