@@ -13,7 +13,19 @@ import pytest
 from tests.clients import WEBHOOK_SECRET, GraphQLClient
 from tests.servers import Process, start_redis
 from tradegraph.config import Settings
-from tradegraph.documents import Event, RefreshToken, User
+from tradegraph.documents import (
+    Event,
+    ImportedCandle,
+    Instrument,
+    LatestQuote,
+    LedgerEntry,
+    Order,
+    Portfolio,
+    Position,
+    RefreshToken,
+    Tick,
+    User,
+)
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
 
@@ -44,6 +56,8 @@ def server_settings(**overrides: object) -> Settings:
         "ws_init_timeout_seconds": 1.0,
         "subscriber_queue_size": 50,
         "login_max_failures": 3,
+        "market_feed": "none",  # tests drive prices with publishQuote
+        "portfolio_value_interval_seconds": 0.2,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -69,7 +83,19 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
     if "server" not in request.fixturenames:
         return
     services: Services = request.getfixturevalue("services")
-    await Event.find_all().delete()
+    for document in (
+        Event,
+        Instrument,
+        Tick,
+        LatestQuote,
+        ImportedCandle,
+        Portfolio,
+        Position,
+        Order,
+        LedgerEntry,
+    ):
+        await document.find_all().delete()
+    services.instruments.forget()
     await RefreshToken.find_all().delete()
     await User.find(User.email != ADMIN_EMAIL).delete()
     services.accounts.throttle.clear()

@@ -14,10 +14,17 @@ from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.documents import Event, Role
 from tradegraph.events.service import EventsService
+from tradegraph.markets.feeds import market_feed
+from tradegraph.markets.instruments import Instruments
+from tradegraph.markets.quotes import MarketData
 from tradegraph.services import Services
 from tradegraph.store import open_store
 from tradegraph.subscriptions.broker import Broker
 from tradegraph.subscriptions.events import EventFeed
+from tradegraph.trading.engine import MatchingEngine
+from tradegraph.trading.execution import Execution
+from tradegraph.trading.orders import OrdersService
+from tradegraph.trading.settlement import recover
 from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
 from tradegraph.web.metrics import Metrics
@@ -38,6 +45,10 @@ async def start_services(settings: Settings, metrics: Metrics | None = None) -> 
             metrics.events_stored.inc(len(events))
         await feed.publish(events)
 
+    instruments = Instruments()
+    market = MarketData(instruments, broker)
+    execution = Execution(broker, settings.fee_bps)
+    engine = MatchingEngine(market, instruments, execution, settings.fee_bps, settings.slippage_bps)
     services = Services(
         settings=settings,
         store=store,
@@ -45,12 +56,35 @@ async def start_services(settings: Settings, metrics: Metrics | None = None) -> 
         accounts=Accounts(settings),
         events=EventsService(publish, settings.summary_cache_seconds),
         event_feed=feed,
+        instruments=instruments,
+        market=market,
+        engine=engine,
+        orders=OrdersService(
+            instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
+        ),
     )
     await _ensure_admin(services)
+    await recover()
+    services.background.append(
+        asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))
+    )
     return services
 
 
+async def start_market_feed(services: Services) -> None:
+    """Starts the configured feed; every quote it produces goes through MarketData.ingest."""
+    feed = market_feed(services.settings, services.market, services.instruments)
+    if feed is not None:
+        services.background.append(asyncio.create_task(feed.run()))
+        log.info("market feed started", feed=feed.description)
+    else:
+        log.info("no market feed: quotes come only from publishQuote")
+
+
 async def stop_services(services: Services) -> None:
+    for task in services.background:
+        task.cancel()
+    await asyncio.gather(*services.background, return_exceptions=True)
     await services.broker.disconnect()
     await services.store.close()
 
@@ -95,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         metrics.watch_broker(services.broker)
         app.state.services = services
         _announce(services)
+        await start_market_feed(services)
         app.state.started.set()
         try:
             yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
@@ -18,6 +19,12 @@ DEV_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"tradegraph-development-only-k
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class MarketFeed(StrEnum):
+    SIMULATED = "simulated"
+    BINANCE = "binance"
+    NONE = "none"
 
 
 class LogFormat(StrEnum):
@@ -50,6 +57,20 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     login_max_failures: int = Field(default=5, gt=0)
     login_lockout_seconds: float = Field(default=300.0, gt=0)
+    market_feed: MarketFeed = MarketFeed.SIMULATED
+    simulated_seed: int | None = Field(
+        default=None, description="same seed, same simulated prices; unset: random"
+    )
+    simulated_drift: float = Field(default=0.05, description="annualised GBM drift")
+    simulated_volatility: float = Field(default=0.30, ge=0, description="annualised GBM vol")
+    simulated_tick_seconds: float = Field(default=1.0, gt=0, description="per instrument")
+    binance_url: str = "wss://stream.binance.com:9443"
+    binance_symbols: str = Field(default="BTCUSDT,ETHUSDT", description="comma-separated")
+    fee_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    slippage_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    tick_retention_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    order_expiry_check_seconds: float = Field(default=1.0, gt=0)
+    portfolio_value_interval_seconds: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
 

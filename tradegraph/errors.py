@@ -36,3 +36,11 @@ class AlreadyExists(DomainError):
 
 class TooManyRequests(DomainError):
     """The caller must wait before trying again."""
+
+
+class InsufficientFunds(DomainError):
+    """Not enough available cash (cash not reserved by open BUY orders)."""
+
+
+class InsufficientPosition(DomainError):
+    """Not enough of the instrument held and not already promised to open SELL orders."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.events.service import EventsService
+from tradegraph.markets.instruments import Instruments
+from tradegraph.markets.quotes import MarketData
 from tradegraph.store import Store
 from tradegraph.subscriptions.broker import Broker
 from tradegraph.subscriptions.events import EventFeed
+from tradegraph.trading.engine import MatchingEngine
+from tradegraph.trading.orders import OrdersService
 
 
 @dataclass
@@ -20,3 +25,8 @@ class Services:
     accounts: Accounts
     events: EventsService
     event_feed: EventFeed
+    instruments: Instruments
+    market: MarketData
+    engine: MatchingEngine
+    orders: OrdersService
+    background: list[asyncio.Task[None]] = field(default_factory=list)

@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 
 from tradegraph.config import Settings
 from tradegraph.documents import ALL_DOCUMENTS
+from tradegraph.documents.markets import set_tick_retention
 
 
 @dataclass
@@ -47,5 +48,6 @@ async def open_store(settings: Settings) -> Store:
         )
         emulated = False
     database = client[settings.mongodb_database]
+    set_tick_retention(settings.tick_retention_seconds)
     await init_beanie(database=database, document_models=ALL_DOCUMENTS)
     return Store(client=client, database=database, emulated=emulated)

@@ -18,7 +18,7 @@ import mongomock.collection
 import mongomock.database
 import mongomock.filtering
 from bson import Decimal128
-from pymongo_async_mock import AsyncMongoMockClient
+from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
 _original_list_collection_names = mongomock.database.Database.list_collection_names
 _original_compare_type = mongomock.filtering._get_compare_type
@@ -42,6 +42,12 @@ def _create_collection(self: mongomock.database.Database, name: str, **_options:
 
 
 _original_create_collection = mongomock.database.Database.create_collection
+
+
+async def _async_create_collection(self: AsyncMongoMockDatabase, name: str, **options: Any) -> Any:
+    # pymongo_async_mock hands back mongomock's own collection here, not its async wrapper.
+    self.delegate.create_collection(name, **options)
+    return self.get_collection(name)
 
 
 def _plain(value: Any) -> Any:
@@ -80,6 +86,7 @@ def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
 def _install_patches() -> None:
     mongomock.database.Database.list_collection_names = _list_collection_names  # type: ignore[method-assign]
     mongomock.database.Database.create_collection = _create_collection  # type: ignore[method-assign]
+    AsyncMongoMockDatabase.create_collection = _async_create_collection  # type: ignore[method-assign]
     mongomock.filtering._get_compare_type = _compare_type
     mongomock.filtering.bson_compare = _bson_compare
     mongomock.collection._updaters["$inc"] = _inc

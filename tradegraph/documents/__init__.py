@@ -1,8 +1,62 @@
 """Beanie documents, one module per domain. No schema or HTTP imports here."""
 
 from tradegraph.documents.events import Event
+from tradegraph.documents.markets import (
+    AssetClass,
+    CandleInterval,
+    ImportedCandle,
+    Instrument,
+    LatestQuote,
+    Tick,
+)
+from tradegraph.documents.portfolios import (
+    Fill,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderStatus,
+    OrderType,
+    Portfolio,
+    Position,
+    Side,
+    TimeInForce,
+)
 from tradegraph.documents.users import RefreshToken, Role, User
 
-ALL_DOCUMENTS: list[type] = [User, RefreshToken, Event]
+ALL_DOCUMENTS: list[type] = [
+    User,
+    RefreshToken,
+    Event,
+    Instrument,
+    Tick,
+    LatestQuote,
+    ImportedCandle,
+    Portfolio,
+    Position,
+    Order,
+    LedgerEntry,
+]
 
-__all__ = ["ALL_DOCUMENTS", "Event", "RefreshToken", "Role", "User"]
+__all__ = [
+    "ALL_DOCUMENTS",
+    "AssetClass",
+    "CandleInterval",
+    "Event",
+    "Fill",
+    "ImportedCandle",
+    "Instrument",
+    "LatestQuote",
+    "LedgerEntry",
+    "LedgerKind",
+    "Order",
+    "OrderStatus",
+    "OrderType",
+    "Portfolio",
+    "Position",
+    "RefreshToken",
+    "Role",
+    "Side",
+    "Tick",
+    "TimeInForce",
+    "User",
+]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 
 from tradegraph.schema.errors import ErrorCodes
 from tradegraph.schema.mutation import Mutation
 from tradegraph.schema.query import Query
+from tradegraph.schema.scalars import DecimalScalar
 from tradegraph.schema.subscription import Subscription
 
 MAX_QUERY_DEPTH = 10
@@ -27,6 +30,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
             ErrorCodes,
             lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),

@@ -14,6 +14,8 @@ from strawberry.types.execution import ExecutionResult
 from tradegraph.errors import (
     AlreadyExists,
     DomainError,
+    InsufficientFunds,
+    InsufficientPosition,
     InvalidInput,
     NotAuthenticated,
     NotFound,
@@ -31,6 +33,8 @@ CODES: dict[type[DomainError], str] = {
     NotFound: "NOT_FOUND",
     AlreadyExists: "CONFLICT",
     TooManyRequests: "RATE_LIMITED",
+    InsufficientFunds: "INSUFFICIENT_FUNDS",
+    InsufficientPosition: "INSUFFICIENT_POSITION",
     SubscriberTooSlow: "SUBSCRIBER_TOO_SLOW",
 }
 INTERNAL = "INTERNAL_SERVER_ERROR"

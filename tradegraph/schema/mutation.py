@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 from inspect import getdoc
+from typing import Any
 
 import strawberry
 
 from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
+from tradegraph.resolvers import markets as market_resolvers
+from tradegraph.resolvers import orders as order_resolvers
+from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.schema.auth import AuthPayload
 from tradegraph.schema.events import Event
-from tradegraph.schema.permissions import IsAdmin
+from tradegraph.schema.markets import Instrument, Quote
+from tradegraph.schema.orders import Order
+from tradegraph.schema.permissions import IsAdmin, IsAuthenticated
+from tradegraph.schema.portfolios import Portfolio
+
+
+def mutation(resolver: Any, permission: type | None = IsAuthenticated) -> Any:
+    """A mutation documented by its resolver's docstring, behind `permission`."""
+    return strawberry.mutation(
+        resolver=resolver,
+        description=getdoc(resolver),
+        permission_classes=[permission] if permission else [],
+    )
 
 
 @strawberry.type
 class Mutation:
-    register: AuthPayload = strawberry.mutation(
-        resolver=auth_resolvers.register, description=getdoc(auth_resolvers.register)
-    )
-    login: AuthPayload = strawberry.mutation(
-        resolver=auth_resolvers.login, description=getdoc(auth_resolvers.login)
-    )
-    refresh_token: AuthPayload = strawberry.mutation(
-        resolver=auth_resolvers.refresh_token, description=getdoc(auth_resolvers.refresh_token)
-    )
-    ingest_event: Event = strawberry.mutation(
-        resolver=event_resolvers.ingest_event,
-        description=getdoc(event_resolvers.ingest_event),
-        permission_classes=[IsAdmin],
-    )
+    register: AuthPayload = mutation(auth_resolvers.register, None)
+    login: AuthPayload = mutation(auth_resolvers.login, None)
+    refresh_token: AuthPayload = mutation(auth_resolvers.refresh_token, None)
+    ingest_event: Event = mutation(event_resolvers.ingest_event, IsAdmin)
+    create_instrument: Instrument = mutation(market_resolvers.create_instrument, IsAdmin)
+    update_instrument: Instrument = mutation(market_resolvers.update_instrument, IsAdmin)
+    publish_quote: Quote = mutation(market_resolvers.publish_quote, IsAdmin)
+    import_candles: int = mutation(market_resolvers.import_candles, IsAdmin)
+    create_portfolio: Portfolio = mutation(portfolio_resolvers.create_portfolio)
+    deposit: Portfolio = mutation(portfolio_resolvers.deposit)
+    withdraw: Portfolio = mutation(portfolio_resolvers.withdraw)
+    place_order: Order = mutation(order_resolvers.place_order)
+    cancel_order: Order = mutation(order_resolvers.cancel_order)

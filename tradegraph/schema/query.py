@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from inspect import getdoc
+from typing import Any
 
 import strawberry
 
 from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
+from tradegraph.resolvers import markets as market_resolvers
+from tradegraph.resolvers import orders as order_resolvers
+from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.schema.auth import User
 from tradegraph.schema.events import Event, EventConnection, EventSummary
+from tradegraph.schema.markets import Candle, Instrument, Quote
+from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.permissions import IsAuthenticated
+from tradegraph.schema.portfolios import Portfolio
+
+
+def authenticated(resolver: Any) -> Any:
+    """A field for signed-in callers, documented by its resolver's docstring."""
+    return strawberry.field(
+        resolver=resolver, description=getdoc(resolver), permission_classes=[IsAuthenticated]
+    )
 
 
 @strawberry.type
@@ -18,18 +32,14 @@ class Query:
     me: User | None = strawberry.field(
         resolver=auth_resolvers.me, description=getdoc(auth_resolvers.me)
     )
-    events: EventConnection = strawberry.field(
-        resolver=event_resolvers.events,
-        description=getdoc(event_resolvers.events),
-        permission_classes=[IsAuthenticated],
-    )
-    event: Event | None = strawberry.field(
-        resolver=event_resolvers.event,
-        description=getdoc(event_resolvers.event),
-        permission_classes=[IsAuthenticated],
-    )
-    event_summary: EventSummary = strawberry.field(
-        resolver=event_resolvers.event_summary,
-        description=getdoc(event_resolvers.event_summary),
-        permission_classes=[IsAuthenticated],
-    )
+    events: EventConnection = authenticated(event_resolvers.events)
+    event: Event | None = authenticated(event_resolvers.event)
+    event_summary: EventSummary = authenticated(event_resolvers.event_summary)
+    instruments: list[Instrument] = authenticated(market_resolvers.instruments)
+    instrument: Instrument | None = authenticated(market_resolvers.instrument)
+    quote: Quote | None = authenticated(market_resolvers.quote)
+    candles: list[Candle] = authenticated(market_resolvers.candles)
+    portfolio: Portfolio = authenticated(portfolio_resolvers.portfolio)
+    portfolios: list[Portfolio] = authenticated(portfolio_resolvers.portfolios)
+    order: Order = authenticated(order_resolvers.order)
+    orders: OrderConnection = authenticated(order_resolvers.orders)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -67,6 +67,32 @@ class Subscription(Generic[T]):
             yield item
 
 
+class ConflatingSubscription(Subscription[T]):
+    """Keeps only the newest item per key: a slow reader skips stale values, memory stays
+    bounded by the number of keys, and it is never ended for being slow."""
+
+    def __init__(self, select: Callable[[Any], Iterable[T]], key: Callable[[T], Any]) -> None:
+        super().__init__(select, 1)
+        self._key = key
+        self._latest: dict[Any, T] = {}
+        self._ready = asyncio.Event()
+
+    def offer(self, payload: Any) -> None:
+        for item in self._select(payload):
+            key = self._key(item)
+            self._latest.pop(key, None)  # re-inserted last: keys come out in arrival order
+            self._latest[key] = item
+            self._ready.set()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            pending, self._latest = self._latest, {}
+            for item in pending.values():
+                yield item
+
+
 class _Channel:
     def __init__(self) -> None:
         self.subscribers: set[Subscription[Any]] = set()
@@ -106,8 +132,17 @@ class Broker:
             await self._backend.ping()
 
     def set_decoder(self, channel: str, decode: Decode) -> None:
-        """Messages on `channel` are decoded once per process with `decode` (default: JSON)."""
+        """Messages on `channel` are decoded once per process with `decode` (default: JSON).
+        A name ending in '.' applies to every channel starting with it."""
         self._decoders[channel] = decode
+
+    def _decoder(self, channel: str) -> Decode:
+        if channel in self._decoders:
+            return self._decoders[channel]
+        for name, decode in self._decoders.items():
+            if name.endswith(".") and channel.startswith(name):
+                return decode
+        return json.loads
 
     async def publish(self, channel: str, message: str) -> None:
         await self._broadcast.publish(channel, message)
@@ -117,26 +152,40 @@ class Broker:
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, channel: str, select: Callable[[Any], Iterable[T]]
+        self,
+        channels: str | Sequence[str],
+        select: Callable[[Any], Iterable[T]],
+        conflate: Callable[[T], Any] | None = None,
     ) -> AsyncIterator[Subscription[T]]:
-        """A live subscription: once entered, every later message on `channel` reaches it."""
-        subscription: Subscription[T] = Subscription(select, self.max_queued)
-        async with self._lock:
-            state = self._channels.get(channel)
-            if state is None:
-                state = _Channel()
-                source = await state.exit_stack.enter_async_context(
-                    self._broadcast.subscribe(channel)
-                )
-                state.pump = asyncio.create_task(self._pump(channel, state, source))
-                self._channels[channel] = state
-            state.subscribers.add(subscription)
+        """A live subscription to one or more channels: once entered, every later message on
+        them reaches it. With `conflate` (a key function) only the newest item per key waits."""
+        names = [channels] if isinstance(channels, str) else list(dict.fromkeys(channels))
+        subscription: Subscription[T] = (
+            ConflatingSubscription(select, conflate)
+            if conflate is not None
+            else Subscription(select, self.max_queued)
+        )
+        joined: list[tuple[str, _Channel]] = []
         try:
+            async with self._lock:
+                for name in names:
+                    joined.append((name, await self._join(name, subscription)))
             yield subscription
         finally:
             if subscription.overflowed:
                 self.slow_subscribers_ended += 1
-            await self._leave(channel, state, subscription)
+            for name, state in joined:
+                await self._leave(name, state, subscription)
+
+    async def _join(self, channel: str, subscription: Subscription[Any]) -> _Channel:
+        state = self._channels.get(channel)
+        if state is None:
+            state = _Channel()
+            source = await state.exit_stack.enter_async_context(self._broadcast.subscribe(channel))
+            state.pump = asyncio.create_task(self._pump(channel, state, source))
+            self._channels[channel] = state
+        state.subscribers.add(subscription)
+        return state
 
     async def _leave(self, channel: str, state: _Channel, subscription: Subscription[Any]) -> None:
         async with self._lock:
@@ -149,7 +198,7 @@ class Broker:
             await state.exit_stack.aclose()
 
     async def _pump(self, channel: str, state: _Channel, source: Any) -> None:
-        decode = self._decoders.get(channel, json.loads)
+        decode = self._decoder(channel)
         async for message in source:
             try:
                 payload = decode(message.message)

@@ -1,0 +1,125 @@
+"""Instruments, ticks (a time-series collection), the latest quote per symbol, imported candles."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+
+from beanie import DecimalAnnotation, Document
+from beanie.odm.settings.timeseries import Granularity, TimeSeriesConfig
+from pymongo import ASCENDING, IndexModel
+
+
+class AssetClass(StrEnum):
+    STOCK = "STOCK"
+    ETF = "ETF"
+    REIT = "REIT"
+    CRYPTO = "CRYPTO"
+    FX = "FX"
+    BOND = "BOND"
+
+
+class CandleInterval(StrEnum):
+    ONE_MINUTE = "ONE_MINUTE"
+    FIVE_MINUTES = "FIVE_MINUTES"
+    ONE_HOUR = "ONE_HOUR"
+    ONE_DAY = "ONE_DAY"
+
+    @property
+    def seconds(self) -> int:
+        return {"ONE_MINUTE": 60, "FIVE_MINUTES": 300, "ONE_HOUR": 3600, "ONE_DAY": 86400}[
+            self.value
+        ]
+
+
+class Instrument(Document):
+    symbol: str  # upper case; unique
+    name: str
+    asset_class: AssetClass
+    exchange: str
+    currency: str
+    tick_size: DecimalAnnotation
+    lot_size: DecimalAnnotation
+    timezone: str = "UTC"  # IANA name: DAY orders expire at session_close there
+    session_close: str = "00:00"  # local HH:MM (BSON has no time type); 00:00 = midnight
+
+    @property
+    def close_time(self) -> time:
+        return time.fromisoformat(self.session_close)
+
+    class Settings:
+        name = "instruments"
+        use_revision = False
+        indexes = [
+            IndexModel([("symbol", ASCENDING)], unique=True, name="symbol_unique"),
+            IndexModel([("asset_class", ASCENDING)], name="asset_class"),
+        ]
+
+
+class Tick(Document):
+    """One quote as it arrived. Kept for TRADEGRAPH_TICK_RETENTION_SECONDS."""
+
+    symbol: str
+    timestamp: datetime
+    bid: DecimalAnnotation
+    ask: DecimalAnnotation
+    mid: DecimalAnnotation
+    bid_size: DecimalAnnotation | None = None
+    ask_size: DecimalAnnotation | None = None
+    volume: DecimalAnnotation | None = None  # traded quantity reported with the quote, if any
+
+    class Settings:
+        name = "ticks"
+        use_revision = False
+        timeseries = TimeSeriesConfig(
+            time_field="timestamp",
+            meta_field="symbol",
+            granularity=Granularity.seconds,
+            expire_after_seconds=7 * 24 * 3600,
+        )
+        indexes = [IndexModel([("symbol", ASCENDING), ("timestamp", ASCENDING)], name="symbol_ts")]
+
+
+def set_tick_retention(seconds: int) -> None:
+    """Applies when the ticks collection is created (the first start on a database)."""
+    Tick.Settings.timeseries.expire_after_seconds = seconds
+
+
+class LatestQuote(Document):
+    """The newest quote per symbol (`_id` is the symbol); older arrivals never replace it."""
+
+    id: str  # type: ignore[assignment]
+    timestamp: datetime
+    bid: DecimalAnnotation
+    ask: DecimalAnnotation
+    mid: DecimalAnnotation
+    bid_size: DecimalAnnotation | None = None
+    ask_size: DecimalAnnotation | None = None
+
+    class Settings:
+        name = "latest_quotes"
+        use_revision = False
+
+
+class ImportedCandle(Document):
+    """History loaded by importCandles; wins over candles built from ticks for its bucket."""
+
+    symbol: str
+    interval: CandleInterval
+    start: datetime
+    open: DecimalAnnotation
+    high: DecimalAnnotation
+    low: DecimalAnnotation
+    close: DecimalAnnotation
+    volume: DecimalAnnotation
+
+    class Settings:
+        name = "imported_candles"
+        use_revision = False
+        indexes = [
+            IndexModel(
+                [("symbol", ASCENDING), ("interval", ASCENDING), ("start", ASCENDING)],
+                unique=True,
+                name="symbol_interval_start_unique",
+            )
+        ]

@@ -1,0 +1,181 @@
+"""Portfolios, positions, orders and the cash ledger.
+
+A fill touches three documents without a transaction, so each step is idempotent: the order
+journals the fill first (`unsettled`), and the portfolio and the position remember which ids
+they have already applied (`applied`). See trading/settlement.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from beanie import DecimalAnnotation, Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(StrEnum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP = "STOP"
+    STOP_LIMIT = "STOP_LIMIT"
+
+
+class TimeInForce(StrEnum):
+    DAY = "DAY"
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class OrderStatus(StrEnum):
+    PENDING_NEW = "PENDING_NEW"  # internal: stored, reservation not yet confirmed; never shown
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+
+OPEN_STATUSES = [OrderStatus.NEW.value, OrderStatus.PARTIALLY_FILLED.value]
+FINISHED_STATUSES = ["FILLED", "CANCELED", "REJECTED", "EXPIRED"]
+
+
+class Portfolio(Document):
+    owner_id: str
+    name: str
+    base_currency: str
+    cash: DecimalAnnotation
+    available: DecimalAnnotation  # cash minus what open BUY orders reserve
+    applied: list[str] = Field(default_factory=list)  # recent step ids already applied
+    created_at: datetime
+
+    class Settings:
+        name = "portfolios"
+        use_revision = False
+        indexes = [IndexModel([("owner_id", ASCENDING), ("created_at", ASCENDING)], name="owner")]
+
+
+class AppliedFill(BaseModel):
+    id: str
+    realized_pnl: DecimalAnnotation
+
+
+class Position(Document):
+    portfolio_id: PydanticObjectId
+    symbol: str
+    quantity: DecimalAnnotation
+    available: DecimalAnnotation  # quantity minus what open SELL orders reserve
+    cost_basis: DecimalAnnotation  # of the quantity held, fees included (average-cost method)
+    realized_pnl: DecimalAnnotation
+    applied: list[AppliedFill] = Field(default_factory=list)
+    version: int = 0
+    updated_at: datetime
+
+    class Settings:
+        name = "positions"
+        use_revision = False
+        indexes = [
+            IndexModel(
+                [("portfolio_id", ASCENDING), ("symbol", ASCENDING)],
+                unique=True,
+                name="portfolio_symbol_unique",
+            )
+        ]
+
+
+class Fill(BaseModel):
+    id: str
+    quantity: DecimalAnnotation
+    price: DecimalAnnotation
+    fee: DecimalAnnotation
+    timestamp: datetime
+
+
+class Order(Document):
+    portfolio_id: PydanticObjectId
+    owner_id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: DecimalAnnotation
+    limit_price: DecimalAnnotation | None = None
+    stop_price: DecimalAnnotation | None = None
+    time_in_force: TimeInForce
+    status: OrderStatus
+    reject_reason: str | None = None  # why it was rejected, cancelled by the engine or expired
+    triggered: bool = False  # STOP / STOP_LIMIT: the stop price was reached
+    filled_quantity: DecimalAnnotation
+    filled_notional: DecimalAnnotation
+    reserved: DecimalAnnotation  # BUY: cash still reserved; SELL: quantity still reserved
+    fills: list[Fill] = Field(default_factory=list)
+    unsettled: list[str] = Field(default_factory=list)  # fill ids journaled, not yet settled
+    release_pending: bool = False  # finished; the rest of the reservation not yet returned
+    expires_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+    class Settings:
+        name = "orders"
+        use_revision = False
+        indexes = [
+            IndexModel(
+                [("portfolio_id", ASCENDING), ("client_order_id", ASCENDING)],
+                unique=True,
+                name="portfolio_client_order_unique",
+            ),
+            IndexModel(
+                [("portfolio_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="portfolio_created",
+            ),
+            IndexModel(
+                [("symbol", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)],
+                name="resting_by_symbol",
+            ),
+            IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)], name="expiry"),
+            IndexModel([("unsettled", ASCENDING)], sparse=True, name="unsettled"),
+        ]
+
+
+class LedgerKind(StrEnum):
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL = "WITHDRAWAL"
+    FILL = "FILL"
+
+
+class LedgerEntry(Document):
+    """Every cash movement, for history and performance. `_id` is the step id: idempotent."""
+
+    id: str  # type: ignore[assignment]
+    portfolio_id: PydanticObjectId
+    kind: LedgerKind
+    amount: DecimalAnnotation  # signed change of cash
+    timestamp: datetime
+    applied: bool = False  # DEPOSIT / WITHDRAWAL: the portfolio's cash includes it
+    symbol: str | None = None
+    side: Side | None = None
+    quantity: DecimalAnnotation | None = None
+    price: DecimalAnnotation | None = None
+    fee: DecimalAnnotation | None = None
+    realized_pnl: DecimalAnnotation | None = None  # SELL fills
+
+    class Settings:
+        name = "ledger"
+        use_revision = False
+        indexes = [
+            IndexModel([("portfolio_id", ASCENDING), ("timestamp", ASCENDING)], name="portfolio"),
+            IndexModel([("applied", ASCENDING)], name="applied"),
+        ]

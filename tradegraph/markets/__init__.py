@@ -1,0 +1,1 @@
+"""Market data: instruments, quotes, candles and the feeds that produce quotes."""

@@ -1,0 +1,165 @@
+"""Candles: built from ticks by aggregation, merged with imported history, and the forming bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from pymongo import UpdateOne
+
+from tradegraph.decimals import ZERO, to_bson, to_decimal
+from tradegraph.documents import CandleInterval, ImportedCandle, Tick
+from tradegraph.errors import InvalidInput
+from tradegraph.markets.quotes import Quote
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_CANDLES = 5000
+MAX_IMPORT = 10_000
+
+
+@dataclass(frozen=True)
+class Candle:
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+    def with_quote(self, quote: Quote) -> Candle:
+        mid = quote.mid
+        return replace(
+            self,
+            high=max(self.high, mid),
+            low=min(self.low, mid),
+            close=mid,
+            volume=self.volume + (quote.volume or ZERO),
+        )
+
+
+def bucket_start(moment: datetime, interval: CandleInterval) -> datetime:
+    elapsed_ms = int((moment - EPOCH) / timedelta(milliseconds=1))
+    return EPOCH + timedelta(milliseconds=elapsed_ms - elapsed_ms % (interval.seconds * 1000))
+
+
+def candle_range(
+    from_: datetime | None, to: datetime | None, interval: CandleInterval
+) -> tuple[datetime, datetime]:
+    """[from, to) with the defaults (the last day) and a bound on how many candles it spans."""
+    to = to or datetime.now(UTC)
+    from_ = from_ or to - timedelta(days=1)
+    if from_ >= to:
+        raise InvalidInput("from must be before to", field="from")
+    if (to - from_).total_seconds() / interval.seconds > MAX_CANDLES:
+        raise InvalidInput(
+            f"at most {MAX_CANDLES} {interval.value} candles per request: shorten the range "
+            "or use a larger interval",
+            field="interval",
+        )
+    return from_, to
+
+
+def _pipeline(symbol: str, from_: datetime, to: datetime, interval: CandleInterval) -> list[dict]:
+    since_epoch = {"$subtract": ["$timestamp", EPOCH]}  # date - date = milliseconds
+    start = {"$subtract": ["$timestamp", {"$mod": [since_epoch, interval.seconds * 1000]}]}
+    return [
+        {"$match": {"symbol": symbol, "timestamp": {"$gte": from_, "$lt": to}}},
+        {"$sort": {"timestamp": 1}},
+        {
+            "$group": {
+                "_id": start,
+                "open": {"$first": "$mid"},
+                "high": {"$max": "$mid"},
+                "low": {"$min": "$mid"},
+                "close": {"$last": "$mid"},
+                "volume": {"$sum": "$volume"},
+            }
+        },
+        {"$sort": {"_id": 1}},
+    ]
+
+
+async def candles(
+    symbol: str, interval: CandleInterval, from_: datetime, to: datetime
+) -> list[Candle]:
+    """Candles over [from, to), oldest first; an imported candle replaces the one built from
+    ticks for the same bucket."""
+    first = bucket_start(from_, interval)
+    cursor = await Tick.get_pymongo_collection().aggregate(_pipeline(symbol, first, to, interval))
+    built = {
+        row["_id"].astimezone(UTC): Candle(
+            start=row["_id"].astimezone(UTC),
+            open=to_decimal(row["open"]),
+            high=to_decimal(row["high"]),
+            low=to_decimal(row["low"]),
+            close=to_decimal(row["close"]),
+            volume=to_decimal(row["volume"] or 0),
+        )
+        for row in await cursor.to_list()
+    }
+    imported = ImportedCandle.find(
+        {"symbol": symbol, "interval": interval.value, "start": {"$gte": first, "$lt": to}}
+    )
+    async for row in imported:
+        start = row.start.astimezone(UTC)
+        built[start] = Candle(start, row.open, row.high, row.low, row.close, row.volume)
+    return [built[start] for start in sorted(built)]
+
+
+def check_candle(candle: Candle, interval: CandleInterval, index: int) -> None:
+    field = f"candles[{index}]"
+    if candle.start.tzinfo is None:
+        raise InvalidInput(f"{field}.start needs a time zone", field=field)
+    if bucket_start(candle.start.astimezone(UTC), interval) != candle.start.astimezone(UTC):
+        raise InvalidInput(f"{field}.start is not aligned to {interval.value}", field=field)
+    if min(candle.open, candle.high, candle.low, candle.close) <= 0 or candle.volume < 0:
+        raise InvalidInput(f"{field}: prices must be > 0 and volume >= 0", field=field)
+    if (
+        not candle.low
+        <= min(candle.open, candle.close)
+        <= max(candle.open, candle.close)
+        <= (candle.high)
+    ):
+        raise InvalidInput(f"{field}: low <= open, close <= high must hold", field=field)
+
+
+async def import_candles(symbol: str, interval: CandleInterval, rows: list[Candle]) -> int:
+    """Stores candles per (symbol, interval, start), replacing an earlier import of the same
+    bucket; returns how many were new or changed, so a repeated import returns 0.
+    Every row is checked first: one bad row stores nothing."""
+    if len(rows) > MAX_IMPORT:
+        raise InvalidInput(f"at most {MAX_IMPORT} candles per import", field="candles")
+    seen: set[datetime] = set()
+    for index, row in enumerate(rows):
+        check_candle(row, interval, index)
+        if row.start.astimezone(UTC) in seen:
+            raise InvalidInput(
+                f"candles[{index}] repeats start {row.start.isoformat()}", field="candles"
+            )
+        seen.add(row.start.astimezone(UTC))
+    if not rows:
+        return 0
+    writes = []
+    for row in rows:
+        start = row.start.astimezone(UTC)
+        document = ImportedCandle(
+            symbol=symbol,
+            interval=interval,
+            start=start,
+            open=row.open,
+            high=row.high,
+            low=row.low,
+            close=row.close,
+            volume=row.volume,
+        )
+        values = to_bson(document.model_dump(exclude={"id"}))
+        writes.append(
+            UpdateOne(
+                {"symbol": symbol, "interval": interval.value, "start": start},
+                {"$setOnInsert": values},
+                upsert=True,
+            )
+        )
+    result = await ImportedCandle.get_pymongo_collection().bulk_write(writes, ordered=False)
+    return result.upserted_count

@@ -1,0 +1,111 @@
+"""Simulated quotes: geometric Brownian motion per instrument, reproducible with a seed."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import zlib
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import structlog
+
+from tradegraph.decimals import round_to_step
+from tradegraph.documents import Instrument
+from tradegraph.markets.quotes import MarketData, Quote
+from tradegraph.markets.universe import REFERENCE_PRICES
+
+log = structlog.get_logger(__name__)
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+HALF_SPREAD = 0.0002  # 2 bps each side, at least one tick
+CATALOGUE_REFRESH_SECONDS = 10.0
+DEFAULT_START = Decimal(100)
+
+
+class PricePath:
+    """One instrument's GBM: S' = S * exp((drift - vol^2 / 2) * dt + vol * sqrt(dt) * Z)."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        start: Decimal,
+        drift: float,
+        volatility: float,
+        dt: float,
+        seed: int | None,
+    ) -> None:
+        self.instrument = instrument
+        self.price = float(start)
+        # Per-symbol stream: adding an instrument does not change the others' paths.
+        base = seed if seed is not None else random.SystemRandom().getrandbits(32)
+        self.random = random.Random(base ^ zlib.crc32(instrument.symbol.encode()))
+        self.step = (drift - volatility**2 / 2) * dt
+        self.scale = volatility * math.sqrt(dt)
+
+    def next_quote(self, now: datetime) -> Quote:
+        self.price *= math.exp(self.step + self.scale * self.random.gauss())
+        tick, lot = self.instrument.tick_size, self.instrument.lot_size
+        half = max(Decimal(repr(self.price * HALF_SPREAD)), tick)
+        mid = Decimal(repr(self.price))
+        bid = max(round_to_step(mid - half, tick, up=False), tick)
+        ask = max(round_to_step(mid + half, tick, up=True), bid + tick)
+        sizes = [lot * self.random.randint(10, 500) for _ in range(3)]
+        return Quote(
+            self.instrument.symbol,
+            bid,
+            ask,
+            now,
+            bid_size=sizes[0],
+            ask_size=sizes[1],
+            volume=sizes[2],
+        )
+
+
+class SimulatedFeed:
+    def __init__(
+        self,
+        market: MarketData,
+        drift: float,
+        volatility: float,
+        tick_seconds: float,
+        seed: int | None,
+    ) -> None:
+        self.market = market
+        self.drift = drift
+        self.volatility = volatility
+        self.tick_seconds = tick_seconds
+        self.seed = seed
+        self.paths: dict[str, PricePath] = {}
+        self.description = (
+            f"simulated GBM (drift {drift}, volatility {volatility}, a quote per "
+            f"instrument every {tick_seconds}s, seed {seed})"
+        )
+
+    async def _refresh(self) -> None:
+        dt = self.tick_seconds / SECONDS_PER_YEAR
+        for instrument in await Instrument.find_all().to_list():
+            if instrument.symbol in self.paths:
+                self.paths[instrument.symbol].instrument = instrument
+                continue
+            last = await self.market.latest(instrument.symbol)
+            start = last.mid if last else REFERENCE_PRICES.get(instrument.symbol, DEFAULT_START)
+            self.paths[instrument.symbol] = PricePath(
+                instrument, start, self.drift, self.volatility, dt, self.seed
+            )
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        refreshed = -math.inf
+        while True:
+            if loop.time() - refreshed >= CATALOGUE_REFRESH_SECONDS:
+                refreshed = loop.time()
+                await self._refresh()
+            now = datetime.now(UTC)
+            for path in list(self.paths.values()):
+                try:
+                    await self.market.ingest(path.next_quote(now))
+                except Exception:
+                    log.exception("simulated quote refused", symbol=path.instrument.symbol)
+            await asyncio.sleep(self.tick_seconds)  # the tick clock

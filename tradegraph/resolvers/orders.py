@@ -1,0 +1,76 @@
+"""Resolvers for orders: placing, cancelling, listing and the live updates."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from functools import partial
+
+from strawberry import ID, Info
+
+from tradegraph.schema.events import PageInfo
+from tradegraph.schema.orders import (
+    Order,
+    OrderConnection,
+    OrderEdge,
+    OrderFilter,
+    PlaceOrderInput,
+)
+from tradegraph.subscriptions.markets import order_updates as live_order_updates
+from tradegraph.trading.order_listing import OrderQuery, count_orders, encode_cursor, list_orders
+from tradegraph.trading.portfolios import readable_portfolio
+
+DEFAULT_PAGE_SIZE = 20
+
+
+async def place_order(info: Info, input: PlaceOrderInput) -> Order:
+    """Places an order in your portfolio. Checks, in order: the portfolio is yours
+    (NOT_FOUND/FORBIDDEN), the symbol exists (NOT_FOUND), the order is well formed
+    (BAD_USER_INPUT: quantity > 0 and a multiple of the lot size, prices on the tick size,
+    limitPrice for LIMIT/STOP_LIMIT, stopPrice for STOP/STOP_LIMIT, instrument currency =
+    portfolio currency), then risk: a BUY reserves notional plus fees from available cash
+    (INSUFFICIENT_FUNDS), a SELL reserves quantity from the position (INSUFFICIENT_POSITION).
+    A refused order leaves nothing behind. A clientOrderId used before in the portfolio returns
+    that order and trades nothing. A MARKET order without any quote is stored REJECTED."""
+    order = await info.context.services.orders.place(
+        info.context.require_principal(), input.to_request()
+    )
+    return Order.from_document(order)
+
+
+async def cancel_order(info: Info, id: ID) -> Order:
+    """Cancels an open order and releases what it reserved. A finished order: CONFLICT."""
+    order = await info.context.services.orders.cancel(info.context.require_principal(), str(id))
+    return Order.from_document(order)
+
+
+async def order(info: Info, id: ID) -> Order:
+    """One order of a portfolio you may read; otherwise NOT_FOUND."""
+    found = await info.context.services.orders.get(info.context.require_principal(), str(id))
+    return Order.from_document(found)
+
+
+async def orders(
+    info: Info,
+    portfolio_id: ID,
+    filter: OrderFilter | None = None,
+    first: int = DEFAULT_PAGE_SIZE,
+    after: str | None = None,
+) -> OrderConnection:
+    """A portfolio's orders, newest first; `first` at most 500, `after: endCursor` for more."""
+    found = await readable_portfolio(info.context.require_principal(), str(portfolio_id))
+    query = filter.to_query() if filter else OrderQuery()
+    page, has_next = await list_orders(found.id, query, first, after)
+    edges = [OrderEdge(cursor=encode_cursor(o), node=Order.from_document(o)) for o in page]
+    return OrderConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        _count=partial(count_orders, found.id, query),
+    )
+
+
+async def order_updates(info: Info, portfolio_id: ID) -> AsyncGenerator[Order, None]:
+    """Every status change and fill of the portfolio's orders, from any server process.
+    Same visibility as `portfolio`."""
+    found = await readable_portfolio(info.context.require_principal(), str(portfolio_id))
+    async for updated in live_order_updates(info.context.services.broker, str(found.id)):
+        yield Order.from_document(updated)

@@ -1,0 +1,193 @@
+"""GraphQL types, inputs and enums for instruments, quotes and candles."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal
+
+import strawberry
+
+from tradegraph.documents import AssetClass as AssetClassValue
+from tradegraph.documents import CandleInterval as CandleIntervalValue
+from tradegraph.documents import Instrument as InstrumentDocument
+from tradegraph.markets.candles import Candle as CandleValue
+from tradegraph.markets.instruments import InstrumentFields
+from tradegraph.markets.quotes import Quote as QuoteValue
+
+AssetClass = strawberry.enum(AssetClassValue, name="AssetClass")
+CandleInterval = strawberry.enum(
+    CandleIntervalValue, name="CandleInterval", description="Candle width, aligned to UTC."
+)
+
+
+@strawberry.type(description="A tradable instrument.")
+class Instrument:
+    symbol: str = strawberry.field(description="Unique, upper case (PETR4, AAPL, BTCUSDT).")
+    name: str
+    asset_class: AssetClass
+    exchange: str
+    currency: str = strawberry.field(description="Prices and cash are in this currency.")
+    tick_size: Decimal = strawberry.field(description="Prices are multiples of this.")
+    lot_size: Decimal = strawberry.field(description="Quantities are multiples of this.")
+    timezone: str = strawberry.field(description="IANA time zone of the trading day.")
+    session_close: time = strawberry.field(
+        description="Local time the trading day ends; DAY orders expire then (00:00 = midnight)."
+    )
+
+    @classmethod
+    def from_document(cls, doc: InstrumentDocument) -> Instrument:
+        return cls(
+            symbol=doc.symbol,
+            name=doc.name,
+            asset_class=doc.asset_class,
+            exchange=doc.exchange,
+            currency=doc.currency,
+            tick_size=doc.tick_size,
+            lot_size=doc.lot_size,
+            timezone=doc.timezone,
+            session_close=doc.close_time,
+        )
+
+
+@strawberry.input(description="A new instrument (ADMIN).")
+class InstrumentInput:
+    symbol: str
+    name: str
+    asset_class: AssetClass
+    exchange: str
+    currency: str
+    tick_size: Decimal = strawberry.field(default=Decimal("0.01"))
+    lot_size: Decimal = strawberry.field(default=Decimal(1))
+    timezone: str = "UTC"
+    session_close: time = strawberry.field(default=time(0, 0))
+
+    def to_fields(self) -> InstrumentFields:
+        return InstrumentFields(
+            name=self.name,
+            asset_class=self.asset_class,
+            exchange=self.exchange,
+            currency=self.currency,
+            tick_size=self.tick_size,
+            lot_size=self.lot_size,
+            timezone=self.timezone,
+            session_close=self.session_close,
+        )
+
+
+@strawberry.input(description="Changes to an instrument (ADMIN); omitted fields stay as they are.")
+class InstrumentUpdateInput:
+    name: str | None = None
+    asset_class: AssetClass | None = None
+    exchange: str | None = None
+    currency: str | None = None
+    tick_size: Decimal | None = None
+    lot_size: Decimal | None = None
+    timezone: str | None = None
+    session_close: time | None = None
+
+    def to_fields(self) -> InstrumentFields:
+        return InstrumentFields(
+            name=self.name,
+            asset_class=self.asset_class,
+            exchange=self.exchange,
+            currency=self.currency,
+            tick_size=self.tick_size,
+            lot_size=self.lot_size,
+            timezone=self.timezone,
+            session_close=self.session_close,
+        )
+
+
+@strawberry.type(description="Best bid and ask of an instrument at a moment.")
+class Quote:
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    mid: Decimal = strawberry.field(description="(bid + ask) / 2; positions are marked at it.")
+    bid_size: Decimal | None
+    ask_size: Decimal | None
+    timestamp: datetime
+
+    @classmethod
+    def from_value(cls, quote: QuoteValue) -> Quote:
+        return cls(
+            symbol=quote.symbol,
+            bid=quote.bid,
+            ask=quote.ask,
+            mid=quote.mid,
+            bid_size=quote.bid_size,
+            ask_size=quote.ask_size,
+            timestamp=quote.timestamp,
+        )
+
+
+@strawberry.input(description="A quote to publish (ADMIN); it takes the same path as feed quotes.")
+class QuoteInput:
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    bid_size: Decimal | None = strawberry.field(
+        default=None, description="Quantity available at the bid; null: unlimited for matching."
+    )
+    ask_size: Decimal | None = strawberry.field(
+        default=None, description="Quantity available at the ask; null: unlimited for matching."
+    )
+    timestamp: datetime | None = strawberry.field(default=None, description="Defaults to now.")
+
+    def to_value(self, now: datetime) -> QuoteValue:
+        return QuoteValue(
+            symbol=self.symbol,
+            bid=self.bid,
+            ask=self.ask,
+            timestamp=self.timestamp or now,
+            bid_size=self.bid_size,
+            ask_size=self.ask_size,
+        )
+
+
+@strawberry.type(description="Open, high, low and close of mid prices over one interval.")
+class Candle:
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal = strawberry.field(description="Traded quantity reported by the feed.")
+
+    @classmethod
+    def from_value(cls, candle: CandleValue) -> Candle:
+        return cls(
+            start=candle.start,
+            open=candle.open,
+            high=candle.high,
+            low=candle.low,
+            close=candle.close,
+            volume=candle.volume,
+        )
+
+
+@strawberry.input
+class CandleInput:
+    start: datetime = strawberry.field(description="Aligned to the interval, UTC.")
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal = strawberry.field(default=Decimal(0))
+
+    def to_value(self) -> CandleValue:
+        return CandleValue(
+            start=self.start,
+            open=self.open,
+            high=self.high,
+            low=self.low,
+            close=self.close,
+            volume=self.volume,
+        )
+
+
+@strawberry.input(description="Historical candles to load (ADMIN).")
+class ImportCandlesInput:
+    symbol: str
+    interval: CandleInterval
+    candles: list[CandleInput]

@@ -1,0 +1,200 @@
+"""GraphQL types and inputs for portfolios: positions, allocation, history, performance."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry import Info
+
+from tradegraph.documents import CandleInterval as CandleIntervalValue
+from tradegraph.documents import Portfolio as PortfolioDocument
+from tradegraph.schema.auth import User
+from tradegraph.schema.markets import CandleInterval
+from tradegraph.trading import performance as performance_rules
+from tradegraph.trading.valuation import PortfolioValue as PortfolioValueData
+from tradegraph.trading.valuation import PositionValue, allocation
+
+
+@strawberry.type(description="A holding, valued at the last quote's mid (average-cost method).")
+class Position:
+    symbol: str
+    asset_class: str
+    quantity: Decimal
+    average_cost: Decimal | None = strawberry.field(
+        description="Cost of the quantity held (fees included) / quantity; null once closed."
+    )
+    market_price: Decimal | None = strawberry.field(
+        description="The last quote's mid; null before the first quote (then valued at cost)."
+    )
+    market_value: Decimal
+    unrealized_pnl: Decimal = strawberry.field(description="marketValue - cost of what is held.")
+    realized_pnl: Decimal = strawberry.field(
+        description="Sum over sales of proceeds - fees - averageCost * quantity sold."
+    )
+
+    @classmethod
+    def from_value(cls, value: PositionValue) -> Position:
+        return cls(
+            symbol=value.symbol,
+            asset_class=value.asset_class,
+            quantity=value.quantity,
+            average_cost=value.average_cost,
+            market_price=value.market_price,
+            market_value=value.market_value,
+            unrealized_pnl=value.unrealized_pnl,
+            realized_pnl=value.realized_pnl,
+        )
+
+
+@strawberry.enum(description="How allocation groups holdings.")
+class AllocationBy(Enum):
+    ASSET_CLASS = "ASSET_CLASS"
+    SYMBOL = "SYMBOL"
+
+
+@strawberry.type(description="A share of equity; cash is the slice with key CASH.")
+class AllocationSlice:
+    key: str
+    market_value: Decimal
+    weight: Decimal | None = strawberry.field(description="marketValue / equity.")
+
+
+@strawberry.type(description="Equity at the end of one interval.")
+class EquityPoint:
+    time: datetime
+    cash: Decimal
+    equity: Decimal
+    net_deposits: Decimal = strawberry.field(description="Deposits - withdrawals so far.")
+
+
+@strawberry.type(
+    description="Returns from the equity curve (daily points unless an interval is given). "
+    "Volatility and sharpe are annualised with √(periods per year) at 365 days a year "
+    "(markets in the universe trade on calendar days, crypto every day); sharpe assumes a "
+    "zero risk-free rate. Fields are null when there is too little history."
+)
+class Performance:
+    total_return: Decimal | None = strawberry.field(
+        description="(equity - net deposits) / net deposits."
+    )
+    time_weighted_return: Decimal | None = strawberry.field(
+        description="Product of (1 + period return) - 1, each period's return excluding its "
+        "deposits and withdrawals: (end - flows) / start - 1."
+    )
+    max_drawdown: Decimal | None = strawberry.field(
+        description="Largest fall from a peak of the time-weighted index, as a fraction (≥ 0)."
+    )
+    volatility: float | None = strawberry.field(
+        description="Sample standard deviation of period returns, annualised."
+    )
+    sharpe: float | None = strawberry.field(
+        description="Mean period return / its standard deviation, annualised."
+    )
+    win_rate: Decimal | None = strawberry.field(
+        description="Share of SELL fills with positive realized P&L."
+    )
+
+
+@strawberry.type(description="Cash and equity of a portfolio, for live widgets.")
+class PortfolioValue:
+    portfolio_id: strawberry.ID
+    cash: Decimal
+    equity: Decimal
+    unrealized_pnl: Decimal
+    timestamp: datetime
+
+    @classmethod
+    def from_value(cls, value: PortfolioValueData) -> PortfolioValue:
+        return cls(
+            portfolio_id=strawberry.ID(value.portfolio_id),
+            cash=value.cash,
+            equity=value.equity,
+            unrealized_pnl=value.unrealized_pnl,
+            timestamp=value.timestamp,
+        )
+
+
+@strawberry.type(description="A paper-trading account in one currency.")
+class Portfolio:
+    id: strawberry.ID
+    name: str
+    base_currency: str
+    cash: Decimal
+    available_cash: Decimal = strawberry.field(
+        description="Cash not reserved by open BUY orders: what a new BUY can use."
+    )
+    created_at: datetime
+    _document: strawberry.Private[PortfolioDocument]
+    _valuation: strawberry.Private[Callable[[bool], Awaitable[PortfolioValueData]]]
+
+    @strawberry.field(description="The account that owns it.")
+    async def owner(self, info: Info) -> User | None:
+        user = await info.context.services.accounts.get_user(self._document.owner_id)
+        return User.from_document(user) if user else None
+
+    @strawberry.field(description="cash + market value of positions.")
+    async def equity(self) -> Decimal:
+        return (await self._valuation(False)).equity
+
+    @strawberry.field(description="Sum of the positions' unrealized P&L.")
+    async def unrealized_pnl(self) -> Decimal:
+        return (await self._valuation(False)).unrealized_pnl
+
+    @strawberry.field(description="Realized P&L of every position, closed ones included.")
+    async def realized_pnl(self) -> Decimal:
+        return (await self._valuation(False)).realized_pnl
+
+    @strawberry.field(description="Open positions by symbol; includeClosed adds closed ones.")
+    async def positions(self, include_closed: bool = False) -> list[Position]:
+        value = await self._valuation(include_closed)
+        return [Position.from_value(p) for p in value.positions]
+
+    @strawberry.field(description="Equity by asset class or by symbol, cash included.")
+    async def allocation(
+        self, by: AllocationBy = AllocationBy.ASSET_CLASS
+    ) -> list[AllocationSlice]:
+        value = await self._valuation(False)
+        slices = allocation(value, by_symbol=by is AllocationBy.SYMBOL)
+        return [
+            AllocationSlice(key=s.key, market_value=s.market_value, weight=s.weight) for s in slices
+        ]
+
+    @strawberry.field(
+        description="Equity curve over [from, to) (default: since creation), "
+        "one point per interval end, valued at candle closes."
+    )
+    async def history(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        interval: CandleInterval = CandleIntervalValue.ONE_DAY,
+    ) -> list[EquityPoint]:
+        points = await performance_rules.equity_history(self._document, from_, to, interval)
+        return [
+            EquityPoint(time=p.time, cash=p.cash, equity=p.equity, net_deposits=p.net_deposits)
+            for p in points
+        ]
+
+    @strawberry.field(description="Performance over [from, to) (default: since creation).")
+    async def performance(
+        self,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        interval: CandleInterval = CandleIntervalValue.ONE_DAY,
+    ) -> Performance:
+        result = await performance_rules.performance(self._document, from_, to, interval)
+        return Performance(**vars(result))
+
+
+@strawberry.input
+class CreatePortfolioInput:
+    name: str
+    base_currency: str = strawberry.field(
+        description="BRL, USD, USDT…: instruments traded in this portfolio must quote in it."
+    )

@@ -1,0 +1,1 @@
+"""Paper trading: portfolios, orders, matching against quotes, settlement, valuation."""

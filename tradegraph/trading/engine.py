@@ -1,0 +1,178 @@
+"""The paper-trading matching engine: resting orders against each new quote, new orders
+against the last quote, DAY expiry, and periodic recovery of interrupted steps."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import structlog
+
+from tradegraph.decimals import round_to_step
+from tradegraph.documents import Instrument, Order, OrderStatus, OrderType, Side, TimeInForce
+from tradegraph.documents.portfolios import OPEN_STATUSES
+from tradegraph.markets.instruments import Instruments
+from tradegraph.markets.quotes import MarketData, Quote
+from tradegraph.trading.execution import Execution
+from tradegraph.trading.matching import (
+    QuoteDepth,
+    affordable_quantity,
+    execution_price,
+    stop_reached,
+)
+from tradegraph.trading.settlement import recover
+
+log = structlog.get_logger(__name__)
+
+RECOVERY_EVERY_SECONDS = 30.0
+RESERVATION_SPENT = "the reserved cash does not cover more at the current price; rest cancelled"
+
+
+class MatchingEngine:
+    def __init__(
+        self,
+        market: MarketData,
+        instruments: Instruments,
+        execution: Execution,
+        fee_bps: Decimal,
+        slippage_bps: Decimal,
+    ) -> None:
+        self.market = market
+        self.instruments = instruments
+        self.execution = execution
+        self.fee_bps = fee_bps
+        self.slippage_bps = slippage_bps
+        self._depth: dict[str, QuoteDepth] = {}
+        market.on_quote(self.on_quote)
+
+    async def on_quote(self, quote: Quote) -> None:
+        """Called with the symbol's lock held, for every quote newer than the last."""
+        self._depth[quote.symbol] = QuoteDepth(quote.timestamp, quote.bid_size, quote.ask_size)
+        resting = Order.find({"symbol": quote.symbol, "status": {"$in": OPEN_STATUSES}})
+        async for order in resting.sort("created_at", "_id"):
+            await self._match(order, quote)
+
+    async def match_new(self, order: Order) -> Order:
+        """Matches a just-activated order against the last quote; IOC/FOK never rest."""
+        async with self.market.lock(order.symbol):
+            quote = await self.market.latest(order.symbol)
+            if quote is not None:
+                depth = self._depth.get(order.symbol)
+                if depth is None or depth.timestamp != quote.timestamp:
+                    self._depth[order.symbol] = QuoteDepth(
+                        quote.timestamp, quote.bid_size, quote.ask_size
+                    )
+                await self._match(order, quote)
+            current = await Order.get(order.id)
+            assert current is not None
+            if current.status.is_open and current.time_in_force in (
+                TimeInForce.IOC,
+                TimeInForce.FOK,
+            ):
+                ended = await self.execution.end(
+                    current,
+                    OrderStatus.CANCELED,
+                    f"{current.time_in_force.value}: could not fill at once; rest cancelled",
+                )
+                current = ended or await Order.get(order.id) or current
+            return current
+
+    async def _match(self, order: Order, quote: Quote) -> None:
+        for _ in range(3):  # the order may change under us (a cancel): re-read and retry
+            if await self._try(order, quote):
+                return
+            fresh = await Order.get(order.id)
+            if fresh is None or not fresh.status.is_open:
+                return
+            order = fresh
+
+    async def _try(self, order: Order, quote: Quote) -> bool:
+        """One matching attempt; False when the order's version moved on meanwhile."""
+        if order.type in (OrderType.STOP, OrderType.STOP_LIMIT) and not order.triggered:
+            if not stop_reached(order, quote.bid, quote.ask):
+                return True
+            triggered = await self.execution.mark_triggered(order)
+            if triggered is None:
+                return False
+            order = triggered
+        instrument = await self.instruments.require(order.symbol)
+        price = execution_price(
+            order, quote.bid, quote.ask, self.slippage_bps, instrument.tick_size
+        )
+        if price is None:
+            return True
+        quantity, cap_reason = self._quantity(order, price, instrument)
+        remaining = order.quantity - order.filled_quantity
+        if order.time_in_force is TimeInForce.FOK and quantity < remaining:
+            ended = await self.execution.end(
+                order,
+                OrderStatus.CANCELED,
+                "FOK: the whole quantity was not available at once; nothing traded",
+            )
+            return ended is not None
+        if quantity <= 0:
+            if cap_reason is None:
+                return True
+            return await self.execution.end(order, OrderStatus.CANCELED, cap_reason) is not None
+        end_reason = None
+        if quantity < remaining:
+            if order.time_in_force is TimeInForce.IOC:
+                end_reason = "IOC: the unfilled rest was cancelled"
+            else:
+                end_reason = cap_reason
+        filled = await self.execution.fill(order, quantity, price, end_reason)
+        if filled is None:
+            return False
+        self._depth[order.symbol].take(order.side, quantity)
+        return True
+
+    def _quantity(
+        self, order: Order, price: Decimal, instrument: Instrument
+    ) -> tuple[Decimal, str | None]:
+        """How much can fill now, and why a BUY must stop short if its cash ran out."""
+        quantity = order.quantity - order.filled_quantity
+        left = self._depth[order.symbol].left(order.side)
+        if left is not None:
+            quantity = min(
+                quantity, round_to_step(max(left, Decimal(0)), instrument.lot_size, up=False)
+            )
+        if order.side is Side.BUY:
+            affordable = affordable_quantity(
+                order.reserved, price, self.fee_bps, instrument.lot_size
+            )
+            if affordable < quantity:
+                return affordable, RESERVATION_SPENT
+        return quantity, None
+
+    async def expire_due(self, now: datetime | None = None) -> int:
+        """Expires open DAY orders whose trading day has ended."""
+        now = now or datetime.now(UTC)
+        due = Order.find({"status": {"$in": OPEN_STATUSES}, "expires_at": {"$lte": now}})
+        expired = 0
+        async for order in due:
+            async with self.market.lock(order.symbol):
+                fresh = await Order.get(order.id)
+                if fresh is not None and fresh.status.is_open:
+                    ended = await self.execution.end(
+                        fresh, OrderStatus.EXPIRED, "DAY order: the trading day ended"
+                    )
+                    expired += ended is not None
+        return expired
+
+    async def run_housekeeping(self, every_seconds: float) -> None:
+        """Forever: expire DAY orders every `every_seconds`, recover interrupted steps."""
+        last_recovery = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.expire_due()
+            except Exception:
+                log.exception("expiring DAY orders failed; will retry")
+            if loop.time() - last_recovery >= RECOVERY_EVERY_SECONDS:
+                last_recovery = loop.time()
+                try:
+                    await recover()
+                except Exception:
+                    log.exception("recovery failed; will retry")
+            await asyncio.sleep(every_seconds)

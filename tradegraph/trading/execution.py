@@ -1,0 +1,125 @@
+"""Order state changes: fills and endings, each a compare-and-set on the order's version,
+followed by settlement and a published update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tradegraph.decimals import ZERO, fee_of, to_bson
+from tradegraph.documents import Fill, Order, OrderStatus, Side
+from tradegraph.subscriptions.broker import Broker
+from tradegraph.subscriptions.channels import ORDERS_PREFIX, order_channel, portfolio_channel
+from tradegraph.trading.settlement import cash_change, release_reservation, settle_fill
+
+
+def decode_order(message: str) -> Order:
+    return Order.model_validate_json(message)
+
+
+class Execution:
+    def __init__(self, broker: Broker, fee_bps: Decimal) -> None:
+        self.broker = broker
+        self.fee_bps = fee_bps
+        broker.set_decoder(ORDERS_PREFIX, decode_order)
+
+    async def publish(self, order: Order) -> None:
+        await self.broker.publish(order_channel(str(order.portfolio_id)), order.model_dump_json())
+
+    async def portfolio_changed(self, order: Order) -> None:
+        await self.broker.publish(portfolio_channel(str(order.portfolio_id)), "{}")
+
+    async def _swap(
+        self, order: Order, changes: dict[str, Any], push: dict[str, Any] | None = None
+    ) -> Order | None:
+        """Applies `changes` if the order is still at the version read; None when it moved on."""
+        now = datetime.now(UTC)
+        update: dict[str, Any] = {
+            "$set": to_bson({**changes, "updated_at": now}),
+            "$inc": {"version": 1},
+        }
+        if push:
+            update["$push"] = to_bson(push)
+        result = await Order.get_pymongo_collection().update_one(
+            {"_id": order.id, "version": order.version}, update
+        )
+        if result.modified_count != 1:
+            return None
+        return order.model_copy(
+            update={
+                **changes,
+                "updated_at": now,
+                "version": order.version + 1,
+                **{k: [*getattr(order, k), v] for k, v in (push or {}).items()},
+            }
+        )
+
+    async def mark_triggered(self, order: Order) -> Order | None:
+        return await self._swap(order, {"triggered": True})
+
+    async def activate(self, order: Order) -> Order | None:
+        """PENDING_NEW → NEW once the reservation is in place."""
+        activated = await self._swap(order, {"status": OrderStatus.NEW})
+        if activated is not None:
+            await self.publish(activated)
+        return activated
+
+    async def fill(
+        self, order: Order, quantity: Decimal, price: Decimal, end_reason: str | None = None
+    ) -> Order | None:
+        """Journals a fill on the order, then settles it. `end_reason` cancels what is left.
+        None when the order changed meanwhile (the caller re-reads and decides again)."""
+        fee = fee_of(quantity * price, self.fee_bps)
+        fill = Fill(
+            id=f"{order.id}:{len(order.fills) + 1}",
+            quantity=quantity,
+            price=price,
+            fee=fee,
+            timestamp=datetime.now(UTC),
+        )
+        filled = order.filled_quantity + quantity
+        spent = -cash_change(order.side, fill) if order.side is Side.BUY else quantity
+        reserved = order.reserved - spent
+        if filled >= order.quantity:
+            status, reason = OrderStatus.FILLED, None
+        elif end_reason is not None:
+            status, reason = OrderStatus.CANCELED, end_reason
+        else:
+            status, reason = OrderStatus.PARTIALLY_FILLED, None
+        changes: dict[str, Any] = {
+            "status": status,
+            "filled_quantity": filled,
+            "reserved": reserved,
+            "filled_notional": order.filled_notional + quantity * price,
+            "release_pending": not status.is_open and reserved > 0,
+        }
+        if reason:
+            changes["reject_reason"] = reason
+        updated = await self._swap(order, changes, push={"fills": fill, "unsettled": fill.id})
+        if updated is None:
+            return None
+        await settle_fill(updated, fill)
+        if updated.release_pending:
+            await release_reservation(updated)
+        updated = updated.model_copy(update={"unsettled": [], "release_pending": False})
+        if not updated.status.is_open:
+            updated = updated.model_copy(update={"reserved": ZERO})
+        await self.publish(updated)
+        await self.portfolio_changed(updated)
+        return updated
+
+    async def end(self, order: Order, status: OrderStatus, reason: str) -> Order | None:
+        """CANCELED, EXPIRED or REJECTED: ends an open order and returns its reservation."""
+        updated = await self._swap(
+            order,
+            {"status": status, "reject_reason": reason, "release_pending": order.reserved > 0},
+        )
+        if updated is None:
+            return None
+        if updated.release_pending:
+            await release_reservation(updated)
+            updated = updated.model_copy(update={"release_pending": False, "reserved": ZERO})
+        await self.publish(updated)
+        await self.portfolio_changed(updated)
+        return updated

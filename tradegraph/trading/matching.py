@@ -1,0 +1,84 @@
+"""Matching rules, as pure functions of an order and a quote (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tradegraph.decimals import round_to_step
+from tradegraph.documents import Order, OrderType, Side
+
+
+@dataclass
+class QuoteDepth:
+    """What is left of the sizes of the current quote of a symbol, shared by the orders that
+    match against it in arrival order. None: the feed gave no size (no limit)."""
+
+    timestamp: datetime
+    bid_left: Decimal | None
+    ask_left: Decimal | None
+
+    def left(self, side: Side) -> Decimal | None:
+        return self.ask_left if side is Side.BUY else self.bid_left
+
+    def take(self, side: Side, quantity: Decimal) -> None:
+        if side is Side.BUY and self.ask_left is not None:
+            self.ask_left -= quantity
+        elif side is Side.SELL and self.bid_left is not None:
+            self.bid_left -= quantity
+
+
+def stop_reached(order: Order, bid: Decimal, ask: Decimal) -> bool:
+    """A BUY stop triggers when the ask rises to the stop price; a SELL stop when the bid falls."""
+    assert order.stop_price is not None
+    return ask >= order.stop_price if order.side is Side.BUY else bid <= order.stop_price
+
+
+def acts_as_limit(order: Order) -> bool:
+    return order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+
+
+def execution_price(
+    order: Order, bid: Decimal, ask: Decimal, slippage_bps: Decimal, tick_size: Decimal
+) -> Decimal | None:
+    """The price a fill gets now, or None when a limit is not crossed.
+
+    BUYs take the ask and SELLs the bid, moved against the trader by the slippage and rounded
+    to the tick; a limit order never fills beyond its limit price."""
+    is_buy = order.side is Side.BUY
+    touch = ask if is_buy else bid
+    if acts_as_limit(order):
+        assert order.limit_price is not None
+        crossed = touch <= order.limit_price if is_buy else touch >= order.limit_price
+        if not crossed:
+            return None
+    factor = 1 + slippage_bps / 10_000 if is_buy else 1 - slippage_bps / 10_000
+    price = round_to_step(touch * factor, tick_size, up=is_buy)
+    if acts_as_limit(order):
+        assert order.limit_price is not None
+        price = min(price, order.limit_price) if is_buy else max(price, order.limit_price)
+    return price
+
+
+def affordable_quantity(
+    reserved: Decimal, price: Decimal, fee_bps: Decimal, lot_size: Decimal
+) -> Decimal:
+    """The most lots a BUY's remaining reservation pays for at `price`, fees included."""
+    per_unit = price * (1 + fee_bps / 10_000)
+    if per_unit <= 0:
+        return Decimal(0)
+    return round_to_step(reserved / per_unit, lot_size, up=False)
+
+
+def reservation_price(
+    order: Order, ask: Decimal | None, slippage_bps: Decimal, tick_size: Decimal
+) -> Decimal | None:
+    """The price a BUY reserves cash at: its limit, its stop, or (MARKET) the current ask
+    with slippage. None for a MARKET order when there is no quote."""
+    if acts_as_limit(order):
+        return order.limit_price
+    basis = order.stop_price if order.type is OrderType.STOP else ask
+    if basis is None:
+        return None
+    return round_to_step(basis * (1 + slippage_bps / 10_000), tick_size, up=True)

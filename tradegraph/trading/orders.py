@@ -1,0 +1,273 @@
+"""Placing, cancelling and listing orders; the checks an order passes before it may trade."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from tradegraph.auth.principal import Principal
+from tradegraph.decimals import ZERO, fee_of, is_multiple, plain
+from tradegraph.documents import (
+    Instrument,
+    Order,
+    OrderStatus,
+    OrderType,
+    Portfolio,
+    Side,
+    TimeInForce,
+)
+from tradegraph.errors import (
+    AlreadyExists,
+    InsufficientFunds,
+    InsufficientPosition,
+    InvalidInput,
+    NotFound,
+)
+from tradegraph.markets.instruments import Instruments
+from tradegraph.markets.quotes import MarketData
+from tradegraph.trading.engine import MatchingEngine
+from tradegraph.trading.execution import Execution
+from tradegraph.trading.matching import reservation_price
+from tradegraph.trading.portfolios import readable_portfolio, writable_portfolio
+from tradegraph.trading.settlement import (
+    apply_to_portfolio,
+    portfolio_has_applied,
+    reserve_position,
+)
+
+MAX_CLIENT_ORDER_ID = 64
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    portfolio_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal
+    time_in_force: TimeInForce = TimeInForce.DAY
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    client_order_id: str | None = None
+
+
+def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
+    """Raises InvalidInput for the first rule the request breaks."""
+    if request.quantity <= 0:
+        raise InvalidInput("quantity must be greater than 0", field="quantity")
+    if not is_multiple(request.quantity, instrument.lot_size):
+        raise InvalidInput(
+            f"quantity must be a multiple of the lot size {plain(instrument.lot_size)} "
+            f"of {instrument.symbol}",
+            field="quantity",
+        )
+    needs_limit = request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+    needs_stop = request.type in (OrderType.STOP, OrderType.STOP_LIMIT)
+    for name, price, needed in (
+        ("limitPrice", request.limit_price, needs_limit),
+        ("stopPrice", request.stop_price, needs_stop),
+    ):
+        if needed and price is None:
+            raise InvalidInput(f"{request.type.value} orders need {name}", field=name)
+        if not needed and price is not None:
+            raise InvalidInput(f"{name} does not apply to {request.type.value} orders", field=name)
+        if price is not None and price <= 0:
+            raise InvalidInput(f"{name} must be greater than 0", field=name)
+        if price is not None and not is_multiple(price, instrument.tick_size):
+            raise InvalidInput(
+                f"{name} {plain(price)} is not a multiple of the tick size "
+                f"{plain(instrument.tick_size)} of {instrument.symbol}",
+                field=name,
+            )
+    if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and needs_stop:
+        raise InvalidInput("IOC and FOK apply to MARKET and LIMIT orders only", field="timeInForce")
+    if instrument.currency != portfolio.base_currency:
+        raise InvalidInput(
+            f"{instrument.symbol} trades in {instrument.currency}; this portfolio holds "
+            f"{portfolio.base_currency}",
+            field="symbol",
+        )
+    client_id = request.client_order_id
+    if client_id is not None and not 0 < len(client_id) <= MAX_CLIENT_ORDER_ID:
+        raise InvalidInput(
+            f"clientOrderId must be 1 to {MAX_CLIENT_ORDER_ID} characters", field="clientOrderId"
+        )
+
+
+def day_end(instrument: Instrument, now: datetime) -> datetime:
+    """The end of the instrument's trading day: its next session close, in its time zone.
+    (Weekends and holidays are not modelled: a DAY order lives until the next close.)"""
+    zone = ZoneInfo(instrument.timezone)
+    local = now.astimezone(zone)
+    close = datetime.combine(local.date(), instrument.close_time, tzinfo=zone)
+    if close <= local:
+        close = datetime.combine(
+            local.date() + timedelta(days=1), instrument.close_time, tzinfo=zone
+        )
+    return close.astimezone(UTC)
+
+
+class OrdersService:
+    def __init__(
+        self,
+        instruments: Instruments,
+        market: MarketData,
+        engine: MatchingEngine,
+        execution: Execution,
+        fee_bps: Decimal,
+        slippage_bps: Decimal,
+    ) -> None:
+        self.instruments = instruments
+        self.market = market
+        self.engine = engine
+        self.execution = execution
+        self.fee_bps = fee_bps
+        self.slippage_bps = slippage_bps
+
+    async def place(self, principal: Principal, request: OrderRequest) -> Order:
+        portfolio = await writable_portfolio(principal, request.portfolio_id)
+        instrument = await self.instruments.require(request.symbol)
+        check_order(request, instrument, portfolio)
+        client_id = request.client_order_id or uuid.uuid4().hex
+        existing = await self._existing(portfolio.id, client_id)
+        if existing is not None:
+            return existing
+        quote = await self.market.latest(instrument.symbol)
+        order = self._new_order(request, instrument, portfolio, client_id)
+        reserve = self._reservation(order, instrument, quote.ask if quote else None)
+        if reserve is None:
+            order.status = OrderStatus.REJECTED
+            order.reject_reason = f"no quote for {instrument.symbol} yet: a MARKET order needs one"
+            return await self._insert(order)
+        order.reserved = reserve
+        order = await self._insert(order)
+        if order.status is not OrderStatus.PENDING_NEW:
+            return order  # same clientOrderId placed concurrently: that one stands
+        await self._reserve(order, instrument)
+        activated = await self.execution.activate(order)
+        assert activated is not None  # nobody else touches a PENDING_NEW order this young
+        return await self.engine.match_new(activated)
+
+    def _new_order(
+        self, request: OrderRequest, instrument: Instrument, portfolio: Portfolio, client_id: str
+    ) -> Order:
+        now = datetime.now(UTC)
+        return Order(
+            portfolio_id=portfolio.id,
+            owner_id=portfolio.owner_id,
+            client_order_id=client_id,
+            symbol=instrument.symbol,
+            side=request.side,
+            type=request.type,
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            time_in_force=request.time_in_force,
+            status=OrderStatus.PENDING_NEW,
+            filled_quantity=ZERO,
+            filled_notional=ZERO,
+            reserved=ZERO,
+            created_at=now,
+            updated_at=now,
+            expires_at=day_end(instrument, now)
+            if request.time_in_force is TimeInForce.DAY
+            else None,
+        )
+
+    def _reservation(
+        self, order: Order, instrument: Instrument, ask: Decimal | None
+    ) -> Decimal | None:
+        """BUY: cash for the notional plus fees; SELL: the quantity. None: cannot price it."""
+        if order.side is Side.SELL:
+            return order.quantity
+        price = reservation_price(order, ask, self.slippage_bps, instrument.tick_size)
+        if price is None:
+            return None
+        notional = order.quantity * price
+        return notional + fee_of(notional, self.fee_bps)
+
+    async def _reserve(self, order: Order, instrument: Instrument) -> None:
+        step = f"reserve:{order.id}"
+        if order.side is Side.BUY:
+            done = await apply_to_portfolio(
+                order.portfolio_id, step, ZERO, -order.reserved, require_available=order.reserved
+            )
+            done = done or await portfolio_has_applied(order.portfolio_id, step)
+        else:
+            done = await reserve_position(order.portfolio_id, order.symbol, step, order.reserved)
+        if done:
+            return
+        await order.delete()  # a refused order leaves nothing behind
+        if order.side is Side.BUY:
+            portfolio = await Portfolio.get(order.portfolio_id)
+            available = portfolio.available if portfolio else ZERO
+            raise InsufficientFunds(
+                f"this order needs {plain(order.reserved)} {instrument.currency} (notional plus "
+                f"fees); {plain(available)} is available",
+                required=plain(order.reserved),
+                available=plain(available),
+            )
+        raise InsufficientPosition(
+            f"cannot sell {plain(order.quantity)} {order.symbol}: not held, or already "
+            "promised to open SELL orders",
+            symbol=order.symbol,
+        )
+
+    async def _existing(
+        self, portfolio_id: PydanticObjectId | None, client_id: str
+    ) -> Order | None:
+        found = await Order.find_one(
+            Order.portfolio_id == portfolio_id, Order.client_order_id == client_id
+        )
+        if found is not None and found.status is OrderStatus.PENDING_NEW:
+            raise AlreadyExists(
+                f"order {client_id} is still being placed; ask again shortly",
+                client_order_id=client_id,
+            )
+        return found
+
+    async def _insert(self, order: Order) -> Order:
+        try:
+            await order.insert()
+        except DuplicateKeyError:
+            existing = await self._existing(order.portfolio_id, order.client_order_id)
+            if existing is None:
+                raise
+            return existing
+        return order
+
+    async def cancel(self, principal: Principal, order_id: str) -> Order:
+        order = await self.get(principal, order_id)
+        await writable_portfolio(principal, str(order.portfolio_id))
+        async with self.market.lock(order.symbol):
+            while order.status.is_open:
+                ended = await self.execution.end(
+                    order, OrderStatus.CANCELED, "cancelled at the owner's request"
+                )
+                if ended is not None:
+                    return ended
+                order = await Order.get(order.id) or order
+        raise AlreadyExists(
+            f"order {order_id} is already {order.status.value}; only NEW and "
+            "PARTIALLY_FILLED orders can be cancelled",
+            status=order.status.value,
+        )
+
+    async def get(self, principal: Principal, order_id: str) -> Order:
+        order = None
+        if PydanticObjectId.is_valid(order_id):
+            order = await Order.get(PydanticObjectId(order_id))
+        missing = NotFound(f"order {order_id} not found", order_id=order_id)
+        if order is None or order.status is OrderStatus.PENDING_NEW:
+            raise missing
+        try:
+            await readable_portfolio(principal, str(order.portfolio_id))
+        except NotFound:
+            raise missing from None
+        return order

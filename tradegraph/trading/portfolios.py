@@ -1,0 +1,105 @@
+"""Portfolios: who may see or change one, creation, deposits and withdrawals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from beanie import PydanticObjectId
+
+from tradegraph.auth.principal import Principal
+from tradegraph.decimals import ZERO, plain, require_positive
+from tradegraph.documents import LedgerEntry, LedgerKind, Portfolio, Role
+from tradegraph.errors import InsufficientFunds, InvalidInput, NotFound, PermissionDenied
+from tradegraph.markets.instruments import CURRENCY
+from tradegraph.trading.settlement import apply_cash_entry
+
+MAX_PORTFOLIOS_PER_OWNER = 50
+
+
+def can_read(principal: Principal, portfolio: Portfolio) -> bool:
+    return principal.role in (Role.ADMIN, Role.ANALYST) or portfolio.owner_id == principal.user_id
+
+
+async def readable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
+    """The portfolio if the caller may read it; NOT_FOUND otherwise (its existence is private)."""
+    portfolio = None
+    if PydanticObjectId.is_valid(portfolio_id):
+        portfolio = await Portfolio.get(PydanticObjectId(portfolio_id))
+    if portfolio is None or not can_read(principal, portfolio):
+        raise NotFound(f"portfolio {portfolio_id} not found", portfolio_id=portfolio_id)
+    return portfolio
+
+
+async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
+    """The portfolio if the caller may trade or move cash in it: its owner, or an ADMIN."""
+    portfolio = await readable_portfolio(principal, portfolio_id)
+    if principal.role is not Role.ADMIN and portfolio.owner_id != principal.user_id:
+        raise PermissionDenied(
+            f"{principal.role.value} may read this portfolio but only its owner may change it"
+        )
+    return portfolio
+
+
+async def list_portfolios(principal: Principal) -> list[Portfolio]:
+    """Your portfolios; every portfolio for ADMIN and ANALYST."""
+    if principal.role in (Role.ADMIN, Role.ANALYST):
+        query = Portfolio.find_all()
+    else:
+        query = Portfolio.find(Portfolio.owner_id == principal.user_id)
+    return await query.sort("created_at", "_id").to_list()
+
+
+async def create_portfolio(principal: Principal, name: str, base_currency: str) -> Portfolio:
+    if principal.role is Role.ANALYST:
+        raise PermissionDenied("ANALYSTs read portfolios; TRADERs and ADMINs create them")
+    name = name.strip()
+    if not 0 < len(name) <= 100:
+        raise InvalidInput("name must be 1 to 100 characters", field="name")
+    currency = base_currency.strip().upper()
+    if not CURRENCY.match(currency):
+        raise InvalidInput(
+            "baseCurrency must be a code such as BRL, USD or USDT", field="baseCurrency"
+        )
+    owned = await Portfolio.find(Portfolio.owner_id == principal.user_id).count()
+    if owned >= MAX_PORTFOLIOS_PER_OWNER:
+        raise InvalidInput(f"at most {MAX_PORTFOLIOS_PER_OWNER} portfolios per owner")
+    portfolio = Portfolio(
+        owner_id=principal.user_id,
+        name=name,
+        base_currency=currency,
+        cash=ZERO,
+        available=ZERO,
+        created_at=datetime.now(UTC),
+    )
+    await portfolio.insert()
+    return portfolio
+
+
+async def move_cash(
+    principal: Principal, portfolio_id: str, amount: Decimal, kind: LedgerKind
+) -> Portfolio:
+    """Deposit (kind DEPOSIT) or withdraw a positive amount; journaled in the ledger first."""
+    require_positive(amount, "amount")
+    portfolio = await writable_portfolio(principal, portfolio_id)
+    signed = amount if kind is LedgerKind.DEPOSIT else -amount
+    entry = LedgerEntry(
+        id=f"cash:{uuid.uuid4().hex}",
+        portfolio_id=portfolio.id,
+        kind=kind,
+        amount=signed,
+        timestamp=datetime.now(UTC),
+    )
+    await entry.insert()
+    if not await apply_cash_entry(entry):
+        fresh = await Portfolio.get(portfolio.id)
+        available = fresh.available if fresh else ZERO
+        raise InsufficientFunds(
+            f"cannot withdraw {plain(amount)} {portfolio.base_currency}: {plain(available)} is "
+            "available (cash not reserved by open BUY orders)",
+            available=plain(available),
+        )
+    refreshed = await Portfolio.get(portfolio.id)
+    assert refreshed is not None
+    return refreshed

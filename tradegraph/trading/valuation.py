@@ -1,0 +1,108 @@
+"""Marking a portfolio to market: positions at the last quote's mid, equity and allocation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tradegraph.decimals import ZERO
+from tradegraph.documents import Instrument, Portfolio, Position
+from tradegraph.markets.quotes import MarketData
+
+CASH = "CASH"
+
+
+@dataclass(frozen=True)
+class PositionValue:
+    symbol: str
+    asset_class: str
+    quantity: Decimal
+    average_cost: Decimal | None  # null for a closed position
+    market_price: Decimal | None  # last mid; null before the first quote
+    market_value: Decimal  # at the market price; at cost while there is no quote
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+    cost_basis: Decimal
+
+
+@dataclass(frozen=True)
+class PortfolioValue:
+    portfolio_id: str
+    cash: Decimal
+    equity: Decimal
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+    positions: list[PositionValue]
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class Slice:
+    key: str
+    market_value: Decimal
+    weight: Decimal | None  # of equity; null when equity is not positive
+
+
+def value_position(position: Position, asset_class: str, mid: Decimal | None) -> PositionValue:
+    quantity = position.quantity
+    average = position.cost_basis / quantity if quantity else None
+    market_value = quantity * mid if mid is not None else position.cost_basis
+    return PositionValue(
+        symbol=position.symbol,
+        asset_class=asset_class,
+        quantity=quantity,
+        average_cost=average,
+        market_price=mid,
+        market_value=market_value,
+        unrealized_pnl=market_value - position.cost_basis if quantity else ZERO,
+        realized_pnl=position.realized_pnl,
+        cost_basis=position.cost_basis,
+    )
+
+
+async def value_portfolio(
+    portfolio: Portfolio, market: MarketData, include_closed: bool = False
+) -> PortfolioValue:
+    every = await Position.find(Position.portfolio_id == portfolio.id).sort("symbol").to_list()
+    positions = [p for p in every if include_closed or p.quantity > 0]
+    symbols = [p.symbol for p in positions]
+    quotes = await market.latest_many(symbols)
+    classes = {
+        i.symbol: i.asset_class.value
+        for i in await Instrument.find({"symbol": {"$in": symbols}}).to_list()
+    }
+    values = [
+        value_position(
+            p,
+            classes.get(p.symbol, "UNKNOWN"),
+            quotes[p.symbol].mid if p.symbol in quotes else None,
+        )
+        for p in positions
+    ]
+    held = sum((v.market_value for v in values), ZERO)
+    unrealized = sum((v.unrealized_pnl for v in values), ZERO)
+    realized = sum((p.realized_pnl for p in every), ZERO)
+    return PortfolioValue(
+        portfolio_id=str(portfolio.id),
+        cash=portfolio.cash,
+        equity=portfolio.cash + held,
+        unrealized_pnl=unrealized,
+        realized_pnl=realized,
+        positions=values,
+        timestamp=datetime.now(UTC),
+    )
+
+
+def allocation(value: PortfolioValue, by_symbol: bool) -> list[Slice]:
+    """Slices of equity by asset class or by symbol, with cash as the slice CASH; largest first."""
+    totals: dict[str, Decimal] = {}
+    for position in value.positions:
+        key = position.symbol if by_symbol else position.asset_class
+        totals[key] = totals.get(key, ZERO) + position.market_value
+    totals[CASH] = value.cash
+    slices = [
+        Slice(key, amount, amount / value.equity if value.equity > 0 else None)
+        for key, amount in totals.items()
+    ]
+    return sorted(slices, key=lambda s: (-s.market_value, s.key))
