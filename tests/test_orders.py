@@ -57,7 +57,7 @@ async def test_buy_mark_to_market_limit_sell_and_realized_pnl_by_average_cost(
     (position,) = state["positions"]
     assert dec(position["quantity"]) == 5
     assert dec(position["averageCost"]) == dec("100.85")  # selling leaves the average alone
-    # Filled at the bid of the crossing quote: 15 × (105.30 − 100.85) = 66.75
+    # Filled at the bid of the crossing quote: 15 * (105.30 - 100.85) = 66.75
     assert dec(position["realizedPnl"]) == dec("66.75")
     assert dec(state["realizedPnl"]) == dec("66.75")
     assert dec(state["cash"]) == dec("7983.00") + dec("1579.50")

@@ -25,6 +25,7 @@ from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.settlement import recover
+from tradegraph.web.exports import export_portfolio
 from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
 from tradegraph.web.metrics import Metrics
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/events", receive_events, methods=["POST"]),
+        Route("/exports/portfolios/{portfolio_id}/{kind:str}.csv", export_portfolio),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),

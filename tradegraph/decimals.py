@@ -12,6 +12,8 @@ from tradegraph.errors import InvalidInput
 
 ZERO = Decimal(0)
 FEE_QUANTUM = Decimal("0.00000001")
+DECIMAL128_DIGITS = 34
+MAX_DIGITS_BEFORE_POINT = 18  # far beyond any price or balance; keeps products in Decimal128
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -37,6 +39,12 @@ def parse_decimal(value: Any, field: str) -> Decimal:
         raise InvalidInput(f"{field} must be a decimal number", field=field) from error
     if not number.is_finite():
         raise InvalidInput(f"{field} must be a finite decimal number", field=field)
+    if number and number.adjusted() >= MAX_DIGITS_BEFORE_POINT:
+        raise InvalidInput(f"{field} is too large (at most 10^{MAX_DIGITS_BEFORE_POINT})",
+                           field=field)
+    if len(number.as_tuple().digits) > DECIMAL128_DIGITS:
+        raise InvalidInput(f"{field} has more than {DECIMAL128_DIGITS} significant digits",
+                           field=field)
     return number
 
 
