@@ -49,7 +49,7 @@ def test_bad_configuration_is_reported_by_name() -> None:
     assert "whsec_" in result.stderr
 
 
-async def test_serve_seed_starts_with_synthetic_events() -> None:
+async def test_serve_seed_starts_with_the_demo_universe_and_synthetic_events() -> None:
     server = await start_tradegraph(
         {
             "TRADEGRAPH_ADMIN_EMAIL": "seed-admin@example.com",
@@ -69,5 +69,16 @@ async def test_serve_seed_starts_with_synthetic_events() -> None:
                 "{ events(first: 1) { totalCount edges { node { type } } } }", token=token
             )
             assert data["events"]["totalCount"] > 1_500  # ~80% of 7 days x 20 users x 20
+            markets = await gql.data(
+                '{ instruments { symbol currency } quote(symbol: "PETR4") { mid } }', token=token
+            )
+            listed = {i["symbol"]: i["currency"] for i in markets["instruments"]}
+            assert {"PETR4": "BRL", "VALE3": "BRL", "ITUB4": "BRL", "HGLG11": "BRL"}.items() <= (
+                listed.items()
+            )
+            assert {"AAPL": "USD", "SPY": "USD", "BTCUSDT": "USDT", "ETHUSDT": "USDT"}.items() <= (
+                listed.items()
+            )
+            assert markets["quote"] is not None  # priced from the start
     finally:
         await server.stop()

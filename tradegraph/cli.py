@@ -48,6 +48,10 @@ async def _serve(settings: Settings, host: str, port: int, seed_days: int | None
 
 async def _seed(services: Services, days: int, users: int, seed: int = 7) -> None:
     from tradegraph.events.seed import EVENTS_PER_USER_PER_DAY, synthetic_events
+    from tradegraph.markets.seed import seed_universe
+
+    created, present = await seed_universe(services.instruments, services.market)
+    log.info("instruments seeded", created=created, already_present=present)
 
     events = synthetic_events(days, users, seed)
     stored = duplicates = 0
@@ -88,9 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed",
         action="store_true",
-        help=f"fill {SERVE_SEED_DAYS} days of synthetic events for {SERVE_SEED_USERS} users first",
+        help=f"load the demo instruments and {SERVE_SEED_DAYS} days of synthetic events for "
+        f"{SERVE_SEED_USERS} users first",
     )
-    seed = commands.add_parser("seed", help="store synthetic events (needs a real MongoDB)")
+    seed = commands.add_parser(
+        "seed", help="store the demo instruments and synthetic events (needs a real MongoDB)"
+    )
     seed.add_argument("--days", type=int, default=30)
     seed.add_argument("--users", type=int, default=50)
     seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same events")

@@ -40,11 +40,13 @@ def parse_decimal(value: Any, field: str) -> Decimal:
     if not number.is_finite():
         raise InvalidInput(f"{field} must be a finite decimal number", field=field)
     if number and number.adjusted() >= MAX_DIGITS_BEFORE_POINT:
-        raise InvalidInput(f"{field} is too large (at most 10^{MAX_DIGITS_BEFORE_POINT})",
-                           field=field)
+        raise InvalidInput(
+            f"{field} is too large (at most 10^{MAX_DIGITS_BEFORE_POINT})", field=field
+        )
     if len(number.as_tuple().digits) > DECIMAL128_DIGITS:
-        raise InvalidInput(f"{field} has more than {DECIMAL128_DIGITS} significant digits",
-                           field=field)
+        raise InvalidInput(
+            f"{field} has more than {DECIMAL128_DIGITS} significant digits", field=field
+        )
     return number
 
 
