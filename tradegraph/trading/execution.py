@@ -70,6 +70,24 @@ class Execution:
     ) -> Order | None:
         """Journals a fill on the order, then settles it. `end_reason` cancels what is left.
         None when the order changed meanwhile (the caller re-reads and decides again)."""
+        journaled = await self.journal_fill(order, quantity, price, end_reason)
+        if journaled is None:
+            return None
+        updated, fill = journaled
+        await settle_fill(updated, fill)
+        if updated.release_pending:
+            await release_reservation(updated)
+        updated = updated.model_copy(update={"unsettled": [], "release_pending": False})
+        if not updated.status.is_open:
+            updated = updated.model_copy(update={"reserved": ZERO})
+        await self.publish(updated)
+        await self.portfolio_changed(updated)
+        return updated
+
+    async def journal_fill(
+        self, order: Order, quantity: Decimal, price: Decimal, end_reason: str | None = None
+    ) -> tuple[Order, Fill] | None:
+        """Step one of a fill: the order records it (and that it is unsettled) atomically."""
         fee = fee_of(quantity * price, self.fee_bps)
         fill = Fill(
             id=f"{order.id}:{len(order.fills) + 1}",
@@ -97,17 +115,7 @@ class Execution:
         if reason:
             changes["reject_reason"] = reason
         updated = await self._swap(order, changes, push={"fills": fill, "unsettled": fill.id})
-        if updated is None:
-            return None
-        await settle_fill(updated, fill)
-        if updated.release_pending:
-            await release_reservation(updated)
-        updated = updated.model_copy(update={"unsettled": [], "release_pending": False})
-        if not updated.status.is_open:
-            updated = updated.model_copy(update={"reserved": ZERO})
-        await self.publish(updated)
-        await self.portfolio_changed(updated)
-        return updated
+        return None if updated is None else (updated, fill)
 
     async def end(self, order: Order, status: OrderStatus, reason: str) -> Order | None:
         """CANCELED, EXPIRED or REJECTED: ends an open order and returns its reservation."""
