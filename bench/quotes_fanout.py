@@ -1,0 +1,241 @@
+"""Quote fan-out: N WebSocket subscribers on `quotes`, ticks published at a fixed rate.
+
+Subject: a tradegraph server process (emulated store, memory broker, MARKET_FEED=none); ticks
+go in through publishQuote, so tick-to-client latency covers the whole quote path (validate,
+store the tick and the last quote, publish, match, GraphQL execution, WebSocket send).
+Baseline, same run: a bare `websockets` broadcast server process (bench/bare_broadcast.py).
+Each tick carries its send time; clients measure latency on arrival. Memory per connection is
+the server's resident-set growth while the subscribers connect, divided by their number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import websockets
+from tqdm import tqdm
+
+from tests.clients import GraphQLClient, wait_for_subscribers
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, LOGIN
+from tests.servers import Process, start_tradegraph
+from tests.trading import CREATE_INSTRUMENT, PETR4, PUBLISH_QUOTE
+
+SUBSCRIBE = 'subscription { quotes(symbols: ["PETR4"]) { symbol bid ask timestamp } }'
+CONNECT_BATCH = 100
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    last_arrival: float = 0.0
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def _arrived(tally: Tally, sent_at: str) -> None:
+    now = time.time()
+    tally.latencies.append(now - datetime.fromisoformat(sent_at).timestamp())
+    tally.last_arrival = now
+
+
+async def _graphql_subscriber(url: str, token: str, tally: Tally, ready: asyncio.Event) -> None:
+    async with websockets.connect(
+        url, subprotocols=["graphql-transport-ws"], max_queue=None, ping_interval=None
+    ) as socket:
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        await socket.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
+        )
+        ready.set()
+        async for raw in socket:
+            message = json.loads(raw)
+            if message["type"] == "ping":
+                await socket.send(json.dumps({"type": "pong"}))
+            elif message["type"] == "next":
+                _arrived(tally, message["payload"]["data"]["quotes"]["timestamp"])
+
+
+async def _bare_subscriber(url: str, tally: Tally, ready: asyncio.Event) -> None:
+    async with websockets.connect(url, max_queue=None, ping_interval=None) as socket:
+        ready.set()
+        async for raw in socket:
+            _arrived(tally, json.loads(raw)["timestamp"])
+
+
+async def _connect(
+    count: int, start: Callable[[asyncio.Event], Awaitable[None]], label: str
+) -> list[asyncio.Task[None]]:
+    tasks = []
+    with tqdm(
+        total=count, desc=f"{label}: connecting", unit="conn", file=sys.stderr, leave=False
+    ) as bar:
+        for offset in range(0, count, CONNECT_BATCH):
+            events = [asyncio.Event() for _ in range(min(CONNECT_BATCH, count - offset))]
+            tasks += [asyncio.create_task(start(event)) for event in events]
+            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 120)
+            bar.update(len(events))
+    return tasks
+
+
+def _tick(n: int) -> dict[str, str]:
+    bid = 10 + (n % 50) / 100
+    return {
+        "symbol": "PETR4",
+        "bid": f"{bid:.2f}",
+        "ask": f"{bid + 0.01:.2f}",
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
+
+
+async def _run(
+    label: str,
+    pid: int,
+    subscribers: int,
+    rate: float,
+    seconds: float,
+    start: Callable[[asyncio.Event, Tally], Awaitable[None]],
+    settle: Callable[[], Awaitable[None]],
+    publish: Callable[[dict[str, str]], Awaitable[None]],
+) -> dict[str, float]:
+    tally = Tally()
+    before = rss_kib(pid)
+    tasks = await _connect(subscribers, lambda ready: start(ready, tally), label)
+    await settle()
+    per_connection = (rss_kib(pid) - before) / subscribers
+    ticks = int(rate * seconds)
+    expected = ticks * subscribers
+    first_sent = time.time()
+    for n in tqdm(range(ticks), desc=f"{label}: ticks", unit="tick", file=sys.stderr, leave=False):
+        await publish(_tick(n))
+        await asyncio.sleep(max(0.0, first_sent + (n + 1) / rate - time.time()))  # the rate
+    deadline = time.time() + 30
+    while len(tally.latencies) < expected and time.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)  # clients count arrivals; poll until all came in or timeout
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = sorted(tally.latencies)
+    elapsed = max(tally.last_arrival - first_sent, 1e-9)
+    return {
+        "subscribers": subscribers,
+        "delivered": len(latencies) / expected,
+        "msgs_per_s": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": 1000 * latencies[max(0, int(len(latencies) * 0.99) - 1)]
+        if latencies
+        else float("nan"),
+        "kib_per_conn": per_connection,
+    }
+
+
+async def _bare_server() -> tuple[asyncio.subprocess.Process, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.bare_broadcast", stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    return process, f"ws://127.0.0.1:{line.split()[1]}"
+
+
+async def main(counts: list[int], rate: float, seconds: float) -> None:
+    server: Process = await start_tradegraph(
+        {
+            "TRADEGRAPH_MARKET_FEED": "none",
+            "TRADEGRAPH_JWT_SECRET": JWT_SECRET,
+            "TRADEGRAPH_ADMIN_EMAIL": ADMIN_EMAIL,
+            "TRADEGRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "TRADEGRAPH_MONGODB_DATABASE": f"tradegraph_bench_{uuid.uuid4().hex[:8]}",
+        }
+    )
+    bare, bare_url = await _bare_server()
+    rows: list[tuple[dict[str, float], dict[str, float]]] = []
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            gql = GraphQLClient(http)
+            token = (await gql.data(LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))[
+                "login"
+            ]["accessToken"]
+            await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, token)
+            ws_url = server.url.replace("http", "ws", 1) + "/graphql"
+            async with websockets.connect(bare_url + "/publish") as publisher:
+                for count in counts:
+
+                    async def graphql_publish(tick: dict[str, str]) -> None:
+                        await gql.data(PUBLISH_QUOTE, {"input": tick}, token)
+
+                    async def bare_publish(tick: dict[str, str]) -> None:
+                        await publisher.send(json.dumps(tick))
+
+                    async def no_wait() -> None:
+                        return None
+
+                    baseline = await _run(
+                        "bare websockets",
+                        bare.pid,
+                        count,
+                        rate,
+                        seconds,
+                        lambda ready, tally: _bare_subscriber(bare_url, tally, ready),
+                        no_wait,
+                        bare_publish,
+                    )
+                    subject = await _run(
+                        "tradegraph",
+                        server.process.pid,
+                        count,
+                        rate,
+                        seconds,
+                        lambda ready, tally: _graphql_subscriber(ws_url, token, tally, ready),
+                        lambda n=count: wait_for_subscribers(
+                            http, "tradegraph.quotes.PETR4", n, timeout=120
+                        ),
+                        graphql_publish,
+                    )
+                    rows.append((baseline, subject))
+                    await wait_for_subscribers(http, "tradegraph.quotes.PETR4", 0, timeout=60)
+    finally:
+        bare.terminate()
+        await bare.wait()
+        await server.stop()
+    _report(rows, rate, seconds)
+
+
+def _report(
+    rows: list[tuple[dict[str, float], dict[str, float]]], rate: float, seconds: float
+) -> None:
+    print(f"\nquote fan-out: {rate:g} ticks/s for {seconds:g}s per run")
+    print(
+        f"{'subscribers':>11} {'server':<16}{'delivered':>10}{'msgs/s':>10}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'KiB/conn':>10}"
+    )
+    for baseline, subject in rows:
+        for name, row in (("bare websockets", baseline), ("tradegraph", subject)):
+            print(
+                f"{row['subscribers']:>11} {name:<16}{row['delivered']:>10.1%}"
+                f"{row['msgs_per_s']:>10.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+                f"{row['kib_per_conn']:>10.1f}"
+            )
+        print(
+            f"{'':>11} ratio tradegraph/bare: msgs/s "
+            f"{subject['msgs_per_s'] / baseline['msgs_per_s']:.2f}, p99 "
+            f"{subject['p99_ms'] / baseline['p99_ms']:.1f}x, memory "
+            f"{subject['kib_per_conn'] / max(baseline['kib_per_conn'], 0.1):.1f}x"
+        )
