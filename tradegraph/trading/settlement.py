@@ -194,7 +194,7 @@ async def settle_fill(order: Order, fill: Fill) -> None:
         price=fill.price,
         fee=fill.fee,
     )
-    document = to_bson(entry.model_dump(by_alias=True))
+    document = to_bson(entry.model_dump(exclude={"id"}))  # _id comes from the filter
     await LedgerEntry.get_pymongo_collection().update_one(
         {"_id": fill.id}, {"$setOnInsert": document}, upsert=True
     )
