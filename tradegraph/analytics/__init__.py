@@ -1,0 +1,1 @@
+"""Analytics: technical indicators, backtests and portfolio risk (numpy/pandas, no GraphQL)."""
