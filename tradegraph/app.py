@@ -10,6 +10,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from tradegraph.analytics.backtests import Backtests
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.documents import Event, Role
@@ -63,9 +64,11 @@ async def start_services(settings: Settings, metrics: Metrics | None = None) -> 
         orders=OrdersService(
             instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
         ),
+        backtests=Backtests(instruments, broker),
     )
     await _ensure_admin(services)
     await recover()
+    await services.backtests.fail_interrupted()
     services.background.append(
         asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))
     )
@@ -83,6 +86,7 @@ async def start_market_feed(services: Services) -> None:
 
 
 async def stop_services(services: Services) -> None:
+    await services.backtests.stop()
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)

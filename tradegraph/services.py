@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from tradegraph.analytics.backtests import Backtests
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.events.service import EventsService
@@ -29,4 +30,5 @@ class Services:
     market: MarketData
     engine: MatchingEngine
     orders: OrdersService
+    backtests: Backtests
     background: list[asyncio.Task[None]] = field(default_factory=list)

@@ -1,5 +1,11 @@
 """Beanie documents, one module per domain. No schema or HTTP imports here."""
 
+from tradegraph.documents.analytics import (
+    BacktestRun,
+    BacktestStatus,
+    InsightRecord,
+    InsightSource,
+)
 from tradegraph.documents.events import Event
 from tradegraph.documents.markets import (
     AssetClass,
@@ -35,15 +41,21 @@ ALL_DOCUMENTS: list[type] = [
     Position,
     Order,
     LedgerEntry,
+    BacktestRun,
+    InsightRecord,
 ]
 
 __all__ = [
     "ALL_DOCUMENTS",
     "AssetClass",
+    "BacktestRun",
+    "BacktestStatus",
     "CandleInterval",
     "Event",
     "Fill",
     "ImportedCandle",
+    "InsightRecord",
+    "InsightSource",
     "Instrument",
     "LatestQuote",
     "LedgerEntry",

@@ -7,11 +7,13 @@ from typing import Any
 
 import strawberry
 
+from tradegraph.resolvers import analytics as analytics_resolvers
 from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.schema.analytics import BacktestRun
 from tradegraph.schema.auth import AuthPayload
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Instrument, Quote
@@ -44,3 +46,4 @@ class Mutation:
     withdraw: Portfolio = mutation(portfolio_resolvers.withdraw)
     place_order: Order = mutation(order_resolvers.place_order)
     cancel_order: Order = mutation(order_resolvers.cancel_order)
+    run_backtest: BacktestRun = mutation(analytics_resolvers.run_backtest)

@@ -7,11 +7,13 @@ from typing import Any
 
 import strawberry
 
+from tradegraph.resolvers import analytics as analytics_resolvers
 from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.schema.analytics import BacktestConnection, BacktestRun, IndicatorSeries
 from tradegraph.schema.auth import User
 from tradegraph.schema.events import Event, EventConnection, EventSummary
 from tradegraph.schema.markets import Candle, Instrument, Quote
@@ -43,3 +45,6 @@ class Query:
     portfolios: list[Portfolio] = authenticated(portfolio_resolvers.portfolios)
     order: Order = authenticated(order_resolvers.order)
     orders: OrderConnection = authenticated(order_resolvers.orders)
+    indicators: list[IndicatorSeries] = authenticated(analytics_resolvers.indicators)
+    backtest: BacktestRun = authenticated(analytics_resolvers.backtest)
+    backtests: BacktestConnection = authenticated(analytics_resolvers.backtests)

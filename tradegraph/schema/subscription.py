@@ -7,10 +7,12 @@ from typing import Any
 
 import strawberry
 
+from tradegraph.resolvers import analytics as analytics_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.schema.analytics import BacktestRun
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Candle, Quote
 from tradegraph.schema.orders import Order
@@ -31,3 +33,4 @@ class Subscription:
     candles: Candle = live(market_resolvers.candle_stream)
     order_updates: Order = live(order_resolvers.order_updates)
     portfolio_value: PortfolioValue = live(portfolio_resolvers.portfolio_value)
+    backtest_progress: BacktestRun = live(analytics_resolvers.backtest_progress)

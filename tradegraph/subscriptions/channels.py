@@ -18,3 +18,8 @@ def order_channel(portfolio_id: str) -> str:
 def portfolio_channel(portfolio_id: str) -> str:
     """A hint that cash or positions changed; listeners read the new state from the store."""
     return PORTFOLIOS_PREFIX + portfolio_id
+
+
+def backtest_channel(run_id: str) -> str:
+    """Status and progress of one backtest run."""
+    return "tradegraph.backtests." + run_id

@@ -1,0 +1,85 @@
+"""Backtest runs and cached insights."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+
+class BacktestStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def finished(self) -> bool:
+        return self in (BacktestStatus.COMPLETED, BacktestStatus.FAILED)
+
+
+class BacktestRun(Document):
+    owner_id: str
+    status: BacktestStatus
+    progress: float = 0.0
+    symbol: str
+    interval: str
+    from_: datetime
+    to: datetime
+    initial_cash: float
+    fee_bps: float
+    strategy: dict[str, Any]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    bars: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
+
+    class Settings:
+        name = "backtest_runs"
+        use_revision = False
+        indexes = [
+            IndexModel(
+                [("owner_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="owner_created",
+            ),
+            IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="status"),
+        ]
+
+
+class InsightSource(StrEnum):
+    OPENAI = "OPENAI"
+    TEMPLATE = "TEMPLATE"
+
+
+class InsightRecord(Document):
+    """A generated insight, cached per (range, facts fingerprint) until `expires_at`."""
+
+    range: str
+    fingerprint: str
+    text: str
+    source: InsightSource
+    model: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    reason: str | None = None
+    created_at: datetime
+    expires_at: datetime
+
+    class Settings:
+        name = "insights"
+        use_revision = False
+        indexes = [
+            IndexModel(
+                [("range", ASCENDING), ("fingerprint", ASCENDING), ("created_at", DESCENDING)],
+                name="range_fingerprint",
+            ),
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry_ttl"),
+        ]

@@ -1,0 +1,246 @@
+"""GraphQL types and inputs for indicators, backtests, risk and insights."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.scalars import JSON
+
+from tradegraph.analytics.backtest import Strategy, StrategyKind
+from tradegraph.analytics.backtests import BacktestRequest
+from tradegraph.analytics.indicators import IndicatorKind as IndicatorKindValue
+from tradegraph.analytics.indicators import IndicatorSpec as IndicatorSpecValue
+from tradegraph.documents import BacktestRun as BacktestRunDocument
+from tradegraph.documents import BacktestStatus as BacktestStatusValue
+from tradegraph.documents import CandleInterval as CandleIntervalValue
+from tradegraph.schema.markets import CandleInterval
+
+IndicatorKind = strawberry.enum(IndicatorKindValue, name="IndicatorKind")
+StrategyKindEnum = strawberry.enum(
+    StrategyKind,
+    name="StrategyKind",
+    description="SMA_CROSSOVER: enter when SMA(fast) crosses above SMA(slow), exit on the "
+    "opposite cross. MACD_SIGNAL: the same with the MACD line (fast, slow) and its signal "
+    "(period). RSI_REVERSION: enter when RSI(period) < lower, exit when > upper. "
+    "BOLLINGER_REVERSION: enter when the close is below the lower band (period, 2 standard "
+    "deviations), exit when it is back at or above the middle.",
+)
+BacktestStatus = strawberry.enum(BacktestStatusValue, name="BacktestStatus")
+
+
+@strawberry.input(description="One indicator to compute; unused parameters are ignored.")
+class IndicatorSpec:
+    kind: IndicatorKind
+    period: int | None = strawberry.field(
+        default=None, description="SMA/EMA: required; RSI default 14; BOLLINGER default 20."
+    )
+    fast: int | None = strawberry.field(default=None, description="MACD, default 12.")
+    slow: int | None = strawberry.field(default=None, description="MACD, default 26.")
+    signal: int | None = strawberry.field(default=None, description="MACD, default 9.")
+    stddev: float | None = strawberry.field(default=None, description="BOLLINGER, default 2.")
+
+    def to_value(self) -> IndicatorSpecValue:
+        return IndicatorSpecValue(
+            self.kind, self.period, self.fast, self.slow, self.signal, self.stddev
+        )
+
+
+@strawberry.type(description="An indicator at one candle; fields its kind does not use are null.")
+class IndicatorPoint:
+    time: datetime = strawberry.field(description="The candle's start.")
+    value: float | None = strawberry.field(description="SMA, EMA, RSI; MACD: the MACD line.")
+    upper: float | None = strawberry.field(description="BOLLINGER: middle + k*stddev.")
+    middle: float | None = strawberry.field(description="BOLLINGER: SMA(n).")
+    lower: float | None = strawberry.field(description="BOLLINGER: middle - k*stddev.")
+    signal: float | None = strawberry.field(description="MACD: EMA(signal) of the line.")
+    histogram: float | None = strawberry.field(description="MACD: line - signal.")
+
+
+@strawberry.type
+class IndicatorSeries:
+    name: str = strawberry.field(description='e.g. "SMA(20)", "MACD(12,26,9)".')
+    points: list[IndicatorPoint] = strawberry.field(
+        description="From the first candle where the indicator is defined (no warm-up nulls)."
+    )
+
+
+@strawberry.input(description="Strategy parameters; each kind uses some (see StrategyKind).")
+class StrategyInput:
+    kind: StrategyKindEnum
+    fast: int | None = None
+    slow: int | None = None
+    period: int | None = None
+    lower: float | None = None
+    upper: float | None = None
+    stop_loss_pct: float | None = strawberry.field(
+        default=None, description="Exit when a close is this % below the entry price."
+    )
+    take_profit_pct: float | None = strawberry.field(
+        default=None, description="Exit when a close is this % above the entry price."
+    )
+
+    def to_value(self) -> Strategy:
+        return Strategy(
+            StrategyKind(self.kind.value),
+            self.fast,
+            self.slow,
+            self.period,
+            self.lower,
+            self.upper,
+            self.stop_loss_pct,
+            self.take_profit_pct,
+        )
+
+
+@strawberry.input(
+    description="Long only. Signals are evaluated on a bar's close and executed at the next "
+    "bar's open; a signal on the last bar is not executed; a position open at the end is "
+    "closed at the last close. Each entry invests all cash: quantity = cash / "
+    "(price*(1 + fee)); a sale yields quantity*price*(1 - fee); fee = feeBps / 10,000."
+)
+class BacktestInput:
+    symbol: str
+    interval: CandleInterval
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    initial_cash: Decimal
+    fee_bps: float = 0.0
+    strategy: StrategyInput
+
+    def to_request(self) -> BacktestRequest:
+        return BacktestRequest(
+            self.symbol,
+            CandleIntervalValue(self.interval.value),
+            self.from_,
+            self.to,
+            float(self.initial_cash),
+            self.fee_bps,
+            self.strategy.to_value(),
+        )
+
+
+@strawberry.type
+class BacktestTrade:
+    entry_time: datetime
+    entry_price: float
+    exit_time: datetime
+    exit_price: float
+    quantity: float
+    pnl: float
+
+
+@strawberry.type
+class EquityCurvePoint:
+    time: datetime
+    equity: float
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@strawberry.type(
+    description="Metrics of a completed run. Sharpe and Sortino use per-bar returns with a "
+    "zero risk-free rate, annualised by √(bars per year) with 365 days a year (525,600 "
+    "one-minute bars, 365 daily bars)."
+)
+class BacktestResult:
+    final_equity: float
+    total_return: float = strawberry.field(description="finalEquity / initialCash - 1.")
+    cagr: float | None = strawberry.field(
+        description="(finalEquity / initialCash)^(1/years) - 1; null if it overflows."
+    )
+    max_drawdown: float = strawberry.field(description="Largest fall from a peak, a fraction.")
+    sharpe: float | None = strawberry.field(description="mean / standard deviation.")
+    sortino: float | None = strawberry.field(
+        description="mean / downside deviation (root mean square of negative returns)."
+    )
+    win_rate: float | None = strawberry.field(description="Trades with pnl > 0 / trades.")
+    profit_factor: float | None = strawberry.field(
+        description="Gross profit / gross loss; null without a losing trade."
+    )
+    trade_count: int
+    trades: list[BacktestTrade] = strawberry.field(description="At most the first 20,000.")
+    equity_curve: list[EquityCurvePoint] = strawberry.field(
+        description="Equity at closes, evenly sampled to at most 1,000 points."
+    )
+
+    @classmethod
+    def from_stored(cls, data: dict) -> BacktestResult:
+        return cls(
+            final_equity=data["final_equity"],
+            total_return=data["total_return"],
+            cagr=data["cagr"],
+            max_drawdown=data["max_drawdown"],
+            sharpe=data["sharpe"],
+            sortino=data["sortino"],
+            win_rate=data["win_rate"],
+            profit_factor=data["profit_factor"],
+            trade_count=data["trade_count"],
+            trades=[
+                BacktestTrade(
+                    entry_time=_at(t["entry_time"]),
+                    entry_price=t["entry_price"],
+                    exit_time=_at(t["exit_time"]),
+                    exit_price=t["exit_price"],
+                    quantity=t["quantity"],
+                    pnl=t["pnl"],
+                )
+                for t in data["trades"]
+            ],
+            equity_curve=[EquityCurvePoint(time=_at(t), equity=e) for t, e in data["equity_curve"]],
+        )
+
+
+@strawberry.type(description="A backtest: queued, running with progress, then a result.")
+class BacktestRun:
+    id: strawberry.ID
+    status: BacktestStatus
+    progress: float = strawberry.field(description="0 to 1.")
+    symbol: str
+    interval: CandleInterval
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    initial_cash: float
+    fee_bps: float
+    strategy: JSON = strawberry.field(description="The strategy with its defaults filled in.")
+    bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
+    result: BacktestResult | None
+    error: str | None = strawberry.field(description="Why the run FAILED.")
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_document(cls, run: BacktestRunDocument) -> BacktestRun:
+        return cls(
+            id=strawberry.ID(str(run.id)),
+            status=run.status,
+            progress=run.progress,
+            symbol=run.symbol,
+            interval=CandleIntervalValue(run.interval),
+            from_=run.from_,
+            to=run.to,
+            initial_cash=run.initial_cash,
+            fee_bps=run.fee_bps,
+            strategy=run.strategy,
+            bars=run.bars,
+            result=BacktestResult.from_stored(run.result) if run.result else None,
+            error=run.error,
+            created_at=run.created_at,
+            finished_at=run.finished_at,
+        )
+
+
+@strawberry.type
+class BacktestEdge:
+    cursor: str
+    node: BacktestRun
+
+
+@strawberry.type(description="Your backtest runs, newest first.")
+class BacktestConnection:
+    edges: list[BacktestEdge]
+    has_next_page: bool
+    end_cursor: str | None
