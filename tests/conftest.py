@@ -11,11 +11,14 @@ import httpx
 import pytest
 
 from tests.clients import WEBHOOK_SECRET, GraphQLClient
+from tests.fake_openai import FakeOpenAI
 from tests.servers import Process, start_redis
 from tradegraph.config import Settings
 from tradegraph.documents import (
+    BacktestRun,
     Event,
     ImportedCandle,
+    InsightRecord,
     Instrument,
     LatestQuote,
     LedgerEntry,
@@ -43,6 +46,9 @@ REGISTER = """mutation($email: String!, $password: String!) {
 }"""
 
 
+FAKE_OPENAI = FakeOpenAI()
+
+
 def server_settings(**overrides: object) -> Settings:
     """Settings for a test server. TRADEGRAPH_MONGODB_URL, when set, selects a real MongoDB;
     each server gets a database of its own, dropped afterwards."""
@@ -58,13 +64,26 @@ def server_settings(**overrides: object) -> Settings:
         "login_max_failures": 3,
         "market_feed": "none",  # tests drive prices with publishQuote
         "portfolio_value_interval_seconds": 0.2,
+        "openai_api_key": "sk-test-key",
+        "openai_base_url": FAKE_OPENAI.url or None,
+        "openai_model": "gpt-4o-mini",
+        "insight_timeout_seconds": 1.0,
+        "insight_max_retries": 1,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
-async def server() -> AsyncIterator[RunningServer]:
+async def fake_openai() -> AsyncIterator[FakeOpenAI]:
+    """The OpenAI-compatible server the session's tradegraph server talks to."""
+    await FAKE_OPENAI.start()
+    yield FAKE_OPENAI
+    await FAKE_OPENAI.stop()
+
+
+@pytest.fixture(scope="session")
+async def server(fake_openai: FakeOpenAI) -> AsyncIterator[RunningServer]:
     running = await start_server(server_settings())
     yield running
     services: Services = running.app.state.services
@@ -93,12 +112,16 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
         Position,
         Order,
         LedgerEntry,
+        BacktestRun,
+        InsightRecord,
     ):
         await document.find_all().delete()
     services.instruments.forget()
     await RefreshToken.find_all().delete()
     await User.find(User.email != ADMIN_EMAIL).delete()
     services.accounts.throttle.clear()
+    FAKE_OPENAI.mode = "ok"
+    FAKE_OPENAI.requests.clear()
 
 
 @pytest.fixture

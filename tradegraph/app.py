@@ -15,6 +15,7 @@ from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.documents import Event, Role
 from tradegraph.events.service import EventsService
+from tradegraph.insights.service import Insights
 from tradegraph.markets.feeds import market_feed
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData
@@ -65,6 +66,7 @@ async def start_services(settings: Settings, metrics: Metrics | None = None) -> 
             instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
         ),
         backtests=Backtests(instruments, broker),
+        insights=Insights(settings, broker),
     )
     await _ensure_admin(services)
     await recover()
@@ -118,6 +120,14 @@ def _announce(services: Services) -> None:
         log.warning(
             "live subscriptions reach only this process: set TRADEGRAPH_BROADCAST_URL="
             "redis://… to run several processes"
+        )
+    if settings.openai_api_key is None:
+        log.info("insights: TEMPLATE only (OPENAI_API_KEY is not set)")
+    else:
+        log.info(
+            "insights: OpenAI Chat Completions",
+            model=settings.openai_model,
+            base_url=settings.openai_base_url or "https://api.openai.com/v1",
         )
     for name in settings.development_defaults_in_use():
         log.warning(f"{name} is not set: using an insecure development default")

@@ -35,7 +35,9 @@ class LogFormat(StrEnum):
 class Settings(BaseSettings):
     """Runtime configuration, from `TRADEGRAPH_*` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="TRADEGRAPH_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TRADEGRAPH_", extra="ignore", populate_by_name=True
+    )
 
     environment: Environment = Environment.DEVELOPMENT
     mongodb_url: str | None = Field(
@@ -71,6 +73,18 @@ class Settings(BaseSettings):
     tick_retention_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     order_expiry_check_seconds: float = Field(default=1.0, gt=0)
     portfolio_value_interval_seconds: float = Field(default=1.0, gt=0)
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias="OPENAI_BASE_URL",
+        description="any OpenAI-compatible server; unset: api.openai.com",
+    )
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias="OPENAI_MODEL")
+    insight_language: str = Field(default="en", min_length=2, max_length=35)
+    insight_timeout_seconds: float = Field(default=15.0, gt=0)
+    insight_max_retries: int = Field(default=2, ge=0, le=5)
+    insight_cache_seconds: int = Field(default=900, gt=0)
+    risk_benchmark_symbol: str = Field(default="BOVA11", description="beta is measured against it")
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
 
@@ -80,6 +94,11 @@ class Settings(BaseSettings):
         if value and not value.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must start with mongodb:// or mongodb+srv://, or be unset")
         return value or None
+
+    @field_validator("openai_api_key", "openai_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("jwt_secret")
     @classmethod

@@ -9,6 +9,7 @@ from tradegraph.analytics.backtests import Backtests
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.events.service import EventsService
+from tradegraph.insights.service import Insights
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData
 from tradegraph.store import Store
@@ -31,4 +32,5 @@ class Services:
     engine: MatchingEngine
     orders: OrdersService
     backtests: Backtests
+    insights: Insights
     background: list[asyncio.Task[None]] = field(default_factory=list)

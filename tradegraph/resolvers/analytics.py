@@ -11,6 +11,7 @@ import strawberry
 from strawberry import ID, Info
 
 from tradegraph.analytics import indicators as indicator_rules
+from tradegraph.analytics import risk as risk_rules
 from tradegraph.documents import BacktestRun as BacktestRunDocument
 from tradegraph.documents import CandleInterval as CandleIntervalValue
 from tradegraph.errors import InvalidInput
@@ -23,8 +24,12 @@ from tradegraph.schema.analytics import (
     IndicatorPoint,
     IndicatorSeries,
     IndicatorSpec,
+    Insight,
+    PortfolioRisk,
 )
 from tradegraph.subscriptions.analytics import backtest_progress as live_progress
+from tradegraph.trading.portfolios import readable_portfolio
+from tradegraph.trading.valuation import value_portfolio
 
 MAX_SPECS = 10
 
@@ -115,3 +120,40 @@ async def backtest_progress(info: Info, id: ID) -> AsyncGenerator[BacktestRun, N
 
     async for current in live_progress(service.broker, str(run.id), read):
         yield BacktestRun.from_document(current)
+
+
+async def portfolio_risk(info: Info, portfolio_id: ID) -> PortfolioRisk:
+    """Volatility, VaR, beta, concentration and a risk score of a portfolio's holdings. Same
+    visibility as `portfolio`."""
+    services = info.context.services
+    found = await readable_portfolio(info.context.require_principal(), str(portfolio_id))
+    value = await value_portfolio(found, services.market)
+    risk = await risk_rules.portfolio_risk(value, services.settings.risk_benchmark_symbol)
+    return PortfolioRisk(
+        volatility=risk.volatility,
+        value_at_risk_95=risk.value_at_risk_95,
+        beta=risk.beta,
+        concentration=risk.concentration,
+        risk_score=risk.risk_score,
+        days=risk.days,
+    )
+
+
+async def insight(info: Info, range: str | None = "24h") -> Insight:
+    """A short insight on the last `range` (15m, 24h, 7d…), from the cache when the facts have
+    not changed (cached: true, no model call). ADMIN and ANALYST. Never fails because of the
+    model: without OPENAI_API_KEY, or when the API fails, it is a TEMPLATE with a reason."""
+    record, cached = await info.context.services.insights.cached_or_new(range or "24h")
+    return Insight.from_document(record, cached=cached)
+
+
+async def generate_insight(info: Info, range: str | None = None) -> Insight:
+    """Like `insight` (range default 24h), but always asks the model afresh (and refreshes the
+    cache)."""
+    return Insight.from_document(await info.context.services.insights.generate(range or "24h"))
+
+
+async def insight_created(info: Info) -> AsyncGenerator[Insight, None]:
+    """Every new insight, from any server process (ADMIN and ANALYST)."""
+    async for record in info.context.services.insights.created():
+        yield Insight.from_document(record)

@@ -15,6 +15,8 @@ from tradegraph.analytics.indicators import IndicatorSpec as IndicatorSpecValue
 from tradegraph.documents import BacktestRun as BacktestRunDocument
 from tradegraph.documents import BacktestStatus as BacktestStatusValue
 from tradegraph.documents import CandleInterval as CandleIntervalValue
+from tradegraph.documents import InsightRecord as InsightRecordDocument
+from tradegraph.documents import InsightSource as InsightSourceValue
 from tradegraph.schema.markets import CandleInterval
 
 IndicatorKind = strawberry.enum(IndicatorKindValue, name="IndicatorKind")
@@ -244,3 +246,70 @@ class BacktestConnection:
     edges: list[BacktestEdge]
     has_next_page: bool
     end_cursor: str | None
+
+
+InsightSource = strawberry.enum(InsightSourceValue, name="InsightSource")
+
+
+@strawberry.type(description="A short text about recent activity, stating aggregated facts.")
+class Insight:
+    id: strawberry.ID
+    range: str
+    text: str
+    source: InsightSource = strawberry.field(
+        description="OPENAI: worded by the model; TEMPLATE: the facts in a fixed sentence."
+    )
+    model: str | None
+    facts: JSON = strawberry.field(description="What the text is based on (events, trading).")
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None = strawberry.field(description="Estimated from the model's prices.")
+    cached: bool = strawberry.field(description="Served from the cache without a model call.")
+    created_at: datetime
+    reason: str | None = strawberry.field(description="Why the TEMPLATE was used.")
+
+    @classmethod
+    def from_document(cls, record: InsightRecordDocument, cached: bool = False) -> Insight:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            range=record.range,
+            text=record.text,
+            source=record.source,
+            model=record.model,
+            facts=record.facts,
+            prompt_tokens=record.prompt_tokens,
+            completion_tokens=record.completion_tokens,
+            cost_usd=record.cost_usd,
+            cached=cached,
+            created_at=record.created_at,
+            reason=record.reason,
+        )
+
+
+@strawberry.type(
+    description="Risk of the current holdings over the last year of daily closes: today's "
+    "weights applied to each held instrument's daily returns (cash returns 0)."
+)
+class PortfolioRisk:
+    volatility: float | None = strawberry.field(
+        description="Sample standard deviation of daily returns * sqrt(365); null with fewer "
+        "than 3 common days."
+    )
+    value_at_risk_95: float | None = strawberry.field(
+        name="valueAtRisk95",
+        description="Historical 1-day VaR at 95%, in the base currency: -(5th percentile of "
+        "daily returns) * equity, floored at 0.",
+    )
+    beta: float | None = strawberry.field(
+        description="cov(portfolio, benchmark) / var(benchmark) of daily returns; the "
+        "benchmark is TRADEGRAPH_RISK_BENCHMARK_SYMBOL."
+    )
+    concentration: float = strawberry.field(
+        description="Herfindahl index of the positions' weights (sum of squared shares of the "
+        "invested value): 1 = one position, 1/n = n equal positions, 0 = no positions."
+    )
+    risk_score: float = strawberry.field(
+        description="In [0, 1]: 0.4 * min(volatility / 0.8, 1) + 0.3 * concentration + "
+        "0.3 * min(|beta| / 2, 1); an unknown part counts as 0."
+    )
+    days: int = strawberry.field(description="Days of history the figures use.")

@@ -13,12 +13,12 @@ from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
-from tradegraph.schema.analytics import BacktestRun
+from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.auth import AuthPayload
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Instrument, Quote
 from tradegraph.schema.orders import Order
-from tradegraph.schema.permissions import IsAdmin, IsAuthenticated
+from tradegraph.schema.permissions import IsAdmin, IsAnalystOrAdmin, IsAuthenticated
 from tradegraph.schema.portfolios import Portfolio
 
 
@@ -47,3 +47,4 @@ class Mutation:
     place_order: Order = mutation(order_resolvers.place_order)
     cancel_order: Order = mutation(order_resolvers.cancel_order)
     run_backtest: BacktestRun = mutation(analytics_resolvers.run_backtest)
+    generate_insight: Insight = mutation(analytics_resolvers.generate_insight, IsAnalystOrAdmin)

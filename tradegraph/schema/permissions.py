@@ -35,3 +35,7 @@ class _HasRole(BasePermission):
 
 class IsAdmin(_HasRole):
     roles = (Role.ADMIN,)
+
+
+class IsAnalystOrAdmin(_HasRole):
+    roles = (Role.ADMIN, Role.ANALYST)

@@ -13,12 +13,18 @@ from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
-from tradegraph.schema.analytics import BacktestConnection, BacktestRun, IndicatorSeries
+from tradegraph.schema.analytics import (
+    BacktestConnection,
+    BacktestRun,
+    IndicatorSeries,
+    Insight,
+    PortfolioRisk,
+)
 from tradegraph.schema.auth import User
 from tradegraph.schema.events import Event, EventConnection, EventSummary
 from tradegraph.schema.markets import Candle, Instrument, Quote
 from tradegraph.schema.orders import Order, OrderConnection
-from tradegraph.schema.permissions import IsAuthenticated
+from tradegraph.schema.permissions import IsAnalystOrAdmin, IsAuthenticated
 from tradegraph.schema.portfolios import Portfolio
 
 
@@ -48,3 +54,9 @@ class Query:
     indicators: list[IndicatorSeries] = authenticated(analytics_resolvers.indicators)
     backtest: BacktestRun = authenticated(analytics_resolvers.backtest)
     backtests: BacktestConnection = authenticated(analytics_resolvers.backtests)
+    portfolio_risk: PortfolioRisk = authenticated(analytics_resolvers.portfolio_risk)
+    insight: Insight = strawberry.field(
+        resolver=analytics_resolvers.insight,
+        description=getdoc(analytics_resolvers.insight),
+        permission_classes=[IsAnalystOrAdmin],
+    )

@@ -12,11 +12,11 @@ from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
-from tradegraph.schema.analytics import BacktestRun
+from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Candle, Quote
 from tradegraph.schema.orders import Order
-from tradegraph.schema.permissions import IsAuthenticated
+from tradegraph.schema.permissions import IsAnalystOrAdmin, IsAuthenticated
 from tradegraph.schema.portfolios import PortfolioValue
 
 
@@ -34,3 +34,8 @@ class Subscription:
     order_updates: Order = live(order_resolvers.order_updates)
     portfolio_value: PortfolioValue = live(portfolio_resolvers.portfolio_value)
     backtest_progress: BacktestRun = live(analytics_resolvers.backtest_progress)
+    insight_created: Insight = strawberry.subscription(
+        resolver=analytics_resolvers.insight_created,
+        description=getdoc(analytics_resolvers.insight_created),
+        permission_classes=[IsAnalystOrAdmin],
+    )

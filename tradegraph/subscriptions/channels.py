@@ -23,3 +23,6 @@ def portfolio_channel(portfolio_id: str) -> str:
 def backtest_channel(run_id: str) -> str:
     """Status and progress of one backtest run."""
     return "tradegraph.backtests." + run_id
+
+
+INSIGHTS_CREATED = "tradegraph.insights.created"
