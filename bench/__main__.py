@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import events_listing, quotes_fanout
+from bench import analytics, events_listing, quotes_fanout
 
 
 def main() -> None:
@@ -19,19 +19,24 @@ def main() -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("suite", nargs="?", choices=["events", "quotes", "all"], default="all")
+    parser.add_argument(
+        "suite", nargs="?", choices=["events", "quotes", "analytics", "all"], default="all"
+    )
     parser.add_argument("--requests", type=int, default=1000, help="events: requests per side")
     parser.add_argument("--events", type=int, default=5000, help="events: events stored")
     parser.add_argument("--concurrency", type=int, default=8, help="events: HTTP concurrency")
     parser.add_argument("--subscribers", default="100,1000,5000", help="quotes: counts")
     parser.add_argument("--rate", type=float, default=2.0, help="quotes: ticks per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="quotes: per run")
+    parser.add_argument("--repeats", type=int, default=3, help="analytics: best of")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
     if args.suite in ("quotes", "all"):
         counts = [int(n) for n in args.subscribers.split(",")]
         asyncio.run(quotes_fanout.main(counts, args.rate, args.seconds))
+    if args.suite in ("analytics", "all"):
+        analytics.main(args.repeats)
 
 
 if __name__ == "__main__":
