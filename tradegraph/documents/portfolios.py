@@ -147,6 +147,7 @@ class Order(Document):
             ),
             IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)], name="expiry"),
             IndexModel([("unsettled", ASCENDING)], sparse=True, name="unsettled"),
+            IndexModel([("release_pending", ASCENDING)], name="release_pending"),  # recovery
         ]
 
 
