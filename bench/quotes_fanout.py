@@ -25,7 +25,7 @@ import websockets
 from tqdm import tqdm
 
 from tests.clients import GraphQLClient, wait_for_subscribers
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, LOGIN
+from tests.conftest import ADMIN_ENV, login_admin
 from tests.servers import Process, start_tradegraph
 from tests.trading import CREATE_INSTRUMENT, PETR4, PUBLISH_QUOTE
 
@@ -159,9 +159,7 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
     server: Process = await start_tradegraph(
         {
             "TRADEGRAPH_MARKET_FEED": "none",
-            "TRADEGRAPH_JWT_SECRET": JWT_SECRET,
-            "TRADEGRAPH_ADMIN_EMAIL": ADMIN_EMAIL,
-            "TRADEGRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            **ADMIN_ENV,
             "TRADEGRAPH_MONGODB_DATABASE": f"tradegraph_bench_{uuid.uuid4().hex[:8]}",
         }
     )
@@ -170,9 +168,7 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
             gql = GraphQLClient(http)
-            token = (await gql.data(LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))[
-                "login"
-            ]["accessToken"]
+            token = await login_admin(gql)
             await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, token)
             ws_url = server.url.replace("http", "ws", 1) + "/graphql"
             async with websockets.connect(bare_url + "/publish") as publisher:

@@ -124,6 +124,15 @@ class TransportWS:
         await self.socket.close()
 
 
+async def connected(
+    url: str, token: str | None, protocol: str = "graphql-transport-ws"
+) -> TransportWS:
+    """A WebSocket client the server has acknowledged (connection_ack received)."""
+    client = await TransportWS.connect(url, token, protocol)
+    assert (await client.receive())["type"] == "connection_ack"
+    return client
+
+
 async def subscriber_count(http: httpx.AsyncClient, channel: str) -> int:
     """Live subscribers on `channel` as GET /metrics reports them (absent: none)."""
     metrics = (await http.get("/metrics")).text

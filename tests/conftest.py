@@ -14,21 +14,7 @@ from tests.clients import WEBHOOK_SECRET, GraphQLClient
 from tests.fake_openai import FakeOpenAI
 from tests.servers import Process, start_redis
 from tradegraph.config import Settings
-from tradegraph.documents import (
-    BacktestRun,
-    Event,
-    ImportedCandle,
-    InsightRecord,
-    Instrument,
-    LatestQuote,
-    LedgerEntry,
-    Order,
-    Portfolio,
-    Position,
-    RefreshToken,
-    Tick,
-    User,
-)
+from tradegraph.documents import ALL_DOCUMENTS, User
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
 
@@ -46,6 +32,12 @@ REGISTER = """mutation($email: String!, $password: String!) {
 }"""
 
 
+# For `tradegraph serve` subprocesses: the same secret and admin as the in-process server.
+ADMIN_ENV = {
+    "TRADEGRAPH_JWT_SECRET": JWT_SECRET,
+    "TRADEGRAPH_ADMIN_EMAIL": ADMIN_EMAIL,
+    "TRADEGRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+}
 FAKE_OPENAI = FakeOpenAI()
 
 
@@ -102,22 +94,10 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
     if "server" not in request.fixturenames:
         return
     services: Services = request.getfixturevalue("services")
-    for document in (
-        Event,
-        Instrument,
-        Tick,
-        LatestQuote,
-        ImportedCandle,
-        Portfolio,
-        Position,
-        Order,
-        LedgerEntry,
-        BacktestRun,
-        InsightRecord,
-    ):
-        await document.find_all().delete()
+    for document in ALL_DOCUMENTS:
+        if document is not User:  # the configured admin stays
+            await document.find_all().delete()
     services.instruments.forget()
-    await RefreshToken.find_all().delete()
     await User.find(User.email != ADMIN_EMAIL).delete()
     services.accounts.throttle.clear()
     FAKE_OPENAI.mode = "ok"
@@ -135,10 +115,15 @@ def gql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
 
 
-@pytest.fixture
-async def admin_token(gql: GraphQLClient) -> str:
+async def login_admin(gql: GraphQLClient) -> str:
+    """An access token of the configured admin, on whichever server `gql` talks to."""
     data = await gql.data(LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     return data["login"]["accessToken"]
+
+
+@pytest.fixture
+async def admin_token(gql: GraphQLClient) -> str:
+    return await login_admin(gql)
 
 
 async def register(gql: GraphQLClient, email: str, password: str = "trader-password") -> dict:

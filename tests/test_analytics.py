@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests import reference_indicators as reference
-from tests.clients import GraphQLClient, TransportWS, error_code
+from tests.clients import GraphQLClient, connected, error_code
 from tests.conftest import register
 from tests.reference_backtest import backtest as reference_backtest
 from tests.trading import create_instrument
@@ -107,8 +107,7 @@ async def test_indicators_follow_their_definitions_and_start_where_defined(
 
 
 async def follow(server: RunningServer, token: str, run_id: str) -> list[dict]:
-    client = await TransportWS.connect(server.url, token)
-    assert (await client.receive())["type"] == "connection_ack"
+    client = await connected(server.url, token)
     await client.subscribe("p", PROGRESS, {"id": run_id})
     updates = []
     async with asyncio.timeout(30):

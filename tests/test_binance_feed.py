@@ -14,8 +14,8 @@ import httpx
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from tests.clients import GraphQLClient, TransportWS, wait_for_subscribers
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, LOGIN
+from tests.clients import GraphQLClient, connected, wait_for_subscribers
+from tests.conftest import ADMIN_ENV, login_admin
 from tests.servers import start_tradegraph
 from tests.trading import CREATE_INSTRUMENT, dec
 from tradegraph.markets.binance import backoff_delay
@@ -107,20 +107,15 @@ async def test_binance_feed_turns_streams_into_quotes_and_survives_a_drop(
             "TRADEGRAPH_BINANCE_URL": url,
             "TRADEGRAPH_BINANCE_SYMBOLS": "BTCUSDT",
             "TRADEGRAPH_MONGODB_DATABASE": f"tradegraph_test_{uuid.uuid4().hex[:12]}",
-            "TRADEGRAPH_JWT_SECRET": JWT_SECRET,
-            "TRADEGRAPH_ADMIN_EMAIL": ADMIN_EMAIL,
-            "TRADEGRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            **ADMIN_ENV,
         }
     )
     try:
         async with httpx.AsyncClient(base_url=process.url, timeout=30) as http:
             gql = GraphQLClient(http)
-            token = (await gql.data(LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))[
-                "login"
-            ]["accessToken"]
+            token = await login_admin(gql)
             await gql.data(CREATE_INSTRUMENT, {"input": BTC}, token)
-            client = await TransportWS.connect(process.url, token)
-            assert (await client.receive())["type"] == "connection_ack"
+            client = await connected(process.url, token)
             await client.subscribe("q", QUOTES)
             await wait_for_subscribers(http, "tradegraph.quotes.BTCUSDT", 1)
             started = datetime.now(UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.clients import GraphQLClient, TransportWS, error_code, wait_for_subscribers
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, LOGIN
+from tests.clients import GraphQLClient, connected, error_code, wait_for_subscribers
+from tests.conftest import ADMIN_ENV, login_admin
 from tests.fake_openai import ANSWER, FakeOpenAI
 from tests.servers import start_tradegraph
 from tradegraph.server import RunningServer
@@ -96,8 +96,7 @@ async def test_ranges_roles_and_the_live_feed(
         assert error_code(error) == "BAD_USER_INPUT", bad
     assert error_code(await gql.error(INSIGHT, {}, trader["accessToken"])) == "FORBIDDEN"
 
-    client = await TransportWS.connect(server.url, admin_token)
-    assert (await client.receive())["type"] == "connection_ack"
+    client = await connected(server.url, admin_token)
     await client.subscribe("i", "subscription { insightCreated { text source range } }")
     await wait_for_subscribers(http, "tradegraph.insights.created", 1)
     await gql.data(GENERATE, {"range": "15m"}, admin_token)
@@ -115,17 +114,13 @@ async def test_without_an_api_key_the_insight_is_a_template_and_says_why() -> No
         {
             "OPENAI_API_KEY": "",
             "TRADEGRAPH_MARKET_FEED": "none",
-            "TRADEGRAPH_JWT_SECRET": JWT_SECRET,
-            "TRADEGRAPH_ADMIN_EMAIL": ADMIN_EMAIL,
-            "TRADEGRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            **ADMIN_ENV,
         }
     )
     try:
         async with httpx.AsyncClient(base_url=process.url, timeout=30) as http:
             gql = GraphQLClient(http)
-            token = (await gql.data(LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))[
-                "login"
-            ]["accessToken"]
+            token = await login_admin(gql)
             await seed_events(gql, token)
             found = (await gql.data(INSIGHT, {}, token))["insight"]
             assert (found["source"], found["text"]) == ("TEMPLATE", TEMPLATE)

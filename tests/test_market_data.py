@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import httpx
 
-from tests.clients import GraphQLClient, TransportWS, error_code, wait_for_subscribers
+from tests.clients import GraphQLClient, connected, error_code, wait_for_subscribers
 from tests.trading import (
     CREATE_INSTRUMENT,
     PETR4,
@@ -165,8 +165,7 @@ async def test_quote_subscription_receives_published_quotes_and_refuses_unknown_
     trader: dict,
 ) -> None:
     await create_instrument(gql, admin_token)
-    client = await TransportWS.connect(server.url, trader["accessToken"])
-    assert (await client.receive())["type"] == "connection_ack"
+    client = await connected(server.url, trader["accessToken"])
     await client.subscribe("bad", QUOTES, {"symbols": ["PETR4", "NOPE"]})
     refused = await client.receive()
     assert refused["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"

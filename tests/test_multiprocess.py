@@ -11,11 +11,11 @@ import pytest
 from tests.clients import (
     WEBHOOK_SECRET,
     GraphQLClient,
-    TransportWS,
+    connected,
     send_webhook,
     wait_for_subscribers,
 )
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, LOGIN
+from tests.conftest import ADMIN_ENV, login_admin
 from tests.servers import Process, start_tradegraph
 from tradegraph.subscriptions.channels import EVENTS_CREATED
 
@@ -26,10 +26,8 @@ SUBSCRIPTION = "subscription { eventCreated { userId type value } }"
 async def two_servers(redis_server: Process) -> AsyncIterator[list[Process]]:
     env = {
         "TRADEGRAPH_BROADCAST_URL": redis_server.url,
-        "TRADEGRAPH_JWT_SECRET": JWT_SECRET,
         "TRADEGRAPH_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "TRADEGRAPH_ADMIN_EMAIL": ADMIN_EMAIL,
-        "TRADEGRAPH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **ADMIN_ENV,
     }
     servers = [await start_tradegraph(env), await start_tradegraph(env)]
     yield servers
@@ -45,11 +43,8 @@ async def test_a_webhook_into_one_process_reaches_a_subscriber_on_another(
         httpx.AsyncClient(base_url=sender.url, timeout=30) as into,
         httpx.AsyncClient(base_url=receiver.url, timeout=30) as out,
     ):
-        login = await GraphQLClient(out).data(
-            LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-        )
-        client = await TransportWS.connect(receiver.url, login["login"]["accessToken"])
-        assert (await client.receive())["type"] == "connection_ack"
+        token = await login_admin(GraphQLClient(out))
+        client = await connected(receiver.url, token)
         await client.subscribe("remote", SUBSCRIPTION)
         await wait_for_subscribers(out, EVENTS_CREATED, 1)
         ready = await out.get("/readyz")

@@ -55,7 +55,7 @@ async def test_buy_mark_to_market_limit_sell_and_realized_pnl_by_average_cost(
     )
     assert sell["status"] == "NEW"  # bid 104.00 is below the limit
     await publish_quote(gql, admin_token, bid="104.99", ask="105.10")
-    assert (await portfolio(gql, token, pid))["positions"][0]["quantity"] in ("20", "20.0")
+    assert dec((await portfolio(gql, token, pid))["positions"][0]["quantity"]) == 20
 
     await publish_quote(gql, admin_token, bid="105.30", ask="105.40")  # the bid crosses
     state = await portfolio(gql, token, pid)

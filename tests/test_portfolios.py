@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.clients import GraphQLClient, TransportWS, error_code, wait_for_subscribers
+from tests.clients import GraphQLClient, connected, error_code, wait_for_subscribers
 from tests.conftest import register
 from tests.trading import (
     CANCEL_ORDER,
@@ -109,7 +109,7 @@ async def test_other_traders_see_nothing_and_analysts_read_but_cannot_trade(
         assert bad.status_code == 401
         hidden = await http.get(url, headers={"authorization": f"Bearer {stranger}"})
         assert hidden.status_code == 404
-        assert pid not in hidden.text or "not found" in hidden.text
+        assert hidden.json()["error"]["code"] == "NOT_FOUND"  # an error, no CSV rows
 
 
 async def test_positions_and_orders_export_as_csv(
@@ -202,8 +202,7 @@ async def test_live_portfolio_value_and_order_updates_reach_the_owner_only(
     await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
 
     stranger = (await register(gql, "stranger@example.com"))["accessToken"]
-    intruder = await TransportWS.connect(server.url, stranger)
-    assert (await intruder.receive())["type"] == "connection_ack"
+    intruder = await connected(server.url, stranger)
     for number, query in enumerate((ORDER_UPDATES, PORTFOLIO_VALUE)):
         await intruder.subscribe(str(number), query, {"id": pid})
         message = await intruder.receive()
@@ -213,8 +212,7 @@ async def test_live_portfolio_value_and_order_updates_reach_the_owner_only(
         assert await intruder.receive() == {"id": str(number), "type": "complete"}
     await intruder.close()
 
-    client = await TransportWS.connect(server.url, token)
-    assert (await client.receive())["type"] == "connection_ack"
+    client = await connected(server.url, token)
     await client.subscribe("orders", ORDER_UPDATES, {"id": pid})
     await client.subscribe("value", PORTFOLIO_VALUE, {"id": pid})
     await wait_for_subscribers(http, f"tradegraph.orders.{pid}", 1)

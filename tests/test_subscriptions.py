@@ -8,21 +8,13 @@ import httpx
 import pytest
 import websockets
 
-from tests.clients import TransportWS, send_webhook, wait_for_subscribers
+from tests.clients import TransportWS, connected, send_webhook, wait_for_subscribers
 from tradegraph.server import RunningServer
 from tradegraph.subscriptions.channels import EVENTS_CREATED
 
 EVENT_CREATED = """subscription($filter: EventFilter) {
   eventCreated(filter: $filter) { id userId type value metadata }
 }"""
-
-
-async def connected(
-    server: RunningServer, token: str | None, protocol: str = "graphql-transport-ws"
-) -> TransportWS:
-    client = await TransportWS.connect(server.url, token, protocol)
-    assert (await client.receive())["type"] == "connection_ack"
-    return client
 
 
 async def close_code(client: TransportWS) -> int:
@@ -35,7 +27,7 @@ async def close_code(client: TransportWS) -> int:
 async def test_event_created_delivers_matching_events(
     server: RunningServer, http: httpx.AsyncClient, admin_token: str
 ) -> None:
-    client = await connected(server, admin_token)
+    client = await connected(server.url, admin_token)
     await client.subscribe("all", EVENT_CREATED)
     await client.subscribe("big", EVENT_CREATED, {"filter": {"type": "purchase", "minValue": 50}})
     await wait_for_subscribers(http, EVENTS_CREATED, 2)
@@ -60,7 +52,7 @@ async def test_event_created_delivers_matching_events(
 async def test_trader_receives_only_own_events(
     server: RunningServer, http: httpx.AsyncClient, trader: dict
 ) -> None:
-    client = await connected(server, trader["accessToken"])
+    client = await connected(server.url, trader["accessToken"])
     await client.subscribe("mine", EVENT_CREATED)
     await wait_for_subscribers(http, EVENTS_CREATED, 1)
     mine = trader["user"]["id"]
@@ -102,7 +94,7 @@ async def test_missing_connection_init_times_out_with_4408(server: RunningServer
 
 
 async def test_server_pings_idle_sockets(server: RunningServer, admin_token: str) -> None:
-    client = await connected(server, admin_token)
+    client = await connected(server.url, admin_token)
     await client.subscribe("idle", EVENT_CREATED)
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(2.5):  # nothing arrives but pings (keepalive 1 s in tests)
@@ -114,7 +106,7 @@ async def test_server_pings_idle_sockets(server: RunningServer, admin_token: str
 async def test_legacy_graphql_ws_protocol_delivers_events(
     server: RunningServer, http: httpx.AsyncClient, admin_token: str
 ) -> None:
-    client = await connected(server, admin_token, protocol="graphql-ws")
+    client = await connected(server.url, admin_token, protocol="graphql-ws")
     await client.send({"id": "1", "type": "start", "payload": {"query": EVENT_CREATED}})
     await wait_for_subscribers(http, EVENTS_CREATED, 1)
     await send_webhook(http, [{"userId": "u", "type": "login", "value": 0}], "legacy")
@@ -132,7 +124,7 @@ async def test_legacy_protocol_rejects_a_bad_token(server: RunningServer) -> Non
 async def test_a_subscriber_that_stops_reading_is_ended_not_buffered(
     server: RunningServer, http: httpx.AsyncClient, admin_token: str
 ) -> None:
-    client = await connected(server, admin_token)
+    client = await connected(server.url, admin_token)
     await client.subscribe("slow", EVENT_CREATED)
     await wait_for_subscribers(http, EVENTS_CREATED, 1)
     filler = {"blob": "x" * 15_000}
@@ -156,7 +148,7 @@ async def test_a_subscriber_that_stops_reading_is_ended_not_buffered(
 async def test_many_subscribers_each_get_every_event(
     server: RunningServer, http: httpx.AsyncClient, admin_token: str
 ) -> None:
-    clients = await asyncio.gather(*(connected(server, admin_token) for _ in range(20)))
+    clients = await asyncio.gather(*(connected(server.url, admin_token) for _ in range(20)))
     for client in clients:
         await client.subscribe("s", EVENT_CREATED)
     await wait_for_subscribers(http, EVENTS_CREATED, 20)

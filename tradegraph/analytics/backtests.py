@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 import structlog
-from beanie import PydanticObjectId
 
 from tradegraph.analytics.backtest import Bars, Strategy, run_backtest
 from tradegraph.auth.principal import Principal
 from tradegraph.documents import BacktestRun, BacktestStatus, CandleInterval, Role
+from tradegraph.documents.lookup import by_id
 from tradegraph.errors import DomainError, InvalidInput, NotFound
 from tradegraph.markets.candles import candles
 from tradegraph.markets.instruments import Instruments
@@ -87,9 +87,7 @@ class Backtests:
         return run
 
     async def get(self, principal: Principal, run_id: str) -> BacktestRun:
-        run = None
-        if PydanticObjectId.is_valid(run_id):
-            run = await BacktestRun.get(PydanticObjectId(run_id))
+        run = await by_id(BacktestRun, run_id)
         if run is None or not _visible(principal, run):
             raise NotFound(f"backtest {run_id} not found", backtest_id=run_id)
         return run

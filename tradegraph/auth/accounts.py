@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from beanie import PydanticObjectId
 from email_validator import EmailNotValidError, validate_email
 from pymongo.errors import DuplicateKeyError
 
@@ -17,6 +16,7 @@ from tradegraph.auth.throttle import LoginThrottle
 from tradegraph.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
 from tradegraph.config import Settings
 from tradegraph.documents import RefreshToken, Role, User
+from tradegraph.documents.lookup import by_id
 from tradegraph.errors import AlreadyExists, InvalidInput, NotAuthenticated, TooManyRequests
 
 log = structlog.get_logger(__name__)
@@ -131,9 +131,7 @@ class Accounts:
         return await self._issue(user, family_id=spent["family_id"])
 
     async def get_user(self, user_id: str) -> User | None:
-        if not PydanticObjectId.is_valid(user_id):
-            return None
-        return await User.get(PydanticObjectId(user_id))
+        return await by_id(User, user_id)
 
     async def _issue(self, user: User, family_id: str) -> TokenPair:
         refresh = new_refresh_token()

@@ -8,6 +8,7 @@ they have already applied (`applied`). See trading/settlement.py.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from beanie import DecimalAnnotation, Document, PydanticObjectId
@@ -49,7 +50,6 @@ class OrderStatus(StrEnum):
 
 
 OPEN_STATUSES = [OrderStatus.NEW.value, OrderStatus.PARTIALLY_FILLED.value]
-FINISHED_STATUSES = ["FILLED", "CANCELED", "REJECTED", "EXPIRED"]
 
 
 class Portfolio(Document):
@@ -127,6 +127,11 @@ class Order(Document):
     created_at: datetime
     updated_at: datetime
     version: int = 0
+
+    @property
+    def average_fill_price(self) -> Decimal | None:
+        """Quantity-weighted mean price of the fills; None before the first."""
+        return self.filled_notional / self.filled_quantity if self.filled_quantity else None
 
     class Settings:
         name = "orders"

@@ -10,11 +10,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from beanie import PydanticObjectId
 from bson import ObjectId
 from bson.errors import InvalidId
 
 from tradegraph.documents import Event
+from tradegraph.documents.lookup import by_id
 from tradegraph.errors import InvalidInput
 
 MAX_PAGE_SIZE = 500
@@ -92,6 +92,4 @@ async def count_events(match: dict[str, Any]) -> int:
 
 
 async def get_event(event_id: str) -> Event | None:
-    if not PydanticObjectId.is_valid(event_id):
-        return None
-    return await Event.get(PydanticObjectId(event_id))
+    return await by_id(Event, event_id)

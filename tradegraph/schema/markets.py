@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, time
 from decimal import Decimal
 
@@ -49,6 +50,11 @@ class Instrument:
         )
 
 
+def instrument_fields(source: object) -> InstrumentFields:
+    """The InstrumentFields of either input type (they share the field names)."""
+    return InstrumentFields(**{f.name: getattr(source, f.name) for f in fields(InstrumentFields)})
+
+
 @strawberry.input(description="A new instrument (ADMIN).")
 class InstrumentInput:
     symbol: str
@@ -62,16 +68,7 @@ class InstrumentInput:
     session_close: time = strawberry.field(default=time(0, 0))
 
     def to_fields(self) -> InstrumentFields:
-        return InstrumentFields(
-            name=self.name,
-            asset_class=self.asset_class,
-            exchange=self.exchange,
-            currency=self.currency,
-            tick_size=self.tick_size,
-            lot_size=self.lot_size,
-            timezone=self.timezone,
-            session_close=self.session_close,
-        )
+        return instrument_fields(self)
 
 
 @strawberry.input(description="Changes to an instrument (ADMIN); omitted fields stay as they are.")
@@ -86,16 +83,7 @@ class InstrumentUpdateInput:
     session_close: time | None = None
 
     def to_fields(self) -> InstrumentFields:
-        return InstrumentFields(
-            name=self.name,
-            asset_class=self.asset_class,
-            exchange=self.exchange,
-            currency=self.currency,
-            tick_size=self.tick_size,
-            lot_size=self.lot_size,
-            timezone=self.timezone,
-            session_close=self.session_close,
-        )
+        return instrument_fields(self)
 
 
 @strawberry.type(description="Best bid and ask of an instrument at a moment.")

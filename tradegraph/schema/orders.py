@@ -81,7 +81,6 @@ class Order:
 
     @classmethod
     def from_document(cls, order: OrderDocument) -> Order:
-        average = order.filled_notional / order.filled_quantity if order.filled_quantity else None
         return cls(
             id=strawberry.ID(str(order.id)),
             portfolio_id=strawberry.ID(str(order.portfolio_id)),
@@ -92,7 +91,7 @@ class Order:
             type=order.type,
             quantity=order.quantity,
             filled_quantity=order.filled_quantity,
-            average_fill_price=average,
+            average_fill_price=order.average_fill_price,
             limit_price=order.limit_price,
             stop_price=order.stop_price,
             time_in_force=order.time_in_force,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from inspect import getdoc
-from typing import Any
-
 import strawberry
 
 from tradegraph.resolvers import analytics as analytics_resolvers
@@ -13,6 +10,7 @@ from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.schema import fields
 from tradegraph.schema.analytics import (
     BacktestConnection,
     BacktestRun,
@@ -24,39 +22,26 @@ from tradegraph.schema.auth import User
 from tradegraph.schema.events import Event, EventConnection, EventSummary
 from tradegraph.schema.markets import Candle, Instrument, Quote
 from tradegraph.schema.orders import Order, OrderConnection
-from tradegraph.schema.permissions import IsAnalystOrAdmin, IsAuthenticated
+from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
-
-
-def authenticated(resolver: Any) -> Any:
-    """A field for signed-in callers, documented by its resolver's docstring."""
-    return strawberry.field(
-        resolver=resolver, description=getdoc(resolver), permission_classes=[IsAuthenticated]
-    )
 
 
 @strawberry.type
 class Query:
-    me: User | None = strawberry.field(
-        resolver=auth_resolvers.me, description=getdoc(auth_resolvers.me)
-    )
-    events: EventConnection = authenticated(event_resolvers.events)
-    event: Event | None = authenticated(event_resolvers.event)
-    event_summary: EventSummary = authenticated(event_resolvers.event_summary)
-    instruments: list[Instrument] = authenticated(market_resolvers.instruments)
-    instrument: Instrument | None = authenticated(market_resolvers.instrument)
-    quote: Quote | None = authenticated(market_resolvers.quote)
-    candles: list[Candle] = authenticated(market_resolvers.candles)
-    portfolio: Portfolio = authenticated(portfolio_resolvers.portfolio)
-    portfolios: list[Portfolio] = authenticated(portfolio_resolvers.portfolios)
-    order: Order = authenticated(order_resolvers.order)
-    orders: OrderConnection = authenticated(order_resolvers.orders)
-    indicators: list[IndicatorSeries] = authenticated(analytics_resolvers.indicators)
-    backtest: BacktestRun = authenticated(analytics_resolvers.backtest)
-    backtests: BacktestConnection = authenticated(analytics_resolvers.backtests)
-    portfolio_risk: PortfolioRisk = authenticated(analytics_resolvers.portfolio_risk)
-    insight: Insight = strawberry.field(
-        resolver=analytics_resolvers.insight,
-        description=getdoc(analytics_resolvers.insight),
-        permission_classes=[IsAnalystOrAdmin],
-    )
+    me: User | None = fields.query(auth_resolvers.me, None)
+    events: EventConnection = fields.query(event_resolvers.events)
+    event: Event | None = fields.query(event_resolvers.event)
+    event_summary: EventSummary = fields.query(event_resolvers.event_summary)
+    instruments: list[Instrument] = fields.query(market_resolvers.instruments)
+    instrument: Instrument | None = fields.query(market_resolvers.instrument)
+    quote: Quote | None = fields.query(market_resolvers.quote)
+    candles: list[Candle] = fields.query(market_resolvers.candles)
+    portfolio: Portfolio = fields.query(portfolio_resolvers.portfolio)
+    portfolios: list[Portfolio] = fields.query(portfolio_resolvers.portfolios)
+    order: Order = fields.query(order_resolvers.order)
+    orders: OrderConnection = fields.query(order_resolvers.orders)
+    indicators: list[IndicatorSeries] = fields.query(analytics_resolvers.indicators)
+    backtest: BacktestRun = fields.query(analytics_resolvers.backtest)
+    backtests: BacktestConnection = fields.query(analytics_resolvers.backtests)
+    portfolio_risk: PortfolioRisk = fields.query(analytics_resolvers.portfolio_risk)
+    insight: Insight = fields.query(analytics_resolvers.insight, IsAnalystOrAdmin)

@@ -125,9 +125,16 @@ class Execution:
         )
         if updated is None:
             return None
-        if updated.release_pending:
-            await release_reservation(updated)
-            updated = updated.model_copy(update={"release_pending": False, "reserved": ZERO})
-        await self.publish(updated)
-        await self.portfolio_changed(updated)
-        return updated
+        return await self._released_and_told(updated)
+
+    async def _released_and_told(self, order: Order) -> Order:
+        """Returns what a finished order still reserved, then tells subscribers of the change."""
+        if order.release_pending:
+            await release_reservation(order)
+        changes: dict[str, Any] = {"release_pending": False}
+        if not order.status.is_open:
+            changes["reserved"] = ZERO
+        order = order.model_copy(update=changes)
+        await self.publish(order)
+        await self.portfolio_changed(order)
+        return order

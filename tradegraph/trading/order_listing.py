@@ -17,6 +17,7 @@ from tradegraph.documents import Order, OrderStatus, Side
 from tradegraph.errors import InvalidInput
 
 MAX_PAGE_SIZE = 500
+ORDER_SORT = [("created_at", -1), ("_id", -1)]  # newest first; _id breaks ties
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,7 @@ async def list_orders(
     match = query.to_mongo(portfolio_id)
     if after:
         match = {"$and": [match, _after(after)]}
-    found = (
-        await Order.find(match).sort([("created_at", -1), ("_id", -1)]).limit(first + 1).to_list()
-    )
+    found = await Order.find(match).sort(ORDER_SORT).limit(first + 1).to_list()
     return found[:first], len(found) > first
 
 

@@ -22,6 +22,7 @@ from tradegraph.documents import (
     Side,
     TimeInForce,
 )
+from tradegraph.documents.lookup import by_id
 from tradegraph.errors import (
     AlreadyExists,
     InsufficientFunds,
@@ -34,7 +35,7 @@ from tradegraph.markets.quotes import MarketData
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.matching import reservation_price
-from tradegraph.trading.portfolios import readable_portfolio, writable_portfolio
+from tradegraph.trading.portfolios import can_read, check_can_change, writable_portfolio
 from tradegraph.trading.settlement import (
     apply_to_portfolio,
     portfolio_has_applied,
@@ -244,7 +245,7 @@ class OrdersService:
 
     async def cancel(self, principal: Principal, order_id: str) -> Order:
         order = await self.get(principal, order_id)
-        await writable_portfolio(principal, str(order.portfolio_id))
+        check_can_change(principal, order.owner_id)
         async with self.market.lock(order.symbol):
             while order.status.is_open:
                 ended = await self.execution.end(
@@ -260,14 +261,11 @@ class OrdersService:
         )
 
     async def get(self, principal: Principal, order_id: str) -> Order:
-        order = None
-        if PydanticObjectId.is_valid(order_id):
-            order = await Order.get(PydanticObjectId(order_id))
-        missing = NotFound(f"order {order_id} not found", order_id=order_id)
-        if order is None or order.status is OrderStatus.PENDING_NEW:
-            raise missing
-        try:
-            await readable_portfolio(principal, str(order.portfolio_id))
-        except NotFound:
-            raise missing from None
+        order = await by_id(Order, order_id)
+        if (
+            order is None
+            or order.status is OrderStatus.PENDING_NEW
+            or not can_read(principal, order.owner_id)
+        ):
+            raise NotFound(f"order {order_id} not found", order_id=order_id)
         return order

@@ -6,11 +6,10 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from beanie import PydanticObjectId
-
 from tradegraph.auth.principal import Principal
 from tradegraph.decimals import ZERO, plain, require_positive
 from tradegraph.documents import LedgerEntry, LedgerKind, Portfolio, Role
+from tradegraph.documents.lookup import by_id
 from tradegraph.errors import InsufficientFunds, InvalidInput, NotFound, PermissionDenied
 from tradegraph.markets.instruments import CURRENCY
 from tradegraph.trading.settlement import apply_cash_entry
@@ -18,16 +17,24 @@ from tradegraph.trading.settlement import apply_cash_entry
 MAX_PORTFOLIOS_PER_OWNER = 50
 
 
-def can_read(principal: Principal, portfolio: Portfolio) -> bool:
-    return principal.role in (Role.ADMIN, Role.ANALYST) or portfolio.owner_id == principal.user_id
+def can_read(principal: Principal, owner_id: str) -> bool:
+    """What a portfolio's owner holds (portfolios, orders): readable by the owner, ADMIN and
+    ANALYST."""
+    return principal.role in (Role.ADMIN, Role.ANALYST) or owner_id == principal.user_id
+
+
+def check_can_change(principal: Principal, owner_id: str) -> None:
+    """Trading and moving cash: the owner, or an ADMIN. Call after can_read held."""
+    if principal.role is not Role.ADMIN and owner_id != principal.user_id:
+        raise PermissionDenied(
+            f"{principal.role.value} may read this portfolio but only its owner may change it"
+        )
 
 
 async def readable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
     """The portfolio if the caller may read it; NOT_FOUND otherwise (its existence is private)."""
-    portfolio = None
-    if PydanticObjectId.is_valid(portfolio_id):
-        portfolio = await Portfolio.get(PydanticObjectId(portfolio_id))
-    if portfolio is None or not can_read(principal, portfolio):
+    portfolio = await by_id(Portfolio, portfolio_id)
+    if portfolio is None or not can_read(principal, portfolio.owner_id):
         raise NotFound(f"portfolio {portfolio_id} not found", portfolio_id=portfolio_id)
     return portfolio
 
@@ -35,10 +42,7 @@ async def readable_portfolio(principal: Principal, portfolio_id: str) -> Portfol
 async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
     """The portfolio if the caller may trade or move cash in it: its owner, or an ADMIN."""
     portfolio = await readable_portfolio(principal, portfolio_id)
-    if principal.role is not Role.ADMIN and portfolio.owner_id != principal.user_id:
-        raise PermissionDenied(
-            f"{principal.role.value} may read this portfolio but only its owner may change it"
-        )
+    check_can_change(principal, portfolio.owner_id)
     return portfolio
 
 

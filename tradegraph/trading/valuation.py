@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradegraph.decimals import ZERO
-from tradegraph.documents import Instrument, Portfolio, Position
+from tradegraph.documents import Portfolio, Position
 from tradegraph.markets.quotes import MarketData
 
 CASH = "CASH"
@@ -68,18 +68,12 @@ async def value_portfolio(
     positions = [p for p in every if include_closed or p.quantity > 0]
     symbols = [p.symbol for p in positions]
     quotes = await market.latest_many(symbols)
-    classes = {
-        i.symbol: i.asset_class.value
-        for i in await Instrument.find({"symbol": {"$in": symbols}}).to_list()
-    }
-    values = [
-        value_position(
-            p,
-            classes.get(p.symbol, "UNKNOWN"),
-            quotes[p.symbol].mid if p.symbol in quotes else None,
-        )
-        for p in positions
-    ]
+    values = []
+    for p in positions:
+        instrument = await market.instruments.get(p.symbol)  # cached: no query per valuation
+        asset_class = instrument.asset_class.value if instrument else "UNKNOWN"
+        mid = quotes[p.symbol].mid if p.symbol in quotes else None
+        values.append(value_position(p, asset_class, mid))
     held = sum((v.market_value for v in values), ZERO)
     unrealized = sum((v.unrealized_pnl for v in values), ZERO)
     realized = sum((p.realized_pnl for p in every), ZERO)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tradegraph.auth.tokens import read_access_token
 from tradegraph.decimals import plain
-from tradegraph.documents import Order, OrderStatus
+from tradegraph.documents import Order
 from tradegraph.errors import NotFound
 from tradegraph.schema.context import bearer_token
 from tradegraph.services import Services
+from tradegraph.trading.order_listing import ORDER_SORT, OrderQuery
 from tradegraph.trading.portfolios import readable_portfolio
 from tradegraph.trading.valuation import value_portfolio
 from tradegraph.web.responses import error_response
@@ -51,18 +54,19 @@ ORDER_COLUMNS = [
 def _text(value: object) -> str:
     if value is None:
         return ""
-    if hasattr(value, "as_tuple"):
-        return plain(value)  # type: ignore[arg-type]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[union-attr]
-    return str(value)
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)  # StrEnum members print their value
 
 
-def _csv(columns: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> Response:
+def _csv(columns: Sequence[str], rows: Iterable[object], filename: str) -> Response:
+    """One row per object, one column per attribute named in `columns`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    writer.writerows([_text(cell) for cell in row] for row in rows)
+    writer.writerows([_text(getattr(row, column)) for column in columns] for row in rows)
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -90,43 +94,6 @@ async def export_portfolio(request: Request) -> Response:
         return error_response(404, "NOT_FOUND", error.message)
     if kind == "positions":
         value = await value_portfolio(portfolio, services.market)
-        rows = [
-            [
-                p.symbol,
-                p.asset_class,
-                p.quantity,
-                p.average_cost,
-                p.market_price,
-                p.market_value,
-                p.unrealized_pnl,
-                p.realized_pnl,
-            ]
-            for p in value.positions
-        ]
-        return _csv(POSITION_COLUMNS, rows, f"portfolio-{portfolio_id}-positions.csv")
-    orders = Order.find(
-        {"portfolio_id": portfolio.id, "status": {"$ne": OrderStatus.PENDING_NEW.value}}
-    )
-    rows = []
-    async for o in orders.sort([("created_at", -1), ("_id", -1)]):
-        average = o.filled_notional / o.filled_quantity if o.filled_quantity else None
-        rows.append(
-            [
-                o.id,
-                o.client_order_id,
-                o.created_at,
-                o.updated_at,
-                o.symbol,
-                o.side.value,
-                o.type.value,
-                o.time_in_force.value,
-                o.status.value,
-                o.quantity,
-                o.filled_quantity,
-                average,
-                o.limit_price,
-                o.stop_price,
-                o.reject_reason,
-            ]
-        )
-    return _csv(ORDER_COLUMNS, rows, f"portfolio-{portfolio_id}-orders.csv")
+        return _csv(POSITION_COLUMNS, value.positions, f"portfolio-{portfolio_id}-positions.csv")
+    orders = await Order.find(OrderQuery().to_mongo(portfolio.id)).sort(ORDER_SORT).to_list()
+    return _csv(ORDER_COLUMNS, orders, f"portfolio-{portfolio_id}-orders.csv")
