@@ -27,6 +27,7 @@ from tradegraph.schema.analytics import (
     Insight,
     PortfolioRisk,
 )
+from tradegraph.schema.events import PageInfo
 from tradegraph.subscriptions.analytics import backtest_progress as live_progress
 from tradegraph.trading.portfolios import readable_portfolio
 from tradegraph.trading.valuation import value_portfolio
@@ -103,9 +104,8 @@ async def backtests(info: Info, first: int = 20, after: str | None = None) -> Ba
         info.context.require_principal(), first, after
     )
     edges = [BacktestEdge(cursor=str(run.id), node=BacktestRun.from_document(run)) for run in runs]
-    return BacktestConnection(
-        edges=edges, has_next_page=more, end_cursor=edges[-1].cursor if edges else None
-    )
+    end = edges[-1].cursor if edges else None
+    return BacktestConnection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end))
 
 
 async def backtest_progress(info: Info, id: ID) -> AsyncGenerator[BacktestRun, None]:

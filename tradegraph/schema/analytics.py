@@ -17,6 +17,7 @@ from tradegraph.documents import BacktestStatus as BacktestStatusValue
 from tradegraph.documents import CandleInterval as CandleIntervalValue
 from tradegraph.documents import InsightRecord as InsightRecordDocument
 from tradegraph.documents import InsightSource as InsightSourceValue
+from tradegraph.schema.events import PageInfo
 from tradegraph.schema.markets import CandleInterval
 
 IndicatorKind = strawberry.enum(IndicatorKindValue, name="IndicatorKind")
@@ -241,11 +242,10 @@ class BacktestEdge:
     node: BacktestRun
 
 
-@strawberry.type(description="Your backtest runs, newest first.")
+@strawberry.type(description="Your backtest runs, newest first (Relay connection).")
 class BacktestConnection:
     edges: list[BacktestEdge]
-    has_next_page: bool
-    end_cursor: str | None
+    page_info: PageInfo
 
 
 InsightSource = strawberry.enum(InsightSourceValue, name="InsightSource")
