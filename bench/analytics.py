@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from tests.reference_backtest import backtest as reference_backtest
 from tradegraph.analytics import indicators
-from tradegraph.analytics.backtest import Bars, Strategy, StrategyKind, run_backtest
+from tradegraph.analytics.backtest_engine import Bars, Strategy, StrategyKind, run_backtest
 
 YEAR_OF_MINUTES = 365 * 24 * 60
 

@@ -166,11 +166,14 @@ async def test_backtest_runs_in_the_background_and_matches_the_reference(
     assert result["equityCurve"][-1]["equity"] == pytest.approx(equity[-1])
 
     listed = await gql.data(
-        "{ backtests { edges { node { id status } } pageInfo { hasNextPage endCursor } } }",
+        "{ backtests { edges { cursor node { id status } } pageInfo { hasNextPage endCursor }"
+        " totalCount } }",
         token=token,
     )
-    assert listed["backtests"]["edges"] == [{"node": {"id": started["id"], "status": "COMPLETED"}}]
-    assert listed["backtests"]["pageInfo"] == {"hasNextPage": False, "endCursor": started["id"]}
+    (edge,) = listed["backtests"]["edges"]
+    assert edge["node"] == {"id": started["id"], "status": "COMPLETED"}
+    assert listed["backtests"]["pageInfo"] == {"hasNextPage": False, "endCursor": edge["cursor"]}
+    assert listed["backtests"]["totalCount"] == 1
     stranger = (await register(gql, "stranger@example.com"))["accessToken"]
     hidden = await gql.error(f'{{ backtest(id: "{started["id"]}") {{ status }} }}', token=stranger)
     assert error_code(hidden) == "NOT_FOUND"

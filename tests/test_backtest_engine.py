@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.reference_backtest import backtest as reference_backtest
-from tradegraph.analytics.backtest import Bars, Strategy, StrategyKind, run_backtest
+from tradegraph.analytics.backtest_engine import Bars, Strategy, StrategyKind, run_backtest
 from tradegraph.errors import InvalidInput
 
 

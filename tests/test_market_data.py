@@ -19,8 +19,8 @@ from tests.trading import (
 )
 from tradegraph.markets.quotes import Quote, decode_quote, encode_quote
 from tradegraph.server import RunningServer
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.channels import quote_channel
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import quote_channel
 from tradegraph.subscriptions.markets import quotes as live_quotes
 
 INSTRUMENTS = """query($search: String, $assetClass: AssetClass) {

@@ -17,7 +17,7 @@ from tests.clients import (
 )
 from tests.conftest import ADMIN_ENV, login_admin
 from tests.servers import Process, start_tradegraph
-from tradegraph.subscriptions.channels import EVENTS_CREATED
+from tradegraph.pubsub.channels import EVENTS_CREATED
 
 SUBSCRIPTION = "subscription { eventCreated { userId type value } }"
 

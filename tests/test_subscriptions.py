@@ -10,7 +10,7 @@ import websockets
 
 from tests.clients import TransportWS, connected, send_webhook, wait_for_subscribers
 from tradegraph.server import RunningServer
-from tradegraph.subscriptions.channels import EVENTS_CREATED
+from tradegraph.pubsub.channels import EVENTS_CREATED
 
 EVENT_CREATED = """subscription($filter: EventFilter) {
   eventCreated(filter: $filter) { id userId type value metadata }

@@ -1,4 +1,5 @@
-"""Builds the Starlette app: routes, and a lifespan that opens the store and the broker."""
+"""Builds the Starlette app: routes, error handlers, and a lifespan that starts the services
+(services.py) and the market feed."""
 
 from __future__ import annotations
 
@@ -10,23 +11,11 @@ import structlog
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
-from tradegraph.analytics.backtests import Backtests
-from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
-from tradegraph.documents import Event, Role
-from tradegraph.events.service import EventsService
-from tradegraph.insights.service import Insights
+from tradegraph.errors import DomainError
 from tradegraph.markets.feeds import market_feed
-from tradegraph.markets.instruments import Instruments
-from tradegraph.markets.quotes import MarketData
-from tradegraph.services import Services
-from tradegraph.store import open_store
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.events import EventFeed
-from tradegraph.trading.engine import MatchingEngine
-from tradegraph.trading.execution import Execution
-from tradegraph.trading.orders import OrdersService
-from tradegraph.trading.settlement import recover
+from tradegraph.services import Services, start_services, stop_services
+from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
 from tradegraph.web.exports import export_portfolio
 from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
@@ -34,47 +23,6 @@ from tradegraph.web.metrics import Metrics
 from tradegraph.web.webhooks import receive_events
 
 log = structlog.get_logger("tradegraph")
-
-
-async def start_services(settings: Settings, metrics: Metrics | None = None) -> Services:
-    settings.check_production()
-    store = await open_store(settings)
-    broker = Broker(settings.broadcast_url, settings.subscriber_queue_size)
-    await broker.connect()
-    feed = EventFeed(broker)
-
-    async def publish(events: list[Event]) -> None:
-        if metrics is not None:
-            metrics.events_stored.inc(len(events))
-        await feed.publish(events)
-
-    instruments = Instruments()
-    market = MarketData(instruments, broker)
-    execution = Execution(broker, settings.fee_bps)
-    engine = MatchingEngine(market, instruments, execution, settings.fee_bps, settings.slippage_bps)
-    services = Services(
-        settings=settings,
-        store=store,
-        broker=broker,
-        accounts=Accounts(settings),
-        events=EventsService(publish, settings.summary_cache_seconds),
-        event_feed=feed,
-        instruments=instruments,
-        market=market,
-        engine=engine,
-        orders=OrdersService(
-            instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
-        ),
-        backtests=Backtests(instruments, broker),
-        insights=Insights(settings, broker),
-    )
-    await _ensure_admin(services)
-    await recover()
-    await services.backtests.fail_interrupted()
-    services.background.append(
-        asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))
-    )
-    return services
 
 
 async def start_market_feed(services: Services) -> None:
@@ -85,26 +33,6 @@ async def start_market_feed(services: Services) -> None:
         log.info("market feed started", feed=feed.description)
     else:
         log.info("no market feed: quotes come only from publishQuote")
-
-
-async def stop_services(services: Services) -> None:
-    await services.backtests.stop()
-    for task in services.background:
-        task.cancel()
-    await asyncio.gather(*services.background, return_exceptions=True)
-    await services.broker.disconnect()
-    await services.store.close()
-
-
-async def _ensure_admin(services: Services) -> None:
-    settings = services.settings
-    if not (settings.admin_email and settings.admin_password):
-        log.info("no admin configured (TRADEGRAPH_ADMIN_EMAIL and TRADEGRAPH_ADMIN_PASSWORD)")
-        return
-    created = await services.accounts.ensure_user(
-        settings.admin_email, settings.admin_password.get_secret_value(), Role.ADMIN
-    )
-    log.info("admin account " + ("created" if created else "present"), email=settings.admin_email)
 
 
 def _announce(services: Services) -> None:
@@ -140,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = await start_services(settings, metrics)
+        services = await start_services(settings, metrics.events_stored.inc)
         metrics.watch_broker(services.broker)
         app.state.services = services
         _announce(services)
@@ -160,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.started = asyncio.Event()  # set once startup has completed
     return app

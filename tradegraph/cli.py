@@ -68,7 +68,7 @@ async def _seed(services: Services, days: int, users: int, seed: int = 7) -> Non
 
 
 async def _with_services(settings: Settings, action: str, args: argparse.Namespace) -> int:
-    from tradegraph.app import start_services, stop_services
+    from tradegraph.services import start_services, stop_services
 
     services = await start_services(settings)
     try:

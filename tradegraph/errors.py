@@ -1,4 +1,5 @@
-"""Domain errors. Raised anywhere below the schema; mapped to GraphQL codes in schema/errors.py."""
+"""Domain errors, raised anywhere below the schema and the web routes. error_codes.py maps each
+class to its `extensions.code` and HTTP status, in one table."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     """The request is malformed or breaks a rule; `details` may list every problem."""
+
+
+class MalformedRequest(InvalidInput):
+    """The request itself cannot be read: bad JSON, bad encoding, malformed headers."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """The request body is over the size limit; nothing of it was processed."""
 
 
 class NotAuthenticated(DomainError):
@@ -44,3 +53,7 @@ class InsufficientFunds(DomainError):
 
 class InsufficientPosition(DomainError):
     """Not enough of the instrument held and not already promised to open SELL orders."""
+
+
+class SubscriberTooSlow(DomainError):
+    """A live subscriber fell too far behind; it must subscribe again and catch up by query."""

@@ -1,22 +1,38 @@
-"""Everything a request handler needs, built once at startup (see app.py)."""
+"""Everything a resolver or a web route reaches the domain through, built once at startup.
+
+This is also where the pieces are wired together: the matching engine hears of every quote the
+market data path accepts, and the broker learns how to decode each channel.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tradegraph.analytics.backtests import Backtests
+import structlog
+
+from tradegraph.analytics.backtest_runs import Backtests
+from tradegraph.analytics.indicator_series import IndicatorSeriesService
+from tradegraph.analytics.risk import RiskAnalysis
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
+from tradegraph.documents import Role
 from tradegraph.events.service import EventsService
 from tradegraph.insights.service import Insights
+from tradegraph.markets.candles import Candles
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData
-from tradegraph.store import Store
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.events import EventFeed
+from tradegraph.pubsub.broker import Broker
+from tradegraph.store import Store, open_store
+from tradegraph.subscriptions.decoders import register_decoders
 from tradegraph.trading.engine import MatchingEngine
+from tradegraph.trading.execution import Execution
 from tradegraph.trading.orders import OrdersService
+from tradegraph.trading.portfolios import Portfolios
+from tradegraph.trading.settlement import recover
+
+log = structlog.get_logger("tradegraph")
 
 
 @dataclass
@@ -26,11 +42,78 @@ class Services:
     broker: Broker
     accounts: Accounts
     events: EventsService
-    event_feed: EventFeed
     instruments: Instruments
     market: MarketData
+    candles: Candles
     engine: MatchingEngine
+    portfolios: Portfolios
     orders: OrdersService
+    indicators: IndicatorSeriesService
     backtests: Backtests
+    risk: RiskAnalysis
     insights: Insights
     background: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+async def start_services(
+    settings: Settings, on_events_stored: Callable[[int], None] | None = None
+) -> Services:
+    """Opens the store and the broker, wires the domain, finishes interrupted work."""
+    settings.check_production()
+    store = await open_store(settings)
+    broker = Broker(settings.broadcast_url, settings.subscriber_queue_size)
+    register_decoders(broker)
+    await broker.connect()
+    instruments = Instruments()
+    market = MarketData(instruments, broker)
+    execution = Execution(broker, settings.fee_bps)
+    engine = MatchingEngine(market, instruments, execution, settings.fee_bps, settings.slippage_bps)
+    market.on_quote(engine.on_quote)  # every accepted quote is matched against resting orders
+    candles = Candles(instruments)
+    portfolios = Portfolios(market)
+    services = Services(
+        settings=settings,
+        store=store,
+        broker=broker,
+        accounts=Accounts(settings),
+        events=EventsService(broker, settings.summary_cache_seconds, on_events_stored),
+        instruments=instruments,
+        market=market,
+        candles=candles,
+        engine=engine,
+        portfolios=portfolios,
+        orders=OrdersService(
+            instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
+        ),
+        indicators=IndicatorSeriesService(candles),
+        backtests=Backtests(instruments, broker),
+        risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),
+        insights=Insights(settings, broker),
+    )
+    await _ensure_admin(services)
+    await recover()
+    await services.backtests.fail_interrupted()
+    services.background.append(
+        asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))
+    )
+    return services
+
+
+async def stop_services(services: Services) -> None:
+    await services.backtests.stop()
+    for task in services.background:
+        task.cancel()
+    await asyncio.gather(*services.background, return_exceptions=True)
+    await services.broker.disconnect()
+    await services.store.close()
+
+
+async def _ensure_admin(services: Services) -> None:
+    settings = services.settings
+    if not (settings.admin_email and settings.admin_password):
+        log.info("no admin configured (TRADEGRAPH_ADMIN_EMAIL and TRADEGRAPH_ADMIN_PASSWORD)")
+        return
+    created = await services.accounts.ensure_user(
+        settings.admin_email, settings.admin_password.get_secret_value(), Role.ADMIN
+    )
+    log.info("admin account " + ("created" if created else "present"), email=settings.admin_email)

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from tradegraph.documents import CandleInterval
+from tradegraph.documents import CandleInterval, Portfolio
 from tradegraph.markets.candles import candles
+from tradegraph.trading.portfolios import Portfolios
 from tradegraph.trading.valuation import PortfolioValue
 
 LOOKBACK = timedelta(days=365)
@@ -88,3 +89,14 @@ async def portfolio_risk(
         risk_score(volatility, concentration, beta),
         len(days),
     )
+
+
+class RiskAnalysis:
+    """portfolioRisk: the holdings of a portfolio valued now, measured against the benchmark."""
+
+    def __init__(self, portfolios: Portfolios, benchmark: str) -> None:
+        self.portfolios = portfolios
+        self.benchmark = benchmark
+
+    async def assess(self, portfolio: Portfolio) -> Risk:
+        return await portfolio_risk(await self.portfolios.value(portfolio), self.benchmark)

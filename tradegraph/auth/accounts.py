@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from tradegraph.auth.throttle import LoginThrottle
 from tradegraph.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
 from tradegraph.config import Settings
 from tradegraph.documents import RefreshToken, Role, User
-from tradegraph.documents.lookup import by_id
+from tradegraph.documents.lookup import by_id, by_ids
 from tradegraph.errors import AlreadyExists, InvalidInput, NotAuthenticated, TooManyRequests
 
 log = structlog.get_logger(__name__)
@@ -132,6 +133,10 @@ class Accounts:
 
     async def get_user(self, user_id: str) -> User | None:
         return await by_id(User, user_id)
+
+    async def users_by_ids(self, user_ids: Sequence[str]) -> list[User | None]:
+        """Users in the order asked, None where unknown (for per-request DataLoaders)."""
+        return await by_ids(User, user_ids)
 
     async def _issue(self, user: User, family_id: str) -> TokenPair:
         refresh = new_refresh_token()

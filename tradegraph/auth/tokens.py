@@ -52,3 +52,17 @@ def new_refresh_token() -> str:
 
 def refresh_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(authorization: object) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value; None for anything else."""
+    if not isinstance(authorization, str):
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def read_bearer(authorization: object, secret: str) -> Principal | None:
+    """The principal of a valid `Authorization: Bearer <accessToken>` value; None otherwise."""
+    token = bearer_token(authorization)
+    return read_access_token(token, secret) if token is not None else None

@@ -1,8 +1,10 @@
-"""The events use cases, wired to the store, the live feed and the summary cache."""
+"""The events use cases: ingest (then publish), list, read, summarise with a short cache."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,11 +17,23 @@ from tradegraph.events import listing, summary
 from tradegraph.events.cache import ResultCache
 from tradegraph.events.filters import EventQuery
 from tradegraph.events.ingest import IngestResult, store_events
-from tradegraph.events.listing import EventOrder, EventPage
+from tradegraph.events.listing import EventOrder
 from tradegraph.events.summary import SeriesPoint, Summary, TimeBucket
 from tradegraph.events.validation import EventSubmission
+from tradegraph.pagination import Page
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import EVENTS_CREATED
 
-PublishEvents = Callable[[list[Event]], Awaitable[None]]
+OnStored = Callable[[int], None]
+
+
+def encode_events(events: list[Event]) -> str:
+    """One broker message per stored batch: a 1,000-event webhook is one round trip."""
+    return json.dumps({"events": [event.model_dump(mode="json") for event in events]})
+
+
+def decode_events(message: str) -> list[Event]:
+    return [Event.model_validate(item) for item in json.loads(message)["events"]]
 
 
 @dataclass(frozen=True)
@@ -42,19 +56,25 @@ def visible_query(principal: Principal, query: EventQuery) -> EventQuery:
 
 
 class EventsService:
-    def __init__(self, publish: PublishEvents, summary_cache_seconds: float) -> None:
-        self._publish = publish
+    def __init__(
+        self, broker: Broker, summary_cache_seconds: float, on_stored: OnStored | None = None
+    ) -> None:
+        self._broker = broker
         self._cache = ResultCache(summary_cache_seconds)
+        self._on_stored = on_stored
 
     async def ingest(self, submissions: list[EventSubmission], key_prefix: str) -> IngestResult:
         result = await store_events(submissions, key_prefix)
         if result.stored:
             self._cache.clear()  # readers in this process see their own writes at once
-            await self._publish(result.stored)
+            if self._on_stored is not None:
+                self._on_stored(len(result.stored))
+            await self._broker.publish(EVENTS_CREATED, encode_events(result.stored))
         return result
 
-    async def ingest_one(self, submission: EventSubmission, key_prefix: str) -> Event:
+    async def ingest_one(self, submission: EventSubmission) -> Event:
         """Stores one event; an idempotency key seen before returns the stored event."""
+        key_prefix = f"mutation:{uuid.uuid4().hex}"
         result = await self.ingest([submission], key_prefix)
         if result.stored:
             return result.stored[0]
@@ -71,7 +91,7 @@ class EventsService:
         order: EventOrder,
         first: int,
         after: str | None,
-    ) -> EventPage:
+    ) -> Page[Event]:
         return await listing.list_events(
             visible_query(principal, query).to_mongo(), order, first, after
         )

@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from tradegraph import time_buckets
 from tradegraph.documents import Event
 from tradegraph.errors import InvalidInput
+from tradegraph.time_buckets import EPOCH
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_SERIES_POINTS = 10_000
 MAX_TOP_N = 100
 PURCHASE = "purchase"
@@ -142,8 +143,7 @@ async def compute_summary(match: dict[str, Any], top_n: int) -> Summary:
 
 
 def bucket_start(moment: datetime, bucket: TimeBucket) -> datetime:
-    elapsed_ms = int((moment - EPOCH) / timedelta(milliseconds=1))
-    return EPOCH + timedelta(milliseconds=elapsed_ms - elapsed_ms % bucket.milliseconds)
+    return time_buckets.bucket_start(moment, bucket.milliseconds // 1000)
 
 
 def series_pipeline(match: dict[str, Any], bucket: TimeBucket) -> list[dict[str, Any]]:

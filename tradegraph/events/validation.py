@@ -126,3 +126,24 @@ def validate_batch(items: list[Any]) -> list[EventSubmission]:
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) in the batch", problems=problems)
     return valid
+
+
+def submission_of(
+    user_id: str,
+    type: str,
+    value: float,
+    timestamp: datetime | None,
+    metadata: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> EventSubmission:
+    """An event given field by field (the ingestEvent mutation), checked by the webhook's rules."""
+    return validate_submission(
+        {
+            "userId": user_id,
+            "type": type,
+            "value": value,
+            "timestamp": timestamp,
+            "metadata": metadata if metadata is not None else {},
+            "idempotencyKey": idempotency_key,
+        }
+    )

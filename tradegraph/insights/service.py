@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -11,8 +10,8 @@ from tradegraph.config import Settings
 from tradegraph.documents import InsightRecord, InsightSource
 from tradegraph.insights.facts import Facts, gather_facts, template_text
 from tradegraph.insights.model import InsightModel, ModelUnavailable
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.channels import INSIGHTS_CREATED
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import INSIGHTS_CREATED
 
 log = structlog.get_logger(__name__)
 NO_KEY = "OPENAI_API_KEY is not set"
@@ -39,7 +38,6 @@ class Insights:
                 settings.insight_max_retries,
             )
         )
-        broker.set_decoder(INSIGHTS_CREATED, decode_insight)
 
     async def cached_or_new(self, range_text: str) -> tuple[InsightRecord, bool]:
         """The cached insight for these facts, or a new one; (insight, served from cache)."""
@@ -89,8 +87,3 @@ class Insights:
         await record.insert()
         await self.broker.publish(INSIGHTS_CREATED, record.model_dump_json())
         return record
-
-    async def created(self) -> AsyncIterator[InsightRecord]:
-        async with self.broker.subscribe(INSIGHTS_CREATED, lambda r: [r]) as live:
-            async for record in live:
-                yield record

@@ -8,12 +8,14 @@ from decimal import Decimal
 
 from pymongo import UpdateOne
 
+from tradegraph import time_buckets
 from tradegraph.decimals import ZERO, to_bson, to_decimal
 from tradegraph.documents import CandleInterval, ImportedCandle, Tick
 from tradegraph.errors import InvalidInput
+from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import Quote
+from tradegraph.time_buckets import EPOCH
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_CANDLES = 5000
 MAX_IMPORT = 10_000
 
@@ -39,8 +41,7 @@ class Candle:
 
 
 def bucket_start(moment: datetime, interval: CandleInterval) -> datetime:
-    elapsed_ms = int((moment - EPOCH) / timedelta(milliseconds=1))
-    return EPOCH + timedelta(milliseconds=elapsed_ms - elapsed_ms % (interval.seconds * 1000))
+    return time_buckets.bucket_start(moment, interval.seconds)
 
 
 def candle_range(
@@ -163,3 +164,28 @@ async def import_candles(symbol: str, interval: CandleInterval, rows: list[Candl
         )
     result = await ImportedCandle.get_pymongo_collection().bulk_write(writes, ordered=False)
     return result.upserted_count
+
+
+class Candles:
+    """Candle reads and imports as the API offers them: a known symbol, a bounded range."""
+
+    def __init__(self, instruments: Instruments) -> None:
+        self.instruments = instruments
+
+    async def history(
+        self,
+        symbol: str,
+        interval: CandleInterval,
+        from_: datetime | None,
+        to: datetime | None,
+    ) -> list[Candle]:
+        """Candles over [from, to) (default: the last day); NOT_FOUND for an unknown symbol."""
+        found = await self.instruments.require(symbol)
+        start, end = candle_range(from_, to, interval)
+        return await candles(found.symbol, interval, start, end)
+
+    async def import_history(
+        self, symbol: str, interval: CandleInterval, rows: list[Candle]
+    ) -> int:
+        found = await self.instruments.require(symbol)
+        return await import_candles(found.symbol, interval, rows)

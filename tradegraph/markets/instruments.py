@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time as clock
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import time
 from decimal import Decimal
@@ -19,6 +20,7 @@ from tradegraph.errors import AlreadyExists, InvalidInput, NotFound
 SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-_/]{0,31}$")
 CURRENCY = re.compile(r"^[A-Z]{3,5}$")  # ISO 4217, or a crypto quote asset such as USDT
 CACHE_SECONDS = 5.0  # instruments change rarely; quotes look them up many times a second
+MAX_SYMBOLS_PER_REQUEST = 100  # a quotes subscription or snapshot names at most this many
 
 
 @dataclass
@@ -124,7 +126,8 @@ class Instruments:
         if cached and hit and clock.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
         found = await Instrument.find_one(Instrument.symbol == symbol)
-        self._cache[symbol] = (clock.monotonic(), found)
+        if found is not None:  # misses are not kept: unknown symbols must not grow the cache
+            self._cache[symbol] = (clock.monotonic(), found)
         return found
 
     async def require(self, symbol: str, cached: bool = True) -> Instrument:
@@ -135,6 +138,24 @@ class Instruments:
                 symbol=normalise_symbol(symbol),
             )
         return found
+
+    async def by_symbols(self, symbols: Sequence[str]) -> list[Instrument | None]:
+        """Instruments in the order asked, None where unknown: one query for a batch."""
+        names = [normalise_symbol(s) for s in symbols]
+        found = await Instrument.find({"symbol": {"$in": list(set(names))}}).to_list()
+        by_symbol = {instrument.symbol: instrument for instrument in found}
+        return [by_symbol.get(name) for name in names]
+
+    async def require_symbols(
+        self, symbols: list[str], maximum: int = MAX_SYMBOLS_PER_REQUEST
+    ) -> list[str]:
+        """1 to `maximum` known symbols, normalised, each once, in the order given."""
+        if not 0 < len(symbols) <= maximum:
+            raise InvalidInput(f"give 1 to {maximum} symbols", field="symbols")
+        names = list(dict.fromkeys(normalise_symbol(s) for s in symbols))
+        for name in names:
+            await self.require(name, cached=False)
+        return names
 
     async def search(self, text: str | None, asset_class: AssetClass | None) -> list[Instrument]:
         query: dict[str, Any] = {}

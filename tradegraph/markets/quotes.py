@@ -17,8 +17,8 @@ from tradegraph.decimals import plain, stored
 from tradegraph.documents import LatestQuote, Tick
 from tradegraph.errors import InvalidInput
 from tradegraph.markets.instruments import Instruments, normalise_symbol
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.channels import QUOTES_PREFIX, quote_channel
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import quote_channel
 
 log = structlog.get_logger(__name__)
 MAX_FUTURE = timedelta(minutes=5)
@@ -119,7 +119,6 @@ class MarketData:
         self.broker = broker
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: list[OnQuote] = []
-        broker.set_decoder(QUOTES_PREFIX, decode_quote)
 
     def on_quote(self, listener: OnQuote) -> None:
         self._listeners.append(listener)

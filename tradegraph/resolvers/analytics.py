@@ -1,86 +1,43 @@
-"""Resolvers for indicators and backtests."""
+"""Resolvers for indicators, backtests, risk and insights."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
-import numpy as np
 import strawberry
-from strawberry import ID, Info
+from strawberry import ID
 
-from tradegraph.analytics import indicators as indicator_rules
-from tradegraph.analytics import risk as risk_rules
-from tradegraph.documents import BacktestRun as BacktestRunDocument
-from tradegraph.documents import CandleInterval as CandleIntervalValue
-from tradegraph.errors import InvalidInput
-from tradegraph.markets import candles as candle_rules
 from tradegraph.schema.analytics import (
     BacktestConnection,
-    BacktestEdge,
     BacktestInput,
     BacktestRun,
-    IndicatorPoint,
     IndicatorSeries,
     IndicatorSpec,
     Insight,
     PortfolioRisk,
 )
-from tradegraph.schema.events import PageInfo
+from tradegraph.schema.context import Info
+from tradegraph.schema.markets import CandleInterval
 from tradegraph.subscriptions.analytics import backtest_progress as live_progress
-from tradegraph.trading.portfolios import readable_portfolio
-from tradegraph.trading.valuation import value_portfolio
-
-MAX_SPECS = 10
-
-
-def _series(
-    spec: indicator_rules.IndicatorSpec, times: list[datetime], closes: np.ndarray
-) -> IndicatorSeries:
-    checked = spec.checked()
-    columns = indicator_rules.compute(checked, closes)
-    defined = np.flatnonzero(columns.defined())
-
-    def at(column: np.ndarray | None, i: int) -> float | None:
-        return None if column is None else float(column[i])
-
-    points = [
-        IndicatorPoint(
-            time=times[i],
-            value=at(columns.value, i),
-            upper=at(columns.upper, i),
-            middle=at(columns.middle, i),
-            lower=at(columns.lower, i),
-            signal=at(columns.signal, i),
-            histogram=at(columns.histogram, i),
-        )
-        for i in defined
-    ]
-    return IndicatorSeries(name=checked.name, points=points)
+from tradegraph.subscriptions.analytics import insights_created
 
 
 async def indicators(
     info: Info,
     symbol: str,
-    interval: CandleIntervalValue,
+    interval: CandleInterval,
     specs: list[IndicatorSpec],
     from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
     to: datetime | None = None,
 ) -> list[IndicatorSeries]:
     """One series per spec, in order, on the closes of `candles(symbol, interval, from, to)`
     (default: the last day). A period ≤ 0, or MACD fast ≥ slow, is BAD_USER_INPUT."""
-    if not 0 < len(specs) <= MAX_SPECS:
-        raise InvalidInput(f"give 1 to {MAX_SPECS} specs", field="specs")
     values = [spec.to_value() for spec in specs]
-    for value in values:
-        value.checked()
-    found = await info.context.services.instruments.require(symbol)
-    start, end = candle_rules.candle_range(from_, to, interval)
-    rows = await candle_rules.candles(found.symbol, interval, start, end)
-    times = [row.start for row in rows]
-    closes = np.array([float(row.close) for row in rows])
-    return [_series(value, times, closes) for value in values]
+    found = await info.context.services.indicators.compute(symbol, interval, values, from_, to)
+    return [IndicatorSeries.from_value(series) for series in found]
 
 
 async def run_backtest(info: Info, input: BacktestInput) -> BacktestRun:
@@ -100,12 +57,12 @@ async def backtest(info: Info, id: ID) -> BacktestRun:
 
 async def backtests(info: Info, first: int = 20, after: str | None = None) -> BacktestConnection:
     """Your runs, newest first; `first` at most 100, `after: endCursor` for more."""
-    runs, more = await info.context.services.backtests.page(
-        info.context.require_principal(), first, after
+    principal = info.context.require_principal()
+    service = info.context.services.backtests
+    page = await service.page(principal, first, after)
+    return BacktestConnection.from_page(
+        page, BacktestRun.from_document, partial(service.count, principal)
     )
-    edges = [BacktestEdge(cursor=str(run.id), node=BacktestRun.from_document(run)) for run in runs]
-    end = edges[-1].cursor if edges else None
-    return BacktestConnection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end))
 
 
 async def backtest_progress(info: Info, id: ID) -> AsyncGenerator[BacktestRun, None]:
@@ -114,10 +71,7 @@ async def backtest_progress(info: Info, id: ID) -> AsyncGenerator[BacktestRun, N
     service = info.context.services.backtests
     principal = info.context.require_principal()
     run = await service.get(principal, str(id))
-
-    async def read() -> BacktestRunDocument:
-        return await service.get(principal, str(run.id))
-
+    read = partial(service.get, principal, str(run.id))
     async for current in live_progress(service.broker, str(run.id), read):
         yield BacktestRun.from_document(current)
 
@@ -125,18 +79,8 @@ async def backtest_progress(info: Info, id: ID) -> AsyncGenerator[BacktestRun, N
 async def portfolio_risk(info: Info, portfolio_id: ID) -> PortfolioRisk:
     """Volatility, VaR, beta, concentration and a risk score of a portfolio's holdings. Same
     visibility as `portfolio`."""
-    services = info.context.services
-    found = await readable_portfolio(info.context.require_principal(), str(portfolio_id))
-    value = await value_portfolio(found, services.market)
-    risk = await risk_rules.portfolio_risk(value, services.settings.risk_benchmark_symbol)
-    return PortfolioRisk(
-        volatility=risk.volatility,
-        value_at_risk_95=risk.value_at_risk_95,
-        beta=risk.beta,
-        concentration=risk.concentration,
-        risk_score=risk.risk_score,
-        days=risk.days,
-    )
+    portfolio = await info.context.readable_portfolio(str(portfolio_id))
+    return PortfolioRisk.from_value(await info.context.services.risk.assess(portfolio))
 
 
 async def insight(info: Info, range: str | None = "24h") -> Insight:
@@ -155,5 +99,5 @@ async def generate_insight(info: Info, range: str | None = None) -> Insight:
 
 async def insight_created(info: Info) -> AsyncGenerator[Insight, None]:
     """Every new insight, from any server process (ADMIN and ANALYST)."""
-    async for record in info.context.services.insights.created():
+    async for record in insights_created(info.context.services.broker):
         yield Insight.from_document(record)

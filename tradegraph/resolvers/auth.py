@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from strawberry import Info
-
+from tradegraph.auth.accounts import TokenPair
 from tradegraph.schema.auth import AuthPayload, RegisterInput, User
+from tradegraph.schema.context import Info
 
 
-def _payload(info: Info, tokens) -> AuthPayload:
+def _payload(info: Info, tokens: TokenPair) -> AuthPayload:
     return AuthPayload.from_tokens(tokens, info.context.services.settings.access_token_ttl_seconds)
 
 
@@ -16,7 +16,7 @@ async def me(info: Info) -> User | None:
     principal = info.context.principal
     if principal is None:
         return None
-    user = await info.context.services.accounts.get_user(principal.user_id)
+    user = await info.context.loaders.users.load(principal.user_id)
     return User.from_document(user) if user else None
 
 

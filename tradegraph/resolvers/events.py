@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from functools import partial
 from typing import Annotated
 
 import strawberry
-from strawberry import ID, Info
+from strawberry import ID
 
 from tradegraph.events.filters import EventQuery
-from tradegraph.events.listing import EventOrder, check_page_size, encode_cursor
+from tradegraph.events.listing import EventOrder
 from tradegraph.events.service import visible_query
-from tradegraph.events.validation import validate_submission
+from tradegraph.events.validation import submission_of
+from tradegraph.schema.context import Info
 from tradegraph.schema.events import (
     Event,
     EventConnection,
-    EventEdge,
     EventFilter,
     EventInput,
     EventSummary,
-    PageInfo,
 )
+from tradegraph.subscriptions.events import events_created
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -41,21 +40,12 @@ async def events(
 ) -> EventConnection:
     """Events, newest first by default. `first` is at most 500; pass `after: endCursor` for the
     next page. Pages are stable while new events arrive. TRADERs see only their own events."""
-    check_page_size(first)
     principal = info.context.require_principal()
     service = info.context.services.events
     query = _query(filter)
     page = await service.page(principal, query, order_by, first, after)
-    edges = [
-        EventEdge(cursor=encode_cursor(order_by, event), node=Event.from_document(event))
-        for event in page.events
-    ]
-    return EventConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
-        _count=partial(service.count, principal, query),
+    return EventConnection.from_page(
+        page, Event.from_document, partial(service.count, principal, query)
     )
 
 
@@ -81,19 +71,15 @@ async def event_summary(
 async def ingest_event(info: Info, input: EventInput) -> Event:
     """Stores one event (ADMIN). Same rules as the webhook; a repeated idempotencyKey returns
     the stored event without storing another."""
-    fields = {
-        "userId": input.user_id,
-        "type": input.type,
-        "value": input.value,
-        "timestamp": input.timestamp,
-        "metadata": input.metadata if input.metadata is not None else {},
-        "idempotencyKey": input.idempotency_key,
-    }
-    submission = validate_submission(fields)
-    stored = await info.context.services.events.ingest_one(
-        submission, key_prefix=f"mutation:{uuid.uuid4().hex}"
+    submission = submission_of(
+        input.user_id,
+        input.type,
+        input.value,
+        input.timestamp,
+        input.metadata,
+        input.idempotency_key,
     )
-    return Event.from_document(stored)
+    return Event.from_document(await info.context.services.events.ingest_one(submission))
 
 
 async def event_created(
@@ -103,5 +89,5 @@ async def event_created(
     TRADERs receive only their own events. A subscriber more than a thousand events behind
     is ended with SUBSCRIBER_TOO_SLOW."""
     query = visible_query(info.context.require_principal(), _query(filter))
-    async for stored in info.context.services.event_feed.created(query):
+    async for stored in events_created(info.context.services.broker, query):
         yield Event.from_document(stored)

@@ -7,15 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
-from strawberry import Info
 
-from tradegraph.documents import AssetClass as AssetClassValue
-from tradegraph.documents import CandleInterval as CandleIntervalValue
-from tradegraph.errors import InvalidInput
-from tradegraph.markets import candles as candle_rules
-from tradegraph.markets.instruments import normalise_symbol
+from tradegraph.schema.context import Info
 from tradegraph.schema.markets import (
+    AssetClass,
     Candle,
+    CandleInterval,
     ImportCandlesInput,
     Instrument,
     InstrumentInput,
@@ -25,11 +22,9 @@ from tradegraph.schema.markets import (
 )
 from tradegraph.subscriptions import markets as live
 
-MAX_QUOTE_SYMBOLS = 100
-
 
 async def instruments(
-    info: Info, search: str | None = None, asset_class: AssetClassValue | None = None
+    info: Info, search: str | None = None, asset_class: AssetClass | None = None
 ) -> list[Instrument]:
     """Instruments by symbol; `search` matches part of the symbol or name, any case."""
     found = await info.context.services.instruments.search(search, asset_class)
@@ -38,7 +33,7 @@ async def instruments(
 
 async def instrument(info: Info, symbol: str) -> Instrument | None:
     """One instrument; null when the symbol is unknown."""
-    found = await info.context.services.instruments.get(symbol, cached=False)
+    found = await info.context.loaders.instruments.load(symbol)
     return Instrument.from_document(found) if found else None
 
 
@@ -73,50 +68,38 @@ async def publish_quote(info: Info, input: QuoteInput) -> Quote:
 async def candles(
     info: Info,
     symbol: str,
-    interval: CandleIntervalValue,
+    interval: CandleInterval,
     from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
     to: datetime | None = None,
 ) -> list[Candle]:
     """Candles over [from, to), oldest first (default: the last day), built from ticks and
     merged with imported history (an imported candle wins for its bucket). Buckets without
     ticks are absent. At most 5,000 candles per request."""
-    found = await info.context.services.instruments.require(symbol)
-    start, end = candle_rules.candle_range(from_, to, interval)
-    rows = await candle_rules.candles(found.symbol, interval, start, end)
+    rows = await info.context.services.candles.history(symbol, interval, from_, to)
     return [Candle.from_value(row) for row in rows]
 
 
 async def import_candles(info: Info, input: ImportCandlesInput) -> int:
     """Loads historical candles (ADMIN); returns how many were new or changed, so importing the
     same candles again returns 0. Every candle is checked first: one bad candle stores none."""
-    found = await info.context.services.instruments.require(input.symbol)
     rows = [candle.to_value() for candle in input.candles]
-    return await candle_rules.import_candles(found.symbol, input.interval, rows)
-
-
-async def _known(info: Info, symbols: list[str]) -> list[str]:
-    if not 0 < len(symbols) <= MAX_QUOTE_SYMBOLS:
-        raise InvalidInput(f"give 1 to {MAX_QUOTE_SYMBOLS} symbols", field="symbols")
-    names = list(dict.fromkeys(normalise_symbol(s) for s in symbols))
-    for name in names:
-        await info.context.services.instruments.require(name, cached=False)
-    return names
+    return await info.context.services.candles.import_history(input.symbol, input.interval, rows)
 
 
 async def quote_stream(info: Info, symbols: list[str]) -> AsyncGenerator[Quote, None]:
     """Every new quote of these symbols. A client that reads slower than quotes arrive gets
     the newest quote per symbol (conflation), never a growing backlog. Unknown symbol:
     NOT_FOUND."""
-    names = await _known(info, symbols)
+    names = await info.context.services.instruments.require_symbols(symbols)
     async for item in live.quotes(info.context.services.broker, names):
         yield Quote.from_value(item)
 
 
 async def candle_stream(
-    info: Info, symbol: str, interval: CandleIntervalValue
+    info: Info, symbol: str, interval: CandleInterval
 ) -> AsyncGenerator[Candle, None]:
     """The forming candle of the current interval, after every quote; a new `start` means the
     previous candle closed."""
-    (name,) = await _known(info, [symbol])
-    async for bar in live.forming_candles(info.context.services.broker, name, interval):
+    found = await info.context.services.instruments.require(symbol, cached=False)
+    async for bar in live.forming_candles(info.context.services.broker, found.symbol, interval):
         yield Candle.from_value(bar)

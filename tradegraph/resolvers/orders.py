@@ -5,19 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from functools import partial
 
-from strawberry import ID, Info
+from strawberry import ID
 
-from tradegraph.schema.events import PageInfo
-from tradegraph.schema.orders import (
-    Order,
-    OrderConnection,
-    OrderEdge,
-    OrderFilter,
-    PlaceOrderInput,
-)
-from tradegraph.subscriptions.markets import order_updates as live_order_updates
-from tradegraph.trading.order_listing import OrderQuery, count_orders, encode_cursor, list_orders
-from tradegraph.trading.portfolios import readable_portfolio
+from tradegraph.schema.context import Info
+from tradegraph.schema.orders import Order, OrderConnection, OrderFilter, PlaceOrderInput
+from tradegraph.subscriptions.trading import order_updates as live_order_updates
+from tradegraph.trading.order_listing import OrderQuery
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -57,20 +50,18 @@ async def orders(
     after: str | None = None,
 ) -> OrderConnection:
     """A portfolio's orders, newest first; `first` at most 500, `after: endCursor` for more."""
-    found = await readable_portfolio(info.context.require_principal(), str(portfolio_id))
+    portfolio = await info.context.readable_portfolio(str(portfolio_id))
+    service = info.context.services.orders
     query = filter.to_query() if filter else OrderQuery()
-    page, has_next = await list_orders(found.id, query, first, after)
-    edges = [OrderEdge(cursor=encode_cursor(o), node=Order.from_document(o)) for o in page]
-    return OrderConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
-        _count=partial(count_orders, found.id, query),
+    page = await service.page(portfolio, query, first, after)
+    return OrderConnection.from_page(
+        page, Order.from_document, partial(service.count, portfolio, query)
     )
 
 
 async def order_updates(info: Info, portfolio_id: ID) -> AsyncGenerator[Order, None]:
     """Every status change and fill of the portfolio's orders, from any server process.
     Same visibility as `portfolio`."""
-    found = await readable_portfolio(info.context.require_principal(), str(portfolio_id))
-    async for updated in live_order_updates(info.context.services.broker, str(found.id)):
+    portfolio = await info.context.readable_portfolio(str(portfolio_id))
+    async for updated in live_order_updates(info.context.services.broker, str(portfolio.id)):
         yield Order.from_document(updated)

@@ -8,8 +8,10 @@ from decimal import Decimal
 import strawberry
 from strawberry.scalars import JSON
 
-from tradegraph.analytics.backtest import Strategy, StrategyKind
-from tradegraph.analytics.backtests import BacktestRequest
+from tradegraph.analytics import indicator_series
+from tradegraph.analytics import risk as risk_rules
+from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
+from tradegraph.analytics.backtest_runs import BacktestRequest
 from tradegraph.analytics.indicators import IndicatorKind as IndicatorKindValue
 from tradegraph.analytics.indicators import IndicatorSpec as IndicatorSpecValue
 from tradegraph.documents import BacktestRun as BacktestRunDocument
@@ -17,7 +19,7 @@ from tradegraph.documents import BacktestStatus as BacktestStatusValue
 from tradegraph.documents import CandleInterval as CandleIntervalValue
 from tradegraph.documents import InsightRecord as InsightRecordDocument
 from tradegraph.documents import InsightSource as InsightSourceValue
-from tradegraph.schema.events import PageInfo
+from tradegraph.schema.connection import Connection, Edge
 from tradegraph.schema.markets import CandleInterval
 
 IndicatorKind = strawberry.enum(IndicatorKindValue, name="IndicatorKind")
@@ -67,6 +69,11 @@ class IndicatorSeries:
     points: list[IndicatorPoint] = strawberry.field(
         description="From the first candle where the indicator is defined (no warm-up nulls)."
     )
+
+    @classmethod
+    def from_value(cls, series: indicator_series.IndicatorSeries) -> IndicatorSeries:
+        points = [IndicatorPoint(**vars(point)) for point in series.points]
+        return cls(name=series.name, points=points)
 
 
 @strawberry.input(description="Strategy parameters; each kind uses some (see StrategyKind).")
@@ -236,16 +243,14 @@ class BacktestRun:
         )
 
 
-@strawberry.type
-class BacktestEdge:
-    cursor: str
-    node: BacktestRun
+@strawberry.type(name="BacktestEdge")
+class BacktestEdge(Edge[BacktestRun]):
+    pass
 
 
 @strawberry.type(description="Your backtest runs, newest first (Relay connection).")
-class BacktestConnection:
+class BacktestConnection(Connection[BacktestRun]):
     edges: list[BacktestEdge]
-    page_info: PageInfo
 
 
 InsightSource = strawberry.enum(InsightSourceValue, name="InsightSource")
@@ -313,3 +318,7 @@ class PortfolioRisk:
         "0.3 * min(|beta| / 2, 1); an unknown part counts as 0."
     )
     days: int = strawberry.field(description="Days of history the figures use.")
+
+    @classmethod
+    def from_value(cls, risk: risk_rules.Risk) -> PortfolioRisk:
+        return cls(**vars(risk))

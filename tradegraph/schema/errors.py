@@ -1,4 +1,5 @@
-"""The one place domain errors become GraphQL `extensions.code`; unexpected errors are masked."""
+"""GraphQL errors get `extensions.code` from error_codes.py (the table shared with the HTTP
+routes); unexpected errors are logged and masked."""
 
 from __future__ import annotations
 
@@ -11,57 +12,22 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from tradegraph.errors import (
-    AlreadyExists,
-    DomainError,
-    InsufficientFunds,
-    InsufficientPosition,
-    InvalidInput,
-    NotAuthenticated,
-    NotFound,
-    PermissionDenied,
-    TooManyRequests,
-)
-from tradegraph.subscriptions.broker import SubscriberTooSlow
+from tradegraph.error_codes import INTERNAL, error_code, public_details
+from tradegraph.errors import DomainError
 
 log = structlog.get_logger(__name__)
-
-CODES: dict[type[DomainError], str] = {
-    InvalidInput: "BAD_USER_INPUT",
-    NotAuthenticated: "UNAUTHENTICATED",
-    PermissionDenied: "FORBIDDEN",
-    NotFound: "NOT_FOUND",
-    AlreadyExists: "CONFLICT",
-    TooManyRequests: "RATE_LIMITED",
-    InsufficientFunds: "INSUFFICIENT_FUNDS",
-    InsufficientPosition: "INSUFFICIENT_POSITION",
-    SubscriberTooSlow: "SUBSCRIBER_TOO_SLOW",
-}
-INTERNAL = "INTERNAL_SERVER_ERROR"
-
-
-def code_of(error: DomainError) -> str:
-    for kind in type(error).__mro__:
-        if kind in CODES:
-            return CODES[kind]
-    return INTERNAL
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
-        details = {_camel(key): value for key, value in original.details.items()}
+        details = public_details(original)
         return GraphQLError(
             original.message,
             nodes=error.nodes,
             path=error.path,
             original_error=original,
-            extensions={**details, "code": code_of(original)},
+            extensions={**details, "code": error_code(original).code},
         )
     if original is not None and not isinstance(original, GraphQLError):
         log.error("unexpected error in resolver", path=error.path, exc_info=original)
@@ -69,7 +35,7 @@ def with_code(error: GraphQLError) -> GraphQLError:
             "internal server error",
             nodes=error.nodes,
             path=error.path,
-            extensions={"code": INTERNAL},
+            extensions={"code": INTERNAL.code},
         )
     if error.extensions and "code" in error.extensions:
         return error

@@ -15,6 +15,7 @@ from tradegraph.events.summary import SeriesPoint as SeriesPointValue
 from tradegraph.events.summary import Summary, TypeTotal
 from tradegraph.events.summary import TimeBucket as TimeBucketValue
 from tradegraph.events.summary import UserTotal as UserTotalValue
+from tradegraph.schema.connection import Connection
 
 EventOrderBy = strawberry.enum(
     EventOrder, name="EventOrderBy", description="Sort order of an event listing."
@@ -85,27 +86,9 @@ class EventInput:
     )
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class EventEdge:
-    cursor: str
-    node: Event
-
-
 @strawberry.type(description="A page of events (Relay connection).")
-class EventConnection:
-    edges: list[EventEdge]
-    page_info: PageInfo
-    _count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="Events matching the filter, on all pages.")
-    async def total_count(self) -> int:
-        return await self._count()
+class EventConnection(Connection[Event]):
+    pass
 
 
 @strawberry.type

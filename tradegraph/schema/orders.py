@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -14,7 +13,7 @@ from tradegraph.documents import OrderStatus as OrderStatusValue
 from tradegraph.documents import OrderType as OrderTypeValue
 from tradegraph.documents import Side as SideValue
 from tradegraph.documents import TimeInForce as TimeInForceValue
-from tradegraph.schema.events import PageInfo
+from tradegraph.schema.connection import Connection
 from tradegraph.trading.order_listing import OrderQuery
 from tradegraph.trading.orders import OrderRequest
 
@@ -153,18 +152,6 @@ class OrderFilter:
         )
 
 
-@strawberry.type
-class OrderEdge:
-    cursor: str
-    node: Order
-
-
 @strawberry.type(description="A page of orders, newest first (Relay connection).")
-class OrderConnection:
-    edges: list[OrderEdge]
-    page_info: PageInfo
-    _count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="Orders matching the filter, on all pages.")
-    async def total_count(self) -> int:
-        return await self._count()
+class OrderConnection(Connection[Order]):
+    pass

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from strawberry import Info
 
-from tradegraph.documents import CandleInterval as CandleIntervalValue
-from tradegraph.documents import Portfolio as PortfolioDocument
+from tradegraph import documents
 from tradegraph.schema.auth import User
+from tradegraph.schema.context import Info
 from tradegraph.schema.markets import CandleInterval
-from tradegraph.trading import performance as performance_rules
-from tradegraph.trading.valuation import PortfolioValue as PortfolioValueData
-from tradegraph.trading.valuation import PositionValue, allocation
+from tradegraph.trading import valuation
 
 
 @strawberry.type(description="A holding, valued at the last quote's mid (average-cost method).")
@@ -38,7 +36,7 @@ class Position:
     )
 
     @classmethod
-    def from_value(cls, value: PositionValue) -> Position:
+    def from_value(cls, value: valuation.PositionValue) -> Position:
         return cls(
             symbol=value.symbol,
             asset_class=value.asset_class,
@@ -109,7 +107,7 @@ class PortfolioValue:
     timestamp: datetime
 
     @classmethod
-    def from_value(cls, value: PortfolioValueData) -> PortfolioValue:
+    def from_value(cls, value: valuation.PortfolioValue) -> PortfolioValue:
         return cls(
             portfolio_id=strawberry.ID(value.portfolio_id),
             cash=value.cash,
@@ -129,37 +127,57 @@ class Portfolio:
         description="Cash not reserved by open BUY orders: what a new BUY can use."
     )
     created_at: datetime
-    _document: strawberry.Private[PortfolioDocument]
-    _valuation: strawberry.Private[Callable[[bool], Awaitable[PortfolioValueData]]]
+    _document: strawberry.Private[documents.Portfolio]
+    _values: strawberry.Private[dict[bool, asyncio.Future[valuation.PortfolioValue]]]
+
+    @classmethod
+    def from_document(cls, portfolio: documents.Portfolio) -> Portfolio:
+        return cls(
+            id=strawberry.ID(str(portfolio.id)),
+            name=portfolio.name,
+            base_currency=portfolio.base_currency,
+            cash=portfolio.cash,
+            available_cash=portfolio.available,
+            created_at=portfolio.created_at,
+            _document=portfolio,
+            _values={},
+        )
+
+    def _valuation(self, info: Info, include_closed: bool = False) -> Awaitable[Any]:
+        """Valued once per request and portfolio, however many fields ask (even at once)."""
+        if include_closed not in self._values:
+            value = info.context.services.portfolios.value(self._document, include_closed)
+            self._values[include_closed] = asyncio.ensure_future(value)
+        return self._values[include_closed]
 
     @strawberry.field(description="The account that owns it.")
     async def owner(self, info: Info) -> User | None:
-        user = await info.context.services.accounts.get_user(self._document.owner_id)
+        user = await info.context.loaders.users.load(self._document.owner_id)
         return User.from_document(user) if user else None
 
     @strawberry.field(description="cash + market value of positions.")
-    async def equity(self) -> Decimal:
-        return (await self._valuation(False)).equity
+    async def equity(self, info: Info) -> Decimal:
+        return (await self._valuation(info)).equity
 
     @strawberry.field(description="Sum of the positions' unrealized P&L.")
-    async def unrealized_pnl(self) -> Decimal:
-        return (await self._valuation(False)).unrealized_pnl
+    async def unrealized_pnl(self, info: Info) -> Decimal:
+        return (await self._valuation(info)).unrealized_pnl
 
     @strawberry.field(description="Realized P&L of every position, closed ones included.")
-    async def realized_pnl(self) -> Decimal:
-        return (await self._valuation(False)).realized_pnl
+    async def realized_pnl(self, info: Info) -> Decimal:
+        return (await self._valuation(info)).realized_pnl
 
     @strawberry.field(description="Open positions by symbol; includeClosed adds closed ones.")
-    async def positions(self, include_closed: bool = False) -> list[Position]:
-        value = await self._valuation(include_closed)
+    async def positions(self, info: Info, include_closed: bool = False) -> list[Position]:
+        value = await self._valuation(info, include_closed)
         return [Position.from_value(p) for p in value.positions]
 
     @strawberry.field(description="Equity by asset class or by symbol, cash included.")
     async def allocation(
-        self, by: AllocationBy = AllocationBy.ASSET_CLASS
+        self, info: Info, by: AllocationBy = AllocationBy.ASSET_CLASS
     ) -> list[AllocationSlice]:
-        value = await self._valuation(False)
-        slices = allocation(value, by_symbol=by is AllocationBy.SYMBOL)
+        value = await self._valuation(info)
+        slices = valuation.allocation(value, by_symbol=by is AllocationBy.SYMBOL)
         return [
             AllocationSlice(key=s.key, market_value=s.market_value, weight=s.weight) for s in slices
         ]
@@ -173,9 +191,10 @@ class Portfolio:
         info: Info,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
-        interval: CandleInterval = CandleIntervalValue.ONE_DAY,
+        interval: CandleInterval = documents.CandleInterval.ONE_DAY,
     ) -> list[EquityPoint]:
-        points = await performance_rules.equity_history(self._document, from_, to, interval)
+        service = info.context.services.portfolios
+        points = await service.history(self._document, from_, to, interval)
         return [
             EquityPoint(time=p.time, cash=p.cash, equity=p.equity, net_deposits=p.net_deposits)
             for p in points
@@ -184,11 +203,13 @@ class Portfolio:
     @strawberry.field(description="Performance over [from, to) (default: since creation).")
     async def performance(
         self,
+        info: Info,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
-        interval: CandleInterval = CandleIntervalValue.ONE_DAY,
+        interval: CandleInterval = documents.CandleInterval.ONE_DAY,
     ) -> Performance:
-        result = await performance_rules.performance(self._document, from_, to, interval)
+        service = info.context.services.portfolios
+        result = await service.performance(self._document, from_, to, interval)
         return Performance(**vars(result))
 
 

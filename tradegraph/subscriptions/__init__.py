@@ -1,1 +1,2 @@
-"""Pub/sub: the broker (broadcaster), channel names and the live feeds built on them."""
+"""The live feeds the Subscription resolvers read: one module per domain, built on the broker
+(tradegraph/pubsub)."""

@@ -1,12 +1,12 @@
-"""Live progress of a backtest run, until it finishes."""
+"""Live analytics feeds: a backtest run's progress until it finishes, new insights."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from tradegraph.documents import BacktestRun
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.channels import backtest_channel
+from tradegraph.documents import BacktestRun, InsightRecord
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import INSIGHTS_CREATED, backtest_channel
 
 
 async def backtest_progress(
@@ -26,3 +26,10 @@ async def backtest_progress(
             yield run
             if run.status.finished:
                 return
+
+
+async def insights_created(broker: Broker) -> AsyncIterator[InsightRecord]:
+    """Every new insight, from any server process."""
+    async with broker.subscribe(INSIGHTS_CREATED, lambda record: [record]) as live:
+        async for record in live:
+            yield record

@@ -44,7 +44,6 @@ class MatchingEngine:
         self.fee_bps = fee_bps
         self.slippage_bps = slippage_bps
         self._depth: dict[str, QuoteDepth] = {}
-        market.on_quote(self.on_quote)
 
     async def on_quote(self, quote: Quote) -> None:
         """Called with the symbol's lock held, for every quote newer than the last."""

@@ -9,8 +9,8 @@ from typing import Any
 
 from tradegraph.decimals import ZERO, fee_of, to_bson
 from tradegraph.documents import Fill, Order, OrderStatus, Side
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.channels import ORDERS_PREFIX, order_channel, portfolio_channel
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import order_channel, portfolio_channel
 from tradegraph.trading.settlement import cash_change, release_reservation, settle_fill
 
 
@@ -22,7 +22,6 @@ class Execution:
     def __init__(self, broker: Broker, fee_bps: Decimal) -> None:
         self.broker = broker
         self.fee_bps = fee_bps
-        broker.set_decoder(ORDERS_PREFIX, decode_order)
 
     async def publish(self, order: Order) -> None:
         await self.broker.publish(order_channel(str(order.portfolio_id)), order.model_dump_json())

@@ -32,9 +32,11 @@ from tradegraph.errors import (
 )
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData
+from tradegraph.pagination import Page
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.matching import reservation_price
+from tradegraph.trading.order_listing import OrderQuery, all_orders, count_orders, list_orders
 from tradegraph.trading.portfolios import can_read, check_can_change, writable_portfolio
 from tradegraph.trading.settlement import (
     apply_to_portfolio,
@@ -259,6 +261,19 @@ class OrdersService:
             "PARTIALLY_FILLED orders can be cancelled",
             status=order.status.value,
         )
+
+    async def page(
+        self, portfolio: Portfolio, query: OrderQuery, first: int, after: str | None
+    ) -> Page[Order]:
+        """A page of the portfolio's orders, newest first (visibility checked by the caller)."""
+        return await list_orders(portfolio.id, query, first, after)
+
+    async def count(self, portfolio: Portfolio, query: OrderQuery) -> int:
+        return await count_orders(portfolio.id, query)
+
+    async def all_of(self, portfolio: Portfolio) -> list[Order]:
+        """Every order of the portfolio, newest first (for exports)."""
+        return await all_orders(portfolio.id)
 
     async def get(self, principal: Principal, order_id: str) -> Order:
         order = await by_id(Order, order_id)

@@ -1,18 +1,27 @@
-"""Portfolios: who may see or change one, creation, deposits and withdrawals."""
+"""Portfolios: who may see or change one, creation, deposits and withdrawals, valuation."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradegraph.auth.principal import Principal
 from tradegraph.decimals import ZERO, plain, require_positive
-from tradegraph.documents import LedgerEntry, LedgerKind, Portfolio, Role
-from tradegraph.documents.lookup import by_id
+from tradegraph.documents import CandleInterval, LedgerEntry, LedgerKind, Portfolio, Role
+from tradegraph.documents.lookup import by_id, by_ids
 from tradegraph.errors import InsufficientFunds, InvalidInput, NotFound, PermissionDenied
 from tradegraph.markets.instruments import CURRENCY
+from tradegraph.markets.quotes import MarketData
+from tradegraph.trading.performance import (
+    EquityPoint,
+    PerformanceResult,
+    equity_history,
+    performance,
+)
 from tradegraph.trading.settlement import apply_cash_entry
+from tradegraph.trading.valuation import PortfolioValue, value_portfolio
 
 MAX_PORTFOLIOS_PER_OWNER = 50
 
@@ -31,12 +40,16 @@ def check_can_change(principal: Principal, owner_id: str) -> None:
         )
 
 
-async def readable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
-    """The portfolio if the caller may read it; NOT_FOUND otherwise (its existence is private)."""
-    portfolio = await by_id(Portfolio, portfolio_id)
+def readable(principal: Principal, portfolio_id: str, portfolio: Portfolio | None) -> Portfolio:
+    """`portfolio` if the caller may read it; NOT_FOUND otherwise (its existence is private)."""
     if portfolio is None or not can_read(principal, portfolio.owner_id):
         raise NotFound(f"portfolio {portfolio_id} not found", portfolio_id=portfolio_id)
     return portfolio
+
+
+async def readable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
+    """The stored portfolio if the caller may read it; NOT_FOUND otherwise."""
+    return readable(principal, portfolio_id, await by_id(Portfolio, portfolio_id))
 
 
 async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
@@ -46,13 +59,61 @@ async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfol
     return portfolio
 
 
-async def list_portfolios(principal: Principal) -> list[Portfolio]:
-    """Your portfolios; every portfolio for ADMIN and ANALYST."""
-    if principal.role in (Role.ADMIN, Role.ANALYST):
-        query = Portfolio.find_all()
-    else:
-        query = Portfolio.find(Portfolio.owner_id == principal.user_id)
-    return await query.sort("created_at", "_id").to_list()
+class Portfolios:
+    """Portfolio use cases: reading with visibility rules, creating, moving cash, valuing."""
+
+    def __init__(self, market: MarketData) -> None:
+        self.market = market
+
+    async def readable(self, principal: Principal, portfolio_id: str) -> Portfolio:
+        return await readable_portfolio(principal, portfolio_id)
+
+    async def by_ids(self, portfolio_ids: Sequence[str]) -> list[Portfolio | None]:
+        """Portfolios in the order asked, None where unknown (for per-request DataLoaders)."""
+        return await by_ids(Portfolio, portfolio_ids)
+
+    async def visible_to(self, principal: Principal) -> list[Portfolio]:
+        """Your portfolios; every portfolio for ADMIN and ANALYST."""
+        if principal.role in (Role.ADMIN, Role.ANALYST):
+            query = Portfolio.find_all()
+        else:
+            query = Portfolio.find(Portfolio.owner_id == principal.user_id)
+        return await query.sort("created_at", "_id").to_list()
+
+    async def create(self, principal: Principal, name: str, base_currency: str) -> Portfolio:
+        return await create_portfolio(principal, name, base_currency)
+
+    async def deposit(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
+        return await move_cash(principal, portfolio_id, amount, LedgerKind.DEPOSIT)
+
+    async def withdraw(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
+        return await move_cash(principal, portfolio_id, amount, LedgerKind.WITHDRAWAL)
+
+    async def value(self, portfolio: Portfolio, include_closed: bool = False) -> PortfolioValue:
+        return await value_portfolio(portfolio, self.market, include_closed)
+
+    async def current_value(self, portfolio: Portfolio) -> PortfolioValue:
+        """The value from a fresh read of the portfolio (for live updates)."""
+        fresh = await Portfolio.get(portfolio.id)
+        return await self.value(fresh or portfolio)
+
+    async def history(
+        self,
+        portfolio: Portfolio,
+        from_: datetime | None,
+        to: datetime | None,
+        interval: CandleInterval,
+    ) -> list[EquityPoint]:
+        return await equity_history(portfolio, from_, to, interval)
+
+    async def performance(
+        self,
+        portfolio: Portfolio,
+        from_: datetime | None,
+        to: datetime | None,
+        interval: CandleInterval,
+    ) -> PerformanceResult:
+        return await performance(portfolio, from_, to, interval)
 
 
 async def create_portfolio(principal: Principal, name: str, base_currency: str) -> Portfolio:

@@ -11,16 +11,10 @@ from decimal import Decimal
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tradegraph.auth.tokens import read_access_token
+from tradegraph.auth.tokens import read_bearer
 from tradegraph.decimals import plain
-from tradegraph.documents import Order
-from tradegraph.errors import NotFound
-from tradegraph.schema.context import bearer_token
+from tradegraph.errors import NotAuthenticated, NotFound
 from tradegraph.services import Services
-from tradegraph.trading.order_listing import ORDER_SORT, OrderQuery
-from tradegraph.trading.portfolios import readable_portfolio
-from tradegraph.trading.valuation import value_portfolio
-from tradegraph.web.responses import error_response
 
 POSITION_COLUMNS = [
     "symbol",
@@ -75,25 +69,19 @@ def _csv(columns: Sequence[str], rows: Iterable[object], filename: str) -> Respo
 
 
 async def export_portfolio(request: Request) -> Response:
-    """GET /exports/portfolios/{id}/positions.csv and /orders.csv."""
+    """GET /exports/portfolios/{id}/positions.csv and /orders.csv, with Bearer auth like the
+    GraphQL API; a portfolio you may not read is NOT_FOUND."""
     services: Services = request.app.state.services
-    token = bearer_token(request.headers.get("authorization"))
-    principal = read_access_token(token, services.settings.effective_jwt_secret) if token else None
+    settings = services.settings
+    principal = read_bearer(request.headers.get("authorization"), settings.effective_jwt_secret)
     if principal is None:
-        response = error_response(
-            401, "UNAUTHENTICATED", "send Authorization: Bearer <accessToken> (valid, not expired)"
-        )
-        response.headers["www-authenticate"] = "Bearer"
-        return response
+        raise NotAuthenticated("send Authorization: Bearer <accessToken> (valid, not expired)")
     portfolio_id, kind = request.path_params["portfolio_id"], request.path_params["kind"]
     if kind not in ("positions", "orders"):
-        return error_response(404, "NOT_FOUND", "exports are positions.csv and orders.csv")
-    try:
-        portfolio = await readable_portfolio(principal, portfolio_id)
-    except NotFound as error:
-        return error_response(404, "NOT_FOUND", error.message)
+        raise NotFound("exports are positions.csv and orders.csv")
+    portfolio = await services.portfolios.readable(principal, portfolio_id)
+    filename = f"portfolio-{portfolio_id}-{kind}.csv"
     if kind == "positions":
-        value = await value_portfolio(portfolio, services.market)
-        return _csv(POSITION_COLUMNS, value.positions, f"portfolio-{portfolio_id}-positions.csv")
-    orders = await Order.find(OrderQuery().to_mongo(portfolio.id)).sort(ORDER_SORT).to_list()
-    return _csv(ORDER_COLUMNS, orders, f"portfolio-{portfolio_id}-orders.csv")
+        value = await services.portfolios.value(portfolio)
+        return _csv(POSITION_COLUMNS, value.positions, filename)
+    return _csv(ORDER_COLUMNS, await services.orders.all_of(portfolio), filename)

@@ -10,7 +10,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tradegraph.subscriptions.broker import Broker
+from tradegraph.pubsub.broker import Broker
 
 
 class BrokerCollector(Collector):

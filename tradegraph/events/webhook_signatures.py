@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks.webhooks import Webhook
 
-from tradegraph.errors import InvalidInput, NotAuthenticated
+from tradegraph.errors import MalformedRequest, NotAuthenticated
 
 
-class StaleWebhook(InvalidInput):
+class StaleWebhook(MalformedRequest):
     """The webhook-timestamp is outside the tolerance: a replay, or a badly wrong clock."""
 
 
@@ -32,11 +32,11 @@ def verify_webhook(
     if not (message_id and raw_timestamp and signature):
         raise NotAuthenticated("missing webhook-id, webhook-timestamp or webhook-signature header")
     if len(message_id) > 200:
-        raise InvalidInput("webhook-id must be at most 200 characters", field="webhook-id")
+        raise MalformedRequest("webhook-id must be at most 200 characters", field="webhook-id")
     try:
         sent_at = datetime.fromtimestamp(int(raw_timestamp), tz=UTC)
     except (ValueError, OverflowError, OSError) as error:
-        raise InvalidInput(
+        raise MalformedRequest(
             "webhook-timestamp must be whole seconds since the Unix epoch",
             field="webhook-timestamp",
         ) from error
@@ -51,7 +51,7 @@ def verify_webhook(
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InvalidInput("the body must be UTF-8 encoded JSON", field="body") from error
+        raise MalformedRequest("the body must be UTF-8 encoded JSON", field="body") from error
     expected = Webhook(secret).sign(msg_id=message_id, timestamp=sent_at, data=text)
     # Several space-separated signatures may be sent while a sender rotates secrets.
     if not any(hmac.compare_digest(candidate, expected) for candidate in signature.split()):

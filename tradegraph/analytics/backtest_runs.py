@@ -11,15 +11,16 @@ from typing import Any
 import numpy as np
 import structlog
 
-from tradegraph.analytics.backtest import Bars, Strategy, run_backtest
+from tradegraph.analytics.backtest_engine import Bars, Strategy, run_backtest
 from tradegraph.auth.principal import Principal
 from tradegraph.documents import BacktestRun, BacktestStatus, CandleInterval, Role
 from tradegraph.documents.lookup import by_id
 from tradegraph.errors import DomainError, InvalidInput, NotFound
 from tradegraph.markets.candles import candles
 from tradegraph.markets.instruments import Instruments
-from tradegraph.subscriptions.broker import Broker
-from tradegraph.subscriptions.channels import backtest_channel
+from tradegraph.pagination import Page, Sort, count, fetch_page
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import backtest_channel
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +28,8 @@ MAX_BARS = 1_100_000  # two years of one-minute bars
 MAX_STORED_TRADES = 20_000  # keeps a run under MongoDB's 16 MiB document limit
 PROGRESS_STEP = 0.05  # publish progress at most every 5%
 INTERRUPTED_AFTER = timedelta(minutes=10)
+MAX_PAGE_SIZE = 100  # a run holds up to 20,000 trades: pages stay small
+NEWEST_FIRST = Sort("CREATED_AT_DESC", "created_at", -1)
 
 
 @dataclass(frozen=True)
@@ -94,24 +97,13 @@ class Backtests:
 
     async def page(
         self, principal: Principal, first: int, after: str | None
-    ) -> tuple[list[BacktestRun], bool]:
-        """Your runs, newest first; `after` is the id of the last run of the previous page."""
-        if not 0 <= first <= 100:
-            raise InvalidInput("first must be between 0 and 100", field="first")
-        match: dict[str, Any] = {"owner_id": principal.user_id}
-        if after:
-            last = await self.get(principal, after)
-            match["$or"] = [
-                {"created_at": {"$lt": last.created_at}},
-                {"created_at": last.created_at, "_id": {"$lt": last.id}},
-            ]
-        found = (
-            await BacktestRun.find(match)
-            .sort([("created_at", -1), ("_id", -1)])
-            .limit(first + 1)
-            .to_list()
-        )
-        return found[:first], len(found) > first
+    ) -> Page[BacktestRun]:
+        """Your runs, newest first."""
+        match = {"owner_id": principal.user_id}
+        return await fetch_page(BacktestRun, match, NEWEST_FIRST, first, after, MAX_PAGE_SIZE)
+
+    async def count(self, principal: Principal) -> int:
+        return await count(BacktestRun, {"owner_id": principal.user_id})
 
     async def _update(self, run: BacktestRun, **changes: Any) -> None:
         changes["updated_at"] = datetime.now(UTC)

@@ -18,17 +18,13 @@ from typing import Any, Generic, TypeVar
 import structlog
 from broadcaster import Broadcast
 
-from tradegraph.errors import DomainError
-from tradegraph.subscriptions.redis_backend import RedisPubSubBackend
+from tradegraph.errors import SubscriberTooSlow
+from tradegraph.pubsub.redis_backend import RedisPubSubBackend
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 Decode = Callable[[str], Any]
-
-
-class SubscriberTooSlow(DomainError):
-    """The subscriber did not keep up; it must subscribe again and catch up by query."""
 
 
 _OVERFLOW = object()
