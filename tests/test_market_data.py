@@ -18,9 +18,9 @@ from tests.trading import (
     publish_quote,
 )
 from tradegraph.markets.quotes import Quote, decode_quote, encode_quote
-from tradegraph.server import RunningServer
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import quote_channel
+from tradegraph.server import RunningServer
 from tradegraph.subscriptions.markets import quotes as live_quotes
 
 INSTRUMENTS = """query($search: String, $assetClass: AssetClass) {

@@ -19,7 +19,7 @@ def test_schema_graphql_is_up_to_date() -> None:
 
 
 def test_every_root_field_is_documented() -> None:
-    from tradegraph.schema import build_schema
+    from tradegraph.api import build_schema
 
     schema = build_schema()._schema
     for root in (schema.query_type, schema.mutation_type, schema.subscription_type):

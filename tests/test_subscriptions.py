@@ -9,8 +9,8 @@ import pytest
 import websockets
 
 from tests.clients import TransportWS, connected, send_webhook, wait_for_subscribers
-from tradegraph.server import RunningServer
 from tradegraph.pubsub.channels import EVENTS_CREATED
+from tradegraph.server import RunningServer
 
 EVENT_CREATED = """subscription($filter: EventFilter) {
   eventCreated(filter: $filter) { id userId type value metadata }

@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
-        from tradegraph.schema import schema_sdl
+        from tradegraph.api import schema_sdl
 
         sys.stdout.write(schema_sdl())
         return 0

@@ -8,21 +8,15 @@ from decimal import Decimal
 import strawberry
 from strawberry.scalars import JSON
 
-from tradegraph.analytics import indicator_series
+from tradegraph import documents
+from tradegraph.analytics import indicator_series, indicators
 from tradegraph.analytics import risk as risk_rules
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.backtest_runs import BacktestRequest
-from tradegraph.analytics.indicators import IndicatorKind as IndicatorKindValue
-from tradegraph.analytics.indicators import IndicatorSpec as IndicatorSpecValue
-from tradegraph.documents import BacktestRun as BacktestRunDocument
-from tradegraph.documents import BacktestStatus as BacktestStatusValue
-from tradegraph.documents import CandleInterval as CandleIntervalValue
-from tradegraph.documents import InsightRecord as InsightRecordDocument
-from tradegraph.documents import InsightSource as InsightSourceValue
 from tradegraph.schema.connection import Connection, Edge
 from tradegraph.schema.markets import CandleInterval
 
-IndicatorKind = strawberry.enum(IndicatorKindValue, name="IndicatorKind")
+IndicatorKind = strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
 StrategyKindEnum = strawberry.enum(
     StrategyKind,
     name="StrategyKind",
@@ -32,7 +26,7 @@ StrategyKindEnum = strawberry.enum(
     "BOLLINGER_REVERSION: enter when the close is below the lower band (period, 2 standard "
     "deviations), exit when it is back at or above the middle.",
 )
-BacktestStatus = strawberry.enum(BacktestStatusValue, name="BacktestStatus")
+BacktestStatus = strawberry.enum(documents.BacktestStatus, name="BacktestStatus")
 
 
 @strawberry.input(description="One indicator to compute; unused parameters are ignored.")
@@ -46,8 +40,8 @@ class IndicatorSpec:
     signal: int | None = strawberry.field(default=None, description="MACD, default 9.")
     stddev: float | None = strawberry.field(default=None, description="BOLLINGER, default 2.")
 
-    def to_value(self) -> IndicatorSpecValue:
-        return IndicatorSpecValue(
+    def to_value(self) -> indicators.IndicatorSpec:
+        return indicators.IndicatorSpec(
             self.kind, self.period, self.fast, self.slow, self.signal, self.stddev
         )
 
@@ -122,7 +116,7 @@ class BacktestInput:
     def to_request(self) -> BacktestRequest:
         return BacktestRequest(
             self.symbol,
-            CandleIntervalValue(self.interval.value),
+            documents.CandleInterval(self.interval.value),
             self.from_,
             self.to,
             float(self.initial_cash),
@@ -223,13 +217,13 @@ class BacktestRun:
     finished_at: datetime | None
 
     @classmethod
-    def from_document(cls, run: BacktestRunDocument) -> BacktestRun:
+    def from_document(cls, run: documents.BacktestRun) -> BacktestRun:
         return cls(
             id=strawberry.ID(str(run.id)),
             status=run.status,
             progress=run.progress,
             symbol=run.symbol,
-            interval=CandleIntervalValue(run.interval),
+            interval=documents.CandleInterval(run.interval),
             from_=run.from_,
             to=run.to,
             initial_cash=run.initial_cash,
@@ -253,7 +247,7 @@ class BacktestConnection(Connection[BacktestRun]):
     edges: list[BacktestEdge]
 
 
-InsightSource = strawberry.enum(InsightSourceValue, name="InsightSource")
+InsightSource = strawberry.enum(documents.InsightSource, name="InsightSource")
 
 
 @strawberry.type(description="A short text about recent activity, stating aggregated facts.")
@@ -274,7 +268,7 @@ class Insight:
     reason: str | None = strawberry.field(description="Why the TEMPLATE was used.")
 
     @classmethod
-    def from_document(cls, record: InsightRecordDocument, cached: bool = False) -> Insight:
+    def from_document(cls, record: documents.InsightRecord, cached: bool = False) -> Insight:
         return cls(
             id=strawberry.ID(str(record.id)),
             range=record.range,

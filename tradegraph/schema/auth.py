@@ -6,12 +6,11 @@ from datetime import datetime
 
 import strawberry
 
+from tradegraph import documents
 from tradegraph.auth.accounts import TokenPair
-from tradegraph.documents import Role as RoleValue
-from tradegraph.documents import User as UserDocument
 
 Role = strawberry.enum(
-    RoleValue,
+    documents.Role,
     name="Role",
     description="ADMIN manages everything; ANALYST reads all data; TRADER reads their own.",
 )
@@ -25,7 +24,7 @@ class User:
     created_at: datetime
 
     @classmethod
-    def from_document(cls, user: UserDocument) -> User:
+    def from_document(cls, user: documents.User) -> User:
         return cls(
             id=strawberry.ID(str(user.id)),
             email=user.email,

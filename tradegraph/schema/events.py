@@ -8,20 +8,17 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from tradegraph.documents import Event as EventDocument
+from tradegraph import documents
+from tradegraph.events import summary
 from tradegraph.events.filters import EventQuery
 from tradegraph.events.listing import EventOrder
-from tradegraph.events.summary import SeriesPoint as SeriesPointValue
-from tradegraph.events.summary import Summary, TypeTotal
-from tradegraph.events.summary import TimeBucket as TimeBucketValue
-from tradegraph.events.summary import UserTotal as UserTotalValue
 from tradegraph.schema.connection import Connection
 
 EventOrderBy = strawberry.enum(
     EventOrder, name="EventOrderBy", description="Sort order of an event listing."
 )
 TimeBucket = strawberry.enum(
-    TimeBucketValue, name="TimeBucket", description="Width of a series bucket, aligned to UTC."
+    summary.TimeBucket, name="TimeBucket", description="Width of a series bucket, aligned to UTC."
 )
 
 
@@ -39,7 +36,7 @@ class Event:
     received_at: datetime = strawberry.field(description="When tradegraph stored it (UTC).")
 
     @classmethod
-    def from_document(cls, event: EventDocument) -> Event:
+    def from_document(cls, event: documents.Event) -> Event:
         return cls(
             id=strawberry.ID(str(event.id)),
             user_id=event.user_id,
@@ -99,7 +96,7 @@ class EventTypeTotal:
     average_value: float
 
     @classmethod
-    def from_value(cls, row: TypeTotal) -> EventTypeTotal:
+    def from_value(cls, row: summary.TypeTotal) -> EventTypeTotal:
         return cls(
             type=row.type,
             count=row.count,
@@ -115,7 +112,7 @@ class UserTotal:
     total_value: float
 
     @classmethod
-    def from_value(cls, row: UserTotalValue) -> UserTotal:
+    def from_value(cls, row: summary.UserTotal) -> UserTotal:
         return cls(user_id=row.user_id, count=row.count, total_value=row.total_value)
 
 
@@ -126,7 +123,7 @@ class SeriesPoint:
     total_value: float
 
     @classmethod
-    def from_value(cls, point: SeriesPointValue) -> SeriesPoint:
+    def from_value(cls, point: summary.SeriesPoint) -> SeriesPoint:
         return cls(start=point.start, count=point.count, total_value=point.total_value)
 
 
@@ -140,7 +137,9 @@ class EventSummary:
     by_type: list[EventTypeTotal] = strawberry.field(description="Most frequent type first.")
     top_users_by_value: list[UserTotal]
     top_users_by_count: list[UserTotal]
-    _series: strawberry.Private[Callable[[TimeBucketValue], Awaitable[list[SeriesPointValue]]]]
+    _series: strawberry.Private[
+        Callable[[summary.TimeBucket], Awaitable[list[summary.SeriesPoint]]]
+    ]
 
     @strawberry.field(description="One point per bucket over [from, to), empty buckets included.")
     async def series(self, bucket: TimeBucket) -> list[SeriesPoint]:
@@ -149,15 +148,15 @@ class EventSummary:
     @classmethod
     def from_value(
         cls,
-        summary: Summary,
-        series: Callable[[TimeBucketValue], Awaitable[list[SeriesPointValue]]],
+        value: summary.Summary,
+        series: Callable[[summary.TimeBucket], Awaitable[list[summary.SeriesPoint]]],
     ) -> EventSummary:
         return cls(
-            total_events=summary.total_events,
-            total_value=summary.total_value,
-            average_ticket=summary.average_ticket,
-            by_type=[EventTypeTotal.from_value(row) for row in summary.by_type],
-            top_users_by_value=[UserTotal.from_value(r) for r in summary.top_users_by_value],
-            top_users_by_count=[UserTotal.from_value(r) for r in summary.top_users_by_count],
+            total_events=value.total_events,
+            total_value=value.total_value,
+            average_ticket=value.average_ticket,
+            by_type=[EventTypeTotal.from_value(row) for row in value.by_type],
+            top_users_by_value=[UserTotal.from_value(r) for r in value.top_users_by_value],
+            top_users_by_count=[UserTotal.from_value(r) for r in value.top_users_by_count],
             _series=series,
         )

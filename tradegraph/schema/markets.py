@@ -8,16 +8,13 @@ from decimal import Decimal
 
 import strawberry
 
-from tradegraph.documents import AssetClass as AssetClassValue
-from tradegraph.documents import CandleInterval as CandleIntervalValue
-from tradegraph.documents import Instrument as InstrumentDocument
-from tradegraph.markets.candles import Candle as CandleValue
+from tradegraph import documents
+from tradegraph.markets import candles, quotes
 from tradegraph.markets.instruments import InstrumentFields
-from tradegraph.markets.quotes import Quote as QuoteValue
 
-AssetClass = strawberry.enum(AssetClassValue, name="AssetClass")
+AssetClass = strawberry.enum(documents.AssetClass, name="AssetClass")
 CandleInterval = strawberry.enum(
-    CandleIntervalValue, name="CandleInterval", description="Candle width, aligned to UTC."
+    documents.CandleInterval, name="CandleInterval", description="Candle width, aligned to UTC."
 )
 
 
@@ -36,7 +33,7 @@ class Instrument:
     )
 
     @classmethod
-    def from_document(cls, doc: InstrumentDocument) -> Instrument:
+    def from_document(cls, doc: documents.Instrument) -> Instrument:
         return cls(
             symbol=doc.symbol,
             name=doc.name,
@@ -97,7 +94,7 @@ class Quote:
     timestamp: datetime
 
     @classmethod
-    def from_value(cls, quote: QuoteValue) -> Quote:
+    def from_value(cls, quote: quotes.Quote) -> Quote:
         return cls(
             symbol=quote.symbol,
             bid=quote.bid,
@@ -122,8 +119,8 @@ class QuoteInput:
     )
     timestamp: datetime | None = strawberry.field(default=None, description="Defaults to now.")
 
-    def to_value(self, now: datetime) -> QuoteValue:
-        return QuoteValue(
+    def to_value(self, now: datetime) -> quotes.Quote:
+        return quotes.Quote(
             symbol=self.symbol,
             bid=self.bid,
             ask=self.ask,
@@ -143,7 +140,7 @@ class Candle:
     volume: Decimal = strawberry.field(description="Traded quantity reported by the feed.")
 
     @classmethod
-    def from_value(cls, candle: CandleValue) -> Candle:
+    def from_value(cls, candle: candles.Candle) -> Candle:
         return cls(
             start=candle.start,
             open=candle.open,
@@ -163,8 +160,8 @@ class CandleInput:
     close: Decimal
     volume: Decimal = strawberry.field(default=Decimal(0))
 
-    def to_value(self) -> CandleValue:
-        return CandleValue(
+    def to_value(self) -> candles.Candle:
+        return candles.Candle(
             start=self.start,
             open=self.open,
             high=self.high,

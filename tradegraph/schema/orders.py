@@ -8,25 +8,21 @@ from enum import Enum
 
 import strawberry
 
-from tradegraph.documents import Order as OrderDocument
-from tradegraph.documents import OrderStatus as OrderStatusValue
-from tradegraph.documents import OrderType as OrderTypeValue
-from tradegraph.documents import Side as SideValue
-from tradegraph.documents import TimeInForce as TimeInForceValue
+from tradegraph import documents
 from tradegraph.schema.connection import Connection
 from tradegraph.trading.order_listing import OrderQuery
 from tradegraph.trading.orders import OrderRequest
 
-Side = strawberry.enum(SideValue, name="Side")
+Side = strawberry.enum(documents.Side, name="Side")
 OrderType = strawberry.enum(
-    OrderTypeValue,
+    documents.OrderType,
     name="OrderType",
     description="MARKET fills at once at the ask (BUY) or bid (SELL); LIMIT when a quote "
     "crosses limitPrice; STOP becomes MARKET once the ask (BUY) rises to / the bid (SELL) "
     "falls to stopPrice; STOP_LIMIT becomes LIMIT then.",
 )
 TimeInForce = strawberry.enum(
-    TimeInForceValue,
+    documents.TimeInForce,
     name="TimeInForce",
     description="DAY: expires at the instrument's session close; GTC: until cancelled; "
     "IOC: fill what is possible at once, cancel the rest; FOK: fill all at once or nothing.",
@@ -79,7 +75,7 @@ class Order:
     updated_at: datetime
 
     @classmethod
-    def from_document(cls, order: OrderDocument) -> Order:
+    def from_document(cls, order: documents.Order) -> Order:
         return cls(
             id=strawberry.ID(str(order.id)),
             portfolio_id=strawberry.ID(str(order.portfolio_id)),
@@ -118,7 +114,7 @@ class PlaceOrderInput:
     stop_price: Decimal | None = strawberry.field(
         default=None, description="STOP and STOP_LIMIT; a multiple of the tick size."
     )
-    time_in_force: TimeInForce = TimeInForceValue.DAY
+    time_in_force: TimeInForce = documents.TimeInForce.DAY
     client_order_id: str | None = strawberry.field(
         default=None, description="Idempotency key, unique per portfolio (≤ 64 characters)."
     )
@@ -146,7 +142,7 @@ class OrderFilter:
     to: datetime | None = None
 
     def to_query(self) -> OrderQuery:
-        statuses = tuple(OrderStatusValue(s.value) for s in self.status or [])
+        statuses = tuple(documents.OrderStatus(s.value) for s in self.status or [])
         return OrderQuery(
             statuses=statuses, symbol=self.symbol, side=self.side, from_=self.from_, to=self.to
         )

@@ -23,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UNSET, UnsetType
 
-from tradegraph.schema import build_schema
+from tradegraph.api import build_schema
 from tradegraph.schema.context import Context
 
 

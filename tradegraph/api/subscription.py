@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from tradegraph.api import fields
 from tradegraph.resolvers import analytics as analytics_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
-from tradegraph.schema import fields
 from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Candle, Quote
