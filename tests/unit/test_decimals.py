@@ -1,0 +1,149 @@
+"""decimals.py: parsing exact numbers from input, and the step, fee and text helpers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from bson import Decimal128
+
+from tradegraph.decimals import (
+    fee_of,
+    is_multiple,
+    parse_decimal,
+    plain,
+    require_positive,
+    round_to_step,
+    to_decimal,
+)
+from tradegraph.errors import InvalidInput
+
+ISSUE_10 = "issue 10: only ASCII [-+]?digits[.digits] is a decimal; Decimal() accepts more"
+
+
+def refusal(value: object) -> str:
+    with pytest.raises(InvalidInput) as refused:
+        parse_decimal(value, "price")
+    assert refused.value.details == {"field": "price"}
+    return refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("101.25", "101.25"),
+        ("-3", "-3"),
+        ("+7.5", "7.5"),
+        ("0", "0"),
+        ("0.00000001", "0.00000001"),
+        ("000123.4500", "123.4500"),
+        (42, "42"),
+        (Decimal("9.99"), "9.99"),
+    ],
+)
+def test_plain_decimal_numbers_are_read_exactly(text: object, expected: str) -> None:
+    # Sign, digits and exponent alike: 123.4500 keeps its scale.
+    assert parse_decimal(text, "price").as_tuple() == Decimal(expected).as_tuple()
+
+
+@pytest.mark.parametrize("text", ["NaN", "-nan", "sNaN", "Infinity", "-Infinity", "inf"])
+def test_nan_and_infinities_are_refused(text: str) -> None:
+    assert refusal(text) == "price must be a finite decimal number"
+
+
+def test_a_decimal_nan_object_is_refused_too() -> None:
+    assert refusal(Decimal("NaN")) == "price must be a finite decimal number"
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,5", "0x10", "1.2.3", "--1"])
+def test_text_that_is_no_number_is_refused(text: str) -> None:
+    assert refusal(text) == "price must be a decimal number"
+
+
+def test_34_significant_digits_are_accepted_and_35_refused() -> None:
+    digits = "1234567890" * 3 + "1234"
+    assert parse_decimal("0." + digits, "price") == Decimal("0." + digits)
+    assert refusal("0." + digits + "5") == "price has more than 34 significant digits"
+
+
+def test_trailing_zeros_count_as_significant_digits() -> None:
+    assert refusal("1." + "0" * 34) == "price has more than 34 significant digits"
+
+
+@pytest.mark.parametrize("text", ["999999999999999999", "-999999999999999999.99"])
+def test_magnitudes_below_10_to_the_18_are_accepted(text: str) -> None:
+    assert parse_decimal(text, "price") == Decimal(text)
+
+
+@pytest.mark.parametrize("text", ["1000000000000000000", "-1000000000000000000", "1E+18", "1e30"])
+def test_magnitudes_of_10_to_the_18_or_more_are_refused(text: str) -> None:
+    assert refusal(text).startswith("price is too large")
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE_10)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1_000",  # digit grouping
+        "\u0661\u0662",  # Arabic-Indic digits: ١٢
+        "\uff11\uff12",  # fullwidth digits
+        "1e5",  # exponent
+        "1E+2",
+        " 1",  # surrounding whitespace
+        "1 ",
+        ".5",  # no digit before the point
+        "1.",  # no digit after it
+    ],
+)
+def test_only_ascii_digits_with_an_optional_sign_and_point_are_decimal_text(text: str) -> None:
+    refusal(text)
+
+
+def test_stored_numbers_are_read_back_exactly() -> None:
+    assert to_decimal(Decimal128("101.25")) == Decimal("101.25")
+    assert to_decimal("0.1") == Decimal("0.1")
+    assert to_decimal(3) == Decimal(3)
+    with pytest.raises(TypeError):
+        to_decimal(0.1)  # a float is never exact enough to be money
+
+
+def test_require_positive_refuses_zero_and_below() -> None:
+    assert require_positive(Decimal("0.01"), "amount") == Decimal("0.01")
+    for bad in ("0", "-1"):
+        with pytest.raises(InvalidInput) as refused:
+            require_positive(Decimal(bad), "amount")
+        assert refused.value.details == {"field": "amount"}
+
+
+def test_multiples_of_a_step_and_no_step_of_zero() -> None:
+    assert is_multiple(Decimal("1.25"), Decimal("0.05"))
+    assert not is_multiple(Decimal("1.26"), Decimal("0.05"))
+    assert is_multiple(Decimal(0), Decimal("0.05"))
+    assert not is_multiple(Decimal(1), Decimal(0))
+    assert not is_multiple(Decimal(1), Decimal(-1))
+
+
+@pytest.mark.parametrize(
+    ("value", "up", "expected"),
+    [
+        ("100.131", True, "100.14"),
+        ("100.131", False, "100.13"),
+        ("100.13", True, "100.13"),
+        ("-0.005", True, "0.00"),
+        ("-0.005", False, "-0.01"),
+    ],
+)
+def test_rounding_to_a_step_goes_the_asked_way(value: str, up: bool, expected: str) -> None:
+    assert round_to_step(Decimal(value), Decimal("0.01"), up=up) == Decimal(expected)
+
+
+def test_fees_are_basis_points_rounded_half_up_to_8_places() -> None:
+    assert fee_of(Decimal(1000), Decimal(10)) == Decimal("1.00000000")
+    assert fee_of(Decimal("0.00000015"), Decimal(5000)) == Decimal("0.00000008")  # .075 up
+    assert fee_of(Decimal("123.45"), Decimal(0)) == Decimal(0)
+
+
+def test_plain_text_never_uses_exponent_notation() -> None:
+    assert plain(Decimal("1E+2")) == "100"
+    assert plain(Decimal("1E-8")) == "0.00000001"
+    assert plain(Decimal("101.2500")) == "101.2500"
