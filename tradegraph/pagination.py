@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -62,7 +63,13 @@ def _key_from_json(raw: Any) -> Any:
         return datetime.fromisoformat(raw["d"])
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise TypeError("unsupported cursor key")
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise ValueError("a cursor key must be finite")
     return raw
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid in a cursor")
 
 
 def encode_cursor(sort: Sort, key: Any, row_id: Any) -> str:
@@ -74,7 +81,7 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, ObjectId]:
     """The sort key and id in `cursor`; InvalidInput (field `after`) when it is not one of ours
     or was made for another sort."""
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()), parse_constant=_no_constants)
         made_for, key, row_id = raw["s"], _key_from_json(raw["k"]), ObjectId(raw["i"])
     except (ValueError, KeyError, TypeError, binascii.Error, InvalidId) as error:
         raise InvalidInput(BAD_CURSOR, field="after") from error

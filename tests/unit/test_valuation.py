@@ -106,11 +106,6 @@ def test_weights_are_null_when_equity_is_not_positive() -> None:
     assert [s.weight for s in allocation(value, by_symbol=False)] == [None, None]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a holding whose symbol is CASH (the SYMBOL pattern allows it) is overwritten by "
-    "the cash slice: allocation(by_symbol=True) loses its value",
-)
 def test_slices_add_up_to_equity_even_for_a_symbol_named_cash() -> None:
     value = portfolio_value("100", held("CASH", "ETF", "50"))
     slices = allocation(value, by_symbol=True)

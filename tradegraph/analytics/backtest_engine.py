@@ -47,13 +47,18 @@ class Strategy:
     def checked(self) -> Strategy:
         """With defaults: SMA 10/30, MACD 12/26 signal 9 (period), RSI 14 30/70, Bollinger 20."""
         kind = self.kind
-        fast = self.fast or (12 if kind is StrategyKind.MACD_SIGNAL else 10)
-        slow = self.slow or (26 if kind is StrategyKind.MACD_SIGNAL else 30)
-        period = self.period or {
-            StrategyKind.RSI_REVERSION: 14,
-            StrategyKind.MACD_SIGNAL: 9,
-            StrategyKind.BOLLINGER_REVERSION: 20,
-        }.get(kind)
+        macd = kind is StrategyKind.MACD_SIGNAL
+        fast = self.fast if self.fast is not None else (12 if macd else 10)
+        slow = self.slow if self.slow is not None else (26 if macd else 30)
+        period = (
+            self.period
+            if self.period is not None
+            else {
+                StrategyKind.RSI_REVERSION: 14,
+                StrategyKind.MACD_SIGNAL: 9,
+                StrategyKind.BOLLINGER_REVERSION: 20,
+            }.get(kind)
+        )
         lower = 30.0 if self.lower is None else self.lower
         upper = 70.0 if self.upper is None else self.upper
         for name, value in (("fast", fast), ("slow", slow), ("period", period)):

@@ -94,7 +94,7 @@ def allocation(value: PortfolioValue, by_symbol: bool) -> list[Slice]:
     for position in value.positions:
         key = position.symbol if by_symbol else position.asset_class
         totals[key] = totals.get(key, ZERO) + position.market_value
-    totals[CASH] = value.cash
+    totals[CASH] = totals.get(CASH, ZERO) + value.cash  # a symbol named CASH is not lost
     slices = [
         Slice(key, amount, amount / value.equity if value.equity > 0 else None)
         for key, amount in totals.items()

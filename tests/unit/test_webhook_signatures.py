@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tradegraph.errors import InvalidInput, NotAuthenticated
-from tradegraph.events.webhooks import StaleWebhook, WebhookMessage, verify_webhook
+from tradegraph.errors import InvalidInput, MalformedRequest, NotAuthenticated
+from tradegraph.events.webhook_signatures import StaleWebhook, WebhookMessage, verify_webhook
 
 SECRET = "whsec_" + base64.b64encode(b"unit-test-webhook-secret-32bytes").decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"another-webhook-secret-32-bytes!").decode()
@@ -104,7 +104,7 @@ def test_a_timestamp_that_is_not_whole_epoch_seconds_is_invalid(timestamp: str) 
     headers = signed() | {"webhook-timestamp": timestamp}
     with pytest.raises(InvalidInput) as refused:
         verify_webhook(SECRET, BODY, headers, TOLERANCE)
-    assert type(refused.value) is InvalidInput  # malformed, not merely stale
+    assert type(refused.value) is MalformedRequest  # malformed, not merely stale
     assert refused.value.details == {"field": "webhook-timestamp"}
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tradegraph.analytics.backtest import Strategy, StrategyKind
-from tradegraph.analytics.backtests import MAX_BARS, BacktestRequest
+from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
+from tradegraph.analytics.backtest_runs import MAX_BARS, BacktestRequest
 from tradegraph.documents import CandleInterval
 from tradegraph.errors import InvalidInput
 

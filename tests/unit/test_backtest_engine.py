@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tradegraph.analytics.backtest import Bars, Strategy, StrategyKind, run_backtest
+from tradegraph.analytics.backtest_engine import Bars, Strategy, StrategyKind, run_backtest
 from tradegraph.errors import InvalidInput
 
 
@@ -33,11 +33,6 @@ def test_impossible_strategies_are_refused_naming_the_parameter(
     assert refused.value.details == {"field": field}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Strategy.checked reads 0 as 'not given' (`self.fast or 10`): fast/slow/period 0 "
-    "silently become the defaults instead of 'must be greater than 0' (IndicatorSpec refuses 0)",
-)
 @pytest.mark.parametrize("parameter", ["fast", "slow", "period"])
 def test_a_parameter_of_zero_is_refused(parameter: str) -> None:
     with pytest.raises(InvalidInput):
