@@ -95,9 +95,7 @@ class Backtests:
             raise NotFound(f"backtest {run_id} not found", backtest_id=run_id)
         return run
 
-    async def page(
-        self, principal: Principal, first: int, after: str | None
-    ) -> Page[BacktestRun]:
+    async def page(self, principal: Principal, first: int, after: str | None) -> Page[BacktestRun]:
         """Your runs, newest first."""
         match = {"owner_id": principal.user_id}
         return await fetch_page(BacktestRun, match, NEWEST_FIRST, first, after, MAX_PAGE_SIZE)
