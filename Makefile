@@ -8,14 +8,14 @@ BIN := $(VENV)/bin
 serve: $(VENV)/.installed-run
 	$(BIN)/tradegraph serve
 
-test: $(VENV)/.installed-test
+test: lint
 	scripts/ensure-redis
-	$(BIN)/ruff check tradegraph tests bench
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check tradegraph tests bench
 	$(BIN)/ruff format --check tradegraph tests bench
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench

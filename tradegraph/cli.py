@@ -63,7 +63,7 @@ async def _seed(services: Services, days: int, users: int, seed: int = 7) -> Non
             stored += len(result.stored)
             duplicates += result.duplicates
             bar.update(len(batch) / 0.8)  # about 80% of slots become events
-        bar.update(bar.total - bar.n)
+        bar.update((bar.total or 0) - bar.n)
     log.info("seeded", stored=stored, already_present=duplicates, days=days, users=users)
 
 

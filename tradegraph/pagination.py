@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from beanie import Document
+from beanie import Document, SortDirection
 from bson import ObjectId
 from bson.errors import InvalidId
 
@@ -35,8 +35,9 @@ class Sort:
     field: str
     direction: int  # 1 ascending, -1 descending
 
-    def mongo(self) -> list[tuple[str, int]]:
-        return [(self.field, self.direction), ("_id", self.direction)]
+    def mongo(self) -> list[tuple[str, SortDirection]]:
+        direction = SortDirection(self.direction)
+        return [(self.field, direction), ("_id", direction)]
 
 
 @dataclass(frozen=True)

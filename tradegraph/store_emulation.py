@@ -86,7 +86,7 @@ def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
 def _install_patches() -> None:
     mongomock.database.Database.list_collection_names = _list_collection_names  # type: ignore[method-assign]
     mongomock.database.Database.create_collection = _create_collection  # type: ignore[method-assign]
-    AsyncMongoMockDatabase.create_collection = _async_create_collection  # type: ignore[method-assign]
+    AsyncMongoMockDatabase.create_collection = _async_create_collection
     mongomock.filtering._get_compare_type = _compare_type
     mongomock.filtering.bson_compare = _bson_compare
     mongomock.collection._updaters["$inc"] = _inc

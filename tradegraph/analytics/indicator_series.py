@@ -52,7 +52,7 @@ def series_of(spec: IndicatorSpec, times: list[datetime], closes: FloatArray) ->
             signal=at(columns.signal, i),
             histogram=at(columns.histogram, i),
         )
-        for i in np.flatnonzero(columns.defined())
+        for i in map(int, np.flatnonzero(columns.defined()))
     ]
     return IndicatorSeries(name=checked.name, points=points)
 

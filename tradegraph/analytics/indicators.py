@@ -139,7 +139,8 @@ class Columns:
     def defined(self) -> FloatArray:
         """Where every present column is defined (points start at the first such candle)."""
         present = [c for c in vars(self).values() if c is not None]
-        return np.logical_and.reduce([~np.isnan(c) for c in present])
+        defined: FloatArray = np.logical_and.reduce([~np.isnan(c) for c in present])
+        return defined
 
 
 def compute(spec: IndicatorSpec, closes: FloatArray) -> Columns:

@@ -39,7 +39,8 @@ async def _daily_closes(symbol: str, from_: datetime, to: datetime) -> dict[date
 
 def _returns(closes: dict[datetime, float], days: list[datetime]) -> np.ndarray:
     prices = np.array([closes[day] for day in days])
-    return prices[1:] / prices[:-1] - 1
+    returns: np.ndarray = prices[1:] / prices[:-1] - 1
+    return returns
 
 
 def risk_score(volatility: float | None, concentration: float, beta: float | None) -> float:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -44,7 +45,7 @@ class SummaryScope:
     from_: datetime
     to: datetime
 
-    def mongo_match(self) -> dict:
+    def mongo_match(self) -> dict[str, Any]:
         return {**dict(self.match), "timestamp": {"$gte": self.from_, "$lt": self.to}}
 
 

@@ -133,7 +133,7 @@ def submission_of(
     type: str,
     value: float,
     timestamp: datetime | None,
-    metadata: dict[str, Any] | None,
+    metadata: object,
     idempotency_key: str | None,
 ) -> EventSubmission:
     """An event given field by field (the ingestEvent mutation), checked by the webhook's rules."""

@@ -18,7 +18,8 @@ NO_KEY = "OPENAI_API_KEY is not set"
 
 
 def decode_insight(message: str) -> InsightRecord:
-    return InsightRecord.model_validate_json(message)
+    record: InsightRecord = InsightRecord.model_validate_json(message)
+    return record
 
 
 class Insights:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pymongo import UpdateOne
 
@@ -61,7 +62,9 @@ def candle_range(
     return from_, to
 
 
-def _pipeline(symbol: str, from_: datetime, to: datetime, interval: CandleInterval) -> list[dict]:
+def _pipeline(
+    symbol: str, from_: datetime, to: datetime, interval: CandleInterval
+) -> list[dict[str, Any]]:
     since_epoch = {"$subtract": ["$timestamp", EPOCH]}  # date - date = milliseconds
     start = {"$subtract": ["$timestamp", {"$mod": [since_epoch, interval.seconds * 1000]}]}
     return [

@@ -40,7 +40,7 @@ class RedisPubSubBackend(BroadcastBackend):
     async def disconnect(self) -> None:
         self._reader.cancel()
         await asyncio.gather(self._reader, return_exceptions=True)
-        await self._pubsub.aclose()
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         await self._redis.aclose()
 
     async def subscribe(self, channel: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,8 +17,10 @@ from tradegraph.analytics.backtest_runs import BacktestRequest
 from tradegraph.schema.connection import Connection, Edge
 from tradegraph.schema.markets import CandleInterval
 
-IndicatorKind = strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
-StrategyKindEnum = strawberry.enum(
+strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
+IndicatorKind = indicators.IndicatorKind
+
+strawberry.enum(
     StrategyKind,
     name="StrategyKind",
     description="SMA_CROSSOVER: enter when SMA(fast) crosses above SMA(slow), exit on the "
@@ -26,7 +29,10 @@ StrategyKindEnum = strawberry.enum(
     "BOLLINGER_REVERSION: enter when the close is below the lower band (period, 2 standard "
     "deviations), exit when it is back at or above the middle.",
 )
-BacktestStatus = strawberry.enum(documents.BacktestStatus, name="BacktestStatus")
+StrategyKindEnum = StrategyKind
+
+strawberry.enum(documents.BacktestStatus, name="BacktestStatus")
+BacktestStatus = documents.BacktestStatus
 
 
 @strawberry.input(description="One indicator to compute; unused parameters are ignored.")
@@ -172,7 +178,7 @@ class BacktestResult:
     )
 
     @classmethod
-    def from_stored(cls, data: dict) -> BacktestResult:
+    def from_stored(cls, data: dict[str, Any]) -> BacktestResult:
         return cls(
             final_equity=data["final_equity"],
             total_return=data["total_return"],
@@ -228,7 +234,7 @@ class BacktestRun:
             to=run.to,
             initial_cash=run.initial_cash,
             fee_bps=run.fee_bps,
-            strategy=run.strategy,
+            strategy=JSON(run.strategy),
             bars=run.bars,
             result=BacktestResult.from_stored(run.result) if run.result else None,
             error=run.error,
@@ -244,10 +250,11 @@ class BacktestEdge(Edge[BacktestRun]):
 
 @strawberry.type(description="Your backtest runs, newest first (Relay connection).")
 class BacktestConnection(Connection[BacktestRun]):
-    edges: list[BacktestEdge]
+    edges: list[BacktestEdge]  # type: ignore[assignment]  # keeps the name BacktestEdge
 
 
-InsightSource = strawberry.enum(documents.InsightSource, name="InsightSource")
+strawberry.enum(documents.InsightSource, name="InsightSource")
+InsightSource = documents.InsightSource
 
 
 @strawberry.type(description="A short text about recent activity, stating aggregated facts.")
@@ -275,7 +282,7 @@ class Insight:
             text=record.text,
             source=record.source,
             model=record.model,
-            facts=record.facts,
+            facts=JSON(record.facts),
             prompt_tokens=record.prompt_tokens,
             completion_tokens=record.completion_tokens,
             cost_usd=record.cost_usd,

@@ -9,11 +9,12 @@ import strawberry
 from tradegraph import documents
 from tradegraph.auth.accounts import TokenPair
 
-Role = strawberry.enum(
+strawberry.enum(
     documents.Role,
     name="Role",
     description="ADMIN manages everything; ANALYST reads all data; TRADER reads their own.",
 )
+Role = documents.Role
 
 
 @strawberry.type(description="An account. Passwords and hashes are never exposed.")

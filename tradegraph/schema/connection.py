@@ -5,7 +5,7 @@ for its GraphQL name and description."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import strawberry
 
@@ -42,7 +42,7 @@ class Connection(Generic[Node]):
         page: Page[Any],
         node: Callable[[Any], Node],
         count: Callable[[], Awaitable[int]],
-    ) -> Any:
+    ) -> Self:
         """The connection for `page`, each item shown as `node(item)`; `count` runs only when
         totalCount is asked for."""
         edges = [Edge(cursor=page.cursor(item), node=node(item)) for item in page.items]

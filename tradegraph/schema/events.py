@@ -14,12 +14,13 @@ from tradegraph.events.filters import EventQuery
 from tradegraph.events.listing import EventOrder
 from tradegraph.schema.connection import Connection
 
-EventOrderBy = strawberry.enum(
-    EventOrder, name="EventOrderBy", description="Sort order of an event listing."
-)
-TimeBucket = strawberry.enum(
+strawberry.enum(EventOrder, name="EventOrderBy", description="Sort order of an event listing.")
+EventOrderBy = EventOrder
+
+strawberry.enum(
     summary.TimeBucket, name="TimeBucket", description="Width of a series bucket, aligned to UTC."
 )
+TimeBucket = summary.TimeBucket
 
 
 @strawberry.type(description="A user-activity event (login, purchase, deposit, order…).")
@@ -43,7 +44,7 @@ class Event:
             type=event.type,
             value=event.value,
             timestamp=event.timestamp,
-            metadata=event.metadata,
+            metadata=JSON(event.metadata),
             idempotency_key=event.idempotency_key,
             received_at=event.received_at,
         )

@@ -12,10 +12,13 @@ from tradegraph import documents
 from tradegraph.markets import candles, quotes
 from tradegraph.markets.instruments import InstrumentFields
 
-AssetClass = strawberry.enum(documents.AssetClass, name="AssetClass")
-CandleInterval = strawberry.enum(
+strawberry.enum(documents.AssetClass, name="AssetClass")
+AssetClass = documents.AssetClass
+
+strawberry.enum(
     documents.CandleInterval, name="CandleInterval", description="Candle width, aligned to UTC."
 )
+CandleInterval = documents.CandleInterval
 
 
 @strawberry.type(description="A tradable instrument.")

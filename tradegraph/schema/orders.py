@@ -13,20 +13,25 @@ from tradegraph.schema.connection import Connection
 from tradegraph.trading.order_listing import OrderQuery
 from tradegraph.trading.orders import OrderRequest
 
-Side = strawberry.enum(documents.Side, name="Side")
-OrderType = strawberry.enum(
+strawberry.enum(documents.Side, name="Side")
+Side = documents.Side
+
+strawberry.enum(
     documents.OrderType,
     name="OrderType",
     description="MARKET fills at once at the ask (BUY) or bid (SELL); LIMIT when a quote "
     "crosses limitPrice; STOP becomes MARKET once the ask (BUY) rises to / the bid (SELL) "
     "falls to stopPrice; STOP_LIMIT becomes LIMIT then.",
 )
-TimeInForce = strawberry.enum(
+OrderType = documents.OrderType
+
+strawberry.enum(
     documents.TimeInForce,
     name="TimeInForce",
     description="DAY: expires at the instrument's session close; GTC: until cancelled; "
     "IOC: fill what is possible at once, cancel the rest; FOK: fill all at once or nothing.",
 )
+TimeInForce = documents.TimeInForce
 
 
 @strawberry.enum(description="NEW → PARTIALLY_FILLED → FILLED | CANCELED | REJECTED | EXPIRED.")

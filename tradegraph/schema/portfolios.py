@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -143,7 +142,9 @@ class Portfolio:
             _values={},
         )
 
-    def _valuation(self, info: Info, include_closed: bool = False) -> Awaitable[Any]:
+    def _valuation(
+        self, info: Info, include_closed: bool = False
+    ) -> asyncio.Future[valuation.PortfolioValue]:
         """Valued once per request and portfolio, however many fields ask (even at once)."""
         if include_closed not in self._values:
             value = info.context.services.portfolios.value(self._document, include_closed)

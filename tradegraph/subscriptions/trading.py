@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 
 from tradegraph.documents import Order
 from tradegraph.pubsub.broker import Broker
@@ -56,7 +56,7 @@ def _signal(_message: object) -> list[bool]:
     return [True]
 
 
-async def _first(*sources: AsyncIterator[object]) -> None:
+async def _first(*sources: AsyncIterable[object]) -> None:
     """Waits for the next item of whichever source delivers first."""
     waits = [asyncio.ensure_future(anext(aiter(source))) for source in sources]
     try:

@@ -15,7 +15,8 @@ from tradegraph.trading.settlement import cash_change, release_reservation, sett
 
 
 def decode_order(message: str) -> Order:
-    return Order.model_validate_json(message)
+    order: Order = Order.model_validate_json(message)
+    return order
 
 
 class Execution:
@@ -45,7 +46,7 @@ class Execution:
         )
         if result.modified_count != 1:
             return None
-        return order.model_copy(
+        swapped: Order = order.model_copy(
             update={
                 **changes,
                 "updated_at": now,
@@ -53,6 +54,7 @@ class Execution:
                 **{k: [*getattr(order, k), v] for k, v in (push or {}).items()},
             }
         )
+        return swapped
 
     async def mark_triggered(self, order: Order) -> Order | None:
         return await self._swap(order, {"triggered": True})
@@ -76,12 +78,12 @@ class Execution:
         await settle_fill(updated, fill)
         if updated.release_pending:
             await release_reservation(updated)
-        updated = updated.model_copy(update={"unsettled": [], "release_pending": False})
-        if not updated.status.is_open:
-            updated = updated.model_copy(update={"reserved": ZERO})
-        await self.publish(updated)
-        await self.portfolio_changed(updated)
-        return updated
+        settled: Order = updated.model_copy(update={"unsettled": [], "release_pending": False})
+        if not settled.status.is_open:
+            settled = settled.model_copy(update={"reserved": ZERO})
+        await self.publish(settled)
+        await self.portfolio_changed(settled)
+        return settled
 
     async def journal_fill(
         self, order: Order, quantity: Decimal, price: Decimal, end_reason: str | None = None

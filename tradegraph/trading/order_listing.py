@@ -20,7 +20,7 @@ class OrderQuery:
     from_: datetime | None = None
     to: datetime | None = None
 
-    def to_mongo(self, portfolio_id: PydanticObjectId) -> dict[str, Any]:
+    def to_mongo(self, portfolio_id: PydanticObjectId | None) -> dict[str, Any]:
         statuses = [s.value for s in self.statuses if s is not OrderStatus.PENDING_NEW]
         match: dict[str, Any] = {
             "portfolio_id": portfolio_id,
@@ -44,17 +44,17 @@ NEWEST_FIRST = Sort("CREATED_AT_DESC", "created_at", -1)
 
 
 async def list_orders(
-    portfolio_id: PydanticObjectId, query: OrderQuery, first: int, after: str | None
+    portfolio_id: PydanticObjectId | None, query: OrderQuery, first: int, after: str | None
 ) -> Page[Order]:
     """A page of a portfolio's orders, newest first."""
     return await fetch_page(Order, query.to_mongo(portfolio_id), NEWEST_FIRST, first, after)
 
 
-async def count_orders(portfolio_id: PydanticObjectId, query: OrderQuery) -> int:
+async def count_orders(portfolio_id: PydanticObjectId | None, query: OrderQuery) -> int:
     return await count(Order, query.to_mongo(portfolio_id))
 
 
-async def all_orders(portfolio_id: PydanticObjectId) -> list[Order]:
+async def all_orders(portfolio_id: PydanticObjectId | None) -> list[Order]:
     """Every order of the portfolio, newest first (for exports)."""
     match = OrderQuery().to_mongo(portfolio_id)
     return await Order.find(match).sort(NEWEST_FIRST.mongo()).to_list()

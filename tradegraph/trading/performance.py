@@ -83,7 +83,10 @@ async def equity_history(
     )
     symbols = sorted({e.symbol for e in entries if e.symbol})
     closes = {s: await candles(s, interval, from_, to) for s in symbols}
-    points, cash, deposits, held, last_fill = [], ZERO, ZERO, {}, {}
+    points: list[EquityPoint] = []
+    cash, deposits = ZERO, ZERO
+    held: dict[str, Decimal] = {}
+    last_fill: dict[str, Decimal] = {}
     index = 0
     for moment in moments:
         while index < len(entries) and entries[index].timestamp.astimezone(UTC) <= moment:

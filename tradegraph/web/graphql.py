@@ -103,4 +103,5 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError(
                 {"message": 'send {"Authorization": "Bearer <accessToken>"} in connection_init'}
             )
-        return UNSET
+        acknowledged: UnsetType = UNSET  # connection_ack without a payload
+        return acknowledged
