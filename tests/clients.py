@@ -13,6 +13,8 @@ import httpx
 import websockets
 from standardwebhooks.webhooks import Webhook
 
+from tradegraph.pubsub.channels import channel_kind
+
 WEBHOOK_SECRET = "whsec_" + "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM="  # 32-byte test key
 RECEIVE_TIMEOUT = 10.0
 
@@ -134,10 +136,13 @@ async def connected(
 
 
 async def subscriber_count(http: httpx.AsyncClient, channel: str) -> int:
-    """Live subscribers on `channel` as GET /metrics reports them (absent: none)."""
-    metrics = (await http.get("/metrics")).text
+    """Live subscribers on channels of `channel`'s kind (GET /metrics labels kinds, not ids):
+    a test's own subscriptions, since every test starts with none."""
+    response = await http.get("/metrics")
+    assert response.status_code == 200, response.text
+    kind = re.escape(channel_kind(channel))
     found = re.search(
-        rf'^tradegraph_subscribers{{channel="{re.escape(channel)}"}} (\S+)$', metrics, re.MULTILINE
+        rf'^tradegraph_subscribers{{kind="{kind}"}} (\S+)$', response.text, re.MULTILINE
     )
     return int(float(found.group(1))) if found else 0
 
@@ -148,7 +153,7 @@ async def wait_for_subscribers(
     count: int,
     timeout: float = RECEIVE_TIMEOUT,  # noqa: ASYNC109
 ) -> None:
-    """Waits until the server reports `count` live subscribers on `channel`.
+    """Waits until the server reports `count` live subscribers on channels of `channel`'s kind.
 
     The GraphQL WebSocket protocols do not acknowledge a subscription, so this is the only way
     for a test to know events published from now on will reach it."""

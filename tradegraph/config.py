@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     insight_max_retries: int = Field(default=2, ge=0, le=5)
     insight_cache_seconds: int = Field(default=900, gt=0)
     risk_benchmark_symbol: str = Field(default="BOVA11", description="beta is measured against it")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="unset: GET /metrics answers loopback clients only; set: only requests "
+        "with Authorization: Bearer <token>",
+    )
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
 
@@ -95,7 +100,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with mongodb:// or mongodb+srv://, or be unset")
         return value or None
 
-    @field_validator("openai_api_key", "openai_base_url", mode="before")
+    @field_validator("openai_api_key", "openai_base_url", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -105,6 +110,13 @@ class Settings(BaseSettings):
     def _jwt_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters (HS256 needs a 256-bit key)")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
         return value
 
     @field_validator("webhook_secret")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from beanie.odm.utils.encoder import Encoder
@@ -14,6 +15,10 @@ ZERO = Decimal(0)
 FEE_QUANTUM = Decimal("0.00000001")
 DECIMAL128_DIGITS = 34
 MAX_DIGITS_BEFORE_POINT = 18  # far beyond any price or balance; keeps products in Decimal128
+# The only text accepted as a number: Decimal() alone would also take '1_000', ' 1', '1e5', '.5'
+# and digits of other scripts ('١٢').
+DECIMAL_TEXT = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
+MAX_DECIMAL_TEXT = 100  # sign, 18 digits, point, and room for zeros; refused before parsing
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -32,22 +37,47 @@ def stored(value: Decimal) -> Decimal128:
     return Decimal128(value)
 
 
-def parse_decimal(value: Any, field: str) -> Decimal:
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation as error:
-        raise InvalidInput(f"{field} must be a decimal number", field=field) from error
+def parse_decimal(value: Decimal | int | str, field: str) -> Decimal:
+    """A number from user input, exactly as written, or InvalidInput saying what is wrong.
+
+    Text must be plain ASCII `[-+]digits[.digits]`: no exponent, digit separators, other
+    scripts' digits, spaces or bare '.5'. Whatever the form, the value must be finite, below
+    10^18 in magnitude and have at most 34 significant digits (Decimal128); it is never
+    rounded to fit."""
+    if isinstance(value, str):
+        number = _decimal_from_text(value, field)
+    elif isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise InvalidInput(f"{field} must be a decimal number", field=field)
+    else:
+        number = Decimal(value)
     if not number.is_finite():
         raise InvalidInput(f"{field} must be a finite decimal number", field=field)
     if number and number.adjusted() >= MAX_DIGITS_BEFORE_POINT:
         raise InvalidInput(
-            f"{field} is too large (at most 10^{MAX_DIGITS_BEFORE_POINT})", field=field
+            f"{field} is too large: its magnitude must be below 10^{MAX_DIGITS_BEFORE_POINT}",
+            field=field,
         )
     if len(number.as_tuple().digits) > DECIMAL128_DIGITS:
         raise InvalidInput(
-            f"{field} has more than {DECIMAL128_DIGITS} significant digits", field=field
+            f"{field} has more than {DECIMAL128_DIGITS} significant digits; it is not rounded "
+            "for you",
+            field=field,
         )
     return number
+
+
+def _decimal_from_text(text: str, field: str) -> Decimal:
+    if len(text) > MAX_DECIMAL_TEXT:
+        raise InvalidInput(
+            f"{field} is too long: at most {MAX_DECIMAL_TEXT} characters", field=field
+        )
+    if DECIMAL_TEXT.fullmatch(text) is None:
+        raise InvalidInput(
+            f"{field} must be a decimal number written with ASCII digits, an optional sign and "
+            'decimal point, such as "-101.25"',
+            field=field,
+        )
+    return Decimal(text)
 
 
 def require_positive(value: Decimal, field: str) -> Decimal:

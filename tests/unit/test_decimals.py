@@ -18,7 +18,11 @@ from tradegraph.decimals import (
 )
 from tradegraph.errors import InvalidInput
 
-ISSUE_10 = "issue 10: only ASCII [-+]?digits[.digits] is a decimal; Decimal() accepts more"
+TOO_PRECISE = "price has more than 34 significant digits; it is not rounded for you"
+DECIMAL_TEXT = (
+    "price must be a decimal number written with ASCII digits, an optional sign and decimal "
+    'point, such as "-101.25"'
+)
 
 
 def refusal(value: object) -> str:
@@ -48,7 +52,7 @@ def test_plain_decimal_numbers_are_read_exactly(text: object, expected: str) -> 
 
 @pytest.mark.parametrize("text", ["NaN", "-nan", "sNaN", "Infinity", "-Infinity", "inf"])
 def test_nan_and_infinities_are_refused(text: str) -> None:
-    assert refusal(text) == "price must be a finite decimal number"
+    assert refusal(text) == DECIMAL_TEXT
 
 
 def test_a_decimal_nan_object_is_refused_too() -> None:
@@ -57,17 +61,17 @@ def test_a_decimal_nan_object_is_refused_too() -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "1,5", "0x10", "1.2.3", "--1"])
 def test_text_that_is_no_number_is_refused(text: str) -> None:
-    assert refusal(text) == "price must be a decimal number"
+    assert refusal(text) == DECIMAL_TEXT
 
 
 def test_34_significant_digits_are_accepted_and_35_refused() -> None:
     digits = "1234567890" * 3 + "1234"
     assert parse_decimal("0." + digits, "price") == Decimal("0." + digits)
-    assert refusal("0." + digits + "5") == "price has more than 34 significant digits"
+    assert refusal("0." + digits + "5") == TOO_PRECISE
 
 
 def test_trailing_zeros_count_as_significant_digits() -> None:
-    assert refusal("1." + "0" * 34) == "price has more than 34 significant digits"
+    assert refusal("1." + "0" * 34) == TOO_PRECISE
 
 
 @pytest.mark.parametrize("text", ["999999999999999999", "-999999999999999999.99"])
@@ -77,10 +81,10 @@ def test_magnitudes_below_10_to_the_18_are_accepted(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["1000000000000000000", "-1000000000000000000", "1E+18", "1e30"])
 def test_magnitudes_of_10_to_the_18_or_more_are_refused(text: str) -> None:
-    assert refusal(text).startswith("price is too large")
+    value = Decimal(text) if "e" in text.lower() else text  # text may not use an exponent
+    assert refusal(value).startswith("price is too large")
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE_10)
 @pytest.mark.parametrize(
     "text",
     [

@@ -59,7 +59,6 @@ def test_an_integer_value_is_a_number() -> None:
     assert validate_submission(event(value=3)).value == 3.0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: |value| <= 1e15 is not enforced yet")
 @pytest.mark.parametrize("value", [1e15 + 1, -1e16])
 def test_values_beyond_10_to_the_15_are_refused(value: float) -> None:
     assert fields(event(value=value)) == ["value"]

@@ -2,10 +2,16 @@
 
 Time buckets are aligned to the Unix epoch with date arithmetic ($subtract/$mod) instead of
 $dateTrunc, which the in-process emulation lacks; MongoDB >= 7 runs these pipelines unchanged.
+
+Aggregates are always finite: each value counts at most ±1e15 (the ingestion limit, so only
+events stored before that limit existed are affected), and every reported number goes through
+`reported`, which also drops binary float artefacts (0.1 + 0.2 is reported as 0.3).
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -14,11 +20,15 @@ from typing import Any
 from tradegraph import time_buckets
 from tradegraph.documents import Event
 from tradegraph.errors import InvalidInput
+from tradegraph.events.validation import MAX_ABS_VALUE
 from tradegraph.time_buckets import EPOCH
 
 MAX_SERIES_POINTS = 10_000
 MAX_TOP_N = 100
 PURCHASE = "purchase"
+# An event's value as the sums see it: within the ingestion limit even for older events.
+VALUE = {"$max": [{"$min": ["$value", MAX_ABS_VALUE]}, -MAX_ABS_VALUE]}
+SIGNIFICANT_DIGITS = 15  # what a double holds exactly; the digits after are float noise
 
 
 class TimeBucket(Enum):
@@ -63,6 +73,16 @@ class SeriesPoint:
     total_value: float
 
 
+def reported(number: Any) -> float:
+    """A sum or mean as the API reports it: finite (GraphQL's Float cannot carry inf or NaN),
+    rounded to 15 significant digits so binary artefacts such as 0.30000000000000004 vanish."""
+    value = float(number)
+    if math.isnan(value):
+        return 0.0
+    value = float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    return max(-sys.float_info.max, min(sys.float_info.max, value))
+
+
 def check_range(from_: datetime, to: datetime) -> None:
     if from_ >= to:
         raise InvalidInput("from must be before to", field="from")
@@ -75,7 +95,7 @@ def check_top_n(top_n: int) -> None:
 
 def _user_totals(sort: dict[str, int], top_n: int) -> list[dict[str, Any]]:
     return [
-        {"$group": {"_id": "$user_id", "count": {"$sum": 1}, "total": {"$sum": "$value"}}},
+        {"$group": {"_id": "$user_id", "count": {"$sum": 1}, "total": {"$sum": VALUE}}},
         {"$sort": {**sort, "_id": 1}},
         {"$limit": top_n},
     ]
@@ -92,9 +112,9 @@ def summary_pipeline(match: dict[str, Any], top_n: int) -> list[dict[str, Any]]:
                         "$group": {
                             "_id": None,
                             "count": {"$sum": 1},
-                            "total": {"$sum": "$value"},
+                            "total": {"$sum": VALUE},
                             "purchases": {"$sum": {"$cond": [is_purchase, 1, 0]}},
-                            "purchase_total": {"$sum": {"$cond": [is_purchase, "$value", 0]}},
+                            "purchase_total": {"$sum": {"$cond": [is_purchase, VALUE, 0]}},
                         }
                     }
                 ],
@@ -103,7 +123,7 @@ def summary_pipeline(match: dict[str, Any], top_n: int) -> list[dict[str, Any]]:
                         "$group": {
                             "_id": "$type",
                             "count": {"$sum": 1},
-                            "total": {"$sum": "$value"},
+                            "total": {"$sum": VALUE},
                         }
                     },
                     {"$sort": {"count": -1, "_id": 1}},
@@ -116,7 +136,10 @@ def summary_pipeline(match: dict[str, Any], top_n: int) -> list[dict[str, Any]]:
 
 
 def _users(rows: list[dict[str, Any]]) -> list[UserTotal]:
-    return [UserTotal(user_id=r["_id"], count=r["count"], total_value=r["total"]) for r in rows]
+    return [
+        UserTotal(user_id=r["_id"], count=r["count"], total_value=reported(r["total"]))
+        for r in rows
+    ]
 
 
 async def compute_summary(match: dict[str, Any], top_n: int) -> Summary:
@@ -126,14 +149,14 @@ async def compute_summary(match: dict[str, Any], top_n: int) -> Summary:
     purchases = totals.get("purchases", 0)
     return Summary(
         total_events=totals.get("count", 0),
-        total_value=float(totals.get("total", 0)),
-        average_ticket=totals["purchase_total"] / purchases if purchases else None,
+        total_value=reported(totals.get("total", 0)),
+        average_ticket=reported(totals["purchase_total"] / purchases) if purchases else None,
         by_type=[
             TypeTotal(
                 type=r["_id"],
                 count=r["count"],
-                total_value=float(r["total"]),
-                average_value=r["total"] / r["count"],
+                total_value=reported(r["total"]),
+                average_value=reported(r["total"] / r["count"]),
             )
             for r in facets["by_type"]
         ],
@@ -151,7 +174,7 @@ def series_pipeline(match: dict[str, Any], bucket: TimeBucket) -> list[dict[str,
     start = {"$subtract": ["$timestamp", {"$mod": [since_epoch, bucket.milliseconds]}]}
     return [
         {"$match": match},
-        {"$group": {"_id": start, "count": {"$sum": 1}, "total": {"$sum": "$value"}}},
+        {"$group": {"_id": start, "count": {"$sum": 1}, "total": {"$sum": VALUE}}},
         {"$sort": {"_id": 1}},
     ]
 
@@ -177,6 +200,8 @@ async def compute_series(
     start = bucket_start(from_, bucket)
     while start < to:
         row = found.get(start, {"count": 0, "total": 0})
-        points.append(SeriesPoint(start=start, count=row["count"], total_value=float(row["total"])))
+        points.append(
+            SeriesPoint(start=start, count=row["count"], total_value=reported(row["total"]))
+        )
         start += bucket.value
     return points

@@ -22,6 +22,8 @@ MAX_TYPE_LENGTH = 64
 MAX_METADATA_BYTES = 16 * 1024
 MAX_FUTURE_SKEW = timedelta(minutes=5)
 MAX_BATCH_SIZE = 1000
+# Far beyond any real amount; keeps every sum, average and series of events finite.
+MAX_ABS_VALUE = 1e15
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -39,6 +41,13 @@ class EventSubmission(BaseModel):
     idempotency_key: Annotated[NonEmpty, StringConstraints(max_length=200)] | None = Field(
         default=None, alias="idempotencyKey"
     )
+
+    @field_validator("value")
+    @classmethod
+    def _value_in_range(cls, value: float) -> float:
+        if abs(value) > MAX_ABS_VALUE:
+            raise ValueError(f"must be between -1e15 and 1e15 (got {value!r})")
+        return value
 
     @field_validator("timestamp")
     @classmethod
@@ -95,13 +104,16 @@ def _problems(error: ValidationError, index: int | None) -> list[dict[str, Any]]
 
 
 def validate_submission(data: Any) -> EventSubmission:
-    """Validates one event; InvalidInput lists every problem."""
+    """Validates one event; InvalidInput names the first field at fault and lists every
+    problem."""
     try:
         return EventSubmission.model_validate(data)
     except ValidationError as error:
         problems = _problems(error, None)
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        raise InvalidInput(f"invalid event: {summary}", problems=problems) from error
+        raise InvalidInput(
+            f"invalid event: {summary}", field=problems[0]["field"], problems=problems
+        ) from error
 
 
 def validate_batch(items: list[Any]) -> list[EventSubmission]:

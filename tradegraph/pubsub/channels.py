@@ -4,6 +4,7 @@ EVENTS_CREATED = "tradegraph.events.created"
 QUOTES_PREFIX = "tradegraph.quotes."
 ORDERS_PREFIX = "tradegraph.orders."
 PORTFOLIOS_PREFIX = "tradegraph.portfolios."
+BACKTESTS_PREFIX = "tradegraph.backtests."
 
 
 def quote_channel(symbol: str) -> str:
@@ -22,7 +23,18 @@ def portfolio_channel(portfolio_id: str) -> str:
 
 def backtest_channel(run_id: str) -> str:
     """Status and progress of one backtest run."""
-    return "tradegraph.backtests." + run_id
+    return BACKTESTS_PREFIX + run_id
 
 
 INSIGHTS_CREATED = "tradegraph.insights.created"
+# The families of channels above, by the word after "tradegraph.": a bounded set of names that
+# reveals no symbol, portfolio or run id (metrics are labelled with these).
+CHANNEL_KINDS = ("events", "quotes", "orders", "portfolios", "backtests", "insights")
+OTHER_KIND = "other"
+
+
+def channel_kind(channel: str) -> str:
+    """The family of `channel` ("quotes" for tradegraph.quotes.PETR4), or "other"."""
+    namespace, _, rest = channel.partition(".")
+    kind = rest.partition(".")[0]
+    return kind if namespace == "tradegraph" and kind in CHANNEL_KINDS else OTHER_KIND

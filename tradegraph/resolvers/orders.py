@@ -23,7 +23,8 @@ async def place_order(info: Info, input: PlaceOrderInput) -> Order:
     portfolio currency), then risk: a BUY reserves notional plus fees from available cash
     (INSUFFICIENT_FUNDS), a SELL reserves quantity from the position (INSUFFICIENT_POSITION).
     A refused order leaves nothing behind. A clientOrderId used before in the portfolio returns
-    that order and trades nothing. A MARKET order without any quote is stored REJECTED."""
+    that order and trades nothing; with other parameters it is a CONFLICT naming the fields
+    that differ. A MARKET order without any quote is stored REJECTED."""
     order = await info.context.services.orders.place(
         info.context.require_principal(), input.to_request()
     )

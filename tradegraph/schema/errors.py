@@ -19,6 +19,9 @@ log = structlog.get_logger(__name__)
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
+    """The error with `extensions.code`. Errors raised while executing (they have a path) are
+    domain errors or bugs: a bug, such as a result its type cannot serialise, is logged and
+    masked as INTERNAL_SERVER_ERROR. Errors without a path concern the request itself."""
     original = error.original_error
     if isinstance(original, DomainError):
         details = public_details(original)
@@ -29,24 +32,33 @@ def with_code(error: GraphQLError) -> GraphQLError:
             original_error=original,
             extensions={**details, "code": error_code(original).code},
         )
-    if original is not None and not isinstance(original, GraphQLError):
-        log.error("unexpected error in resolver", path=error.path, exc_info=original)
+    if error.extensions and "code" in error.extensions:
+        return error
+    if error.path is not None:
+        log.error(
+            "unexpected error in resolver",
+            path=error.path,
+            error=error.message,
+            exc_info=original or error,
+        )
         return GraphQLError(
             "internal server error",
             nodes=error.nodes,
             path=error.path,
             extensions={"code": INTERNAL.code},
         )
-    if error.extensions and "code" in error.extensions:
-        return error
-    if isinstance(error, GraphQLSyntaxError):
-        code = "GRAPHQL_PARSE_FAILED"
-    elif error.message.startswith("Variable "):
-        code = "BAD_USER_INPUT"  # a variable's value failed its type
-    else:
-        code = "GRAPHQL_VALIDATION_FAILED"
-    error.extensions = {**(error.extensions or {}), "code": code}
+    error.extensions = {**(error.extensions or {}), "code": _request_error_code(error)}
     return error
+
+
+def _request_error_code(error: GraphQLError) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable "):
+        return "BAD_USER_INPUT"  # a variable's value failed its type
+    if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+        return "BAD_USER_INPUT"  # a custom scalar (Decimal) refused a literal of the document
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 class ErrorCodes(SchemaExtension):

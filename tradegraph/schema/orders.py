@@ -57,7 +57,8 @@ class Order:
     id: strawberry.ID
     portfolio_id: strawberry.ID
     client_order_id: str = strawberry.field(
-        description="Yours, or generated; placing the same one again returns this order."
+        description="Yours, or generated; placing it again with the same parameters returns "
+        "this order (other parameters: CONFLICT)."
     )
     symbol: str
     status: OrderStatus
@@ -121,7 +122,9 @@ class PlaceOrderInput:
     )
     time_in_force: TimeInForce = documents.TimeInForce.DAY
     client_order_id: str | None = strawberry.field(
-        default=None, description="Idempotency key, unique per portfolio (≤ 64 characters)."
+        default=None,
+        description="Idempotency key, unique per portfolio (≤ 64 characters); reusing it for "
+        "an order with other parameters is a CONFLICT.",
     )
 
     def to_request(self) -> OrderRequest:

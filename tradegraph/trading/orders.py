@@ -103,6 +103,47 @@ def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfo
         )
 
 
+# What a clientOrderId stands for: the order's fields and their names in the API.
+ORDER_PARAMETERS = {
+    "symbol": "symbol",
+    "side": "side",
+    "type": "type",
+    "quantity": "quantity",
+    "limit_price": "limitPrice",
+    "stop_price": "stopPrice",
+    "time_in_force": "timeInForce",
+}
+
+
+def differing_parameters(placed: Order, asked: Order) -> list[str]:
+    """The API names of the parameters in which `asked` differs from `placed` (by value:
+    quantity 5 and 5.00 are the same)."""
+    return [
+        name
+        for attribute, name in ORDER_PARAMETERS.items()
+        if getattr(placed, attribute) != getattr(asked, attribute)
+    ]
+
+
+def replayed(placed: Order, asked: Order) -> Order:
+    """The order a repeated clientOrderId returns: the one placed first, provided `asked` has
+    the same parameters; otherwise the key was reused for another order, a CONFLICT."""
+    if differing := differing_parameters(placed, asked):
+        raise AlreadyExists(
+            f"clientOrderId {placed.client_order_id!r} was already used for a different order "
+            f"in this portfolio (it differs in {', '.join(differing)}); use a new "
+            "clientOrderId, or repeat the same parameters to get that order back",
+            client_order_id=placed.client_order_id,
+            fields=differing,
+        )
+    if placed.status is OrderStatus.PENDING_NEW:
+        raise AlreadyExists(
+            f"order {placed.client_order_id} is still being placed; ask again shortly",
+            client_order_id=placed.client_order_id,
+        )
+    return placed
+
+
 def day_end(instrument: Instrument, now: datetime) -> datetime:
     """The end of the instrument's trading day: its next session close, in its time zone.
     (Weekends and holidays are not modelled: a DAY order lives until the next close.)"""
@@ -138,11 +179,11 @@ class OrdersService:
         instrument = await self.instruments.require(request.symbol)
         check_order(request, instrument, portfolio)
         client_id = request.client_order_id or uuid.uuid4().hex
+        order = self._new_order(request, instrument, portfolio, client_id)
         existing = await self._existing(portfolio.id, client_id)
         if existing is not None:
-            return existing
+            return replayed(existing, order)
         quote = await self.market.latest(instrument.symbol)
-        order = self._new_order(request, instrument, portfolio, client_id)
         reserve = self._reservation(order, instrument, quote.ask if quote else None)
         if reserve is None:
             order.status = OrderStatus.REJECTED
@@ -225,15 +266,9 @@ class OrdersService:
     async def _existing(
         self, portfolio_id: PydanticObjectId | None, client_id: str
     ) -> Order | None:
-        found = await Order.find_one(
+        return await Order.find_one(
             Order.portfolio_id == portfolio_id, Order.client_order_id == client_id
         )
-        if found is not None and found.status is OrderStatus.PENDING_NEW:
-            raise AlreadyExists(
-                f"order {client_id} is still being placed; ask again shortly",
-                client_order_id=client_id,
-            )
-        return found
 
     async def _insert(self, order: Order) -> Order:
         try:
@@ -242,7 +277,7 @@ class OrdersService:
             existing = await self._existing(order.portfolio_id, order.client_order_id)
             if existing is None:
                 raise
-            return existing
+            return replayed(existing, order)
         return order
 
     async def cancel(self, principal: Principal, order_id: str) -> Order:

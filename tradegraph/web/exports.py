@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -45,14 +46,27 @@ ORDER_COLUMNS = [
 ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
+
+
 def _text(value: object) -> str:
+    """A cell's text, safe to open in a spreadsheet (CSV formula injection, OWASP).
+
+    Text starting with =, +, -, @, tab or CR (a client_order_id such as '=HYPERLINK(…)') is
+    prefixed with ' so it shows as text instead of running as a formula. Numbers are left
+    alone: a plain decimal such as a realized P&L of -12.50 cannot be a formula, and a
+    spreadsheet user expects it to stay a number."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return plain(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    return str(value)  # StrEnum members print their value
+    text = str(value)  # StrEnum members print their value
+    if text.startswith(FORMULA_STARTS) and PLAIN_NUMBER.fullmatch(text) is None:
+        return "'" + text
+    return text
 
 
 def _csv(columns: Sequence[str], rows: Iterable[object], filename: str) -> Response:

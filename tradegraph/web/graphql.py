@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from tradegraph.api import build_schema
 from tradegraph.schema.context import Context
+from tradegraph.schema.scalars import json_number
 
 
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -89,6 +91,16 @@ class GraphQLView(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=init_timeout_seconds),
         )
         self.keepalive_seconds = keepalive_seconds
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Request bodies and WebSocket messages; a number a float would round keeps its text,
+        so a Decimal input is exact or refused, never silently rounded."""
+        try:
+            return json.loads(data, parse_float=json_number)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as error:  # e.g. an integer beyond Python's 4300-digit limit
+            raise json.JSONDecodeError(str(error), "", 0) from error
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(request.app.state.services, request, response)

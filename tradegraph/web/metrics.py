@@ -1,4 +1,4 @@
-"""GET /metrics in the Prometheus text format, one registry per app."""
+"""GET /metrics in the Prometheus text format, one registry per app; no ids in labels."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import CHANNEL_KINDS, channel_kind
+from tradegraph.web import metrics_access
 
 
 class BrokerCollector(Collector):
@@ -18,11 +20,19 @@ class BrokerCollector(Collector):
         self.broker = broker
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        gauge = GaugeMetricFamily(
-            "tradegraph_subscribers", "Live subscribers in this process", labels=["channel"]
-        )
+        # Labelled by kind of channel, never by channel: names carry portfolio and run ids,
+        # and one label value per symbol or portfolio would grow without bound.
+        counts = dict.fromkeys(CHANNEL_KINDS, 0)
         for channel, count in self.broker.subscriber_counts().items():
-            gauge.add_metric([channel], count)
+            kind = channel_kind(channel)
+            counts[kind] = counts.get(kind, 0) + count
+        gauge = GaugeMetricFamily(
+            "tradegraph_subscribers",
+            "Live subscriptions in this process, by kind of channel (one per channel joined)",
+            labels=["kind"],
+        )
+        for kind, count in counts.items():
+            gauge.add_metric([kind], count)
         yield gauge
         yield GaugeMetricFamily(
             "tradegraph_slow_subscribers_ended",
@@ -42,4 +52,6 @@ class Metrics:
         self.registry.register(BrokerCollector(broker))
 
     async def endpoint(self, request: Request) -> Response:
+        """GET /metrics, for loopback clients or holders of TRADEGRAPH_METRICS_TOKEN."""
+        metrics_access.check_access(request, request.app.state.services.settings.metrics_token)
         return Response(generate_latest(self.registry), media_type="text/plain; version=0.0.4")
