@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
+from tradegraph.schema.authentication import StoredPrincipal
 from tradegraph.schema.errors import ErrorCodes
 from tradegraph.schema.mutation import Mutation
 from tradegraph.schema.query import Query
@@ -33,6 +34,7 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
             ErrorCodes,
+            StoredPrincipal,
             lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         ],

@@ -78,7 +78,9 @@ async def export_portfolio(request: Request) -> Response:
     """GET /exports/portfolios/{id}/positions.csv and /orders.csv."""
     services: Services = request.app.state.services
     token = bearer_token(request.headers.get("authorization"))
-    principal = read_access_token(token, services.settings.effective_jwt_secret) if token else None
+    claims = read_access_token(token, services.settings.effective_jwt_secret) if token else None
+    # The stored role, not the token's: a deleted account or a withdrawn role stops here too.
+    principal = await services.accounts.current_principal(claims.user_id) if claims else None
     if principal is None:
         response = error_response(
             401, "UNAUTHENTICATED", "send Authorization: Bearer <accessToken> (valid, not expired)"
