@@ -99,7 +99,8 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
             await document.find_all().delete()
     services.instruments.forget()
     await User.find(User.email != ADMIN_EMAIL).delete()
-    services.accounts.throttle.clear()
+    await services.accounts.throttle.clear()
+    services.accounts.users.forget()
     FAKE_OPENAI.mode = "ok"
     FAKE_OPENAI.requests.clear()
 

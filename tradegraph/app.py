@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await start_services(settings, metrics.events_stored.inc)
         metrics.watch_broker(services.broker)
+        metrics.watch_passwords(services.accounts.passwords)
         app.state.services = services
         _announce(services)
         await start_market_feed(services)

@@ -57,8 +57,37 @@ class Settings(BaseSettings):
     subscriber_queue_size: int = Field(default=1000, gt=0)
     ws_keepalive_seconds: float = Field(default=15.0, gt=0)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
-    login_max_failures: int = Field(default=5, gt=0)
-    login_lockout_seconds: float = Field(default=300.0, gt=0)
+    login_max_failures: int = Field(
+        default=5,
+        gt=0,
+        description="password guesses verified per (email, client address) per lockout window",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20,
+        gt=0,
+        description="failed logins per client address, across all emails, per lockout window",
+    )
+    login_lockout_seconds: float = Field(
+        default=300.0, gt=0, description="a throttle window; starts at its first failure"
+    )
+    register_max_conflicts_per_address: int = Field(
+        default=5,
+        gt=0,
+        description='"email already taken" answers per client address per register window',
+    )
+    register_window_seconds: float = Field(default=3600.0, gt=0)
+    password_hash_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="argon2 hashes/verifications run at once (in threads); the rest queue",
+    )
+    user_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="how long a token's stored user (role, existence) is reused; 0: every time",
+    )
     market_feed: MarketFeed = MarketFeed.SIMULATED
     simulated_seed: int | None = Field(
         default=None, description="same seed, same simulated prices; unset: random"

@@ -18,6 +18,7 @@ from tradegraph.analytics.risk import RiskAnalysis
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.documents import Role
+from tradegraph.errors import InvalidInput
 from tradegraph.events.service import EventsService
 from tradegraph.insights.service import Insights
 from tradegraph.markets.candles import Candles
@@ -105,6 +106,7 @@ async def stop_services(services: Services) -> None:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)
     await services.broker.disconnect()
+    await services.accounts.close()
     await services.store.close()
 
 
@@ -113,7 +115,10 @@ async def _ensure_admin(services: Services) -> None:
     if not (settings.admin_email and settings.admin_password):
         log.info("no admin configured (TRADEGRAPH_ADMIN_EMAIL and TRADEGRAPH_ADMIN_PASSWORD)")
         return
-    created = await services.accounts.ensure_user(
-        settings.admin_email, settings.admin_password.get_secret_value(), Role.ADMIN
-    )
+    try:
+        created = await services.accounts.ensure_user(
+            settings.admin_email, settings.admin_password.get_secret_value(), Role.ADMIN
+        )
+    except InvalidInput as error:
+        raise RuntimeError(f"TRADEGRAPH_ADMIN_*: {error.message}") from error
     log.info("admin account " + ("created" if created else "present"), email=settings.admin_email)

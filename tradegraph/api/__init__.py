@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from tradegraph.api.mutation import Mutation
 from tradegraph.api.query import Query
 from tradegraph.api.subscription import Subscription
+from tradegraph.schema.authentication import StoredPrincipal
 from tradegraph.schema.context import FreshLoaders
 from tradegraph.schema.errors import ErrorCodes
 from tradegraph.schema.scalars import DecimalScalar
@@ -36,6 +37,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             ErrorCodes,
             FreshLoaders,
+            StoredPrincipal,
             lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         ],

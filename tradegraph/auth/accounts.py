@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,19 +12,19 @@ import structlog
 from email_validator import EmailNotValidError, validate_email
 from pymongo.errors import DuplicateKeyError
 
-from tradegraph.auth.passwords import hash_password, verify_password
+from tradegraph.auth.attempts import attempt_windows
+from tradegraph.auth.password_policy import check_password_rules
+from tradegraph.auth.passwords import Passwords
 from tradegraph.auth.principal import Principal
-from tradegraph.auth.throttle import LoginThrottle
+from tradegraph.auth.throttle import LoginThrottle, RegistrationThrottle
 from tradegraph.auth.tokens import issue_access_token, new_refresh_token, refresh_token_hash
+from tradegraph.auth.user_cache import UserCache
 from tradegraph.config import Settings
 from tradegraph.documents import RefreshToken, Role, User
 from tradegraph.documents.lookup import by_id, by_ids
-from tradegraph.errors import AlreadyExists, InvalidInput, NotAuthenticated, TooManyRequests
+from tradegraph.errors import AlreadyExists, InvalidInput, NotAuthenticated
 
 log = structlog.get_logger(__name__)
-
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -40,41 +41,29 @@ def normalise_email(email: str) -> str:
         raise InvalidInput(f"email is not valid: {error}", field="email") from error
 
 
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at most {MAX_PASSWORD_LENGTH} characters", field="password"
-        )
-
-
-def principal_of(user: User) -> Principal:
-    return Principal(user_id=str(user.id), email=user.email, role=user.role)
-
-
 class Accounts:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
+        windows = attempt_windows(settings.broadcast_url, settings.mongodb_database)
+        self.throttle = LoginThrottle(
+            windows,
+            settings.login_max_failures,
+            settings.login_max_failures_per_address,
+            settings.login_lockout_seconds,
+        )
+        self.registrations = RegistrationThrottle(
+            windows, settings.register_max_conflicts_per_address, settings.register_window_seconds
+        )
+        self.passwords = Passwords(settings.password_hash_concurrency)
+        self.users = UserCache(self.get_user, settings.user_cache_seconds)
+
+    async def close(self) -> None:
+        await self.throttle.windows.close()
 
     async def create_user(self, email: str, password: str, role: Role) -> User:
         email = normalise_email(email)
-        check_password_rules(password)
-        user = User(
-            email=email,
-            password_hash=await hash_password(password),
-            role=role,
-            created_at=datetime.now(UTC),
-        )
-        try:
-            await user.insert()
-        except DuplicateKeyError as error:
-            raise AlreadyExists(f"an account with email {email} already exists") from error
-        log.info("user created", user_id=str(user.id), role=role.value)
-        return user
+        await self._check_password(password, email)
+        return await self._insert_user(email, password, role)
 
     async def ensure_user(self, email: str, password: str, role: Role) -> bool:
         """Creates the user unless the email exists; True when created."""
@@ -86,25 +75,27 @@ class Accounts:
             return False
         return True
 
-    async def register(self, email: str, password: str) -> TokenPair:
-        user = await self.create_user(email, password, Role.TRADER)
+    async def register(self, email: str, password: str, client_address: str) -> TokenPair:
+        """A new TRADER, logged in. "Email taken" answers are limited per client address."""
+        email = normalise_email(email)
+        await self._check_password(password, email)  # refused input is not counted
+        await self.registrations.reserve(client_address)
+        user = await self._insert_user(email, password, Role.TRADER)
+        await self.registrations.succeeded(client_address)
         return await self._issue(user, family_id=secrets.token_hex(16))
 
-    async def login(self, email: str, password: str) -> TokenPair:
+    async def login(self, email: str, password: str, client_address: str) -> TokenPair:
+        """Tokens for a correct password. The attempt is counted before the password is
+        verified, so the throttle bounds verified guesses whatever the concurrency."""
         try:
             key = normalise_email(email)
         except InvalidInput:
             key = email.strip().lower()  # still throttled, and answered like a wrong password
-        if wait := self.throttle.retry_after(key):
-            raise TooManyRequests(
-                f"too many failed logins for this email; try again in {int(wait) + 1} seconds",
-                retry_after_seconds=int(wait) + 1,
-            )
+        await self.throttle.reserve(key, client_address)
         user = await User.find_one(User.email == key)
-        if not await verify_password(password, user.password_hash if user else None):
-            self.throttle.record_failure(key)
+        if not await self.passwords.verify(password, user.password_hash if user else None):
             raise NotAuthenticated("email or password is incorrect")
-        self.throttle.reset(key)
+        await self.throttle.succeeded(key, client_address)
         assert user is not None
         return await self._issue(user, family_id=secrets.token_hex(16))
 
@@ -138,6 +129,30 @@ class Accounts:
         """Users in the order asked, None where unknown (for per-request DataLoaders)."""
         return await by_ids(User, user_ids)
 
+    async def current_principal(self, user_id: str) -> Principal | None:
+        """A token's user as stored now (cached a few seconds); None when deleted."""
+        return await self.users.principal(user_id)
+
+    async def _check_password(self, password: str, email: str) -> None:
+        # zxcvbn is pure Python (~10 ms): in a thread the event loop runs meanwhile.
+        await asyncio.to_thread(check_password_rules, password, email)
+
+    async def _insert_user(self, email: str, password: str, role: Role) -> User:
+        user = User(
+            email=email,
+            password_hash=await self.passwords.hash(password),
+            role=role,
+            created_at=datetime.now(UTC),
+        )
+        try:
+            await user.insert()
+        except DuplicateKeyError as error:
+            raise AlreadyExists(
+                "an account with this email already exists; log in, or register another email"
+            ) from error
+        log.info("user created", user_id=str(user.id), role=role.value)
+        return user
+
     async def _issue(self, user: User, family_id: str) -> TokenPair:
         refresh = new_refresh_token()
         await RefreshToken(
@@ -148,7 +163,7 @@ class Accounts:
             + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
         ).insert()
         access = issue_access_token(
-            principal_of(user),
+            Principal.of(user),
             self.settings.effective_jwt_secret,
             self.settings.access_token_ttl_seconds,
         )

@@ -1,42 +1,82 @@
-"""Failed-login throttling per email, in this process."""
+"""Throttling of password guesses and of "email taken" answers, per client address.
+
+Login counts a guess per (email, client address) and per client address across emails, before
+the password is verified: someone guessing from elsewhere never locks the owner out, and no
+number of concurrent requests gets more guesses verified than the limits allow.
+"""
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import math
 
-MAX_TRACKED_EMAILS = 100_000
+from tradegraph.auth.attempts import AttemptWindows, Window, window_key
+from tradegraph.errors import TooManyRequests
+
+
+def _refusal(what: str, wait: float) -> TooManyRequests:
+    seconds = max(1, math.ceil(wait))
+    return TooManyRequests(
+        f"too many {what} from your address; try again in {seconds} seconds",
+        retry_after_seconds=seconds,
+    )
 
 
 class LoginThrottle:
-    """Locks an email after `max_failures` failures within `window_seconds`."""
+    """At most `max_failures` failed logins per (email, address) and `max_failures_per_address`
+    per address, each within `window_seconds`."""
 
-    def __init__(self, max_failures: int, window_seconds: float) -> None:
+    def __init__(
+        self,
+        windows: AttemptWindows,
+        max_failures: int,
+        max_failures_per_address: int,
+        window_seconds: float,
+    ) -> None:
+        self.windows = windows
         self.max_failures = max_failures
+        self.max_failures_per_address = max_failures_per_address
         self.window_seconds = window_seconds
-        self._failures: dict[str, deque[float]] = {}
 
-    def retry_after(self, email: str) -> float:
-        """Seconds until the email may try again; 0 when it may try now."""
-        failures = self._recent(email)
-        if len(failures) < self.max_failures:
-            return 0.0
-        return max(0.0, failures[0] + self.window_seconds - time.monotonic())
+    async def reserve(self, email: str, address: str) -> None:
+        """Counts this attempt as a failure until `succeeded`; TooManyRequests when a limit is
+        reached, before any password is looked at."""
+        if wait := await self.windows.reserve(self._windows(email, address)):
+            raise _refusal("failed logins", wait)
 
-    def record_failure(self, email: str) -> None:
-        self._recent(email).append(time.monotonic())
+    async def succeeded(self, email: str, address: str) -> None:
+        """Gives back the slots this attempt took, and only those."""
+        await self.windows.give_back(self._windows(email, address))
 
-    def reset(self, email: str) -> None:
-        self._failures.pop(email, None)
+    async def clear(self) -> None:
+        await self.windows.clear()
 
-    def clear(self) -> None:
-        self._failures.clear()
+    def _windows(self, email: str, address: str) -> list[Window]:
+        return [
+            Window(window_key("login", email, address), self.max_failures, self.window_seconds),
+            Window(
+                window_key("login-address", address),
+                self.max_failures_per_address,
+                self.window_seconds,
+            ),
+        ]
 
-    def _recent(self, email: str) -> deque[float]:
-        if email not in self._failures and len(self._failures) >= MAX_TRACKED_EMAILS:
-            del self._failures[next(iter(self._failures))]  # bounded memory: forget the oldest
-        failures = self._failures.setdefault(email, deque(maxlen=self.max_failures))
-        cutoff = time.monotonic() - self.window_seconds
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        return failures
+
+class RegistrationThrottle:
+    """At most `max_conflicts` registrations per address within `window_seconds` may be
+    answered "email taken": enumerating accounts through `register` is slow."""
+
+    def __init__(self, windows: AttemptWindows, max_conflicts: int, window_seconds: float) -> None:
+        self.windows = windows
+        self.max_conflicts = max_conflicts
+        self.window_seconds = window_seconds
+
+    async def reserve(self, address: str) -> None:
+        if wait := await self.windows.reserve(self._windows(address)):
+            raise _refusal("registrations of taken emails", wait)
+
+    async def succeeded(self, address: str) -> None:
+        await self.windows.give_back(self._windows(address))
+
+    def _windows(self, address: str) -> list[Window]:
+        key = window_key("register-address", address)
+        return [Window(key, self.max_conflicts, self.window_seconds)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -29,8 +30,22 @@ def issue_access_token(principal: Principal, secret: str, ttl_seconds: int) -> s
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_access_token(token: str, secret: str) -> Principal | None:
-    """The token's principal; None when malformed, forged, expired or not an access token."""
+@dataclass(frozen=True)
+class AccessToken:
+    """A verified access token: who it was issued to (as of then) and until when it holds."""
+
+    principal: Principal
+    expires_at: datetime
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(UTC)) >= self.expires_at
+
+    def seconds_left(self) -> float:
+        return (self.expires_at - datetime.now(UTC)).total_seconds()
+
+
+def decode_access_token(token: str, secret: str) -> AccessToken | None:
+    """The verified token; None when malformed, forged, expired or not an access token."""
     try:
         claims = jwt.decode(
             token,
@@ -41,9 +56,18 @@ def read_access_token(token: str, secret: str) -> Principal | None:
         )
         if claims.get("typ") != "access":
             return None
-        return Principal(user_id=claims["sub"], email=claims["email"], role=Role(claims["role"]))
-    except (jwt.InvalidTokenError, KeyError, ValueError):
+        principal = Principal(
+            user_id=claims["sub"], email=claims["email"], role=Role(claims["role"])
+        )
+        return AccessToken(principal, datetime.fromtimestamp(claims["exp"], UTC))
+    except (jwt.InvalidTokenError, KeyError, ValueError, TypeError, OverflowError):
         return None
+
+
+def read_access_token(token: str, secret: str) -> Principal | None:
+    """The token's principal as issued; None when the token is not valid now."""
+    decoded = decode_access_token(token, secret)
+    return decoded.principal if decoded else None
 
 
 def new_refresh_token() -> str:

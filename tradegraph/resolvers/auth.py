@@ -6,9 +6,18 @@ from tradegraph.auth.accounts import TokenPair
 from tradegraph.schema.auth import AuthPayload, RegisterInput, User
 from tradegraph.schema.context import Info
 
+UNKNOWN_ADDRESS = "unknown"
+
 
 def _payload(info: Info, tokens: TokenPair) -> AuthPayload:
     return AuthPayload.from_tokens(tokens, info.context.services.settings.access_token_ttl_seconds)
+
+
+def client_address(info: Info) -> str:
+    """The caller's IP as the server sees it (behind a proxy: what uvicorn's
+    --forwarded-allow-ips lets X-Forwarded-For say), the key of per-address throttling."""
+    client = getattr(info.context.request, "client", None)
+    return client.host if client is not None and client.host else UNKNOWN_ADDRESS
 
 
 async def me(info: Info) -> User | None:
@@ -22,14 +31,16 @@ async def me(info: Info) -> User | None:
 
 async def register(info: Info, input: RegisterInput) -> AuthPayload:
     """Creates a TRADER account and logs it in."""
+    accounts = info.context.services.accounts
     return _payload(
-        info, await info.context.services.accounts.register(input.email, input.password)
+        info, await accounts.register(input.email, input.password, client_address(info))
     )
 
 
 async def login(info: Info, email: str, password: str) -> AuthPayload:
     """Exchanges email and password for tokens. Repeated failures are RATE_LIMITED."""
-    return _payload(info, await info.context.services.accounts.login(email, password))
+    accounts = info.context.services.accounts
+    return _payload(info, await accounts.login(email, password, client_address(info)))
 
 
 async def refresh_token(info: Info, refresh_token: str) -> AuthPayload:

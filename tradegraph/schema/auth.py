@@ -58,4 +58,6 @@ class AuthPayload:
 @strawberry.input(description="Self-registration; the account gets role TRADER.")
 class RegisterInput:
     email: str
-    password: str = strawberry.field(description="At least 8 characters.")
+    password: str = strawberry.field(
+        description="At least 10 characters, not a common or easily guessed password."
+    )

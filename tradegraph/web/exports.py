@@ -86,8 +86,11 @@ async def export_portfolio(request: Request) -> Response:
     """GET /exports/portfolios/{id}/positions.csv and /orders.csv, with Bearer auth like the
     GraphQL API; a portfolio you may not read is NOT_FOUND."""
     services: Services = request.app.state.services
-    settings = services.settings
-    principal = read_bearer(request.headers.get("authorization"), settings.effective_jwt_secret)
+    claims = read_bearer(
+        request.headers.get("authorization"), services.settings.effective_jwt_secret
+    )
+    # The stored role, not the token's: a deleted account or a withdrawn role stops here too.
+    principal = await services.accounts.current_principal(claims.user_id) if claims else None
     if principal is None:
         raise NotAuthenticated("send Authorization: Bearer <accessToken> (valid, not expired)")
     portfolio_id, kind = request.path_params["portfolio_id"], request.path_params["kind"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tradegraph.auth.passwords import Passwords
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import CHANNEL_KINDS, channel_kind
 from tradegraph.web import metrics_access
@@ -41,6 +42,34 @@ class BrokerCollector(Collector):
         )
 
 
+class PasswordsCollector(Collector):
+    def __init__(self, passwords: Passwords) -> None:
+        self.passwords = passwords
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        passwords = self.passwords
+        yield CounterMetricFamily(
+            "tradegraph_password_verifications",
+            "Passwords verified (argon2) in this process",
+            value=passwords.verifications,
+        )
+        yield CounterMetricFamily(
+            "tradegraph_password_hashes",
+            "Passwords hashed (argon2) in this process",
+            value=passwords.hashes,
+        )
+        yield GaugeMetricFamily(
+            "tradegraph_password_work_running",
+            "Hashes and verifications running now (at most TRADEGRAPH_PASSWORD_HASH_CONCURRENCY)",
+            value=passwords.running,
+        )
+        yield GaugeMetricFamily(
+            "tradegraph_password_work_waiting",
+            "Hashes and verifications waiting for a free slot",
+            value=passwords.waiting,
+        )
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -50,6 +79,9 @@ class Metrics:
 
     def watch_broker(self, broker: Broker) -> None:
         self.registry.register(BrokerCollector(broker))
+
+    def watch_passwords(self, passwords: Passwords) -> None:
+        self.registry.register(PasswordsCollector(passwords))
 
     async def endpoint(self, request: Request) -> Response:
         """GET /metrics, for loopback clients or holders of TRADEGRAPH_METRICS_TOKEN."""
