@@ -7,17 +7,17 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from tradegraph.schema.document_cache import DocumentCache
 from tradegraph.schema.errors import ErrorCodes
+from tradegraph.schema.introspection import DisableIntrospection, LimitIntrospectionDepth
 from tradegraph.schema.mutation import Mutation
 from tradegraph.schema.query import Query
+from tradegraph.schema.query_limits import QueryLimiter, QueryLimits
 from tradegraph.schema.scalars import DecimalScalar
 from tradegraph.schema.subscription import Subscription
-
-MAX_QUERY_DEPTH = 10
-MAX_ALIASES = 30
 
 
 class Schema(strawberry.Schema):
@@ -25,17 +25,25 @@ class Schema(strawberry.Schema):
         """Silenced: ErrorCodes logs the unexpected errors; the rest are the caller's."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(
+    limits: QueryLimits | None = None, *, introspection: bool = True
+) -> strawberry.Schema:
+    """The schema, refusing documents over `limits` (defaults: QueryLimits())."""
+    limits = limits or QueryLimits()
+    documents = DocumentCache()  # one per schema: validity depends on the schema
+    extensions: list[type[SchemaExtension] | Any] = [
+        ErrorCodes,
+        lambda: QueryLimiter(limits, documents),
+        LimitIntrospectionDepth,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
-        extensions=[
-            ErrorCodes,
-            lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        ],
+        extensions=extensions,
     )
 
 
