@@ -18,12 +18,12 @@ from strawberry.extensions import AddValidationRules
 from tradegraph.config import Settings
 from tradegraph.schema import build_schema
 from tradegraph.schema.document_cache import DocumentCache
+from tradegraph.schema.query_limiter import QueryLimiter
 from tradegraph.schema.query_limits import (
     CAP,
     DEFAULT_LIST_SIZE,
     DocumentMeasure,
     FragmentCycle,
-    QueryLimiter,
     QueryLimits,
     limit_exceeded,
     measure_document,

@@ -15,7 +15,8 @@ from tradegraph.schema.errors import ErrorCodes
 from tradegraph.schema.introspection import DisableIntrospection, LimitIntrospectionDepth
 from tradegraph.schema.mutation import Mutation
 from tradegraph.schema.query import Query
-from tradegraph.schema.query_limits import QueryLimiter, QueryLimits
+from tradegraph.schema.query_limiter import QueryLimiter
+from tradegraph.schema.query_limits import QueryLimits
 from tradegraph.schema.scalars import DecimalScalar
 from tradegraph.schema.subscription import Subscription
 

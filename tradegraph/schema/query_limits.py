@@ -28,10 +28,8 @@ from graphql import (
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
-    NameNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -42,13 +40,8 @@ from graphql import (
     is_introspection_type,
     is_list_type,
 )
-from strawberry.extensions import SchemaExtension
-
-from tradegraph.schema.document_cache import CachedDocument, DocumentCache
 
 if TYPE_CHECKING:
-    from strawberry.types import ExecutionContext
-
     from tradegraph.config import Settings
 
 CAP = 2**62
@@ -156,116 +149,28 @@ def measure_document(
 def limit_exceeded(measure: DocumentMeasure, limits: QueryLimits) -> GraphQLError | None:
     """A QUERY_TOO_COMPLEX error naming the first limit `measure` exceeds, or None."""
     checks = (
-        ("query depth", measure.depth, limits.max_depth, "TRADEGRAPH_GRAPHQL_MAX_DEPTH"),
-        ("alias count", measure.aliases, limits.max_aliases, "TRADEGRAPH_GRAPHQL_MAX_ALIASES"),
+        ("query depth", measure.depth, limits.max_depth, "DEPTH", ""),
+        ("alias count", measure.aliases, limits.max_aliases, "ALIASES", ""),
+        ("field count (fragments expanded)", measure.fields, limits.max_fields, "FIELDS", ""),
         (
-            "field count (fragments expanded)",
-            measure.fields,
-            limits.max_fields,
-            "TRADEGRAPH_GRAPHQL_MAX_FIELDS",
+            "estimated cost",
+            measure.cost,
+            limits.max_cost,
+            "COST",
+            "; ask for smaller pages (first) or fewer fields",
         ),
-        ("estimated cost", measure.cost, limits.max_cost, "TRADEGRAPH_GRAPHQL_MAX_COST"),
     )
-    for what, value, limit, variable in checks:
+    for what, value, limit, name, hint in checks:
         if value > limit:
             shown = f"over {CAP}" if value >= CAP else str(value)
-            hint = " (lower first/limit or select less)" if what == "estimated cost" else ""
-            return too_complex(f"{what} {shown} exceeds the limit of {limit} ({variable}){hint}")
+            return too_complex(
+                f"{what} {shown} exceeds the limit of {limit} (TRADEGRAPH_GRAPHQL_MAX_{name}){hint}"
+            )
     return None
 
 
 def too_complex(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})
-
-
-class QueryLimiter(SchemaExtension):
-    """Parses through `cache` under the token limit and refuses documents over `limits` before
-    they are validated; skips validating a document already found valid under the same rules.
-
-    Works for every transport: HTTP, graphql-transport-ws and graphql-ws all run these hooks."""
-
-    def __init__(self, limits: QueryLimits, cache: DocumentCache) -> None:
-        super().__init__()
-        self.limits = limits
-        self.cache = cache
-        self._entry: CachedDocument | None = None
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        context.parse_options["max_tokens"] = self.limits.max_tokens
-        if isinstance(context.query, str) and context.graphql_document is None:
-            self._parse_and_measure(context, context.query)
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        entry = self._entry
-        known_valid = (
-            entry is not None
-            and context.pre_execution_errors is None
-            and context.validation_rules in entry.valid_under
-        )
-        if known_valid:
-            context.pre_execution_errors = []  # Strawberry validates only while this is None
-        yield
-        if entry is not None and not known_valid and context.pre_execution_errors == []:
-            entry.valid_under.add(context.validation_rules)
-
-    def _parse_and_measure(self, context: ExecutionContext, query: str) -> None:
-        try:
-            entry = self.cache.parse(query, self.limits.max_tokens)
-        except GraphQLSyntaxError as error:
-            refusal = _parse_refusal(error, self.limits)
-            if refusal is not None:
-                # With no document Strawberry would parse again; a stand-in lets the refusal
-                # through as a pre-execution error. Other syntax errors it reports itself.
-                context.graphql_document = _stand_in(context)
-                context.pre_execution_errors = [refusal]
-            return
-        context.graphql_document = entry.document
-        self._entry = entry
-        measure = entry.measure
-        if measure is None:
-            variables = context.variables if isinstance(context.variables, Mapping) else {}
-            try:
-                measure = measure_document(entry.document, context.schema._schema, variables)
-            except FragmentCycle as error:
-                context.pre_execution_errors = [error]
-                return
-            if not measure.uses_variables:
-                entry.measure = measure
-        if (refusal := limit_exceeded(measure, self.limits)) is not None:
-            context.pre_execution_errors = [refusal]
-
-
-def _parse_refusal(error: GraphQLSyntaxError, limits: QueryLimits) -> GraphQLError | None:
-    # graphql-core reports both as syntax errors; they are limits, not mistakes.
-    if f"more than {limits.max_tokens} tokens" in error.message:
-        return too_complex(
-            f"query token count exceeds the limit of {limits.max_tokens}"
-            " (TRADEGRAPH_GRAPHQL_MAX_TOKENS)"
-        )
-    if "nested too deeply" in error.message:
-        return too_complex(
-            "query is nested too deeply to parse; the depth limit is"
-            f" {limits.max_depth} (TRADEGRAPH_GRAPHQL_MAX_DEPTH)"
-        )
-    return None
-
-
-def _stand_in(context: ExecutionContext) -> DocumentNode:
-    """An empty operation of an allowed type, named as the request asks."""
-    allowed = {OperationType(kind.value) for kind in context.allowed_operations}
-    kind = min(allowed, key=list(OperationType).index, default=OperationType.QUERY)
-    name = context.operation_name  # only the requested one: there is no document yet
-    operation = OperationDefinitionNode(
-        operation=kind,
-        name=NameNode(value=name) if name else None,
-        variable_definitions=(),
-        directives=(),
-        selection_set=SelectionSetNode(selections=()),
-    )
-    return DocumentNode(definitions=(operation,))
 
 
 class _Walker:
@@ -359,9 +264,10 @@ class _Walker:
 
 
 def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
-    if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-        return parent.fields.get(name)
-    return None
+    if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+        return None
+    field: GraphQLField | None = parent.fields.get(name)
+    return field
 
 
 def _variable_defaults(document: DocumentNode) -> dict[str, int]:
@@ -382,7 +288,7 @@ def _spreads(node: SelectionSetNode) -> Iterator[str]:
     for selection in node.selections:
         if isinstance(selection, FragmentSpreadNode):
             yield selection.name.value
-        elif selection.selection_set is not None:
+        elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
             yield from _spreads(selection.selection_set)
 
 
