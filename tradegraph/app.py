@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from tradegraph.analytics.backtests import Backtests
@@ -27,6 +28,7 @@ from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.settlement import recover
+from tradegraph.web.body_limits import BodyLimit
 from tradegraph.web.exports import export_portfolio
 from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
@@ -136,7 +138,7 @@ def _announce(services: Services) -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     metrics = Metrics()
-    graphql = GraphQLView(settings.ws_keepalive_seconds, settings.ws_init_timeout_seconds)
+    graphql = GraphQLView(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -160,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[limit])
     app.state.started = asyncio.Event()  # set once startup has completed
     return app
