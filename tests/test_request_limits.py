@@ -238,6 +238,15 @@ async def test_development_serves_graphiql_and_introspection(
     assert data["__schema"]["queryType"]["name"] == "Query"
 
 
+async def test_introspection_cannot_nest_without_bound(gql: GraphQLClient) -> None:
+    nested = "__schema { types { fields { type { fields { type { fields { name } } } } } } }"
+    body = await gql.execute("{ " + nested + " }")
+    assert body["data"] is None
+    messages = {error["message"] for error in body["errors"]}
+    assert messages == {"Maximum introspection depth exceeded"}
+    assert {error_code(error) for error in body["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
+
+
 @pytest.fixture(scope="module")
 async def strict_server() -> AsyncIterator[RunningServer]:
     """What production runs by default (GraphiQL and introspection off; production itself needs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +33,7 @@ def build_schema(
     """The schema, refusing documents over `limits` (defaults: QueryLimits())."""
     limits = limits or QueryLimits()
     documents = DocumentCache()  # one per schema: validity depends on the schema
-    extensions: list[type[SchemaExtension] | Any] = [
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorCodes,
         lambda: QueryLimiter(limits, documents),
         LimitIntrospectionDepth,
