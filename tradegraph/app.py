@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from tradegraph.config import Settings
 from tradegraph.errors import DomainError
 from tradegraph.markets.feeds import market_feed
 from tradegraph.services import Services, start_services, stop_services
+from tradegraph.web.body_limits import BodyLimit
 from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
 from tradegraph.web.exports import export_portfolio
 from tradegraph.web.graphql import GraphQLView
@@ -64,7 +66,7 @@ def _announce(services: Services) -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     metrics = Metrics()
-    graphql = GraphQLView(settings.ws_keepalive_seconds, settings.ws_init_timeout_seconds)
+    graphql = GraphQLView(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -89,7 +91,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
     ]
+    limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
     handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[limit], exception_handlers=handlers
+    )
     app.state.started = asyncio.Event()  # set once startup has completed
     return app

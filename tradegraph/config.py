@@ -119,6 +119,18 @@ class Settings(BaseSettings):
         description="unset: GET /metrics answers loopback clients only; set: only requests "
         "with Authorization: Bearer <token>",
     )
+    graphql_max_depth: int = Field(default=10, gt=0, description="nested fields, leaves are 0")
+    graphql_max_aliases: int = Field(default=30, ge=0)
+    graphql_max_tokens: int = Field(default=10_000, gt=0, description="lexical tokens per document")
+    graphql_max_fields: int = Field(
+        default=1_000, gt=0, description="field selections once every fragment is expanded"
+    )
+    graphql_max_cost: int = Field(
+        default=50_000, gt=0, description="fields resolved, lists counted at first/limit items"
+    )
+    graphql_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    graphiql: bool | None = Field(default=None, description="unset: on in development only")
+    introspection: bool | None = Field(default=None, description="unset: on in development only")
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
 
@@ -171,6 +183,20 @@ class Settings(BaseSettings):
     @property
     def uses_memory_broker(self) -> bool:
         return self.broadcast_url.startswith("memory://")
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """GraphiQL at GET /graphql: TRADEGRAPH_GRAPHIQL, else only outside production."""
+        if self.graphiql is not None:
+            return self.graphiql
+        return self.environment is not Environment.PRODUCTION
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """Introspection queries: TRADEGRAPH_INTROSPECTION, else only outside production."""
+        if self.introspection is not None:
+            return self.introspection
+        return self.environment is not Environment.PRODUCTION
 
     @cached_property
     def effective_jwt_secret(self) -> str:

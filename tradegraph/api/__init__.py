@@ -3,12 +3,13 @@ the scalars and the extensions every operation runs through."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from tradegraph.api.mutation import Mutation
@@ -16,11 +17,12 @@ from tradegraph.api.query import Query
 from tradegraph.api.subscription import Subscription
 from tradegraph.schema.authentication import StoredPrincipal
 from tradegraph.schema.context import FreshLoaders
+from tradegraph.schema.document_cache import DocumentCache
 from tradegraph.schema.errors import ErrorCodes
+from tradegraph.schema.introspection import DisableIntrospection, LimitIntrospectionDepth
+from tradegraph.schema.query_limiter import QueryLimiter
+from tradegraph.schema.query_limits import QueryLimits
 from tradegraph.schema.scalars import DecimalScalar
-
-MAX_QUERY_DEPTH = 10
-MAX_ALIASES = 30
 
 
 class Schema(strawberry.Schema):
@@ -28,19 +30,28 @@ class Schema(strawberry.Schema):
         """Silenced: ErrorCodes logs the unexpected errors; the rest are the caller's."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(
+    limits: QueryLimits | None = None, *, introspection: bool = True
+) -> strawberry.Schema:
+    """The schema, refusing documents over `limits` (defaults: QueryLimits()) before any work,
+    resolving the caller from the store and giving every operation fresh DataLoaders."""
+    limits = limits or QueryLimits()
+    documents = DocumentCache()  # one per schema: validity depends on the schema
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        lambda: QueryLimiter(limits, documents),
+        LimitIntrospectionDepth,
+        FreshLoaders,
+        StoredPrincipal,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
-        extensions=[
-            ErrorCodes,
-            FreshLoaders,
-            StoredPrincipal,
-            lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        ],
+        extensions=extensions,
     )
 
 

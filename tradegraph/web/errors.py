@@ -38,3 +38,10 @@ async def unexpected_error_handler(request: Request, error: Exception) -> JSONRe
     log.error("unexpected error in route", path=request.url.path, exc_info=error)
     body: dict[str, Any] = {"error": {"code": INTERNAL.code, "message": "internal server error"}}
     return JSONResponse(body, status_code=INTERNAL.http_status)
+
+
+def graphql_error_response(status: int, code: str, message: str) -> JSONResponse:
+    """A GraphQL-shaped refusal of a /graphql request that never reached execution."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
