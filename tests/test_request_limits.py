@@ -70,8 +70,8 @@ async def test_a_document_nested_past_the_parser_is_refused_not_a_server_error(
 async def test_too_many_aliases_are_refused_and_nothing_runs(gql: GraphQLClient) -> None:
     def registrations(count: int) -> str:
         fields = (
-            f'r{i}: register(input: {{email: "alias{i}@example.com", password: "password-{i}"}})'
-            " { accessToken }"
+            f'r{i}: register(input: {{email: "alias{i}@example.com", '
+            f'password: "quiet-harbour-lantern-{i}"}}) {{ accessToken }}'
             for i in range(count)
         )
         return "mutation { " + " ".join(fields) + " }"
