@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from tests.reference_backtest import backtest as reference_backtest
+from tests.support.reference_backtest import backtest as reference_backtest
 from tradegraph.analytics import indicators
 from tradegraph.analytics.backtest_engine import Bars, Strategy, StrategyKind, run_backtest
 

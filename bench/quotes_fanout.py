@@ -24,10 +24,10 @@ import httpx
 import websockets
 from tqdm import tqdm
 
-from tests.clients import GraphQLClient, wait_for_subscribers
 from tests.conftest import ADMIN_ENV, login_admin
-from tests.servers import Process, start_tradegraph
-from tests.trading import CREATE_INSTRUMENT, PETR4, PUBLISH_QUOTE
+from tests.support.clients import GraphQLClient, wait_for_subscribers
+from tests.support.servers import Process, start_tradegraph
+from tests.support.trading import CREATE_INSTRUMENT, PETR4, PUBLISH_QUOTE
 
 SUBSCRIBE = 'subscription { quotes(symbols: ["PETR4"]) { symbol bid ask timestamp } }'
 CONNECT_BATCH = 100

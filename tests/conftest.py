@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.clients import WEBHOOK_SECRET, GraphQLClient
-from tests.fake_openai import FakeOpenAI
-from tests.servers import Process, start_redis
+from tests.support.clients import WEBHOOK_SECRET, GraphQLClient
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.servers import Process, start_redis
 from tradegraph.config import Settings
 from tradegraph.documents import ALL_DOCUMENTS, User
 from tradegraph.server import RunningServer, start_server

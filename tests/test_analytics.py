@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests import reference_indicators as reference
-from tests.clients import GraphQLClient, connected, error_code
 from tests.conftest import register
-from tests.reference_backtest import backtest as reference_backtest
-from tests.trading import create_instrument
+from tests.support import reference_indicators as reference
+from tests.support.clients import GraphQLClient, connected, error_code
+from tests.support.reference_backtest import backtest as reference_backtest
+from tests.support.trading import create_instrument
 from tradegraph.server import RunningServer
 
 IMPORT = """mutation($candles: [CandleInput!]!) {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jwt
 
-from tests.clients import GraphQLClient, error_code
 from tests.conftest import ADMIN_EMAIL, JWT_SECRET, LOGIN, REGISTER, register
+from tests.support.clients import GraphQLClient, error_code
 from tradegraph.documents import User
 
 ME = "{ me { id email role } }"

@@ -17,7 +17,6 @@ import jwt
 import pytest
 import websockets
 
-from tests.clients import GraphQLClient, TransportWS, connected, error_code
 from tests.conftest import (
     ADMIN_EMAIL,
     ADMIN_ENV,
@@ -28,8 +27,9 @@ from tests.conftest import (
     login_admin,
     register,
 )
-from tests.servers import Process, start_redis, start_tradegraph
-from tests.trading import CREATE_PORTFOLIO, DEPOSIT, PORTFOLIO
+from tests.support.clients import GraphQLClient, TransportWS, connected, error_code
+from tests.support.servers import Process, start_redis, start_tradegraph
+from tests.support.trading import CREATE_PORTFOLIO, DEPOSIT, PORTFOLIO
 from tradegraph.documents import Portfolio, Role, User
 from tradegraph.server import RunningServer
 from tradegraph.services import Services

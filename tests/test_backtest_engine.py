@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.reference_backtest import backtest as reference_backtest
+from tests.support.reference_backtest import backtest as reference_backtest
 from tradegraph.analytics.backtest_engine import Bars, Strategy, StrategyKind, run_backtest
 from tradegraph.errors import InvalidInput
 

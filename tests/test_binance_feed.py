@@ -14,10 +14,10 @@ import httpx
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from tests.clients import GraphQLClient, connected, wait_for_subscribers
 from tests.conftest import ADMIN_ENV, login_admin
-from tests.servers import start_tradegraph
-from tests.trading import CREATE_INSTRUMENT, dec
+from tests.support.clients import GraphQLClient, connected, wait_for_subscribers
+from tests.support.servers import start_tradegraph
+from tests.support.trading import CREATE_INSTRUMENT, dec
 from tradegraph.markets.binance import backoff_delay
 
 # Recorded shapes: a combined-stream envelope around bookTicker and trade payloads.

@@ -7,8 +7,8 @@ import sys
 
 import httpx
 
-from tests.clients import GraphQLClient
-from tests.servers import start_tradegraph
+from tests.support.clients import GraphQLClient
+from tests.support.servers import start_tradegraph
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.clients import GraphQLClient, error_code, send_webhook
+from tests.support.clients import GraphQLClient, error_code, send_webhook
 from tradegraph.documents import Event
 
 EVENTS = """query($filter: EventFilter, $first: Int!, $after: String, $order: EventOrderBy!) {

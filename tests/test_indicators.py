@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from tests import reference_indicators as reference
+from tests.support import reference_indicators as reference
 from tradegraph.analytics import indicators
 from tradegraph.analytics.indicators import IndicatorKind, IndicatorSpec
 from tradegraph.errors import InvalidInput

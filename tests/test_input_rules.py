@@ -16,15 +16,15 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.clients import (
+from tests.conftest import server_settings, utc
+from tests.support.clients import (
     GraphQLClient,
     connected,
     error_code,
     send_webhook,
     wait_for_subscribers,
 )
-from tests.conftest import server_settings, utc
-from tests.trading import (
+from tests.support.trading import (
     PLACE_ORDER,
     create_instrument,
     dec,

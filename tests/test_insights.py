@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.clients import GraphQLClient, connected, error_code, wait_for_subscribers
 from tests.conftest import ADMIN_ENV, login_admin
-from tests.fake_openai import ANSWER, FakeOpenAI
-from tests.servers import start_tradegraph
+from tests.support.clients import GraphQLClient, connected, error_code, wait_for_subscribers
+from tests.support.fake_openai import ANSWER, FakeOpenAI
+from tests.support.servers import start_tradegraph
 from tradegraph.server import RunningServer
 
 FIELDS = """id text source model facts promptTokens completionTokens costUsd cached createdAt

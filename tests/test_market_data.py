@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import httpx
 
-from tests.clients import GraphQLClient, connected, error_code, wait_for_subscribers
-from tests.trading import (
+from tests.support.clients import GraphQLClient, connected, error_code, wait_for_subscribers
+from tests.support.trading import (
     CREATE_INSTRUMENT,
     PETR4,
     PUBLISH_QUOTE,

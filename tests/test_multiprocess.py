@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.clients import (
+from tests.conftest import ADMIN_ENV, login_admin
+from tests.support.clients import (
     WEBHOOK_SECRET,
     GraphQLClient,
     connected,
     send_webhook,
     wait_for_subscribers,
 )
-from tests.conftest import ADMIN_ENV, login_admin
-from tests.servers import Process, start_tradegraph
+from tests.support.servers import Process, start_tradegraph
 from tradegraph.pubsub.channels import EVENTS_CREATED
 
 SUBSCRIPTION = "subscription { eventCreated { userId type value } }"
@@ -66,7 +66,7 @@ async def test_a_webhook_into_one_process_reaches_a_subscriber_on_another(
 
 
 async def test_readiness_reports_a_lost_broker(redis_server: Process) -> None:
-    from tests.servers import start_redis
+    from tests.support.servers import start_redis
 
     private_redis = await start_redis()
     server = await start_tradegraph({"TRADEGRAPH_BROADCAST_URL": private_redis.url})

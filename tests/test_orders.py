@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.clients import GraphQLClient, error_code
-from tests.trading import (
+from tests.support.clients import GraphQLClient, error_code
+from tests.support.trading import (
     PLACE_ORDER,
     create_instrument,
     dec,

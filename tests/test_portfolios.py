@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.clients import GraphQLClient, connected, error_code, wait_for_subscribers
 from tests.conftest import register
-from tests.trading import (
+from tests.support.clients import GraphQLClient, connected, error_code, wait_for_subscribers
+from tests.support.trading import (
     CANCEL_ORDER,
     DEPOSIT,
     PLACE_ORDER,

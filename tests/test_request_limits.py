@@ -13,8 +13,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.clients import GraphQLClient, TransportWS, connected, error_code
 from tests.conftest import server_settings
+from tests.support.clients import GraphQLClient, TransportWS, connected, error_code
 from tradegraph.documents import User
 from tradegraph.server import RunningServer, start_server
 

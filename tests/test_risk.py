@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from tests.clients import GraphQLClient, error_code
 from tests.conftest import register
-from tests.trading import create_instrument, funded_portfolio, place, publish_quote
+from tests.support.clients import GraphQLClient, error_code
+from tests.support.trading import create_instrument, funded_portfolio, place, publish_quote
 
 IMPORT = """mutation($symbol: String!, $candles: [CandleInput!]!) {
   importCandles(input: {symbol: $symbol, interval: ONE_DAY, candles: $candles})

@@ -7,8 +7,15 @@ from decimal import Decimal
 
 from beanie import PydanticObjectId
 
-from tests.clients import GraphQLClient
-from tests.trading import create_instrument, dec, funded_portfolio, place, portfolio, publish_quote
+from tests.support.clients import GraphQLClient
+from tests.support.trading import (
+    create_instrument,
+    dec,
+    funded_portfolio,
+    place,
+    portfolio,
+    publish_quote,
+)
 from tradegraph.documents import LedgerEntry, Order
 from tradegraph.services import Services
 from tradegraph.trading.settlement import recover

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.clients import TransportWS, connected, send_webhook, wait_for_subscribers
+from tests.support.clients import TransportWS, connected, send_webhook, wait_for_subscribers
 from tradegraph.pubsub.channels import EVENTS_CREATED
 from tradegraph.server import RunningServer
 

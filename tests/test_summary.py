@@ -9,8 +9,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from tests.clients import GraphQLClient, error_code, send_webhook
 from tests.conftest import utc
+from tests.support.clients import GraphQLClient, error_code, send_webhook
 
 SUMMARY = """query($from: DateTime!, $to: DateTime!, $topN: Int!, $bucket: TimeBucket!) {
   eventSummary(from: $from, to: $to, topN: $topN) {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.clients import send_webhook, signed_headers
+from tests.support.clients import send_webhook, signed_headers
 from tradegraph.documents import Event
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.clients import GraphQLClient
+from tests.support.clients import GraphQLClient
 
 ORDER_FIELDS = """id clientOrderId status side type quantity filledQuantity averageFillPrice
   limitPrice stopPrice timeInForce rejectReason symbol expiresAt

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests import reference_indicators as ind
+from tests.support import reference_indicators as ind
 
 
 def _flags(kind: str, closes: list[float], params: dict) -> tuple[list[bool], list[bool]]:
