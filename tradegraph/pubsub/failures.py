@@ -30,7 +30,7 @@ class RepeatedFailure:
         if signature == self._current:
             self._repeats += 1
             return
-        self._summarise("changed")
+        self._summarise("changed", self._log.warning)
         self._current, self._repeats = signature, 0
         self._log.error(self.event, error=signature, exc_info=error, **fields)
 
@@ -38,13 +38,13 @@ class RepeatedFailure:
         """The operation succeeded again: closes the ongoing failure with its repeat count."""
         if self._current is None:
             return
-        self._summarise("ended", **fields)
+        self._summarise("ended", self._log.info, **fields)
         self._current, self._repeats = None, 0
 
-    def _summarise(self, how: str, **fields: Any) -> None:
+    def _summarise(self, how: str, write: Any, **fields: Any) -> None:
         if self._current is None:
             return
-        self._log.warning(
+        write(
             f"{self.event}: failure {how}",
             error=self._current,
             repeated=self._repeats,

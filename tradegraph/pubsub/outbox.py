@@ -25,7 +25,6 @@ log = structlog.get_logger(__name__)
 
 Send = Callable[[str, str], Awaitable[None]]
 BATCH_SIZE = 100
-MAX_BACKOFF_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -92,19 +91,16 @@ class Outbox:
 
     async def run(self) -> None:
         """The drainer: polls the outbox and delivers what waits, oldest first, forever."""
-        backoff = self.poll_seconds
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), backoff)
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             self._wake.clear()
             try:
                 await self.drain()
-            except Exception as error:
+            except Exception as error:  # broker or store still down: try again next poll
                 self.drain_failures.failed(error)
-                backoff = min(max(backoff * 2, 0.1), MAX_BACKOFF_SECONDS)
-                continue
-            self.drain_failures.recovered(delivered=self.delivered)
-            backoff = self.poll_seconds
+            else:
+                self.drain_failures.recovered(delivered=self.delivered)
 
     async def drain(self) -> None:
         """Delivers every waiting message if this process holds the drain claim; raises when

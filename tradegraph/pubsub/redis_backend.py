@@ -88,8 +88,9 @@ class RedisPubSubBackend(BroadcastBackend):
         except CONNECTION_ERRORS:
             # Redis forgets every subscription with the connection; make sure the reconnect
             # does not subscribe this channel again.
-            self._pubsub.channels.pop(channel, None)
-            self._pubsub.pending_unsubscribe_channels.discard(channel)
+            for key in (channel, channel.encode()):  # redis-py keeps names as bytes
+                self._pubsub.channels.pop(key, None)
+                self._pubsub.pending_unsubscribe_channels.discard(key)
 
     async def publish(self, channel: str, message: Any) -> None:
         await asyncio.wait_for(self._redis.publish(channel, message), PUBLISH_TIMEOUT_SECONDS)
@@ -112,7 +113,7 @@ class RedisPubSubBackend(BroadcastBackend):
         """Channels still subscribed since before the loss that Redis has not confirmed again."""
         if self._reconfirmed is None:
             return set()
-        return {str(name) for name in self._pubsub.channels} - self._reconfirmed
+        return {_text(name) for name in self._pubsub.channels} - self._reconfirmed
 
     async def _read_forever(self) -> None:
         backoff = 0.05
@@ -156,3 +157,7 @@ class RedisPubSubBackend(BroadcastBackend):
             for confirmed in self._confirmations.pop(channel, []):
                 if not confirmed.done():
                     confirmed.set_result(None)
+
+
+def _text(name: str | bytes) -> str:
+    return name.decode() if isinstance(name, bytes) else name
