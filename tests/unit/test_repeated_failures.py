@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tradegraph.errors import StreamInterrupted
-from tradegraph.pubsub.broker import ConflatingSubscription, Subscription
 from tradegraph.pubsub.failures import RepeatedFailure
 
 
@@ -51,21 +47,3 @@ def test_a_different_failure_is_logged_again() -> None:
         ("warning", 1),  # the first one's summary
         ("error", None),
     ]
-
-
-async def test_an_interrupted_subscription_ends_with_stream_interrupted() -> None:
-    subscription: Subscription[int] = Subscription(lambda payload: [payload], 10)
-    subscription.offer(1)
-    assert subscription.interrupt()
-    subscription.offer(2)  # taken no more
-    with pytest.raises(StreamInterrupted) as raised:
-        async for _ in subscription:
-            pass
-    assert "subscribe again" in raised.value.message
-
-
-def test_a_conflating_subscription_is_not_interrupted() -> None:
-    subscription: ConflatingSubscription[int] = ConflatingSubscription(
-        lambda payload: [payload], lambda item: 0
-    )
-    assert not subscription.interrupt()

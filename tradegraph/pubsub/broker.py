@@ -10,7 +10,7 @@ Faults (README "When Redis fails"): `publish` never raises into the caller, whos
 already committed; with an outbox attached the message waits there until the broker is back.
 `publish_latest` is for last-value messages (quotes, progress) and drops them while the broker
 is down. When the connection Redis delivers messages on is lost, every ordered subscription is
-ended with `StreamInterrupted` (it may have missed messages); conflating ones resume.
+ended with `StreamInterrupted` (it may have missed messages); resumable ones (quotes) go on.
 """
 
 from __future__ import annotations
@@ -94,13 +94,18 @@ class ConflatingSubscription(Subscription[T]):
     """Keeps only the newest item per key: a slow reader skips stale values, memory stays
     bounded by the number of keys, and it is never ended for being slow."""
 
-    def __init__(self, select: Callable[[Any], Iterable[T]], key: Callable[[T], Any]) -> None:
+    def __init__(
+        self, select: Callable[[Any], Iterable[T]], key: Callable[[T], Any], resumable: bool
+    ) -> None:
         super().__init__(select, 1)
         self._key = key
+        self.resumable = resumable
         self._latest: dict[Any, T] = {}
         self._ready = asyncio.Event()
 
     def offer(self, payload: Any) -> None:
+        if self.interrupted:
+            return
         for item in self._select(payload):
             key = self._key(item)
             self._latest.pop(key, None)  # re-inserted last: keys come out in arrival order
@@ -108,14 +113,20 @@ class ConflatingSubscription(Subscription[T]):
             self._ready.set()
 
     def interrupt(self) -> bool:
-        """Last-value feeds resume when the broker is back: a missed value is superseded by
-        the next one, so there is nothing to re-query."""
-        return False
+        """A resumable feed (quotes) carries on when the broker is back: a missed value is
+        superseded by the next one. Others (a final backtest state, a portfolio change) end."""
+        if self.resumable or self.interrupted:
+            return False
+        self.interrupted = True
+        self._ready.set()
+        return True
 
     async def __aiter__(self) -> AsyncIterator[T]:
         while True:
             await self._ready.wait()
             self._ready.clear()
+            if self.interrupted:
+                raise StreamInterrupted(INTERRUPTED_MESSAGE)
             pending, self._latest = self._latest, {}
             for item in pending.values():
                 yield item
@@ -225,12 +236,15 @@ class Broker:
         channels: str | Sequence[str],
         select: Callable[[Any], Iterable[T]],
         conflate: Callable[[T], Any] | None = None,
+        resumable: bool = False,
     ) -> AsyncIterator[Subscription[T]]:
         """A live subscription to one or more channels: once entered, every later message on
-        them reaches it. With `conflate` (a key function) only the newest item per key waits."""
+        them reaches it. With `conflate` (a key function) only the newest item per key waits.
+        If the broker connection is lost it ends with StreamInterrupted, unless it conflates
+        and is `resumable` (values that supersede each other: it carries on)."""
         names = [channels] if isinstance(channels, str) else list(dict.fromkeys(channels))
         subscription: Subscription[T] = (
-            ConflatingSubscription(select, conflate)
+            ConflatingSubscription(select, conflate, resumable)
             if conflate is not None
             else Subscription(select, self.max_queued)
         )

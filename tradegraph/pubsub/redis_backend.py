@@ -52,7 +52,12 @@ class RedisPubSubBackend(BroadcastBackend):
         self._redis = aioredis.Redis.from_url(
             self._url, retry=Retry(NoBackoff(), 1), socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS
         )
-        self._pubsub = self._redis.pubsub()
+        # No retry on the subscribing connection: redis-py would reconnect inside a read and
+        # hide the gap, and what was published during it would be lost without a word.
+        self._subscriber = aioredis.Redis.from_url(
+            self._url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS
+        )
+        self._pubsub = self._subscriber.pubsub()
         self._published: asyncio.Queue[Event] = asyncio.Queue()
         self._confirmations: dict[str, list[asyncio.Future[None]]] = {}
         self._has_subscription = asyncio.Event()
@@ -67,6 +72,7 @@ class RedisPubSubBackend(BroadcastBackend):
         await asyncio.gather(self._reader, return_exceptions=True)
         with contextlib.suppress(*CONNECTION_ERRORS):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._subscriber.aclose()
         await self._redis.aclose()
 
     async def subscribe(self, channel: str) -> None:
