@@ -35,8 +35,10 @@ from tests.support.trading import (
     portfolio,
     publish_quote,
 )
+from tradegraph.documents.outbox import MongoOutboxStore
 from tradegraph.pubsub.channels import EVENTS_CREATED, order_channel, quote_channel
 from tradegraph.pubsub.redis_backend import RedisPubSubBackend
+from tradegraph.server import RunningServer
 
 ORDER_UPDATES = "subscription($id: ID!) { orderUpdates(portfolioId: $id) { id status } }"
 EVENT_CREATED = "subscription { eventCreated { userId type value } }"
@@ -313,3 +315,21 @@ async def test_a_lost_subscriber_connection_is_reported_and_restored_with_redis_
     finally:
         await admin.aclose()
         await backend.disconnect()
+
+
+async def test_the_outbox_store_keeps_publish_order_and_one_drainer_at_a_time(
+    server: RunningServer,
+) -> None:
+    store = MongoOutboxStore()
+    for message in ("first", "second", "third"):
+        await store.append("tradegraph.test", message)
+    waiting = await store.oldest(10)
+    assert [entry.message for entry in waiting] == ["first", "second", "third"]
+    await store.remove(waiting[0].key)
+    assert [entry.message for entry in await store.oldest(1)] == ["second"]
+
+    assert await store.claim("process-a", 30)
+    assert await store.claim("process-a", 30)  # renewed by its holder
+    assert not await store.claim("process-b", 30)  # held by another, still valid
+    assert await store.claim("process-a", -1)  # a claim that has run out...
+    assert await store.claim("process-b", 30)  # ...is taken over
