@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     summary_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     subscriber_queue_size: int = Field(default=1000, gt=0)
+    outbox_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="how often each process looks for messages waiting for the broker",
+    )
     ws_keepalive_seconds: float = Field(default=15.0, gt=0)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     login_max_failures: int = Field(

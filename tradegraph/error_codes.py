@@ -17,6 +17,7 @@ from tradegraph.errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    StreamInterrupted,
     SubscriberTooSlow,
     TooManyRequests,
 )
@@ -41,6 +42,7 @@ CODES: dict[type[DomainError], ErrorCode] = {
     InsufficientFunds: ErrorCode("INSUFFICIENT_FUNDS", 422),
     InsufficientPosition: ErrorCode("INSUFFICIENT_POSITION", 422),
     SubscriberTooSlow: ErrorCode("SUBSCRIBER_TOO_SLOW", 409),
+    StreamInterrupted: ErrorCode("STREAM_INTERRUPTED", 503),
 }
 
 

@@ -57,3 +57,8 @@ class InsufficientPosition(DomainError):
 
 class SubscriberTooSlow(DomainError):
     """A live subscriber fell too far behind; it must subscribe again and catch up by query."""
+
+
+class StreamInterrupted(DomainError):
+    """The broker connection behind a live subscription was lost: messages may have been
+    missed, so the client re-queries and subscribes again."""

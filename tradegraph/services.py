@@ -18,6 +18,7 @@ from tradegraph.analytics.risk import RiskAnalysis
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.documents import Role
+from tradegraph.documents.outbox import MongoOutboxStore
 from tradegraph.errors import InvalidInput
 from tradegraph.events.service import EventsService
 from tradegraph.insights.service import Insights
@@ -25,6 +26,7 @@ from tradegraph.markets.candles import Candles
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData
 from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.outbox import Outbox
 from tradegraph.store import Store, open_store
 from tradegraph.subscriptions.decoders import register_decoders
 from tradegraph.trading.engine import MatchingEngine
@@ -91,6 +93,10 @@ async def start_services(
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),
         insights=Insights(settings, broker),
     )
+    if not settings.uses_memory_broker:  # a message Redis cannot take waits in MongoDB
+        outbox = Outbox(MongoOutboxStore(), broker.send, settings.outbox_poll_seconds)
+        broker.attach_outbox(outbox)
+        services.background.append(asyncio.create_task(outbox.run(), name="outbox-drainer"))
     await _ensure_admin(services)
     await recover()
     await services.backtests.fail_interrupted()

@@ -8,7 +8,7 @@ import re
 import shutil
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 START_TIMEOUT = 60.0
 
@@ -23,6 +23,7 @@ def free_port() -> int:
 class Process:
     process: asyncio.subprocess.Process
     url: str
+    output: list[str] = field(default_factory=list)  # its log lines after the readiness line
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -30,11 +31,12 @@ class Process:
             await asyncio.wait_for(self.process.wait(), 20)
 
 
-async def start_redis() -> Process:
-    """A private redis-server on a free port; returns once it logs that it accepts connections."""
+async def start_redis(port: int | None = None) -> Process:
+    """A private redis-server on a free port (or `port`, to restart one); returns once it logs
+    that it accepts connections."""
     binary = shutil.which("redis-server")
     assert binary, "redis-server is required: run scripts/ensure-redis (make test does)"
-    port = free_port()
+    port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         binary,
         "--port",
@@ -68,13 +70,16 @@ async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
         stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
-    line = await _line_containing(process.stderr, '"event": "listening"', "tradegraph")
+    output: list[str] = []
+    line = await _line_containing(process.stderr, '"event": "listening"', "tradegraph", output)
     url = re.search(r'"url": "(http://[^"]+)"', line)
     assert url, line
-    return Process(process, url.group(1))
+    return Process(process, url.group(1), output)
 
 
-async def _line_containing(stream: asyncio.StreamReader, marker: str, name: str) -> str:
+async def _line_containing(
+    stream: asyncio.StreamReader, marker: str, name: str, sink: list[str] | None = None
+) -> str:
     """The first output line with `marker` (the process's readiness signal); the rest of the
     output is drained in the background so the process never blocks on a full pipe."""
     seen = []
@@ -82,11 +87,12 @@ async def _line_containing(stream: asyncio.StreamReader, marker: str, name: str)
         while line := (await stream.readline()).decode():
             seen.append(line)
             if marker in line:
-                asyncio.get_running_loop().create_task(_drain(stream))
+                asyncio.get_running_loop().create_task(_drain(stream, sink))
                 return line
     raise AssertionError(f"{name} did not start:\n" + "".join(seen))
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+async def _drain(stream: asyncio.StreamReader, sink: list[str] | None) -> None:
+    while line := await stream.readline():
+        if sink is not None:
+            sink.append(line.decode())

@@ -107,7 +107,11 @@ class Backtests:
         changes["updated_at"] = datetime.now(UTC)
         await run.set(changes)
         message = {"id": str(run.id), "status": run.status.value, "progress": run.progress}
-        await self.broker.publish(backtest_channel(str(run.id)), json.dumps(message))
+        channel, text = backtest_channel(str(run.id)), json.dumps(message)
+        if run.status.finished:  # the final state must arrive; progress is superseded anyway
+            await self.broker.publish(channel, text)
+        else:
+            await self.broker.publish_latest(channel, text)
 
     async def _run(self, run: BacktestRun, request: BacktestRequest) -> None:
         loop = asyncio.get_running_loop()

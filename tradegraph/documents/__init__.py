@@ -15,6 +15,7 @@ from tradegraph.documents.markets import (
     LatestQuote,
     Tick,
 )
+from tradegraph.documents.outbox import OutboxMessage, OutboxState
 from tradegraph.documents.portfolios import (
     Fill,
     LedgerEntry,
@@ -43,6 +44,8 @@ ALL_DOCUMENTS: list[type] = [
     LedgerEntry,
     BacktestRun,
     InsightRecord,
+    OutboxMessage,
+    OutboxState,
 ]
 
 __all__ = [
@@ -63,6 +66,8 @@ __all__ = [
     "Order",
     "OrderStatus",
     "OrderType",
+    "OutboxMessage",
+    "OutboxState",
     "Portfolio",
     "Position",
     "RefreshToken",

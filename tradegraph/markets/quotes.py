@@ -144,7 +144,8 @@ class MarketData:
             if not await _replace_latest(quote):
                 log.debug("older quote stored as a tick only", symbol=quote.symbol)
                 return quote
-            await self.broker.publish(quote_channel(quote.symbol), encode_quote(quote))
+            # last-value: a quote missed while the broker is down is superseded by the next
+            await self.broker.publish_latest(quote_channel(quote.symbol), encode_quote(quote))
             for listener in self._listeners:
                 try:
                     await listener(quote)

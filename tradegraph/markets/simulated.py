@@ -15,6 +15,7 @@ from tradegraph.decimals import round_to_step
 from tradegraph.documents import Instrument
 from tradegraph.markets.quotes import MarketData, Quote
 from tradegraph.markets.universe import REFERENCE_PRICES
+from tradegraph.pubsub.failures import RepeatedFailure
 
 log = structlog.get_logger(__name__)
 
@@ -78,10 +79,16 @@ class SimulatedFeed:
         self.tick_seconds = tick_seconds
         self.seed = seed
         self.paths: dict[str, PricePath] = {}
+        self.failures: dict[str, RepeatedFailure] = {}
         self.description = (
             f"simulated GBM (drift {drift}, volatility {volatility}, a quote per "
             f"instrument every {tick_seconds}s, seed {seed})"
         )
+
+    def _failures(self, symbol: str) -> RepeatedFailure:
+        if symbol not in self.failures:
+            self.failures[symbol] = RepeatedFailure("simulated quote refused", log)
+        return self.failures[symbol]
 
     async def _refresh(self) -> None:
         dt = self.tick_seconds / SECONDS_PER_YEAR
@@ -104,8 +111,11 @@ class SimulatedFeed:
                 await self._refresh()
             now = datetime.now(UTC)
             for path in list(self.paths.values()):
+                symbol = path.instrument.symbol
                 try:
                     await self.market.ingest(path.next_quote(now))
-                except Exception:
-                    log.exception("simulated quote refused", symbol=path.instrument.symbol)
+                except Exception as error:  # logged once per symbol and failure, then counted
+                    self._failures(symbol).failed(error, symbol=symbol)
+                else:
+                    self._failures(symbol).recovered(symbol=symbol)
             await asyncio.sleep(self.tick_seconds)  # the tick clock

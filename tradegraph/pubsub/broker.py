@@ -5,6 +5,12 @@ new channel at once. Here each process holds one broadcaster subscription per ch
 under a lock, reference counted) and a pump task hands each message to local subscribers, whose
 queues are bounded: a subscriber that falls behind is ended with `SubscriberTooSlow` instead of
 letting memory grow.
+
+Faults (README "When Redis fails"): `publish` never raises into the caller, whose write is
+already committed; with an outbox attached the message waits there until the broker is back.
+`publish_latest` is for last-value messages (quotes, progress) and drops them while the broker
+is down. When the connection Redis delivers messages on is lost, every ordered subscription is
+ended with `StreamInterrupted` (it may have missed messages); resumable ones (quotes) go on.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from typing import Any, Generic, TypeVar
 import structlog
 from broadcaster import Broadcast
 
-from tradegraph.errors import SubscriberTooSlow
+from tradegraph.errors import StreamInterrupted, SubscriberTooSlow
+from tradegraph.pubsub.failures import RepeatedFailure
+from tradegraph.pubsub.outbox import Outbox
 from tradegraph.pubsub.redis_backend import RedisPubSubBackend
 
 log = structlog.get_logger(__name__)
@@ -28,6 +36,11 @@ Decode = Callable[[str], Any]
 
 
 _OVERFLOW = object()
+_INTERRUPTED = object()
+INTERRUPTED_MESSAGE = (
+    "the connection to the message broker was lost, so messages may have been missed; "
+    "query the current state and subscribe again"
+)
 
 
 class Subscription(Generic[T]):
@@ -38,9 +51,10 @@ class Subscription(Generic[T]):
         self._queue: asyncio.Queue[Any] = asyncio.Queue(max_queued)
         self.max_queued = max_queued
         self.overflowed = False
+        self.interrupted = False
 
     def offer(self, payload: Any) -> None:
-        if self.overflowed:
+        if self.overflowed or self.interrupted:
             return
         for item in self._select(payload):
             try:
@@ -52,9 +66,22 @@ class Subscription(Generic[T]):
                 self._queue.put_nowait(_OVERFLOW)
                 return
 
+    def interrupt(self) -> bool:
+        """Ends this subscription with StreamInterrupted after what it already holds is lost
+        too (the client re-queries anyway). False when it was already ending."""
+        if self.overflowed or self.interrupted:
+            return False
+        self.interrupted = True  # takes nothing more
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(_INTERRUPTED)
+        return True
+
     async def __aiter__(self) -> AsyncIterator[T]:
         while True:
             item = await self._queue.get()
+            if item is _INTERRUPTED:
+                raise StreamInterrupted(INTERRUPTED_MESSAGE)
             if item is _OVERFLOW:
                 raise SubscriberTooSlow(
                     f"more than {self.max_queued} messages were waiting for this subscriber; "
@@ -67,23 +94,39 @@ class ConflatingSubscription(Subscription[T]):
     """Keeps only the newest item per key: a slow reader skips stale values, memory stays
     bounded by the number of keys, and it is never ended for being slow."""
 
-    def __init__(self, select: Callable[[Any], Iterable[T]], key: Callable[[T], Any]) -> None:
+    def __init__(
+        self, select: Callable[[Any], Iterable[T]], key: Callable[[T], Any], resumable: bool
+    ) -> None:
         super().__init__(select, 1)
         self._key = key
+        self.resumable = resumable
         self._latest: dict[Any, T] = {}
         self._ready = asyncio.Event()
 
     def offer(self, payload: Any) -> None:
+        if self.interrupted:
+            return
         for item in self._select(payload):
             key = self._key(item)
             self._latest.pop(key, None)  # re-inserted last: keys come out in arrival order
             self._latest[key] = item
             self._ready.set()
 
+    def interrupt(self) -> bool:
+        """A resumable feed (quotes) carries on when the broker is back: a missed value is
+        superseded by the next one. Others (a final backtest state, a portfolio change) end."""
+        if self.resumable or self.interrupted:
+            return False
+        self.interrupted = True
+        self._ready.set()
+        return True
+
     async def __aiter__(self) -> AsyncIterator[T]:
         while True:
             await self._ready.wait()
             self._ready.clear()
+            if self.interrupted:
+                raise StreamInterrupted(INTERRUPTED_MESSAGE)
             pending, self._latest = self._latest, {}
             for item in pending.values():
                 yield item
@@ -107,6 +150,12 @@ class Broker:
         self._decoders: dict[str, Decode] = {}
         self._lock = asyncio.Lock()
         self.slow_subscribers_ended = 0
+        self.interrupted_subscriptions = 0
+        self.outbox: Outbox | None = None
+        self.publish_failures = RepeatedFailure("broker publish failed")
+        self.dropped_messages = 0
+        if self._backend is not None:
+            self._backend.on_subscriber_lost = self._interrupt_all
 
     @property
     def description(self) -> str:
@@ -124,8 +173,13 @@ class Broker:
         await self._broadcast.disconnect()
 
     async def ping(self) -> None:
+        """Raises unless both Redis connections work: publishing, and delivering to us."""
         if self._backend is not None:
             await self._backend.ping()
+
+    def attach_outbox(self, outbox: Outbox) -> None:
+        """From now on a failed `publish` queues its message in `outbox` instead of losing it."""
+        self.outbox = outbox
 
     def set_decoder(self, channel: str, decode: Decode) -> None:
         """Messages on `channel` are decoded once per process with `decode` (default: JSON).
@@ -140,8 +194,38 @@ class Broker:
                 return decode
         return json.loads
 
-    async def publish(self, channel: str, message: str) -> None:
+    async def send(self, channel: str, message: str) -> None:
+        """Hands one message to the transport; raises when it cannot."""
         await self._broadcast.publish(channel, message)
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Publishes a message that must not be lost (an order update, stored events): through
+        the outbox when one is attached. Never raises."""
+        if self.outbox is not None:
+            await self.outbox.publish(channel, message)
+            return
+        await self.publish_latest(channel, message)
+
+    async def publish_latest(self, channel: str, message: str) -> None:
+        """Publishes a last-value message (a quote, progress): while the broker is down it is
+        dropped, counted, and logged once per outage. Never raises."""
+        try:
+            await self.send(channel, message)
+        except Exception as error:
+            self.dropped_messages += 1
+            self.publish_failures.failed(error, channel=channel)
+        else:
+            self.publish_failures.recovered(dropped_total=self.dropped_messages)
+
+    def _interrupt_all(self) -> None:
+        """The subscribing connection was lost: ordered subscriptions may have missed messages,
+        so they end now with StreamInterrupted rather than go silently wrong."""
+        ended = 0
+        for state in self._channels.values():
+            for subscription in list(state.subscribers):
+                ended += subscription.interrupt()
+        self.interrupted_subscriptions += ended
+        log.warning("live subscriptions interrupted by the broker connection", ended=ended)
 
     def subscriber_counts(self) -> dict[str, int]:
         return {name: len(channel.subscribers) for name, channel in self._channels.items()}
@@ -152,12 +236,15 @@ class Broker:
         channels: str | Sequence[str],
         select: Callable[[Any], Iterable[T]],
         conflate: Callable[[T], Any] | None = None,
+        resumable: bool = False,
     ) -> AsyncIterator[Subscription[T]]:
         """A live subscription to one or more channels: once entered, every later message on
-        them reaches it. With `conflate` (a key function) only the newest item per key waits."""
+        them reaches it. With `conflate` (a key function) only the newest item per key waits.
+        If the broker connection is lost it ends with StreamInterrupted, unless it conflates
+        and is `resumable` (values that supersede each other: it carries on)."""
         names = [channels] if isinstance(channels, str) else list(dict.fromkeys(channels))
         subscription: Subscription[T] = (
-            ConflatingSubscription(select, conflate)
+            ConflatingSubscription(select, conflate, resumable)
             if conflate is not None
             else Subscription(select, self.max_queued)
         )
@@ -177,7 +264,15 @@ class Broker:
         state = self._channels.get(channel)
         if state is None:
             state = _Channel()
-            source = await state.exit_stack.enter_async_context(self._broadcast.subscribe(channel))
+            try:
+                source = await state.exit_stack.enter_async_context(
+                    self._broadcast.subscribe(channel)
+                )
+            except Exception as error:  # broadcaster turns a failed SUBSCRIBE into a KeyError
+                raise StreamInterrupted(
+                    "live updates are unavailable: the message broker cannot be reached; "
+                    "query the current state and subscribe again shortly"
+                ) from error
             state.pump = asyncio.create_task(self._pump(channel, state, source))
             self._channels[channel] = state
         state.subscribers.add(subscription)

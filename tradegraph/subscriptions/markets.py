@@ -15,7 +15,10 @@ from tradegraph.pubsub.channels import quote_channel
 async def quotes(broker: Broker, symbols: list[str]) -> AsyncIterator[Quote]:
     """Every new quote of `symbols`; a slow reader gets the newest per symbol, never a backlog."""
     channels = [quote_channel(s) for s in symbols]
-    async with broker.subscribe(channels, lambda q: [q], conflate=lambda q: q.symbol) as live:
+    # resumable: after a broker outage the next quote supersedes whatever was missed
+    async with broker.subscribe(
+        channels, lambda q: [q], conflate=lambda q: q.symbol, resumable=True
+    ) as live:
         async for quote in live:
             yield quote
 

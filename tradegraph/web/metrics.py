@@ -20,7 +20,7 @@ class BrokerCollector(Collector):
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         # Labelled by kind of channel, never by channel: names carry portfolio and run ids,
         # and one label value per symbol or portfolio would grow without bound.
         counts = dict.fromkeys(CHANNEL_KINDS, 0)
@@ -40,6 +40,34 @@ class BrokerCollector(Collector):
             "Subscribers ended because they fell behind",
             value=self.broker.slow_subscribers_ended,
         )
+        yield from self._faults()
+
+    def _faults(self) -> Iterator[CounterMetricFamily]:
+        """What broker outages cost (README "When Redis fails")."""
+        broker, outbox = self.broker, self.broker.outbox
+        failures = broker.publish_failures.total + (outbox.publish_failures.total if outbox else 0)
+        values = {
+            "broker_publish_failures": (failures, "Publishes the broker refused"),
+            "broker_messages_dropped": (
+                broker.dropped_messages,
+                "Last-value messages (quotes, progress) dropped while the broker was down",
+            ),
+            "subscriptions_interrupted": (
+                broker.interrupted_subscriptions,
+                "Subscriptions ended with STREAM_INTERRUPTED when the broker connection was lost",
+            ),
+            "outbox_queued": (outbox.queued if outbox else 0, "Messages queued in the outbox"),
+            "outbox_delivered": (
+                outbox.delivered if outbox else 0,
+                "Outbox messages this process delivered",
+            ),
+            "outbox_lost": (
+                outbox.lost if outbox else 0,
+                "Messages lost because neither the broker nor the outbox took them",
+            ),
+        }
+        for name, (value, help_text) in values.items():
+            yield CounterMetricFamily(f"tradegraph_{name}", help_text, value=value)
 
 
 class PasswordsCollector(Collector):
