@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench schema dashboard clean
+.PHONY: serve test lint bench schema dashboard screenshots clean
 
 serve: $(VENV)/.installed-run
 	$(BIN)/tradegraph serve
@@ -27,6 +27,11 @@ schema: $(VENV)/.installed-run
 # The dashboard and GraphiQL bundles are committed inside the package; this rebuilds them.
 dashboard:
 	cd web && npm ci --no-audit --no-fund && npm run typecheck && npm run build
+
+# Refreshes docs/dashboard.png and docs/graphiql.png (the README's pictures) from the browser tests.
+screenshots: $(VENV)/.installed-test
+	scripts/ensure-chromium
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

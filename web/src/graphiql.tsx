@@ -3,9 +3,9 @@
 // graphql-transport-ws with the same headers as connectionParams (the server authenticates at
 // connection_init), one client per distinct set of headers.
 import { GraphiQL } from "graphiql";
-import type { Fetcher, FetcherOpts, FetcherParams } from "@graphiql/toolkit";
+import type { Fetcher, FetcherParams } from "@graphiql/toolkit";
 import { createClient, type Client } from "graphql-ws";
-import type { ExecutionResult } from "graphql";
+import { parse, type ExecutionResult, type OperationDefinitionNode } from "graphql";
 import { createRoot } from "react-dom/client";
 import "graphiql/style.css";
 
@@ -23,41 +23,62 @@ function wsClient(headers: Record<string, unknown>): Client {
   return client;
 }
 
-function isSubscription(params: FetcherParams, opts?: FetcherOpts): boolean {
-  const ast = opts?.documentAST;
-  if (!ast) return /^\s*subscription\b/.test(params.query);
-  return ast.definitions.some(
-    (d) =>
-      d.kind === "OperationDefinition" &&
-      d.operation === "subscription" &&
-      (!params.operationName || d.name?.value === params.operationName),
-  );
+interface Operation {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+  subscription: boolean;
+}
+
+// Read from the query text itself: GraphiQL's operationName and documentAST can lag behind an
+// edit made just before pressing run.
+function operation(params: FetcherParams): Operation {
+  let definitions: OperationDefinitionNode[] = [];
+  try {
+    definitions = parse(params.query).definitions.filter(
+      (d): d is OperationDefinitionNode => d.kind === "OperationDefinition",
+    );
+  } catch {
+    // the server answers with the syntax error
+  }
+  const named = definitions.find((d) => d.name?.value === params.operationName);
+  const chosen = named ?? (definitions.length === 1 ? definitions[0] : undefined);
+  return {
+    query: params.query,
+    variables: params.variables ?? undefined,
+    operationName: named ? params.operationName! : undefined,
+    subscription: chosen?.operation === "subscription",
+  };
 }
 
 async function* subscribe(
-  params: FetcherParams,
+  request: Operation,
   headers: Record<string, unknown>,
 ): AsyncGenerator<ExecutionResult> {
-  const iterator = wsClient(headers).iterate({
-    query: params.query,
-    variables: params.variables ?? undefined,
-    operationName: params.operationName ?? undefined,
-  });
-  for await (const result of iterator) yield result as ExecutionResult;
+  const { subscription: _, ...payload } = request;
+  for await (const result of wsClient(headers).iterate(payload)) yield result as ExecutionResult;
 }
 
 const fetcher: Fetcher = (params, opts) => {
   const headers = (opts?.headers ?? {}) as Record<string, string>;
-  if (isSubscription(params, opts)) return subscribe(params, headers);
+  const request = operation(params);
+  if (request.subscription) return subscribe(request, headers);
+  const { subscription: _, ...payload } = request;
   return fetch(httpUrl, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json", ...headers },
-    body: JSON.stringify(params),
+    body: JSON.stringify(payload),
   }).then((response) => response.json());
 };
 
-const defaultHeaders = JSON.stringify({ Authorization: "Bearer <accessToken from login>" }, null, 2);
+const defaultQuery = `# tradegraph: log in, then put the token in the Headers tab below as
+#   {"Authorization": "Bearer <accessToken>"}
+# Queries and mutations use it over HTTP; subscriptions send it in connection_init.
+mutation Login {
+  login(email: "admin@example.com", password: "…") { accessToken refreshToken }
+}
+`;
 
 createRoot(document.getElementById("graphiql")!).render(
-  <GraphiQL fetcher={fetcher} defaultHeaders={defaultHeaders} isHeadersEditorEnabled />,
+  <GraphiQL fetcher={fetcher} defaultQuery={defaultQuery} isHeadersEditorEnabled />,
 );
