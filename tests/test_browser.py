@@ -108,6 +108,37 @@ async def test_dashboard_ticks_and_fills_a_market_order(
     await screenshot(page, "dashboard.png", tmp_path)
 
 
+@pytest.fixture
+async def short_tokens() -> AsyncIterator[RunningServer]:
+    """Access tokens that live 2 s: the server closes each socket 4403 "token expired"."""
+    running, feed = await start_live_server(access_token_ttl_seconds=2)
+    yield running
+    feed.cancel()
+    await running.stop()
+
+
+async def test_dashboard_stays_live_across_token_expiry_with_rotated_refresh_tokens(
+    short_tokens: RunningServer, page: Page
+) -> None:
+    await log_in(page, short_tokens.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    stored = "() => JSON.parse(localStorage.getItem('tradegraph.session')).refreshToken"
+    first: str = await page.evaluate(stored)
+    # The socket is closed at the token's expiry; the reconnect asks connectionParams again,
+    # which refreshes (rotating the refresh token) and reconnects.
+    await page.wait_for_function(f"first => ({stored})() !== first", arg=first, timeout=10_000)
+    await page.wait_for_timeout(2500)  # past the first token's expiry, on purpose
+    row = page.locator("tr[data-symbol=AAPL]")
+    seen = int(await row.get_attribute("data-updates") or 0)
+    await page.wait_for_function(
+        "seen => Number(document.querySelector('tr[data-symbol=AAPL]').dataset.updates) > seen",
+        arg=seen,
+        timeout=5000,
+    )
+    status = page.locator("header .socket")
+    assert "closed 4403: token expired" in (await status.get_attribute("data-last-close") or "")
+    await expect(page.locator("header .user")).to_contain_text(ADMIN_EMAIL)  # never logged out
+
+
 async def test_dashboard_shows_errors_by_their_code(live: RunningServer, page: Page) -> None:
     await page.goto(live.url + "/")
     await page.fill("input[name=email]", ADMIN_EMAIL)

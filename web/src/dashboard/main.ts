@@ -46,7 +46,10 @@ function loginForm(): HTMLElement {
 async function dashboard(): Promise<HTMLElement> {
   const user = session.user!;
   const status = h("span", { class: "socket" }, "connecting…");
-  const api = new Api(session, (state) => (status.textContent = state));
+  const api = new Api(session, (state) => {
+    status.textContent = state;
+    if (state.startsWith("reconnecting")) status.dataset.lastClose = state;
+  });
   const logout = h("button", { type: "button", class: "secondary" }, "Log out");
   logout.addEventListener("click", () => session.logout());
   const header = h(

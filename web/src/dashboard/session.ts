@@ -12,6 +12,7 @@ interface Stored {
   accessToken: string;
   refreshToken: string;
   expiresAt: number; // epoch ms
+  refreshAt: number; // epoch ms: EARLY_MS before expiry, or half-way for short-lived tokens
   user: User;
 }
 interface AuthPayload {
@@ -64,7 +65,7 @@ export class Session {
   /** A valid access token, refreshed (and the refresh token rotated) when close to expiry. */
   async accessToken(forceRefresh = false): Promise<string> {
     if (!this.stored) throw new GraphQLFailure("UNAUTHENTICATED", "log in first");
-    if (!forceRefresh && this.stored.expiresAt - Date.now() > EARLY_MS) {
+    if (!forceRefresh && Date.now() < this.stored.refreshAt) {
       return this.stored.accessToken;
     }
     this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
@@ -83,10 +84,12 @@ export class Session {
   }
 
   private keep(payload: AuthPayload): string {
+    const lifetime = payload.expiresIn * 1000;
     this.stored = {
       accessToken: payload.accessToken,
       refreshToken: payload.refreshToken,
-      expiresAt: Date.now() + payload.expiresIn * 1000,
+      expiresAt: Date.now() + lifetime,
+      refreshAt: Date.now() + lifetime - Math.min(EARLY_MS, lifetime / 2),
       user: payload.user,
     };
     localStorage.setItem(KEY, JSON.stringify(this.stored));
