@@ -14,7 +14,8 @@ from playwright.async_api import Browser, Locator, Page, Route, async_playwright
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, register
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, page_server, start_live_server
-from tests.support.clients import GraphQLClient
+from tests.support.clients import GraphQLClient, wait_for_subscribers
+from tradegraph.pubsub.channels import EVENTS_CREATED
 from tradegraph.server import RunningServer
 
 DOCS = Path(__file__).parents[1] / "docs"
@@ -155,15 +156,13 @@ async def test_admin_sees_live_events_and_todays_summary(live: RunningServer, pa
     async with httpx.AsyncClient(base_url=live.url) as http:
         gql = GraphQLClient(http)
         token = await login_admin(gql)
+        await wait_for_subscribers(http, EVENTS_CREATED, 1)  # the page's eventCreated
         mutation = """mutation($input: EventInput!) { ingestEvent(input: $input) { id } }"""
         event = {"userId": "u-browser", "type": "purchase", "value": 42.5}
-        # The feed subscribes after login: retry the event until the page shows one.
-        for _ in range(20):
-            await gql.data(mutation, {"input": event}, token)
-            if await page.locator("ol.events li").count():
-                break
-            await page.wait_for_timeout(250)
+        await gql.data(mutation, {"input": event}, token)
     await expect(page.locator("ol.events li").first).to_contain_text("purchase")
+    today = page.locator("section.panel", has_text="Today (UTC)")
+    await expect(today).to_contain_text("purchase", timeout=10_000)  # the summary, refreshed
 
 
 async def test_graphiql_runs_a_query_and_a_subscription_with_no_other_host(
