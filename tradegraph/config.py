@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     )
     graphql_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     graphiql: bool | None = Field(default=None, description="unset: on in development only")
+    introspection: bool | None = Field(default=None, description="unset: on in development only")
     cors_origins: str | None = Field(
         default=None,
         description="comma-separated origins whose pages may call the API over HTTP and "
@@ -140,7 +141,6 @@ class Settings(BaseSettings):
     export_link_seconds: int = Field(
         default=60, gt=0, le=3600, description="how long an exportUrl link works"
     )
-    introspection: bool | None = Field(default=None, description="unset: on in development only")
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
 
