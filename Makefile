@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench schema clean
+.PHONY: serve test lint bench schema dashboard screenshots clean
 
 serve: $(VENV)/.installed-run
 	$(BIN)/tradegraph serve
 
 test: lint
 	scripts/ensure-redis
+	scripts/ensure-chromium
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
@@ -22,6 +23,15 @@ bench: $(VENV)/.installed-test
 
 schema: $(VENV)/.installed-run
 	$(BIN)/tradegraph schema > schema.graphql
+
+# The dashboard and GraphiQL bundles are committed inside the package; this rebuilds them.
+dashboard:
+	cd web && npm ci --no-audit --no-fund && npm run typecheck && npm run build
+
+# Refreshes docs/dashboard.png and docs/graphiql.png (the README's pictures) from the browser tests.
+screenshots: $(VENV)/.installed-test
+	scripts/ensure-chromium
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

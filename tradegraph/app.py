@@ -10,13 +10,15 @@ from contextlib import asynccontextmanager
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from tradegraph.config import Settings
 from tradegraph.errors import DomainError
 from tradegraph.markets.feeds import market_feed
 from tradegraph.services import Services, start_services, stop_services
 from tradegraph.web.body_limits import BodyLimit
+from tradegraph.web.cors import Cors, OriginPolicy
+from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
 from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
 from tradegraph.web.exports import export_portfolio
 from tradegraph.web.graphql import GraphQLView
@@ -90,11 +92,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
+        Route("/", dashboard if settings.dashboard else no_dashboard),
+        Mount("/static", static_files(), name="static"),
     ]
+    cors = Middleware(Cors, policy=OriginPolicy.from_settings(settings))
     limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
     handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=[limit], exception_handlers=handlers
+        routes=routes, lifespan=lifespan, middleware=[cors, limit], exception_handlers=handlers
     )
     app.state.started = asyncio.Event()  # set once startup has completed
     return app

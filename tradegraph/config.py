@@ -137,6 +137,16 @@ class Settings(BaseSettings):
     graphql_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     graphiql: bool | None = Field(default=None, description="unset: on in development only")
     introspection: bool | None = Field(default=None, description="unset: on in development only")
+    cors_origins: str | None = Field(
+        default=None,
+        description="comma-separated origins whose pages may call the API over HTTP and "
+        "WebSocket ('*': any); unset: http://localhost and http://127.0.0.1 on any port in "
+        "development, none in production",
+    )
+    dashboard: bool = Field(default=True, description="the live dashboard at GET /")
+    export_link_seconds: int = Field(
+        default=60, gt=0, le=3600, description="how long an exportUrl link works"
+    )
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
 

@@ -38,6 +38,7 @@ class Query:
     candles: list[Candle] = fields.query(market_resolvers.candles)
     portfolio: Portfolio = fields.query(portfolio_resolvers.portfolio)
     portfolios: list[Portfolio] = fields.query(portfolio_resolvers.portfolios)
+    export_url: str = fields.query(portfolio_resolvers.export_url)
     order: Order = fields.query(order_resolvers.order)
     orders: OrderConnection = fields.query(order_resolvers.orders)
     indicators: list[IndicatorSeries] = fields.query(analytics_resolvers.indicators)

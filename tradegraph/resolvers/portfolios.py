@@ -8,8 +8,14 @@ from functools import partial
 
 from strawberry import ID
 
+from tradegraph.auth.export_links import ExportLinks
 from tradegraph.schema.context import Info
-from tradegraph.schema.portfolios import CreatePortfolioInput, Portfolio, PortfolioValue
+from tradegraph.schema.portfolios import (
+    CreatePortfolioInput,
+    ExportKind,
+    Portfolio,
+    PortfolioValue,
+)
 from tradegraph.subscriptions.trading import portfolio_values
 
 
@@ -22,6 +28,18 @@ async def portfolios(info: Info) -> list[Portfolio]:
     """Your portfolios, oldest first; every portfolio for ADMIN and ANALYST."""
     found = await info.context.services.portfolios.visible_to(info.context.require_principal())
     return [Portfolio.from_document(p) for p in found]
+
+
+async def export_url(info: Info, portfolio_id: ID, kind: ExportKind) -> str:
+    """A link on this server that downloads the portfolio's positions or orders as CSV with no
+    Authorization header: it carries a signed token for you and that file, valid for 60 s
+    (TRADEGRAPH_EXPORT_LINK_SECONDS). Same visibility as `portfolio`."""
+    found = await info.context.readable_portfolio(str(portfolio_id))
+    principal = info.context.require_principal()
+    links = ExportLinks.from_settings(info.context.services.settings)
+    token = links.issue(principal.user_id, str(found.id), kind.value)
+    base = str(info.context.request.base_url).rstrip("/")
+    return f"{base}/exports/portfolios/{found.id}/{kind.value}.csv?token={token}"
 
 
 async def create_portfolio(info: Info, input: CreatePortfolioInput) -> Portfolio:

@@ -214,6 +214,12 @@ class Portfolio:
         return Performance(**vars(result))
 
 
+@strawberry.enum(description="A CSV export of a portfolio.")
+class ExportKind(Enum):
+    POSITIONS = "positions"
+    ORDERS = "orders"
+
+
 @strawberry.input
 class CreatePortfolioInput:
     name: str

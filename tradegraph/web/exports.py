@@ -1,4 +1,5 @@
-"""CSV exports of a portfolio's positions and orders, with Bearer auth like the GraphQL API."""
+"""CSV exports of a portfolio's positions and orders, with Bearer auth like the GraphQL API or a
+signed link from the `exportUrl` query."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from decimal import Decimal
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tradegraph.auth.export_links import ExportLinks
 from tradegraph.auth.tokens import read_bearer
 from tradegraph.decimals import plain
 from tradegraph.errors import NotAuthenticated, NotFound
@@ -82,17 +84,32 @@ def _csv(columns: Sequence[str], rows: Iterable[object], filename: str) -> Respo
     )
 
 
+def _requesting_user(request: Request, services: Services) -> str | None:
+    """Who asks: the Bearer token's user, else the user of a `?token=` from exportUrl that was
+    issued for exactly this file."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        claims = read_bearer(authorization, services.settings.effective_jwt_secret)
+        return claims.user_id if claims else None
+    token = request.query_params.get("token")
+    if token is None:
+        return None
+    links = ExportLinks.from_settings(services.settings)
+    return links.user_for(token, request.path_params["portfolio_id"], request.path_params["kind"])
+
+
 async def export_portfolio(request: Request) -> Response:
     """GET /exports/portfolios/{id}/positions.csv and /orders.csv, with Bearer auth like the
-    GraphQL API; a portfolio you may not read is NOT_FOUND."""
+    GraphQL API or `?token=` from exportUrl; a portfolio you may not read is NOT_FOUND."""
     services: Services = request.app.state.services
-    claims = read_bearer(
-        request.headers.get("authorization"), services.settings.effective_jwt_secret
-    )
+    user_id = _requesting_user(request, services)
     # The stored role, not the token's: a deleted account or a withdrawn role stops here too.
-    principal = await services.accounts.current_principal(claims.user_id) if claims else None
+    principal = await services.accounts.current_principal(user_id) if user_id else None
     if principal is None:
-        raise NotAuthenticated("send Authorization: Bearer <accessToken> (valid, not expired)")
+        raise NotAuthenticated(
+            "send Authorization: Bearer <accessToken> (valid, not expired), or use a link from "
+            "exportUrl within 60 s"
+        )
     portfolio_id, kind = request.path_params["portfolio_id"], request.path_params["kind"]
     if kind not in ("positions", "orders"):
         raise NotFound("exports are positions.csv and orders.csv")

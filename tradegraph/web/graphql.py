@@ -38,7 +38,9 @@ from tradegraph.config import Settings
 from tradegraph.schema.context import ACCOUNT_GONE, Context
 from tradegraph.schema.query_limits import QueryLimits
 from tradegraph.schema.scalars import json_number
+from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
+from tradegraph.web.graphiql import OfflineGraphiQL
 
 FORBIDDEN = 4403
 TOKEN_EXPIRED = "token expired"
@@ -206,7 +208,7 @@ class TimedInitWSHandler(TokenLifetime, BaseGraphQLWSHandler[Context, None]):
                 await self.websocket.close(code=4408, reason="Connection initialisation timeout")
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = PingingTransportWSHandler
     graphql_ws_handler_class = TimedInitWSHandler
 
@@ -221,6 +223,7 @@ class GraphQLView(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         )
         self.keepalive_seconds = settings.ws_keepalive_seconds
+        self.origin_policy = OriginPolicy.from_settings(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,0 +1,2 @@
+import "./dashboard/dashboard.css";
+import "./dashboard/main";
