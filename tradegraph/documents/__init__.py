@@ -15,6 +15,7 @@ from tradegraph.documents.markets import (
     LatestQuote,
     Tick,
 )
+from tradegraph.documents.optimizations import OptimizationRows, OptimizationRun
 from tradegraph.documents.portfolios import (
     Fill,
     LedgerEntry,
@@ -42,6 +43,8 @@ ALL_DOCUMENTS: list[type] = [
     Order,
     LedgerEntry,
     BacktestRun,
+    OptimizationRun,
+    OptimizationRows,
     InsightRecord,
 ]
 
@@ -60,6 +63,8 @@ __all__ = [
     "LatestQuote",
     "LedgerEntry",
     "LedgerKind",
+    "OptimizationRows",
+    "OptimizationRun",
     "Order",
     "OrderStatus",
     "OrderType",
