@@ -4,6 +4,7 @@ backtest against run_backtest, ranking, the heatmap, and walk-forward splitting.
 from __future__ import annotations
 
 from dataclasses import asdict
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -131,7 +132,7 @@ def test_a_chunk_evaluates_its_combinations_in_order() -> None:
     for row in rows:
         single = run_backtest(bars, strategy_of(SMA, row["parameters"]), 1000, 0, 60)
         assert row["metrics"]["total_return"] == pytest.approx(single.total_return)
-    assert sum(chunks(combos, 2), []) == combos
+    assert [combo for chunk in chunks(combos, 2) for combo in chunk] == combos
 
 
 def rows_of(scores: list[float | None]) -> list[dict]:
@@ -172,7 +173,7 @@ def test_walk_forward_test_parts_tile_the_range_after_the_first_train_part(
     assert len(splits) == folds
     assert splits[0].train_start == 0
     assert splits[-1].test_stop == n
-    for before, after in zip(splits, splits[1:], strict=False):
+    for before, after in pairwise(splits):
         assert after.train_stop == before.test_stop  # no gap, no overlap
     train = splits[0].train_stop
     for split in splits:
