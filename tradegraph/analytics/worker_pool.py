@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
 from typing import TypeVar
 
 Job = TypeVar("Job")
@@ -47,7 +48,18 @@ class WorkerPool:
         return list(processes)
 
     async def close(self) -> None:
-        """Drops queued jobs and waits (off the event loop) for the workers to exit."""
+        """Drops queued jobs, stops the workers (a stopping server abandons its grids rather
+        than waiting for the running chunks) and waits, off the event loop, until they exit."""
         executor, self._executor = self._executor, None
-        if executor is not None:
-            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        await asyncio.to_thread(_join, processes)
+
+
+def _join(processes: list[BaseProcess]) -> None:
+    for process in processes:
+        process.join()
