@@ -244,7 +244,7 @@ async def test_the_server_answers_queries_while_the_pool_optimises(
     assert os.getpid() not in workers
 
 
-async def test_the_worker_processes_end_with_the_server() -> None:
+async def test_the_worker_processes_end_with_the_server_even_mid_grid() -> None:
     running = await start_server(server_settings(backtest_workers=2))
     try:
         async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
@@ -253,13 +253,26 @@ async def test_the_worker_processes_end_with_the_server() -> None:
             await load(gql, admin, *walk(300))
             started = (await gql.data(OPTIMIZE, {"input": request(300)}, admin))["optimizeBacktest"]
             assert (await follow(running, admin, started["id"]))[-1]["status"] == "COMPLETED"
-        services: Services = running.app.state.services
-        workers = services.optimizations.pool.process_ids()
-        assert len(workers) == 2
-        for pid in workers:
-            os.kill(pid, 0)  # alive
+            services: Services = running.app.state.services
+            workers = services.optimizations.pool.process_ids()
+            assert len(workers) == 2
+            for pid in workers:
+                os.kill(pid, 0)  # alive
+            long_grid = [
+                {"name": "fast", "start": 2, "stop": 30, "step": 1},
+                {"name": "slow", "start": 31, "stop": 100, "step": 1},
+                {"name": "stopLossPct", "start": 1, "stop": 3, "step": 1},
+            ]
+            busy = (await gql.data(OPTIMIZE, {"input": request(300, parameters=long_grid)}, admin))[
+                "optimizeBacktest"
+            ]
+            query = f'{{ optimization(id: "{busy["id"]}") {{ status progress }} }}'
+            async with asyncio.timeout(60):
+                while (await gql.data(query, token=admin))["optimization"]["progress"] <= 0.05:
+                    pass  # until the workers are inside the grid
     finally:
-        await running.stop()
+        async with asyncio.timeout(30):  # stopping does not wait for the grid to finish
+            await running.stop()
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # exited and reaped: nothing leaks past stop_services

@@ -108,9 +108,14 @@ def heatmap(rows: list[Row], x: str, y: str, metric: OptimizationMetric) -> Heat
     return Heatmap(x, y, metric, xs, ys, cells)
 
 
+MAX_CHUNK = 40  # combinations per job: bounds how long shutting the pool down waits
+
+
 def chunks(combinations: list[dict[str, float]], workers: int) -> list[list[dict[str, float]]]:
-    """About eight chunks per worker (progress and balance), consecutive so that neighbours
-    sharing an indicator window land together."""
-    count = max(1, min(len(combinations), workers * 8))
+    """At least eight chunks per worker (progress and balance) of at most MAX_CHUNK
+    combinations, consecutive so that neighbours sharing an indicator window land together."""
+    count = max(
+        1, min(len(combinations), max(workers * 8, math.ceil(len(combinations) / MAX_CHUNK)))
+    )
     size = math.ceil(len(combinations) / count)
     return [combinations[i : i + size] for i in range(0, len(combinations), size)]

@@ -10,7 +10,6 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.process import BaseProcess
 from typing import TypeVar
 
 Job = TypeVar("Job")
@@ -48,18 +47,10 @@ class WorkerPool:
         return list(processes)
 
     async def close(self) -> None:
-        """Drops queued jobs, stops the workers (a stopping server abandons its grids rather
-        than waiting for the running chunks) and waits, off the event loop, until they exit."""
+        """Drops queued jobs and waits, off the event loop, for the running ones and the
+        workers to end. Workers are not killed: one killed mid-job leaves the job queue's
+        feeder thread blocked on a full pipe, and the interpreter hangs at exit; jobs are kept
+        short instead (optimization.chunks)."""
         executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        processes = list((getattr(executor, "_processes", None) or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        await asyncio.to_thread(_join, processes)
-
-
-def _join(processes: list[BaseProcess]) -> None:
-    for process in processes:
-        process.join()
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
