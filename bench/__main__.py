@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--subscribers", default="100,1000,5000", help="quotes: counts")
     parser.add_argument("--rate", type=float, default=2.0, help="quotes: ticks per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="quotes: per run")
-    parser.add_argument("--repeats", type=int, default=3, help="analytics: best of")
+    parser.add_argument("--repeats", type=int, default=3, help="analytics, optimize: best of")
     parser.add_argument("--workers", type=int, default=None, help="optimize: default cores")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
@@ -44,7 +44,7 @@ def main() -> None:
     if args.suite in ("analytics", "all"):
         analytics.main(args.repeats)
     if args.suite in ("optimize", "all"):
-        optimize.main(args.workers)
+        optimize.main(args.workers, args.repeats)
 
 
 if __name__ == "__main__":
