@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import structlog
 
 from tradegraph.analytics import walk_forward
@@ -27,6 +26,7 @@ from tradegraph.analytics.backtest_runs import (
     NEWEST_FIRST,
     PROGRESS_STEP,
     BacktestRequest,
+    load_bars,
 )
 from tradegraph.analytics.optimization import (
     GridJob,
@@ -49,7 +49,6 @@ from tradegraph.documents import (
 )
 from tradegraph.documents.lookup import by_id
 from tradegraph.errors import DomainError, InvalidInput, NotFound
-from tradegraph.markets.candles import candles
 from tradegraph.markets.instruments import Instruments
 from tradegraph.pagination import Page, count, fetch_page
 from tradegraph.pubsub.broker import Broker
@@ -202,7 +201,7 @@ class Optimizations:
     ) -> None:
         try:
             await self._update(run, status=BacktestStatus.RUNNING, progress=0.0)
-            bars = await _load_bars(run.symbol, request)
+            bars = await load_bars(run.symbol, request.interval, request.from_, request.to)
             if len(bars.closes) < 2:
                 raise InvalidInput("the range holds fewer than 2 candles: nothing to optimise")
             splits = []
@@ -360,13 +359,3 @@ class _Progress:
             self.reported = value
             self.run.progress = value
             await self.service._update(self.run, progress=value)
-
-
-async def _load_bars(symbol: str, request: OptimizationRequest) -> Bars:
-    """The candles, loaded once for the whole optimisation."""
-    rows = await candles(symbol, request.interval, request.from_, request.to)
-    return Bars(
-        times=np.array([int(c.start.timestamp()) for c in rows], dtype=np.int64),
-        opens=np.array([float(c.open) for c in rows]),
-        closes=np.array([float(c.close) for c in rows]),
-    )
