@@ -13,6 +13,7 @@ from tradegraph.analytics import walk_forward
 from tradegraph.analytics.backtest_engine import Bars, StrategyKind, run_backtest
 from tradegraph.analytics.grid_backtest import IndicatorCache, evaluate
 from tradegraph.analytics.optimization import (
+    MAX_CHUNK,
     GridJob,
     OptimizationMetric,
     chunks,
@@ -192,3 +193,12 @@ def test_walk_forward_refuses_parts_too_small_and_bad_settings() -> None:
         walk_forward.splits(1000, 0, 0.5)
     with pytest.raises(InvalidInput, match="trainFraction"):
         walk_forward.splits(1000, 2, 1.0)
+
+
+@pytest.mark.parametrize(("count", "workers"), [(1, 4), (7, 2), (1000, 2), (10_000, 16)])
+def test_chunks_keep_the_order_and_stay_short(count: int, workers: int) -> None:
+    combos = [{"fast": float(i)} for i in range(count)]
+    parts = chunks(combos, workers)
+    assert [combo for part in parts for combo in part] == combos
+    assert all(0 < len(part) <= MAX_CHUNK for part in parts)  # bounds a shutdown's wait
+    assert len(parts) >= min(count, workers * 8)  # enough to balance and report progress
