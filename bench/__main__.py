@@ -2,6 +2,8 @@
 
 python -m bench events   events(first: 20) over GraphQL vs a plain Starlette endpoint
 python -m bench quotes   quote fan-out to WebSocket subscribers vs a bare websockets server
+python -m bench analytics  one backtest and indicators on a year of bars vs pandas
+python -m bench optimize   a 1,000-combination grid vs the same backtests one by one
 python -m bench          both
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import analytics, events_listing, quotes_fanout
+from bench import analytics, events_listing, optimize, quotes_fanout
 
 
 def main() -> None:
@@ -20,7 +22,10 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "suite", nargs="?", choices=["events", "quotes", "analytics", "all"], default="all"
+        "suite",
+        nargs="?",
+        choices=["events", "quotes", "analytics", "optimize", "all"],
+        default="all",
     )
     parser.add_argument("--requests", type=int, default=1000, help="events: requests per side")
     parser.add_argument("--events", type=int, default=5000, help="events: events stored")
@@ -28,7 +33,8 @@ def main() -> None:
     parser.add_argument("--subscribers", default="100,1000,5000", help="quotes: counts")
     parser.add_argument("--rate", type=float, default=2.0, help="quotes: ticks per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="quotes: per run")
-    parser.add_argument("--repeats", type=int, default=3, help="analytics: best of")
+    parser.add_argument("--repeats", type=int, default=3, help="analytics, optimize: best of")
+    parser.add_argument("--workers", type=int, default=None, help="optimize: default cores")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -37,6 +43,8 @@ def main() -> None:
         asyncio.run(quotes_fanout.main(counts, args.rate, args.seconds))
     if args.suite in ("analytics", "all"):
         analytics.main(args.repeats)
+    if args.suite in ("optimize", "all"):
+        optimize.main(args.workers, args.repeats)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from tests.conftest import register
 from tests.support import reference_indicators as reference
 from tests.support.clients import GraphQLClient, connected, error_code
 from tests.support.reference_backtest import backtest as reference_backtest
+from tests.support.reference_statistics import reference_statistics
 from tests.support.trading import create_instrument
 from tradegraph.server import RunningServer
 
@@ -28,6 +29,8 @@ RUN = """mutation($input: BacktestInput!) { runBacktest(input: $input) { id stat
 PROGRESS = """subscription($id: ID!) { backtestProgress(id: $id) {
   status progress error bars
   result { finalEquity totalReturn tradeCount maxDrawdown sharpe sortino winRate profitFactor
+           calmar expectancy sqn exposure buyAndHoldReturn totalFees maxDrawdownDuration
+           averageWin averageLoss bestTrade worstTrade
            trades { entryTime entryPrice exitTime exitPrice pnl } equityCurve { time equity } }
 } }"""
 START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -164,6 +167,8 @@ async def test_backtest_runs_in_the_background_and_matches_the_reference(
     assert result["finalEquity"] == pytest.approx(equity[-1])
     assert [t["pnl"] for t in result["trades"]] == pytest.approx([t["pnl"] for t in trades])
     assert result["equityCurve"][-1]["equity"] == pytest.approx(equity[-1])
+    expected = reference_statistics(frame, trades, equity, 10_000, 10, 60)
+    assert {name: result[name] for name in expected} == pytest.approx(expected)
 
     listed = await gql.data(
         "{ backtests { edges { cursor node { id status } } pageInfo { hasNextPage endCursor }"

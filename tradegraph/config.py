@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 from decimal import Decimal
 from enum import StrEnum
@@ -119,6 +120,11 @@ class Settings(BaseSettings):
     insight_timeout_seconds: float = Field(default=15.0, gt=0)
     insight_max_retries: int = Field(default=2, ge=0, le=5)
     insight_cache_seconds: int = Field(default=900, gt=0)
+    backtest_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        gt=0,
+        description="processes optimisations run their grids on (default: the core count)",
+    )
     risk_benchmark_symbol: str = Field(default="BOVA11", description="beta is measured against it")
     metrics_token: SecretStr | None = Field(
         default=None,

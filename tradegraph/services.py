@@ -14,7 +14,9 @@ import structlog
 
 from tradegraph.analytics.backtest_runs import Backtests
 from tradegraph.analytics.indicator_series import IndicatorSeriesService
+from tradegraph.analytics.optimization_runs import Optimizations
 from tradegraph.analytics.risk import RiskAnalysis
+from tradegraph.analytics.worker_pool import WorkerPool
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
 from tradegraph.documents import Role
@@ -53,6 +55,7 @@ class Services:
     orders: OrdersService
     indicators: IndicatorSeriesService
     backtests: Backtests
+    optimizations: Optimizations
     risk: RiskAnalysis
     insights: Insights
     background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -90,6 +93,7 @@ async def start_services(
         ),
         indicators=IndicatorSeriesService(candles),
         backtests=Backtests(instruments, broker),
+        optimizations=Optimizations(instruments, broker, WorkerPool(settings.backtest_workers)),
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),
         insights=Insights(settings, broker),
     )
@@ -100,6 +104,7 @@ async def start_services(
     await _ensure_admin(services)
     await recover()
     await services.backtests.fail_interrupted()
+    await services.optimizations.fail_interrupted()
     services.background.append(
         asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))
     )
@@ -108,6 +113,7 @@ async def start_services(
 
 async def stop_services(services: Services) -> None:
     await services.backtests.stop()
+    await services.optimizations.stop()  # and its worker processes
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)

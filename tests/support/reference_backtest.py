@@ -86,6 +86,7 @@ def backtest(
                 "exit_time": last["time"],
                 "exit_price": last["close"],
                 "pnl": cash - open_trade["spent"],
+                "closed_at_end": True,
             }
         )
         equity[-1] = cash

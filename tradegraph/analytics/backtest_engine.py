@@ -19,6 +19,7 @@ from enum import StrEnum
 import numpy as np
 
 from tradegraph.analytics import indicators
+from tradegraph.analytics.statistics import TradeStatistics, trade_statistics
 from tradegraph.errors import InvalidInput
 
 MAX_CURVE_POINTS = 1000
@@ -109,6 +110,7 @@ class BacktestResult:
     trade_count: int
     trades: list[Trade]
     equity_curve: list[tuple[int, float]]  # at most MAX_CURVE_POINTS, evenly spaced
+    statistics: TradeStatistics
 
 
 def _crosses(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +178,7 @@ def run_backtest(
     holding = np.zeros(n)  # quantity held at each close
     cash_after = np.full(n, np.nan)  # cash from a sale, from its bar on
     trades: list[Trade] = []
-    cash, position = initial_cash, 0
+    cash, position, open_at_end = initial_cash, 0, False
     while (signal := _first_at_or_after(entries, position)) is not None:
         start = signal + 1
         price = float(bars.opens[start])
@@ -187,6 +189,7 @@ def run_backtest(
         signal_bar = stop if stop is not None else exit_signal
         if signal_bar is None or signal_bar >= n - 1:  # still open at the end
             sold_at, exit_price, sold_bar = n - 1, float(bars.closes[-1]), n - 1
+            open_at_end = True
             holding[start : n - 1] = quantity
         else:
             sold_at, exit_price, sold_bar = (
@@ -212,7 +215,9 @@ def run_backtest(
         if progress is not None:
             progress(sold_bar / n)
     equity = _equity(bars.closes, holding, cash_after, initial_cash)
-    return _result(bars, equity, trades, initial_cash, bar_seconds)
+    held = holding > 0
+    held[-1] = open_at_end  # closed at the last close: held through that bar
+    return _result(bars, equity, trades, initial_cash, bar_seconds, held, fee)
 
 
 def _equity(
@@ -227,7 +232,13 @@ def _equity(
 
 
 def _result(
-    bars: Bars, equity: np.ndarray, trades: list[Trade], initial_cash: float, bar_seconds: int
+    bars: Bars,
+    equity: np.ndarray,
+    trades: list[Trade],
+    initial_cash: float,
+    bar_seconds: int,
+    held: np.ndarray,
+    fee: float,
 ) -> BacktestResult:
     final = float(equity[-1])
     peaks = np.maximum.accumulate(equity)
@@ -263,4 +274,16 @@ def _result(
         trade_count=len(trades),
         trades=trades,
         equity_curve=[(int(bars.times[i]), float(equity[i])) for i in picks],
+        statistics=trade_statistics(
+            times=bars.times,
+            equity=equity,
+            held=held,
+            pnls=np.array([t.pnl for t in trades], dtype=float),
+            traded_value=sum(t.quantity * (t.entry_price + t.exit_price) for t in trades),
+            fee=fee,
+            first_open=float(bars.opens[0]),
+            last_close=float(bars.closes[-1]),
+            cagr=cagr,
+            max_drawdown=drawdown,
+        ),
     )

@@ -55,6 +55,16 @@ class BacktestRequest:
         return self
 
 
+async def load_bars(symbol: str, interval: CandleInterval, from_: datetime, to: datetime) -> Bars:
+    """The candles of the range as arrays, for the engine."""
+    rows = await candles(symbol, interval, from_, to)
+    return Bars(
+        times=np.array([int(c.start.timestamp()) for c in rows], dtype=np.int64),
+        opens=np.array([float(c.open) for c in rows]),
+        closes=np.array([float(c.close) for c in rows]),
+    )
+
+
 def _visible(principal: Principal, run: BacktestRun) -> bool:
     return run.owner_id == principal.user_id or principal.role is Role.ADMIN
 
@@ -117,13 +127,8 @@ class Backtests:
         loop = asyncio.get_running_loop()
         try:
             await self._update(run, status=BacktestStatus.RUNNING, progress=0.0)
-            rows = await candles(run.symbol, request.interval, request.from_, request.to)
-            bars = Bars(
-                times=np.array([int(c.start.timestamp()) for c in rows], dtype=np.int64),
-                opens=np.array([float(c.open) for c in rows]),
-                closes=np.array([float(c.close) for c in rows]),
-            )
-            await self._update(run, progress=0.2, bars=len(rows))
+            bars = await load_bars(run.symbol, request.interval, request.from_, request.to)
+            await self._update(run, progress=0.2, bars=len(bars.closes))
             reported = [0.2]
 
             def progress(fraction: float) -> None:  # called from the worker thread
@@ -152,7 +157,10 @@ class Backtests:
                 finished_at=datetime.now(UTC),
             )
             log.info(
-                "backtest completed", id=str(run.id), bars=len(rows), trades=result.trade_count
+                "backtest completed",
+                id=str(run.id),
+                bars=len(bars.closes),
+                trades=result.trade_count,
             )
         except Exception as error:
             message = error.message if isinstance(error, DomainError) else "internal error"

@@ -9,12 +9,14 @@ from tradegraph.resolvers import analytics as analytics_resolvers
 from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
+from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.auth import AuthPayload
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Instrument, Quote
+from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order
 from tradegraph.schema.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
@@ -36,6 +38,7 @@ class Mutation:
     place_order: Order = fields.mutation(order_resolvers.place_order)
     cancel_order: Order = fields.mutation(order_resolvers.cancel_order)
     run_backtest: BacktestRun = fields.mutation(analytics_resolvers.run_backtest)
+    optimize_backtest: Optimization = fields.mutation(optimization_resolvers.optimize_backtest)
     generate_insight: Insight = fields.mutation(
         analytics_resolvers.generate_insight, IsAnalystOrAdmin
     )

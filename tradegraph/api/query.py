@@ -9,6 +9,7 @@ from tradegraph.resolvers import analytics as analytics_resolvers
 from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
+from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.schema.analytics import (
@@ -21,6 +22,7 @@ from tradegraph.schema.analytics import (
 from tradegraph.schema.auth import User
 from tradegraph.schema.events import Event, EventConnection, EventSummary
 from tradegraph.schema.markets import Candle, Instrument, Quote
+from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
@@ -44,5 +46,7 @@ class Query:
     indicators: list[IndicatorSeries] = fields.query(analytics_resolvers.indicators)
     backtest: BacktestRun = fields.query(analytics_resolvers.backtest)
     backtests: BacktestConnection = fields.query(analytics_resolvers.backtests)
+    optimization: Optimization = fields.query(optimization_resolvers.optimization)
+    optimizations: OptimizationConnection = fields.query(optimization_resolvers.optimizations)
     portfolio_risk: PortfolioRisk = fields.query(analytics_resolvers.portfolio_risk)
     insight: Insight = fields.query(analytics_resolvers.insight, IsAnalystOrAdmin)

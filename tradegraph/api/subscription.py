@@ -8,11 +8,13 @@ from tradegraph.api import fields
 from tradegraph.resolvers import analytics as analytics_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
+from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Candle, Quote
+from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order
 from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import PortfolioValue
@@ -26,6 +28,9 @@ class Subscription:
     order_updates: Order = fields.subscription(order_resolvers.order_updates)
     portfolio_value: PortfolioValue = fields.subscription(portfolio_resolvers.portfolio_value)
     backtest_progress: BacktestRun = fields.subscription(analytics_resolvers.backtest_progress)
+    optimization_progress: Optimization = fields.subscription(
+        optimization_resolvers.optimization_progress
+    )
     insight_created: Insight = fields.subscription(
         analytics_resolvers.insight_created, IsAnalystOrAdmin
     )

@@ -15,6 +15,7 @@ from tradegraph.documents.markets import (
     LatestQuote,
     Tick,
 )
+from tradegraph.documents.optimizations import OptimizationRows, OptimizationRun
 from tradegraph.documents.outbox import OutboxMessage, OutboxState
 from tradegraph.documents.portfolios import (
     Fill,
@@ -43,6 +44,8 @@ ALL_DOCUMENTS: list[type] = [
     Order,
     LedgerEntry,
     BacktestRun,
+    OptimizationRun,
+    OptimizationRows,
     InsightRecord,
     OutboxMessage,
     OutboxState,
@@ -63,6 +66,8 @@ __all__ = [
     "LatestQuote",
     "LedgerEntry",
     "LedgerKind",
+    "OptimizationRows",
+    "OptimizationRun",
     "Order",
     "OrderStatus",
     "OrderType",

@@ -5,6 +5,7 @@ QUOTES_PREFIX = "tradegraph.quotes."
 ORDERS_PREFIX = "tradegraph.orders."
 PORTFOLIOS_PREFIX = "tradegraph.portfolios."
 BACKTESTS_PREFIX = "tradegraph.backtests."
+OPTIMIZATIONS_PREFIX = "tradegraph.optimizations."
 
 
 def quote_channel(symbol: str) -> str:
@@ -26,10 +27,23 @@ def backtest_channel(run_id: str) -> str:
     return BACKTESTS_PREFIX + run_id
 
 
+def optimization_channel(optimization_id: str) -> str:
+    """Status and progress of one parameter optimisation."""
+    return OPTIMIZATIONS_PREFIX + optimization_id
+
+
 INSIGHTS_CREATED = "tradegraph.insights.created"
 # The families of channels above, by the word after "tradegraph.": a bounded set of names that
 # reveals no symbol, portfolio or run id (metrics are labelled with these).
-CHANNEL_KINDS = ("events", "quotes", "orders", "portfolios", "backtests", "insights")
+CHANNEL_KINDS = (
+    "events",
+    "quotes",
+    "orders",
+    "portfolios",
+    "backtests",
+    "optimizations",
+    "insights",
+)
 OTHER_KIND = "other"
 
 

@@ -176,6 +176,44 @@ class BacktestResult:
     equity_curve: list[EquityCurvePoint] = strawberry.field(
         description="Equity at closes, evenly sampled to at most 1,000 points."
     )
+    calmar: float | None = strawberry.field(
+        description="cagr / maxDrawdown; null without a drawdown or a cagr."
+    )
+    expectancy: float | None = strawberry.field(
+        description="Mean pnl per trade, in cash; null without trades."
+    )
+    sqn: float | None = strawberry.field(
+        description="System quality number: √(trades) · mean / sample standard deviation of "
+        "the trades' pnl; null under 2 trades or when every pnl is equal."
+    )
+    exposure: float = strawberry.field(
+        description="Fraction of bars with a position held at their close (a position closed "
+        "at the final close counts as held on the last bar)."
+    )
+    buy_and_hold_return: float = strawberry.field(
+        description="Buying with all cash at the first bar's open and selling at the last "
+        "close, with the same fee: lastClose·(1 - fee) / (firstOpen·(1 + fee)) - 1."
+    )
+    total_fees: float = strawberry.field(
+        description="Fees paid on every entry and exit: Σ quantity · price · fee."
+    )
+    max_drawdown_duration: int = strawberry.field(
+        description="Longest time, in seconds, from a close at an equity high to the next "
+        "close back at or above it (or to the last close if it never recovers); 0 without a "
+        "drawdown."
+    )
+    average_win: float | None = strawberry.field(
+        description="Mean pnl of the trades with pnl > 0; null without one."
+    )
+    average_loss: float | None = strawberry.field(
+        description="Mean pnl (negative) of the trades with pnl < 0; null without one."
+    )
+    best_trade: float | None = strawberry.field(
+        description="Largest trade pnl; null without trades."
+    )
+    worst_trade: float | None = strawberry.field(
+        description="Smallest trade pnl; null without trades."
+    )
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> BacktestResult:
@@ -201,6 +239,7 @@ class BacktestResult:
                 for t in data["trades"]
             ],
             equity_curve=[EquityCurvePoint(time=_at(t), equity=e) for t, e in data["equity_curve"]],
+            **data["statistics"],
         )
 
 

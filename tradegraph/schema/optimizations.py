@@ -1,0 +1,297 @@
+"""GraphQL types and inputs for parameter optimisation and walk-forward analysis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from tradegraph import documents
+from tradegraph.analytics import optimization, optimization_runs, parameter_grid
+from tradegraph.analytics.backtest_engine import StrategyKind
+from tradegraph.errors import InvalidInput
+from tradegraph.schema.analytics import BacktestResult, BacktestStatus, EquityCurvePoint
+from tradegraph.schema.connection import Connection, Edge
+from tradegraph.schema.context import Info
+from tradegraph.schema.markets import CandleInterval
+
+strawberry.enum(
+    optimization.OptimizationMetric,
+    name="OptimizationMetric",
+    description="What an optimisation maximises, as defined on BacktestResult: SHARPE, "
+    "SORTINO, CALMAR, TOTAL_RETURN, SQN, PROFIT_FACTOR. A combination without a value (e.g. "
+    "no losing trade for PROFIT_FACTOR) ranks last.",
+)
+OptimizationMetric = optimization.OptimizationMetric
+
+
+@strawberry.input(
+    description="Values start, start + step, … up to and including stop, of one numeric "
+    "parameter of the strategy kind (fast, slow, period, lower, upper, stopLossPct, "
+    "takeProfitPct as the kind uses them; fast, slow and period take whole numbers)."
+)
+class ParameterRange:
+    name: str
+    start: float
+    stop: float
+    step: float
+
+    def to_value(self) -> parameter_grid.ParameterRange:
+        return parameter_grid.ParameterRange(self.name, self.start, self.stop, self.step)
+
+
+@strawberry.input(
+    description="Rolling windows over the range, each an in-sample part (trainFraction of "
+    "the window) followed by an out-of-sample part; the out-of-sample parts tile the range "
+    "after the first in-sample part. Each fold optimises on its in-sample bars and runs the "
+    "winner on its out-of-sample bars, starting from the previous fold's final equity "
+    "(indicators warm up inside each part)."
+)
+class WalkForwardInput:
+    folds: int = strawberry.field(description="1 to 20.")
+    train_fraction: float = strawberry.field(description="Between 0 and 1, exclusive.")
+
+
+@strawberry.input(
+    description="The market, cash and fee fields of BacktestInput, a strategy kind, and the "
+    "grid: the product of the parameter ranges (at most 10,000 combinations), keeping the "
+    "combinations that satisfy `constraint` and the strategy's rules (e.g. SMA fast < slow). "
+    "Parameters without a range keep the kind's defaults."
+)
+class OptimizeInput:
+    symbol: str
+    interval: CandleInterval
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    initial_cash: Decimal
+    fee_bps: float = 0.0
+    kind: StrategyKind
+    parameters: list[ParameterRange]
+    maximize: OptimizationMetric
+    constraint: str | None = strawberry.field(
+        default=None,
+        description="Comparisons of optimised parameters joined by `and`, e.g. `fast < slow`, "
+        "`fast * 2 <= slow and slow < 200`: operators < <= > >= == !=, arithmetic + - * / and "
+        "parentheses, numbers, parameter names.",
+    )
+    walk_forward: WalkForwardInput | None = None
+
+    def to_request(self) -> optimization_runs.OptimizationRequest:
+        wf = self.walk_forward
+        return optimization_runs.OptimizationRequest(
+            symbol=self.symbol,
+            interval=documents.CandleInterval(self.interval.value),
+            from_=self.from_,
+            to=self.to,
+            initial_cash=float(self.initial_cash),
+            fee_bps=self.fee_bps,
+            kind=StrategyKind(self.kind.value),
+            parameters=[r.to_value() for r in self.parameters],
+            maximize=OptimizationMetric(self.maximize.value),
+            constraint=self.constraint,
+            walk_forward=optimization_runs.WalkForward(wf.folds, wf.train_fraction) if wf else None,
+        )
+
+
+@strawberry.type(description="Metrics of one backtest, as defined on BacktestResult.")
+class OptimizationMetrics:
+    total_return: float
+    sharpe: float | None
+    sortino: float | None
+    calmar: float | None
+    sqn: float | None
+    profit_factor: float | None
+    max_drawdown: float
+    win_rate: float | None
+    trade_count: int
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> OptimizationMetrics:
+        return cls(**{name: data[name] for name in cls.__annotations__})
+
+
+@strawberry.type(description="One tested combination.")
+class OptimizationRow:
+    rank: int = strawberry.field(description="1 for the best.")
+    parameters: JSON = strawberry.field(description="Parameter name → value.")
+    score: float | None = strawberry.field(description="The maximised metric.")
+    metrics: OptimizationMetrics
+
+
+@strawberry.type(description="A metric over two optimised parameters.")
+class HeatmapCell:
+    x: float
+    y: float
+    value: float | None = strawberry.field(
+        description="The best value among the combinations at (x, y); null if none has one."
+    )
+
+
+@strawberry.type(
+    description="A metric over two optimised parameters: `values[j][i]` is at (xValues[i], "
+    "yValues[j]); where other parameters vary too, each cell holds the best value among the "
+    "combinations at that (x, y)."
+)
+class Heatmap:
+    x: str
+    y: str
+    metric: OptimizationMetric
+    x_values: list[float]
+    y_values: list[float]
+    values: list[list[float | None]]
+
+    @strawberry.field(description="The same values, one cell per (x, y), row by row.")
+    def cells(self) -> list[HeatmapCell]:
+        return [
+            HeatmapCell(x=x, y=y, value=row[i])
+            for y, row in zip(self.y_values, self.values, strict=True)
+            for i, x in enumerate(self.x_values)
+        ]
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@strawberry.type(description="One walk-forward fold.")
+class WalkForwardFold:
+    index: int
+    train_from: datetime = strawberry.field(description="First in-sample candle.")
+    train_to: datetime = strawberry.field(description="Last in-sample candle.")
+    test_from: datetime = strawberry.field(description="First out-of-sample candle.")
+    test_to: datetime = strawberry.field(description="Last out-of-sample candle.")
+    parameters: JSON = strawberry.field(description="The in-sample winner.")
+    in_sample: OptimizationMetrics
+    out_of_sample: OptimizationMetrics
+    initial_equity: float = strawberry.field(description="Out-of-sample starting equity.")
+    final_equity: float
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> WalkForwardFold:
+        return cls(
+            index=data["index"],
+            train_from=_at(data["train_from"]),
+            train_to=_at(data["train_to"]),
+            test_from=_at(data["test_from"]),
+            test_to=_at(data["test_to"]),
+            parameters=JSON(data["parameters"]),
+            in_sample=OptimizationMetrics.from_stored(data["in_sample"]),
+            out_of_sample=OptimizationMetrics.from_stored(data["out_of_sample"]),
+            initial_equity=data["initial_equity"],
+            final_equity=data["final_equity"],
+        )
+
+
+@strawberry.type(
+    description="A parameter optimisation: queued, running with progress, then the ranked "
+    "combinations, the best one's full result and, with walkForward, the folds."
+)
+class Optimization:
+    id: strawberry.ID
+    status: BacktestStatus
+    progress: float = strawberry.field(description="0 to 1.")
+    symbol: str
+    interval: CandleInterval
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    initial_cash: float
+    fee_bps: float
+    kind: StrategyKind
+    maximize: OptimizationMetric
+    constraint: str | None
+    parameters: JSON = strawberry.field(description="The ranges, as given.")
+    combinations: int = strawberry.field(
+        description="Combinations tested: the grid's points that satisfy the constraint and "
+        "the strategy's rules."
+    )
+    bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
+    best_parameters: JSON | None = strawberry.field(description="The winner's parameters.")
+    best: BacktestResult | None = strawberry.field(
+        description="The winner's full backtest on the whole range."
+    )
+    folds: list[WalkForwardFold] = strawberry.field(description="Empty without walkForward.")
+    out_of_sample_equity: list[EquityCurvePoint] = strawberry.field(
+        description="The folds' out-of-sample equity curves stitched (each fold starts from "
+        "the previous one's final equity), at most 1,000 points."
+    )
+    error: str | None = strawberry.field(description="Why it FAILED.")
+    created_at: datetime
+    finished_at: datetime | None
+
+    @strawberry.field(description="The n best combinations (n from 1 to 100), best first.")
+    async def top(self, info: Info, n: int = 10) -> list[OptimizationRow]:
+        if not 1 <= n <= 100:
+            raise InvalidInput("n must be between 1 and 100", field="n")
+        rows = await info.context.services.optimizations.rows(str(self.id))
+        return [
+            OptimizationRow(
+                rank=rank,
+                parameters=JSON(row["parameters"]),
+                score=optimization.score(row, self.maximize),
+                metrics=OptimizationMetrics.from_stored(row["metrics"]),
+            )
+            for rank, row in enumerate(optimization.ranked(rows, self.maximize)[:n], start=1)
+        ]
+
+    @strawberry.field(
+        description="`metric` (default: the maximised one) over two optimised parameters; "
+        "BAD_USER_INPUT when x or y is not one. Empty until COMPLETED."
+    )
+    async def heatmap(
+        self, info: Info, x: str, y: str, metric: OptimizationMetric | None = None
+    ) -> Heatmap:
+        rows = await info.context.services.optimizations.rows(str(self.id))
+        chosen = OptimizationMetric((metric or self.maximize).value)
+        if not rows:
+            return Heatmap(x=x, y=y, metric=chosen, x_values=[], y_values=[], values=[])
+        found = optimization.heatmap(rows, x, y, chosen)
+        return Heatmap(
+            x=x,
+            y=y,
+            metric=chosen,
+            x_values=found.x_values,
+            y_values=found.y_values,
+            values=found.values,
+        )
+
+    @classmethod
+    def from_document(cls, run: documents.OptimizationRun) -> Optimization:
+        return cls(
+            id=strawberry.ID(str(run.id)),
+            status=run.status,
+            progress=run.progress,
+            symbol=run.symbol,
+            interval=documents.CandleInterval(run.interval),
+            from_=run.from_,
+            to=run.to,
+            initial_cash=run.initial_cash,
+            fee_bps=run.fee_bps,
+            kind=StrategyKind(run.kind),
+            maximize=OptimizationMetric(run.maximize),
+            constraint=run.constraint,
+            parameters=JSON(run.parameters),
+            combinations=run.combinations,
+            bars=run.bars,
+            best_parameters=JSON(run.best_parameters) if run.best_parameters else None,
+            best=BacktestResult.from_stored(run.best) if run.best else None,
+            folds=[WalkForwardFold.from_stored(fold) for fold in run.folds],
+            out_of_sample_equity=[
+                EquityCurvePoint(time=_at(t), equity=e) for t, e in run.out_of_sample_equity
+            ],
+            error=run.error,
+            created_at=run.created_at,
+            finished_at=run.finished_at,
+        )
+
+
+@strawberry.type(name="OptimizationEdge")
+class OptimizationEdge(Edge[Optimization]):
+    pass
+
+
+@strawberry.type(description="Your optimisations, newest first (Relay connection).")
+class OptimizationConnection(Connection[Optimization]):
+    edges: list[OptimizationEdge]  # type: ignore[assignment]  # keeps the name OptimizationEdge
