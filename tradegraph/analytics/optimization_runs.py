@@ -194,7 +194,11 @@ class Optimizations:
         changes["updated_at"] = datetime.now(UTC)
         await run.set(changes)
         message = {"id": str(run.id), "status": run.status.value, "progress": run.progress}
-        await self.broker.publish(optimization_channel(str(run.id)), json.dumps(message))
+        channel, text = optimization_channel(str(run.id)), json.dumps(message)
+        if run.status.finished:  # the final state must arrive; progress is superseded anyway
+            await self.broker.publish(channel, text)
+        else:
+            await self.broker.publish_latest(channel, text)
 
     async def _run(
         self, run: OptimizationRun, request: OptimizationRequest, combos: list[dict[str, float]]
