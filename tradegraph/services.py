@@ -27,10 +27,12 @@ from tradegraph.markets.quotes import MarketData
 from tradegraph.pubsub.broker import Broker
 from tradegraph.store import Store, open_store
 from tradegraph.subscriptions.decoders import register_decoders
+from tradegraph.trading.closeouts import CloseOuts
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.portfolios import Portfolios
+from tradegraph.trading.replace import Replacements
 from tradegraph.trading.settlement import recover
 
 log = structlog.get_logger("tradegraph")
@@ -49,6 +51,8 @@ class Services:
     engine: MatchingEngine
     portfolios: Portfolios
     orders: OrdersService
+    replacements: Replacements
+    closeouts: CloseOuts
     indicators: IndicatorSeriesService
     backtests: Backtests
     risk: RiskAnalysis
@@ -72,6 +76,9 @@ async def start_services(
     market.on_quote(engine.on_quote)  # every accepted quote is matched against resting orders
     candles = Candles(instruments)
     portfolios = Portfolios(market)
+    orders = OrdersService(
+        instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
+    )
     services = Services(
         settings=settings,
         store=store,
@@ -83,9 +90,9 @@ async def start_services(
         candles=candles,
         engine=engine,
         portfolios=portfolios,
-        orders=OrdersService(
-            instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
-        ),
+        orders=orders,
+        replacements=Replacements(orders),
+        closeouts=CloseOuts(orders),
         indicators=IndicatorSeriesService(candles),
         backtests=Backtests(instruments, broker),
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),

@@ -35,6 +35,10 @@ class Mutation:
     withdraw: Portfolio = fields.mutation(portfolio_resolvers.withdraw)
     place_order: Order = fields.mutation(order_resolvers.place_order)
     cancel_order: Order = fields.mutation(order_resolvers.cancel_order)
+    replace_order: Order = fields.mutation(order_resolvers.replace_order)
+    close_position: Order = fields.mutation(order_resolvers.close_position)
+    close_all_positions: list[Order] = fields.mutation(order_resolvers.close_all_positions)
+    cancel_all_orders: list[Order] = fields.mutation(order_resolvers.cancel_all_orders)
     run_backtest: BacktestRun = fields.mutation(analytics_resolvers.run_backtest)
     generate_insight: Insight = fields.mutation(
         analytics_resolvers.generate_insight, IsAnalystOrAdmin

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from decimal import Decimal
 from functools import partial
 
 from strawberry import ID
 
 from tradegraph.schema.context import Info
-from tradegraph.schema.orders import Order, OrderConnection, OrderFilter, PlaceOrderInput
+from tradegraph.schema.orders import (
+    Order,
+    OrderConnection,
+    OrderFilter,
+    PlaceOrderInput,
+    ReplaceOrderInput,
+)
 from tradegraph.subscriptions.trading import order_updates as live_order_updates
 from tradegraph.trading.order_listing import OrderQuery
 
@@ -66,3 +73,52 @@ async def order_updates(info: Info, portfolio_id: ID) -> AsyncGenerator[Order, N
     portfolio = await info.context.readable_portfolio(str(portfolio_id))
     async for updated in live_order_updates(info.context.services.broker, str(portfolio.id)):
         yield Order.from_document(updated)
+
+
+async def replace_order(info: Info, id: ID, input: ReplaceOrderInput) -> Order:
+    """Replaces an open order (NEW or PARTIALLY_FILLED; otherwise CONFLICT) with a new one:
+    omitted fields keep their value, `quantity` is the new total and may not be below what has
+    filled (BAD_USER_INPUT). The old order becomes REPLACED (`replacedBy`), the new one
+    (`replaces`) takes over its reservation atomically, reserving the difference if it needs
+    more (INSUFFICIENT_FUNDS / INSUFFICIENT_POSITION; then nothing changes) and returning any
+    surplus. Once this answers, the old order fills no more. Owner or ADMIN only."""
+    replaced = await info.context.services.replacements.replace(
+        info.context.require_principal(), str(id), input.to_request()
+    )
+    return Order.from_document(replaced)
+
+
+async def close_position(
+    info: Info,
+    portfolio_id: ID,
+    symbol: str,
+    quantity: Decimal | None = None,
+    percentage: Decimal | None = None,
+) -> Order:
+    """Sells the position at market: `quantity`, `percentage` of it (rounded down to the lot
+    size) or, with neither, all of it. Both, more than held, or not a lot: BAD_USER_INPUT; no
+    position: NOT_FOUND; shares promised to open SELL orders: INSUFFICIENT_POSITION."""
+    order = await info.context.services.closeouts.close_position(
+        info.context.require_principal(), str(portfolio_id), symbol, quantity, percentage
+    )
+    return Order.from_document(order)
+
+
+async def close_all_positions(
+    info: Info, portfolio_id: ID, cancel_orders: bool = True
+) -> list[Order]:
+    """Cancels every open order first (unless cancelOrders is false), then sells every
+    position's available quantity at market. Returns the SELL orders."""
+    orders = await info.context.services.closeouts.close_all(
+        info.context.require_principal(), str(portfolio_id), cancel_orders
+    )
+    return [Order.from_document(o) for o in orders]
+
+
+async def cancel_all_orders(info: Info, portfolio_id: ID) -> list[Order]:
+    """Cancels every NEW, PARTIALLY_FILLED and HELD order of the portfolio and releases what
+    they reserved. Returns the cancelled orders."""
+    orders = await info.context.services.closeouts.cancel_all(
+        info.context.require_principal(), str(portfolio_id)
+    )
+    return [Order.from_document(o) for o in orders]

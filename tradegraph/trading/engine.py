@@ -20,6 +20,7 @@ from tradegraph.trading.matching import (
     affordable_quantity,
     execution_price,
     stop_reached,
+    trailing_state,
 )
 from tradegraph.trading.settlement import recover
 
@@ -95,6 +96,16 @@ class MatchingEngine:
             if triggered is None:
                 return False
             order = triggered
+        if order.type is OrderType.TRAILING_STOP and not order.triggered:
+            mark, reached = trailing_state(order, quote.bid, quote.ask)
+            if not reached:
+                if mark == order.high_water_mark:
+                    return True
+                return await self.execution.move_mark(order, mark) is not None
+            fired = await self.execution.mark_triggered(order, mark)
+            if fired is None:
+                return False
+            order = fired
         instrument = await self.instruments.require(order.symbol)
         price = execution_price(
             order, quote.bid, quote.ask, self.slippage_bps, instrument.tick_size

@@ -56,8 +56,32 @@ class Execution:
         )
         return swapped
 
-    async def mark_triggered(self, order: Order) -> Order | None:
-        return await self._swap(order, {"triggered": True})
+    async def mark_triggered(
+        self, order: Order, high_water_mark: Decimal | None = None
+    ) -> Order | None:
+        changes: dict[str, Any] = {"triggered": True}
+        if high_water_mark is not None:
+            changes["high_water_mark"] = high_water_mark
+        return await self._swap(order, changes)
+
+    async def move_mark(self, order: Order, high_water_mark: Decimal) -> Order | None:
+        """A trailing stop's mark follows the market (not published: it is no order event)."""
+        return await self._swap(order, {"high_water_mark": high_water_mark})
+
+    async def hand_over(self, old: Order, new: Order) -> Order | None:
+        """The commit point of replaceOrder: `old` (at the version read, still open) becomes
+        REPLACED and its reservation is `new`'s. None when `old` changed meanwhile."""
+        if not old.status.is_open:
+            return None
+        return await self._swap(
+            old,
+            {
+                "status": OrderStatus.REPLACED,
+                "replaced_by_id": new.id,
+                "reserved": ZERO,
+                "release_pending": False,
+            },
+        )
 
     async def activate(self, order: Order) -> Order | None:
         """PENDING_NEW → NEW once the reservation is in place."""

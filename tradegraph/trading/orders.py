@@ -35,7 +35,7 @@ from tradegraph.markets.quotes import MarketData
 from tradegraph.pagination import Page
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
-from tradegraph.trading.matching import reservation_price
+from tradegraph.trading.matching import initial_mark, reservation_price
 from tradegraph.trading.order_listing import OrderQuery, all_orders, count_orders, list_orders
 from tradegraph.trading.portfolios import can_read, check_can_change, writable_portfolio
 from tradegraph.trading.settlement import (
@@ -58,6 +58,38 @@ class OrderRequest:
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     client_order_id: str | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+
+
+def check_trail(request: OrderRequest, instrument: Instrument) -> None:
+    """TRAILING_STOP needs exactly one of trailPrice / trailPercent; other types neither."""
+    given = [
+        name
+        for name, value in (
+            ("trailPrice", request.trail_price),
+            ("trailPercent", request.trail_percent),
+        )
+        if value is not None
+    ]
+    if request.type is not OrderType.TRAILING_STOP:
+        if given:
+            raise InvalidInput(f"{given[0]} applies to TRAILING_STOP orders only", field=given[0])
+        return
+    if len(given) != 1:
+        raise InvalidInput(
+            "TRAILING_STOP orders need exactly one of trailPrice and trailPercent",
+            field="trailPrice",
+        )
+    if request.trail_price is not None:
+        if request.trail_price <= 0 or not is_multiple(request.trail_price, instrument.tick_size):
+            raise InvalidInput(
+                f"trailPrice must be greater than 0 and a multiple of the tick size "
+                f"{plain(instrument.tick_size)} of {instrument.symbol}",
+                field="trailPrice",
+            )
+    elif request.trail_percent is not None and not 0 < request.trail_percent < 100:
+        raise InvalidInput("trailPercent must be between 0 and 100", field="trailPercent")
 
 
 def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
@@ -88,7 +120,9 @@ def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfo
                 f"{plain(instrument.tick_size)} of {instrument.symbol}",
                 field=name,
             )
-    if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and needs_stop:
+    check_trail(request, instrument)
+    triggered_later = needs_stop or request.type is OrderType.TRAILING_STOP
+    if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and triggered_later:
         raise InvalidInput("IOC and FOK apply to MARKET and LIMIT orders only", field="timeInForce")
     if instrument.currency != portfolio.base_currency:
         raise InvalidInput(
@@ -112,6 +146,8 @@ ORDER_PARAMETERS = {
     "limit_price": "limitPrice",
     "stop_price": "stopPrice",
     "time_in_force": "timeInForce",
+    "trail_price": "trailPrice",
+    "trail_percent": "trailPercent",
 }
 
 
@@ -179,17 +215,19 @@ class OrdersService:
         instrument = await self.instruments.require(request.symbol)
         check_order(request, instrument, portfolio)
         client_id = request.client_order_id or uuid.uuid4().hex
-        order = self._new_order(request, instrument, portfolio, client_id)
+        order = self.new_order(request, instrument, portfolio, client_id)
         existing = await self._existing(portfolio.id, client_id)
         if existing is not None:
             return replayed(existing, order)
         quote = await self.market.latest(instrument.symbol)
-        reserve = self._reservation(order, instrument, quote.ask if quote else None)
+        reserve = self.reservation(order, instrument, quote.ask if quote else None)
         if reserve is None:
             order.status = OrderStatus.REJECTED
             order.reject_reason = f"no quote for {instrument.symbol} yet: a MARKET order needs one"
             return await self._insert(order)
         order.reserved = reserve
+        if order.type is OrderType.TRAILING_STOP and quote is not None:
+            order.high_water_mark = initial_mark(order, quote.bid, quote.ask)
         order = await self._insert(order)
         if order.status is not OrderStatus.PENDING_NEW:
             return order  # same clientOrderId placed concurrently: that one stands
@@ -198,9 +236,10 @@ class OrdersService:
         assert activated is not None  # nobody else touches a PENDING_NEW order this young
         return await self.engine.match_new(activated)
 
-    def _new_order(
+    def new_order(
         self, request: OrderRequest, instrument: Instrument, portfolio: Portfolio, client_id: str
     ) -> Order:
+        """The order `request` describes, PENDING_NEW, reserving nothing yet."""
         now = datetime.now(UTC)
         return Order(
             portfolio_id=portfolio.id,
@@ -212,6 +251,8 @@ class OrdersService:
             quantity=request.quantity,
             limit_price=request.limit_price,
             stop_price=request.stop_price,
+            trail_price=request.trail_price,
+            trail_percent=request.trail_percent,
             time_in_force=request.time_in_force,
             status=OrderStatus.PENDING_NEW,
             filled_quantity=ZERO,
@@ -224,16 +265,22 @@ class OrdersService:
             else None,
         )
 
-    def _reservation(
-        self, order: Order, instrument: Instrument, ask: Decimal | None
+    def reservation(
+        self,
+        order: Order,
+        instrument: Instrument,
+        ask: Decimal | None,
+        quantity: Decimal | None = None,
     ) -> Decimal | None:
-        """BUY: cash for the notional plus fees; SELL: the quantity. None: cannot price it."""
+        """What `quantity` (default: the order's) reserves. BUY: cash for the notional plus
+        fees; SELL: the quantity. None: cannot price it."""
+        quantity = order.quantity if quantity is None else quantity
         if order.side is Side.SELL:
-            return order.quantity
+            return quantity
         price = reservation_price(order, ask, self.slippage_bps, instrument.tick_size)
         if price is None:
             return None
-        notional = order.quantity * price
+        notional = quantity * price
         return notional + fee_of(notional, self.fee_bps)
 
     async def _reserve(self, order: Order, instrument: Instrument) -> None:
@@ -284,7 +331,7 @@ class OrdersService:
         order = await self.get(principal, order_id)
         check_can_change(principal, order.owner_id)
         async with self.market.lock(order.symbol):
-            while order.status.is_open:
+            while order.status.is_open or order.status is OrderStatus.HELD:
                 ended = await self.execution.end(
                     order, OrderStatus.CANCELED, "cancelled at the owner's request"
                 )
@@ -292,8 +339,8 @@ class OrdersService:
                     return ended
                 order = await Order.get(order.id) or order
         raise AlreadyExists(
-            f"order {order_id} is already {order.status.value}; only NEW and "
-            "PARTIALLY_FILLED orders can be cancelled",
+            f"order {order_id} is already {order.status.value}; only NEW, PARTIALLY_FILLED "
+            "and HELD orders can be cancelled",
             status=order.status.value,
         )
 
@@ -309,6 +356,23 @@ class OrdersService:
     async def all_of(self, portfolio: Portfolio) -> list[Order]:
         """Every order of the portfolio, newest first (for exports)."""
         return await all_orders(portfolio.id)
+
+    async def linked(self, order_id: str) -> Order | None:
+        """An order another one links to (replaces, replacedBy, parent): same portfolio, so
+        the caller's right to read the first covers it."""
+        found = await by_id(Order, order_id)
+        return None if found is None or found.status is OrderStatus.PENDING_NEW else found
+
+    async def legs(self, order: Order) -> list[Order]:
+        """The legs of an entry (or of an OCO's first leg), oldest first, without the replaced
+        ones (their replacements stand in for them)."""
+        query = Order.find(
+            {
+                "parent_id": order.id,
+                "status": {"$nin": [OrderStatus.PENDING_NEW.value, OrderStatus.REPLACED.value]},
+            }
+        )
+        return await query.sort("created_at", "_id").to_list()
 
     async def get(self, principal: Principal, order_id: str) -> Order:
         order = await by_id(Order, order_id)
