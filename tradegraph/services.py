@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import structlog
 
@@ -30,6 +31,7 @@ from tradegraph.subscriptions.decoders import register_decoders
 from tradegraph.trading.closeouts import CloseOuts
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
+from tradegraph.trading.order_classes import OrderClasses, recover_legs
 from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.portfolios import Portfolios
 from tradegraph.trading.replace import Replacements
@@ -52,6 +54,7 @@ class Services:
     portfolios: Portfolios
     orders: OrdersService
     replacements: Replacements
+    order_classes: OrderClasses
     closeouts: CloseOuts
     indicators: IndicatorSeriesService
     backtests: Backtests
@@ -79,6 +82,10 @@ async def start_services(
     orders = OrdersService(
         instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
     )
+    order_classes = OrderClasses(orders, execution)
+    execution.on_finished(order_classes.on_finished)  # entries activate legs, OCO peers end
+    engine.claim_oco = order_classes.claim
+    engine.recoveries.append(partial(recover_legs, order_classes))
     services = Services(
         settings=settings,
         store=store,
@@ -92,6 +99,7 @@ async def start_services(
         portfolios=portfolios,
         orders=orders,
         replacements=Replacements(orders),
+        order_classes=order_classes,
         closeouts=CloseOuts(orders),
         indicators=IndicatorSeriesService(candles),
         backtests=Backtests(instruments, broker),
@@ -100,6 +108,7 @@ async def start_services(
     )
     await _ensure_admin(services)
     await recover()
+    await recover_legs(order_classes)
     await services.backtests.fail_interrupted()
     services.background.append(
         asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))

@@ -31,9 +31,15 @@ async def place_order(info: Info, input: PlaceOrderInput) -> Order:
     (INSUFFICIENT_FUNDS), a SELL reserves quantity from the position (INSUFFICIENT_POSITION).
     A refused order leaves nothing behind. A clientOrderId used before in the portfolio returns
     that order and trades nothing; with other parameters it is a CONFLICT naming the fields
-    that differ. A MARKET order without any quote is stored REJECTED."""
-    order = await info.context.services.orders.place(
-        info.context.require_principal(), input.to_request()
+    that differ. A MARKET order without any quote is stored REJECTED.
+    TRAILING_STOP needs exactly one of trailPrice / trailPercent (BAD_USER_INPUT otherwise).
+    orderClass BRACKET (takeProfit and stopLoss) and OTO (one of them) store the exits HELD in
+    `legs`; the entry's fill activates them (BRACKET: as an OCO pair) for the quantity filled.
+    OCO: this order is the take-profit LIMIT and its leg the stop-loss; the first to fill, even
+    partly, cancels the other. Exit prices must lie on the right side (a BUY entry's
+    take-profit above its stop-loss and its limit price): BAD_USER_INPUT."""
+    order = await info.context.services.order_classes.place(
+        info.context.require_principal(), input.to_request(), input.to_exits()
     )
     return Order.from_document(order)
 

@@ -3,6 +3,7 @@ followed by settlement and a published update."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,10 +20,27 @@ def decode_order(message: str) -> Order:
     return order
 
 
+OnFinished = Callable[[Order], Awaitable[None]]
+
+
 class Execution:
     def __init__(self, broker: Broker, fee_bps: Decimal) -> None:
         self.broker = broker
         self.fee_bps = fee_bps
+        self._on_finished: list[OnFinished] = []
+
+    def on_finished(self, listener: OnFinished) -> None:
+        """`listener` hears of every order that stops being open (not REPLACED): order
+        classes activate or cancel legs. It must not take the symbol's lock (held here)."""
+        self._on_finished.append(listener)
+
+    async def _finished(self, order: Order) -> None:
+        for listener in self._on_finished:
+            await listener(order)
+
+    async def swap(self, order: Order, changes: dict[str, Any]) -> Order | None:
+        """A compare-and-set of `changes` on the order's version; None when it moved on."""
+        return await self._swap(order, changes)
 
     async def publish(self, order: Order) -> None:
         await self.broker.publish(order_channel(str(order.portfolio_id)), order.model_dump_json())
@@ -107,6 +125,8 @@ class Execution:
             settled = settled.model_copy(update={"reserved": ZERO})
         await self.publish(settled)
         await self.portfolio_changed(settled)
+        if not settled.status.is_open:
+            await self._finished(settled)
         return settled
 
     async def journal_fill(
@@ -150,7 +170,9 @@ class Execution:
         )
         if updated is None:
             return None
-        return await self._released_and_told(updated)
+        ended = await self._released_and_told(updated)
+        await self._finished(ended)
+        return ended
 
     async def _released_and_told(self, order: Order) -> Order:
         """Returns what a finished order still reserved, then tells subscribers of the change."""

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from beanie import PydanticObjectId
@@ -45,6 +46,24 @@ from tradegraph.trading.settlement import (
 )
 
 MAX_CLIENT_ORDER_ID = 64
+
+
+class OrderPlan(Protocol):
+    """What an order class adds to placing its first order (see trading/order_classes.py)."""
+
+    def check(self, request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
+        """BAD_USER_INPUT before anything is stored."""
+
+    def shape(self, order: Order) -> None:
+        """Sets the class fields of the order about to be stored."""
+
+    def reservation(
+        self, order: Order, instrument: Instrument, ask: Decimal | None, own: Decimal
+    ) -> Decimal:
+        """What the order reserves, given what it would reserve alone."""
+
+    async def store_legs(self, order: Order) -> None:
+        """Stores the legs once the order holds its reservation, before it can fill."""
 
 
 @dataclass(frozen=True)
@@ -210,17 +229,28 @@ class OrdersService:
         self.fee_bps = fee_bps
         self.slippage_bps = slippage_bps
 
-    async def place(self, principal: Principal, request: OrderRequest) -> Order:
+    async def place(
+        self, principal: Principal, request: OrderRequest, plan: OrderPlan | None = None
+    ) -> Order:
+        """Checks, reserves, stores and matches an order. `plan` (order classes) shapes the
+        order before it is stored and stores its legs once the reservation is in place."""
         portfolio = await writable_portfolio(principal, request.portfolio_id)
         instrument = await self.instruments.require(request.symbol)
         check_order(request, instrument, portfolio)
+        if plan is not None:
+            plan.check(request, instrument, portfolio)
         client_id = request.client_order_id or uuid.uuid4().hex
         order = self.new_order(request, instrument, portfolio, client_id)
+        if plan is not None:
+            plan.shape(order)
         existing = await self._existing(portfolio.id, client_id)
         if existing is not None:
             return replayed(existing, order)
         quote = await self.market.latest(instrument.symbol)
-        reserve = self.reservation(order, instrument, quote.ask if quote else None)
+        ask = quote.ask if quote else None
+        reserve = self.reservation(order, instrument, ask)
+        if plan is not None and reserve is not None:
+            reserve = plan.reservation(order, instrument, ask, reserve)
         if reserve is None:
             order.status = OrderStatus.REJECTED
             order.reject_reason = f"no quote for {instrument.symbol} yet: a MARKET order needs one"
@@ -232,6 +262,8 @@ class OrdersService:
         if order.status is not OrderStatus.PENDING_NEW:
             return order  # same clientOrderId placed concurrently: that one stands
         await self._reserve(order, instrument)
+        if plan is not None:
+            await plan.store_legs(order)  # before it can fill: its fill activates them
         activated = await self.execution.activate(order)
         assert activated is not None  # nobody else touches a PENDING_NEW order this young
         return await self.engine.match_new(activated)

@@ -128,6 +128,8 @@ class Replacements:
             raise InvalidInput(
                 f"no quote for {old.symbol} yet: cannot price the replacement", field="type"
             )
+        if old.oco_group and old.reserved == 0:
+            reserve = ZERO  # an OCO leg whose peer holds the pair's reservation
         new.reserved = reserve
         new.reserve_delta = reserve - old.reserved
         await new.insert()
