@@ -36,6 +36,7 @@ from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.portfolios import Portfolios
 from tradegraph.trading.replace import Replacements
 from tradegraph.trading.settlement import recover
+from tradegraph.trading.watchlists import Watchlists
 
 log = structlog.get_logger("tradegraph")
 
@@ -56,6 +57,7 @@ class Services:
     replacements: Replacements
     order_classes: OrderClasses
     closeouts: CloseOuts
+    watchlists: Watchlists
     indicators: IndicatorSeriesService
     backtests: Backtests
     risk: RiskAnalysis
@@ -101,6 +103,7 @@ async def start_services(
         replacements=Replacements(orders),
         order_classes=order_classes,
         closeouts=CloseOuts(orders),
+        watchlists=Watchlists(instruments, market),
         indicators=IndicatorSeriesService(candles),
         backtests=Backtests(instruments, broker),
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),

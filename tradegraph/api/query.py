@@ -11,6 +11,7 @@ from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.resolvers import watchlists as watchlist_resolvers
 from tradegraph.schema.analytics import (
     BacktestConnection,
     BacktestRun,
@@ -24,6 +25,7 @@ from tradegraph.schema.markets import Candle, Instrument, Quote
 from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.watchlists import Watchlist
 
 
 @strawberry.type
@@ -40,6 +42,8 @@ class Query:
     portfolios: list[Portfolio] = fields.query(portfolio_resolvers.portfolios)
     order: Order = fields.query(order_resolvers.order)
     orders: OrderConnection = fields.query(order_resolvers.orders)
+    watchlists: list[Watchlist] = fields.query(watchlist_resolvers.watchlists)
+    watchlist: Watchlist = fields.query(watchlist_resolvers.watchlist)
     indicators: list[IndicatorSeries] = fields.query(analytics_resolvers.indicators)
     backtest: BacktestRun = fields.query(analytics_resolvers.backtest)
     backtests: BacktestConnection = fields.query(analytics_resolvers.backtests)

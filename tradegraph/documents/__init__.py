@@ -29,6 +29,7 @@ from tradegraph.documents.portfolios import (
     TimeInForce,
 )
 from tradegraph.documents.users import RefreshToken, Role, User
+from tradegraph.documents.watchlists import Watchlist
 
 ALL_DOCUMENTS: list[type] = [
     User,
@@ -44,6 +45,7 @@ ALL_DOCUMENTS: list[type] = [
     LedgerEntry,
     BacktestRun,
     InsightRecord,
+    Watchlist,
 ]
 
 __all__ = [
@@ -73,4 +75,5 @@ __all__ = [
     "Tick",
     "TimeInForce",
     "User",
+    "Watchlist",
 ]
