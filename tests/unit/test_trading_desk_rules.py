@@ -3,17 +3,29 @@ close-out sells and how exits are built."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from beanie import PydanticObjectId
 
 from tests.unit import unsaved
-from tradegraph.documents import OrderClass, OrderType, Side, TimeInForce
+from tradegraph.documents import (
+    AssetClass,
+    LedgerEntry,
+    LedgerKind,
+    OrderClass,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 from tradegraph.errors import InvalidInput
 from tradegraph.trading.closeouts import close_quantity
+from tradegraph.trading.day_pnl import day_start, position_day
 from tradegraph.trading.matching import trailing_state
 from tradegraph.trading.order_classes import Exits, check_exits, leg_requests
 from tradegraph.trading.orders import OrderRequest
+from tradegraph.trading.valuation import PositionValue
 
 D = Decimal
 
@@ -86,3 +98,41 @@ def test_close_quantity_is_the_whole_a_part_or_a_percentage_rounded_down_to_the_
     for quantity, percentage in ((D("1"), D("1")), (D("11"), None), (None, D("5")), (None, D(0))):
         with pytest.raises(InvalidInput):
             close_quantity(D("10"), D("1"), quantity, percentage)
+
+
+def test_the_day_starts_at_the_last_session_close_in_the_instruments_zone_or_24h_for_crypto() -> (
+    None
+):
+    now = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
+    stock = unsaved.instrument(timezone="America/Sao_Paulo", session_close="17:00")
+    assert day_start(stock, now) == datetime(2026, 3, 9, 20, 0, tzinfo=UTC)
+    later = datetime(2026, 3, 10, 21, 0, tzinfo=UTC)  # 18:00 there: today's close passed
+    assert day_start(stock, later) == datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
+    coin = unsaved.instrument(asset_class=AssetClass.CRYPTO)
+    assert day_start(coin, now) == now - timedelta(hours=24)
+
+
+def test_a_position_held_overnight_counts_from_the_previous_close() -> None:
+    position = PositionValue(
+        "PETR4", "STOCK", D(10), D(9), D(11), D(110), D(20), D(0), D(90)
+    )  # 10 held since yesterday, bought at 9
+    assert position_day(position, D(10), []).day_pnl == 10  # 10 * (11 - 10)
+    assert position_day(position, D(10), []).change_today == D("0.1")
+    sold_today = ledger_fill(Side.SELL, D(5), D(52))
+    bought_today = ledger_fill(Side.BUY, D(5), D(-51))
+    # 10 held then at 10, 5 sold today for 52, 5 bought back for 51: 110 - 100 + 52 - 51
+    assert position_day(position, D(10), [sold_today, bought_today]).day_pnl == 11
+    assert position_day(position, None, []).day_pnl == 0  # no history: overnight counts 0
+
+
+def ledger_fill(side: Side, quantity: Decimal, amount: Decimal) -> LedgerEntry:
+    return LedgerEntry.model_construct(
+        id="f",
+        portfolio_id=PydanticObjectId(),
+        kind=LedgerKind.FILL,
+        amount=amount,
+        timestamp=datetime.now(UTC),
+        symbol="PETR4",
+        side=side,
+        quantity=quantity,
+    )
