@@ -7,6 +7,7 @@ from tradegraph.documents.analytics import (
     InsightSource,
 )
 from tradegraph.documents.events import Event
+from tradegraph.documents.feeds import OrderEventKind, OrderEventRecord, SequenceCounter
 from tradegraph.documents.markets import (
     AssetClass,
     CandleInterval,
@@ -46,6 +47,8 @@ ALL_DOCUMENTS: list[type] = [
     BacktestRun,
     InsightRecord,
     Watchlist,
+    SequenceCounter,
+    OrderEventRecord,
 ]
 
 __all__ = [
@@ -65,12 +68,15 @@ __all__ = [
     "LedgerKind",
     "Order",
     "OrderClass",
+    "OrderEventKind",
+    "OrderEventRecord",
     "OrderStatus",
     "OrderType",
     "Portfolio",
     "Position",
     "RefreshToken",
     "Role",
+    "SequenceCounter",
     "Side",
     "Tick",
     "TimeInForce",

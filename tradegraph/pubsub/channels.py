@@ -5,6 +5,7 @@ QUOTES_PREFIX = "tradegraph.quotes."
 ORDERS_PREFIX = "tradegraph.orders."
 PORTFOLIOS_PREFIX = "tradegraph.portfolios."
 BACKTESTS_PREFIX = "tradegraph.backtests."
+ORDER_EVENTS_PREFIX = "tradegraph.orderevents."
 
 
 def quote_channel(symbol: str) -> str:
@@ -14,6 +15,11 @@ def quote_channel(symbol: str) -> str:
 def order_channel(portfolio_id: str) -> str:
     """Every status change and fill of the portfolio's orders."""
     return ORDERS_PREFIX + portfolio_id
+
+
+def order_events_channel(portfolio_id: str) -> str:
+    """The portfolio's order events, each with its cursor (orderEvents)."""
+    return ORDER_EVENTS_PREFIX + portfolio_id
 
 
 def portfolio_channel(portfolio_id: str) -> str:
@@ -29,7 +35,15 @@ def backtest_channel(run_id: str) -> str:
 INSIGHTS_CREATED = "tradegraph.insights.created"
 # The families of channels above, by the word after "tradegraph.": a bounded set of names that
 # reveals no symbol, portfolio or run id (metrics are labelled with these).
-CHANNEL_KINDS = ("events", "quotes", "orders", "portfolios", "backtests", "insights")
+CHANNEL_KINDS = (
+    "events",
+    "quotes",
+    "orders",
+    "orderevents",
+    "portfolios",
+    "backtests",
+    "insights",
+)
 OTHER_KIND = "other"
 
 

@@ -12,10 +12,13 @@ from tradegraph.schema.context import Info
 from tradegraph.schema.orders import (
     Order,
     OrderConnection,
+    OrderEvent,
     OrderFilter,
     PlaceOrderInput,
     ReplaceOrderInput,
 )
+from tradegraph.sequences import parse_cursor
+from tradegraph.subscriptions.order_events import order_events as live_order_events
 from tradegraph.subscriptions.trading import order_updates as live_order_updates
 from tradegraph.trading.order_listing import OrderQuery
 
@@ -128,3 +131,26 @@ async def cancel_all_orders(info: Info, portfolio_id: ID) -> list[Order]:
         info.context.require_principal(), str(portfolio_id)
     )
     return [Order.from_document(o) for o in orders]
+
+
+async def order_events(
+    info: Info, portfolio_id: ID, after: str | None = None
+) -> AsyncGenerator[OrderEvent, None]:
+    """One message per order change (NEW, PARTIAL_FILL, FILL, CANCELED, EXPIRED, REJECTED,
+    REPLACED), each with a `cursor`. Given `after` (a cursor received before), first every
+    event stored after it, in order, then live ones: a client that reconnects misses nothing
+    and sees nothing twice, whichever server process it reaches and even if the broker lost
+    messages meanwhile. Without `after`: live only. Same visibility as `portfolio`."""
+    portfolio = await info.context.readable_portfolio(str(portfolio_id))
+    start = parse_cursor(after)
+    settings = info.context.services.settings
+    assert portfolio.id is not None  # stored
+    feed = live_order_events(
+        info.context.services.broker,
+        portfolio.id,
+        start,
+        settings.feed_gap_grace_seconds,
+        settings.feed_poll_seconds,
+    )
+    async for record in feed:
+        yield OrderEvent.from_record(record)

@@ -8,7 +8,7 @@ from enum import Enum
 
 import strawberry
 
-from tradegraph import documents
+from tradegraph import documents, sequences
 from tradegraph.schema.connection import Connection
 from tradegraph.schema.context import Info
 from tradegraph.trading import order_classes, replace
@@ -170,6 +170,42 @@ async def _linked(info: Info, order_id: object) -> Order | None:
         return None
     found = await info.context.services.orders.linked(str(order_id))
     return Order.from_document(found) if found else None
+
+
+strawberry.enum(
+    documents.OrderEventKind,
+    name="OrderEventKind",
+    description="What changed: NEW (accepted, or a leg activated), PARTIAL_FILL, FILL, "
+    "CANCELED, EXPIRED, REJECTED, REPLACED.",
+)
+OrderEventKind = documents.OrderEventKind
+
+
+@strawberry.type(description="One change of one order (as Alpaca's trade_updates).")
+class OrderEvent:
+    cursor: str = strawberry.field(
+        description="Pass it as orderEvents(after:) to resume right after this event."
+    )
+    kind: OrderEventKind
+    order: Order = strawberry.field(description="The order as it was after the change.")
+    fill: Fill | None = strawberry.field(description="PARTIAL_FILL / FILL: the execution.")
+    timestamp: datetime
+
+    @classmethod
+    def from_record(cls, record: documents.OrderEventRecord) -> OrderEvent:
+        order = documents.Order.model_validate(record.order)
+        fill = documents.Fill.model_validate(record.fill) if record.fill else None
+        return cls(
+            cursor=sequences.cursor_text(record.seq),
+            kind=record.kind,
+            order=Order.from_document(order),
+            fill=Fill(
+                quantity=fill.quantity, price=fill.price, fee=fill.fee, timestamp=fill.timestamp
+            )
+            if fill
+            else None,
+            timestamp=record.timestamp,
+        )
 
 
 @strawberry.input(description="BRACKET / OCO / OTO: the exit that takes the profit (a LIMIT).")

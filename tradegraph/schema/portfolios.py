@@ -182,7 +182,7 @@ class Portfolio:
         name="dayPnl",
         description="What positions gained since the previous session close (per instrument, "
         "in its time zone; the last 24 hours for crypto): value now - value at the previous "
-        "close of what was held then - cost of today's buys + proceeds of today's sells."
+        "close of what was held then - cost of today's buys + proceeds of today's sells.",
     )
     async def daily_pnl(self, info: Info) -> Decimal:  # not day_pnl: that is the module
         return (await self._day_pnl(info)).total

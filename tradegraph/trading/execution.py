@@ -12,6 +12,7 @@ from tradegraph.decimals import ZERO, fee_of, to_bson
 from tradegraph.documents import Fill, Order, OrderStatus, Side
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import order_channel, portfolio_channel
+from tradegraph.trading.order_events import OrderEventLog
 from tradegraph.trading.settlement import cash_change, release_reservation, settle_fill
 
 
@@ -27,6 +28,7 @@ class Execution:
     def __init__(self, broker: Broker, fee_bps: Decimal) -> None:
         self.broker = broker
         self.fee_bps = fee_bps
+        self.order_events = OrderEventLog(broker)
         self._on_finished: list[OnFinished] = []
 
     def on_finished(self, listener: OnFinished) -> None:
@@ -42,7 +44,9 @@ class Execution:
         """A compare-and-set of `changes` on the order's version; None when it moved on."""
         return await self._swap(order, changes)
 
-    async def publish(self, order: Order) -> None:
+    async def publish(self, order: Order, fill: Fill | None = None) -> None:
+        """Tells orderUpdates of the change and records its order events (orderEvents)."""
+        await self.order_events.record(order, fill)
         await self.broker.publish(order_channel(str(order.portfolio_id)), order.model_dump_json())
 
     async def portfolio_changed(self, order: Order) -> None:
@@ -123,7 +127,7 @@ class Execution:
         settled: Order = updated.model_copy(update={"unsettled": [], "release_pending": False})
         if not settled.status.is_open:
             settled = settled.model_copy(update={"reserved": ZERO})
-        await self.publish(settled)
+        await self.publish(settled, fill)
         await self.portfolio_changed(settled)
         if not settled.status.is_open:
             await self._finished(settled)

@@ -254,7 +254,10 @@ class OrdersService:
         if reserve is None:
             order.status = OrderStatus.REJECTED
             order.reject_reason = f"no quote for {instrument.symbol} yet: a MARKET order needs one"
-            return await self._insert(order)
+            inserted = await self._insert(order)
+            if inserted is order:  # not a repeated clientOrderId
+                await self.execution.publish(order)
+            return inserted
         order.reserved = reserve
         if order.type is OrderType.TRAILING_STOP and quote is not None:
             order.high_water_mark = initial_mark(order, quote.bid, quote.ask)
