@@ -3,7 +3,8 @@
 - BRACKET / OTO: the entry is placed as usual; its exits are stored HELD (reserving nothing)
   before the entry can fill. When the entry finishes having filled, the exits go live for the
   quantity filled (BRACKET: as an OCO pair); when it finishes unfilled, they are cancelled.
-- OCO: the order placed is the take-profit LIMIT; its leg is the stop-loss, live at once.
+- OCO: the order placed is the take-profit LIMIT; its leg, the stop-loss, is stored HELD
+  with it and goes live as soon as the take-profit is (unless that one traded meanwhile).
 - An OCO pair shares one reservation, held by one leg (the take-profit, at first). Before any
   leg fills, the engine calls `claim`: every other leg is cancelled, and the holder hands its
   reservation over with one compare-and-set (status CANCELED, `moved_to`, `move_pending`);
@@ -181,6 +182,13 @@ class ClassPlan:
     async def store_legs(self, order: Order) -> None:
         await self.classes.store_legs(order, self.legs)
 
+    async def activated(self, order: Order) -> None:
+        if order.order_class is OrderClass.OCO:
+            async with self.classes.orders.market.lock(order.symbol):  # no local fill between
+                fresh = await Order.get(order.id)
+                if fresh is not None:
+                    await self.classes.activate_legs(fresh)
+
 
 class OrderClasses:
     """Placing BRACKET / OCO / OTO orders and running their legs."""
@@ -233,7 +241,7 @@ class OrderClasses:
             )
             order.order_class = parent.order_class
             order.parent_id = parent.id
-            order.status = OrderStatus.NEW if is_oco else OrderStatus.HELD
+            order.status = OrderStatus.HELD  # an OCO's too: live once its parent is
             order.oco_group = parent.oco_group if is_oco else None
             if parent.order_class is OrderClass.BRACKET:
                 order.oco_group = f"{parent.id}:exits"
@@ -280,10 +288,7 @@ class OrderClasses:
         """After an order ends: an entry activates (or cancels) its legs; an OCO leg that was
         cancelled or expired takes its peers along (they share its reservation)."""
         try:
-            if order.parent_id is None and order.order_class in (
-                OrderClass.BRACKET,
-                OrderClass.OTO,
-            ):
+            if order.parent_id is None and order.order_class is not OrderClass.SIMPLE:
                 await self.activate_legs(order)
             ended = order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED)
             if order.oco_group and ended and order.reject_reason != OCO_CANCELLED:
@@ -302,7 +307,11 @@ class OrderClasses:
             await self.execution.end(peer, OrderStatus.CANCELED, OCO_ENDED)
 
     async def activate_legs(self, entry: Order) -> None:
-        """The entry finished: its HELD legs go live for what it filled, or are cancelled."""
+        """The entry finished: its HELD legs go live for what it filled, or are cancelled.
+        An OCO's first leg is live: its peer goes live too, unless it has traded or ended."""
+        if entry.order_class is OrderClass.OCO:
+            await self._activate_peers(entry)
+            return
         if entry.status.is_open or entry.status in (OrderStatus.PENDING_NEW, OrderStatus.HELD):
             return
         if entry.status is OrderStatus.REPLACED:
@@ -337,6 +346,18 @@ class OrderClasses:
             live = await self.execution.swap(leg, changes)
             if live is not None:
                 await self.execution.publish(live)
+
+    async def _activate_peers(self, first: Order) -> None:
+        if first.status in (OrderStatus.PENDING_NEW, OrderStatus.REPLACED):
+            return
+        untouched = first.status is OrderStatus.NEW and first.filled_quantity == 0
+        async for leg in Order.find({"parent_id": first.id, "status": OrderStatus.HELD.value}):
+            if untouched:
+                live = await self.execution.swap(leg, {"status": OrderStatus.NEW})
+                if live is not None:
+                    await self.execution.publish(live)
+            else:
+                await self.execution.end(leg, OrderStatus.CANCELED, OCO_CANCELLED)
 
 
 def _portfolio_of(order: Order) -> Portfolio:

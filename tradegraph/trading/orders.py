@@ -65,6 +65,9 @@ class OrderPlan(Protocol):
     async def store_legs(self, order: Order) -> None:
         """Stores the legs once the order holds its reservation, before it can fill."""
 
+    async def activated(self, order: Order) -> None:
+        """The order is live (NEW); called before it is first matched."""
+
 
 @dataclass(frozen=True)
 class OrderRequest:
@@ -269,6 +272,8 @@ class OrdersService:
             await plan.store_legs(order)  # before it can fill: its fill activates them
         activated = await self.execution.activate(order)
         assert activated is not None  # nobody else touches a PENDING_NEW order this young
+        if plan is not None:
+            await plan.activated(activated)
         return await self.engine.match_new(activated)
 
     def new_order(
