@@ -22,8 +22,8 @@ from tradegraph.documents import (
 from tradegraph.errors import InvalidInput
 from tradegraph.trading.closeouts import close_quantity
 from tradegraph.trading.day_pnl import day_start, position_day
+from tradegraph.trading.exits import Exits, check_exits, leg_requests
 from tradegraph.trading.matching import trailing_state
-from tradegraph.trading.order_classes import Exits, check_exits, leg_requests
 from tradegraph.trading.orders import OrderRequest
 from tradegraph.trading.valuation import PositionValue
 

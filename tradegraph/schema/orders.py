@@ -11,7 +11,7 @@ import strawberry
 from tradegraph import documents, sequences
 from tradegraph.schema.connection import Connection
 from tradegraph.schema.context import Info
-from tradegraph.trading import order_classes, replace
+from tradegraph.trading import exits, replace
 from tradegraph.trading.order_listing import OrderQuery
 from tradegraph.trading.orders import OrderRequest
 
@@ -255,8 +255,8 @@ class PlaceOrderInput:
         default=None, description="BRACKET, OCO; OTO (one of takeProfit / stopLoss)."
     )
 
-    def to_exits(self) -> order_classes.Exits:
-        return order_classes.Exits(
+    def to_exits(self) -> exits.Exits:
+        return exits.Exits(
             order_class=self.order_class,
             take_profit=self.take_profit.limit_price if self.take_profit else None,
             stop_loss=self.stop_loss.stop_price if self.stop_loss else None,

@@ -44,6 +44,7 @@ from tradegraph.trading.settlement import (
     portfolio_has_applied,
     reserve_position,
 )
+from tradegraph.trading.trailing import check_trail
 
 MAX_CLIENT_ORDER_ID = 64
 
@@ -84,36 +85,6 @@ class OrderRequest:
     trail_percent: Decimal | None = None
 
 
-def check_trail(request: OrderRequest, instrument: Instrument) -> None:
-    """TRAILING_STOP needs exactly one of trailPrice / trailPercent; other types neither."""
-    given = [
-        name
-        for name, value in (
-            ("trailPrice", request.trail_price),
-            ("trailPercent", request.trail_percent),
-        )
-        if value is not None
-    ]
-    if request.type is not OrderType.TRAILING_STOP:
-        if given:
-            raise InvalidInput(f"{given[0]} applies to TRAILING_STOP orders only", field=given[0])
-        return
-    if len(given) != 1:
-        raise InvalidInput(
-            "TRAILING_STOP orders need exactly one of trailPrice and trailPercent",
-            field="trailPrice",
-        )
-    if request.trail_price is not None:
-        if request.trail_price <= 0 or not is_multiple(request.trail_price, instrument.tick_size):
-            raise InvalidInput(
-                f"trailPrice must be greater than 0 and a multiple of the tick size "
-                f"{plain(instrument.tick_size)} of {instrument.symbol}",
-                field="trailPrice",
-            )
-    elif request.trail_percent is not None and not 0 < request.trail_percent < 100:
-        raise InvalidInput("trailPercent must be between 0 and 100", field="trailPercent")
-
-
 def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
     """Raises InvalidInput for the first rule the request breaks."""
     if request.quantity <= 0:
@@ -142,7 +113,7 @@ def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfo
                 f"{plain(instrument.tick_size)} of {instrument.symbol}",
                 field=name,
             )
-    check_trail(request, instrument)
+    check_trail(request, instrument)  # trailing.py
     triggered_later = needs_stop or request.type is OrderType.TRAILING_STOP
     if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and triggered_later:
         raise InvalidInput("IOC and FOK apply to MARKET and LIMIT orders only", field="timeInForce")
