@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from beanie import PydanticObjectId
 
 from tests.conftest import register
 from tests.support.clients import GraphQLClient, error_code
@@ -15,6 +19,10 @@ from tests.support.trading import (
     portfolio,
     publish_quote,
 )
+from tradegraph.documents import Order
+from tradegraph.services import Services
+from tradegraph.trading.replace import ReplaceRequest, replaced_request
+from tradegraph.trading.settlement import recover
 
 REPLACE = f"""mutation($id: ID!, $input: ReplaceOrderInput!) {{
   replaceOrder(id: $id, input: $input) {{
@@ -316,3 +324,79 @@ async def test_close_all_positions_cancels_orders_first_and_cancel_all_releases(
     state = await portfolio(gql, token, pid)
     assert state["positions"] == []
     assert dec(state["cash"]) == dec(state["availableCash"]) == 1000
+
+
+async def crash_mid_replace(
+    services: Services, order_id: str, changes: ReplaceRequest, commit: bool
+) -> Order:
+    """Runs replaceOrder's steps up to a "crash": the candidate stored (and its extra
+    reserved), then, with `commit`, the old order turned REPLACED; nothing after."""
+    replacements = services.replacements
+    old = await Order.get(PydanticObjectId(order_id))
+    assert old is not None
+    new = await replacements._candidate(old, replaced_request(old, changes))
+    if commit:
+        assert await services.engine.execution.hand_over(old, new) is not None
+    return new
+
+
+async def test_recovery_finishes_a_committed_replacement_and_undoes_an_uncommitted_one(
+    gql: GraphQLClient, services: Services, admin_token: str, trader: dict
+) -> None:
+    token = trader["accessToken"]
+    await create_instrument(gql, admin_token)
+    pid = await funded_portfolio(gql, token, "1000")
+    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    first = await resting_buy(gql, token, pid, "10", "9.00")  # reserves 90
+    second = await resting_buy(gql, token, pid, "10", "8.00")  # reserves 80
+    later = datetime.now(UTC) + timedelta(minutes=5)
+
+    # Committed: the old order says REPLACED, the new one (4 at 9.00) is not live yet.
+    committed = await crash_mid_replace(services, first["id"], ReplaceRequest(D(4)), True)
+    # Not committed: the candidate (20 at 8.00) reserved 80 more, the old order still holds 80.
+    undone = await crash_mid_replace(services, second["id"], ReplaceRequest(D(20)), False)
+    assert dec((await portfolio(gql, token, pid))["availableCash"]) == 1000 - 90 - 160
+    listed = await gql.data(COUNT, {"id": pid}, token)
+    assert listed["orders"]["totalCount"] == 2  # candidates are never listed
+
+    assert await recover(now=later) == 2
+    assert await recover(now=later) == 0
+    state = await portfolio(gql, token, pid)
+    assert dec(state["availableCash"]) == 1000 - 36 - 80  # the surplus and the extra returned
+    live = (await gql.data(ORDER, {"id": str(committed.id)}, token))["order"]
+    assert (live["status"], live["replaces"]) == ("NEW", {"id": first["id"]})
+    assert await Order.get(undone.id) is None
+    kept = (await gql.data(ORDER, {"id": second["id"]}, token))["order"]
+    assert (kept["status"], kept["replacedBy"]) == ("NEW", None)
+    await publish_quote(gql, admin_token, bid="7.00", ask="7.50")  # both cross now
+    state = await portfolio(gql, token, pid)
+    assert dec(state["positions"][0]["quantity"]) == 14  # 4 + 10: nothing else ever traded
+
+
+async def test_concurrent_close_outs_never_sell_more_than_is_held(
+    gql: GraphQLClient, admin_token: str, trader: dict
+) -> None:
+    token = trader["accessToken"]
+    await create_instrument(gql, admin_token)
+    pid = await funded_portfolio(gql, token, "1000")
+    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    await place(gql, token, pid, "BUY", "10")
+    await resting_buy(gql, token, pid, "1", "5.00")
+    calls = [
+        gql.execute(CLOSE, {"pid": pid, "symbol": "PETR4", "quantity": "4"}, token)
+        for _ in range(5)
+    ] + [gql.execute(CLOSE_ALL, {"pid": pid, "cancel": True}, token) for _ in range(2)]
+    results = await asyncio.gather(*calls)
+    sold = dec(0)
+    for result in results:
+        if "errors" in result:
+            refusals = ("INSUFFICIENT_POSITION", "NOT_FOUND", "BAD_USER_INPUT")  # less held now
+            assert error_code(result["errors"][0]) in refusals
+            continue
+        data = result["data"]
+        orders = data.get("closeAllPositions") or [data.get("closePosition")]
+        sold += sum((dec(o["quantity"]) for o in orders if o and o["status"] == "FILLED"), dec(0))
+    assert sold == 10
+    state = await portfolio(gql, token, pid)
+    assert state["positions"] == []
+    assert dec(state["cash"]) == dec(state["availableCash"]) == 1000  # the resting BUY cancelled
