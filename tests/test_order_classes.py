@@ -204,3 +204,22 @@ async def test_exit_prices_on_the_wrong_side_are_bad_user_input_and_store_nothin
     assert (await gql.data(COUNT, {"id": pid}, token))["orders"]["totalCount"] == 1
     state = await portfolio(gql, token, pid)
     assert dec(state["availableCash"]) == dec(state["cash"]) == 900
+
+
+async def test_cancel_all_orders_cancels_held_legs_with_their_entry(
+    gql: GraphQLClient, admin_token: str, trader: dict
+) -> None:
+    token = trader["accessToken"]
+    pid = await setup(gql, admin_token, token)
+    entry = await place_class(
+        gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
+    )
+    cancelled = await gql.data(
+        "mutation($pid: ID!) { cancelAllOrders(portfolioId: $pid) { id status } }",
+        {"pid": pid},
+        token,
+    )
+    expected = {entry["id"], *(leg["id"] for leg in entry["legs"])}
+    assert {o["id"] for o in cancelled["cancelAllOrders"]} == expected
+    assert {o["status"] for o in cancelled["cancelAllOrders"]} == {"CANCELED"}
+    assert dec((await portfolio(gql, token, pid))["availableCash"]) == 1000

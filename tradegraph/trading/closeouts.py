@@ -88,13 +88,18 @@ class CloseOuts:
         """Cancels every open or held order of the portfolio; returns them cancelled."""
         portfolio = await writable_portfolio(principal, portfolio_id)
         query = Order.find({"portfolio_id": portfolio.id, "status": {"$in": CANCELLABLE}})
-        cancelled = []
-        async for order in query.sort("created_at", "_id"):
+        found = await query.sort("created_at", "_id").to_list()
+        for order in found:
             try:
-                cancelled.append(await self.orders.cancel(principal, str(order.id)))
+                await self.orders.cancel(principal, str(order.id))
             except AlreadyExists:
                 continue  # filled or cancelled meanwhile (a leg with its entry, say)
-        return cancelled
+        ids = [order.id for order in found]
+        ended = await Order.find(
+            {"_id": {"$in": ids}, "status": OrderStatus.CANCELED.value}
+        ).to_list()
+        by_id = {order.id: order for order in ended}
+        return [by_id[i] for i in ids if i in by_id]  # legs cancelled with their entry too
 
     async def _sell(
         self, principal: Principal, portfolio_id: str, symbol: str, quantity: Decimal

@@ -260,9 +260,8 @@ async def finish_replacement(order: Order) -> bool:
             await release_for(order, f"surplus:{order.id}", -delta)
         status = OrderStatus.FILLED if order.filled_quantity >= order.quantity else OrderStatus.NEW
         await Order.get_pymongo_collection().update_many(
-            {"parent_id": old.id, "status": OrderStatus.HELD.value},
-            {"$set": {"parent_id": order.id}},
-        )  # held legs follow their entry to its replacement
+            {"parent_id": old.id}, {"$set": {"parent_id": order.id}}
+        )  # legs follow their entry (or OCO first leg) to its replacement
         await Order.get_pymongo_collection().update_one(
             {"_id": order.id, "status": OrderStatus.PENDING_NEW.value},
             {"$set": {"status": status.value}, "$inc": {"version": 1}},
