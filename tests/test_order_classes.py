@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from beanie import PydanticObjectId
 
 from tests.support.clients import GraphQLClient, error_code
 from tests.support.trading import (
@@ -17,6 +20,9 @@ from tests.support.trading import (
     portfolio,
     publish_quote,
 )
+from tradegraph.documents import Order, OrderStatus
+from tradegraph.services import Services
+from tradegraph.trading.order_classes import OCO_CANCELLED, recover_legs
 
 LEG = "id status side type quantity filledQuantity limitPrice stopPrice orderClass"
 PLACE = f"""mutation($input: PlaceOrderInput!) {{
@@ -223,3 +229,46 @@ async def test_cancel_all_orders_cancels_held_legs_with_their_entry(
     assert {o["id"] for o in cancelled["cancelAllOrders"]} == expected
     assert {o["status"] for o in cancelled["cancelAllOrders"]} == {"CANCELED"}
     assert dec((await portfolio(gql, token, pid))["availableCash"]) == 1000
+
+
+async def test_an_interrupted_oco_hand_over_is_delivered_by_recovery_once(
+    gql: GraphQLClient, services: Services, admin_token: str, trader: dict
+) -> None:
+    token = trader["accessToken"]
+    pid = await setup(gql, admin_token, token)
+    entry = await place_class(gql, token, pid, "BUY", **BRACKET)
+    take_id, stop_id = (leg["id"] for leg in entry["legs"])
+    take = await Order.get(PydanticObjectId(take_id))
+    assert take is not None
+    assert take.reserved == 10
+
+    # The stop-loss was about to fill: the take-profit handed its reservation over (the commit)
+    # and the process died before the stop-loss received it.
+    moved = await services.engine.execution.swap(
+        take,
+        {
+            "status": OrderStatus.CANCELED,
+            "reject_reason": OCO_CANCELLED,
+            "reserved": Decimal(0),
+            "moved_to": PydanticObjectId(stop_id),
+            "reserve_delta": take.reserved,
+            "move_pending": True,
+        },
+    )
+    assert moved is not None
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert await recover_legs(services.order_classes, now=later) == 1
+    assert await recover_legs(services.order_classes, now=later) == 0
+    stop = await Order.get(PydanticObjectId(stop_id))
+    assert stop is not None
+    assert (stop.reserved, stop.received) == (10, [take_id])
+    promised = await gql.execute(
+        "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }",
+        {"input": order_input(pid, "SELL", "1")},
+        token,
+    )
+    assert error_code(promised["errors"][0]) == "INSUFFICIENT_POSITION"  # still promised once
+    await publish_quote(gql, admin_token, bid="8.90", ask="9.00")
+    state = await portfolio(gql, token, pid)
+    assert state["positions"] == []
+    assert dec(state["cash"]) == dec(state["availableCash"]) == 1000 - 100 + 89

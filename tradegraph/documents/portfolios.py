@@ -135,7 +135,9 @@ class Order(Document):
     oco_group: str | None = None  # legs sharing one reservation; the first to fill ends the rest
     replaces_id: PydanticObjectId | None = None
     replaced_by_id: PydanticObjectId | None = None
-    reserve_delta: DecimalAnnotation | None = None  # a replacement: reserved beyond what moved
+    # A replacement: what it reserved beyond what moved to it; an OCO leg that handed its
+    # reservation over: how much it handed over.
+    reserve_delta: DecimalAnnotation | None = None
     moved_to: PydanticObjectId | None = None  # an OCO leg that handed its reservation on
     move_pending: bool = False  # that hand-over is journaled here, not yet applied there
     received: list[str] = Field(default_factory=list)  # reservations handed over to this order
