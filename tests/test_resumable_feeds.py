@@ -187,6 +187,7 @@ async def test_order_events_are_private_and_cursors_must_be_ours(
     for caller, variables, code in (
         (stranger, {"id": pid}, "NOT_FOUND"),
         (token, {"id": pid, "after": "abc"}, "BAD_USER_INPUT"),
+        (token, {"id": pid, "after": "7"}, "BAD_USER_INPUT"),  # beyond any cursor sent
     ):
         client = await connected(server.url, caller)
         await client.subscribe("x", ORDER_EVENTS, variables)

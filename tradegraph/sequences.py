@@ -39,6 +39,15 @@ async def take_numbers(sequence: str, count: int) -> int:
     return int(document["value"]) - count + 1
 
 
+async def check_not_ahead(sequence: str, after: int) -> None:
+    """BAD_USER_INPUT for a cursor beyond anything handed out (it would wait forever)."""
+    document = await SequenceCounter.get_pymongo_collection().find_one({"_id": sequence})
+    if after > (int(document["value"]) if document else 0):
+        raise InvalidInput(
+            "after is not a cursor this feed sent: it is beyond the latest message", field="after"
+        )
+
+
 def cursor_text(seq: int) -> str:
     return str(seq)
 

@@ -7,10 +7,10 @@ from functools import partial
 
 from tradegraph.documents import Event
 from tradegraph.events.filters import EventQuery
-from tradegraph.events.sequence import replay_events
+from tradegraph.events.sequence import EVENTS_SEQUENCE, replay_events
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import EVENTS_CREATED
-from tradegraph.sequences import Sequenced
+from tradegraph.sequences import Sequenced, check_not_ahead
 from tradegraph.subscriptions.resumable import resume
 
 
@@ -34,6 +34,7 @@ async def events_after(
     def numbered(events: list[Event]) -> list[list[Sequenced[Event]]]:
         return [[Sequenced(e.seq, e if query.matches(e) else None) for e in events if e.seq]]
 
+    await check_not_ahead(EVENTS_SEQUENCE, after)
     async with broker.subscribe(EVENTS_CREATED, numbered) as live:  # before replaying
         replay = partial(replay_events, query)
         async for event in resume(aiter(live), replay, after, grace, poll):

@@ -10,9 +10,9 @@ from beanie import PydanticObjectId
 from tradegraph.documents import OrderEventRecord
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import order_events_channel
-from tradegraph.sequences import Sequenced
+from tradegraph.sequences import Sequenced, check_not_ahead
 from tradegraph.subscriptions.resumable import resume
-from tradegraph.trading.order_events import replay_order_events
+from tradegraph.trading.order_events import order_sequence, replay_order_events
 
 
 def _numbered(record: OrderEventRecord) -> list[list[Sequenced[OrderEventRecord]]]:
@@ -27,6 +27,8 @@ async def order_events(
     poll: float,
 ) -> AsyncIterator[OrderEventRecord]:
     """Live order events; with `after`, first every stored one after that cursor."""
+    if after is not None:
+        await check_not_ahead(order_sequence(portfolio_id), after)
     channel = order_events_channel(str(portfolio_id))
     async with broker.subscribe(channel, _numbered) as live:  # subscribed before replaying
         if after is None:

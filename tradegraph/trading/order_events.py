@@ -26,6 +26,11 @@ KIND_OF_STATUS = {
 }
 
 
+def order_sequence(portfolio_id: object) -> str:
+    """The name of a portfolio's cursor sequence."""
+    return f"orders:{portfolio_id}"
+
+
 def kinds_of(order: Order, fill: Fill | None) -> list[tuple[OrderEventKind, Fill | None]]:
     """The events one published change makes: a fill that also ended the order (IOC, cash
     spent) is a PARTIAL_FILL then a CANCELED. HELD legs and placements in progress: none."""
@@ -52,7 +57,7 @@ class OrderEventLog:
         changes = kinds_of(order, fill)
         if not changes:
             return []
-        first = await take_numbers(f"orders:{order.portfolio_id}", len(changes))
+        first = await take_numbers(order_sequence(order.portfolio_id), len(changes))
         now = datetime.now(UTC)
         snapshot = order.model_dump(mode="json")
         records = [
