@@ -83,23 +83,22 @@ def position_day(
 class DayPnlService:
     def __init__(self, instruments: Instruments) -> None:
         self.instruments = instruments
-        self._closes: OrderedDict[tuple[str, datetime], Decimal | None] = OrderedDict()
+        self._closes: OrderedDict[tuple[str, datetime], Decimal] = OrderedDict()
 
     async def previous_close(self, instrument: Instrument, start: datetime) -> Decimal | None:
-        """The last candle close before `start` (cached: it does not change during the day)."""
-        key = (instrument.symbol, start)
+        """The last candle close before `start`. Found ones are cached (a past close does not
+        change); none found is asked again next time (history may be imported meanwhile)."""
+        key = (str(instrument.id), start)
         if key in self._closes:
             return self._closes[key]
-        close = None
         for interval, back in LOOKBACK:
             found = await candles(instrument.symbol, interval, start - back, start)
             if found:
-                close = found[-1].close
-                break
-        self._closes[key] = close
-        if len(self._closes) > CACHED_CLOSES:
-            self._closes.popitem(last=False)
-        return close
+                self._closes[key] = found[-1].close
+                if len(self._closes) > CACHED_CLOSES:
+                    self._closes.popitem(last=False)
+                return found[-1].close
+        return None
 
     async def of(self, value: PortfolioValue, now: datetime | None = None) -> DayPnl:
         """Day P&L of a valuation that includes closed positions (they may have traded today)."""
