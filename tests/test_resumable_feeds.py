@@ -5,10 +5,12 @@ lost still arrives from the store."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
+from beanie import PydanticObjectId
 
 from tests.conftest import register
 from tests.support.clients import (
@@ -30,6 +32,8 @@ from tradegraph.documents import Order, OrderEventKind, OrderEventRecord
 from tradegraph.pubsub.channels import EVENTS_CREATED, order_events_channel
 from tradegraph.sequences import take_numbers
 from tradegraph.server import RunningServer
+from tradegraph.services import Services
+from tradegraph.trading.settlement import recover
 
 ORDER_EVENTS = """subscription($id: ID!, $after: String) {
   orderEvents(portfolioId: $id, after: $after) {
@@ -169,6 +173,7 @@ async def test_an_event_the_broker_never_carried_arrives_from_the_store(
     await OrderEventRecord(
         portfolio_id=stored.portfolio_id,
         seq=seq,
+        key=f"{stored.id}:CANCELED",
         kind=OrderEventKind.CANCELED,
         order=stored.model_dump(mode="json"),
         timestamp=datetime.now(UTC),
@@ -222,4 +227,37 @@ async def test_event_created_resumes_after_a_cursor_with_the_callers_visibility(
     received = await next_data(client, "e", "eventCreated")
     assert (received["cursor"], received["value"]) == (live["cursor"], 5.0)
     assert int(received["cursor"]) > int(replayed["cursor"]) > int(first["cursor"])
+    await client.close()
+
+
+async def test_a_change_whose_events_a_crash_left_unrecorded_is_recorded_by_recovery(
+    gql: GraphQLClient,
+    http: httpx.AsyncClient,
+    services: Services,
+    admin_token: str,
+    trader: dict,
+    server: RunningServer,
+) -> None:
+    token = trader["accessToken"]
+    await create_instrument(gql, admin_token)
+    pid = await funded_portfolio(gql, token, "1000")
+    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    placed = await resting(gql, token, pid)
+    client = await connected(server.url, token)
+    await client.subscribe("r", ORDER_EVENTS, {"id": pid, "after": "0"})
+    new = await next_data(client, "r", "orderEvents")
+    assert new["kind"] == "NEW"
+
+    order = await Order.get(PydanticObjectId(placed["id"]))
+    assert order is not None
+    execution = services.engine.execution
+    journaled = await execution.journal_fill(order, Decimal(1), Decimal("5.00"))  # then "died"
+    assert journaled is not None
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    await recover(now=later)  # settles the fill
+    assert await execution.order_events.recover(now=later) == 1
+    assert await execution.order_events.recover(now=later) == 0  # recorded once
+    filled = await next_data(client, "r", "orderEvents")
+    assert (filled["kind"], filled["order"]["status"]) == ("FILL", "FILLED")
+    assert int(filled["cursor"]) == int(new["cursor"]) + 1
     await client.close()

@@ -88,6 +88,7 @@ async def start_services(
     execution.on_finished(order_classes.on_finished)  # entries activate legs, OCO peers end
     engine.claim_oco = order_classes.claim
     engine.recoveries.append(partial(recover_legs, order_classes))
+    engine.recoveries.append(execution.order_events.recover)  # changes a crash left unrecorded
     services = Services(
         settings=settings,
         store=store,
@@ -112,6 +113,7 @@ async def start_services(
     await _ensure_admin(services)
     await recover()
     await recover_legs(order_classes)
+    await execution.order_events.recover()
     await services.backtests.fail_interrupted()
     services.background.append(
         asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))

@@ -37,6 +37,7 @@ class OrderEventRecord(Document):
 
     portfolio_id: PydanticObjectId
     seq: int
+    key: str  # "<order id>:<kind>[:<fill id>]": recording the same change twice stores one
     kind: OrderEventKind
     order: dict[str, Any]  # the order as it was after the change (Order JSON)
     fill: dict[str, Any] | None = None  # PARTIAL_FILL / FILL: the fill (Fill JSON)
@@ -50,5 +51,6 @@ class OrderEventRecord(Document):
                 [("portfolio_id", ASCENDING), ("seq", ASCENDING)],
                 unique=True,
                 name="portfolio_seq_unique",
-            )
+            ),
+            IndexModel([("key", ASCENDING)], unique=True, name="key_unique"),
         ]

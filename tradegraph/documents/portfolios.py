@@ -141,6 +141,7 @@ class Order(Document):
     moved_to: PydanticObjectId | None = None  # an OCO leg that handed its reservation on
     move_pending: bool = False  # that hand-over is journaled here, not yet applied there
     received: list[str] = Field(default_factory=list)  # reservations handed over to this order
+    events_pending: bool = False  # changed; its order events not yet recorded (recovery)
     filled_quantity: DecimalAnnotation
     filled_notional: DecimalAnnotation
     reserved: DecimalAnnotation  # BUY: cash still reserved; SELL: quantity still reserved
@@ -179,6 +180,7 @@ class Order(Document):
             IndexModel([("release_pending", ASCENDING)], name="release_pending"),  # recovery
             IndexModel([("parent_id", ASCENDING)], sparse=True, name="legs"),
             IndexModel([("oco_group", ASCENDING)], sparse=True, name="oco_group"),
+            IndexModel([("events_pending", ASCENDING)], name="events_pending"),  # recovery
         ]
 
 

@@ -57,6 +57,8 @@ class Execution:
     ) -> Order | None:
         """Applies `changes` if the order is still at the version read; None when it moved on."""
         now = datetime.now(UTC)
+        if "status" in changes or (push and "fills" in push):
+            changes = {**changes, "events_pending": True}  # cleared once they are recorded
         update: dict[str, Any] = {
             "$set": to_bson({**changes, "updated_at": now}),
             "$inc": {"version": 1},

@@ -264,7 +264,7 @@ async def finish_replacement(order: Order) -> bool:
         )  # legs follow their entry (or OCO first leg) to its replacement
         await Order.get_pymongo_collection().update_one(
             {"_id": order.id, "status": OrderStatus.PENDING_NEW.value},
-            {"$set": {"status": status.value}, "$inc": {"version": 1}},
+            {"$set": {"status": status.value, "events_pending": True}, "$inc": {"version": 1}},
         )
         return True
     if delta > 0 and await has_reserved(order, f"reserve:{order.id}"):
