@@ -354,7 +354,16 @@ async def test_csv_exports_neutralise_formulas_and_keep_negative_numbers_numeric
 
 ORDER_UPDATES = """subscription($id: ID!) { orderUpdates(portfolioId: $id) { id } }"""
 QUOTES = """subscription($symbols: [String!]!) { quotes(symbols: $symbols) { symbol } }"""
-KINDS = {"events", "quotes", "orders", "portfolios", "backtests", "optimizations", "insights"}
+KINDS = {
+    "events",
+    "quotes",
+    "orders",
+    "orderevents",
+    "portfolios",
+    "backtests",
+    "optimizations",
+    "insights",
+}
 
 
 def subscriber_gauges(metrics: str) -> dict[str, float]:

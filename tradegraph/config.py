@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     tick_retention_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     order_expiry_check_seconds: float = Field(default=1.0, gt=0)
     portfolio_value_interval_seconds: float = Field(default=1.0, gt=0)
+    feed_poll_seconds: float = Field(
+        default=2.0, gt=0, description="resumable feeds: idle subscribers re-read the store"
+    )
+    feed_gap_grace_seconds: float = Field(
+        default=2.0, gt=0, description="resumable feeds: wait this long for a missing cursor"
+    )
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(
         default=None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import structlog
 
@@ -31,11 +32,15 @@ from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.outbox import Outbox
 from tradegraph.store import Store, open_store
 from tradegraph.subscriptions.decoders import register_decoders
+from tradegraph.trading.closeouts import CloseOuts
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
+from tradegraph.trading.order_classes import OrderClasses, recover_legs
 from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.portfolios import Portfolios
+from tradegraph.trading.replace import Replacements
 from tradegraph.trading.settlement import recover
+from tradegraph.trading.watchlists import Watchlists
 
 log = structlog.get_logger("tradegraph")
 
@@ -53,6 +58,10 @@ class Services:
     engine: MatchingEngine
     portfolios: Portfolios
     orders: OrdersService
+    replacements: Replacements
+    order_classes: OrderClasses
+    closeouts: CloseOuts
+    watchlists: Watchlists
     indicators: IndicatorSeriesService
     backtests: Backtests
     optimizations: Optimizations
@@ -77,6 +86,14 @@ async def start_services(
     market.on_quote(engine.on_quote)  # every accepted quote is matched against resting orders
     candles = Candles(instruments)
     portfolios = Portfolios(market)
+    orders = OrdersService(
+        instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
+    )
+    order_classes = OrderClasses(orders, execution)
+    execution.on_finished(order_classes.on_finished)  # entries activate legs, OCO peers end
+    engine.claim_oco = order_classes.claim
+    engine.recoveries.append(partial(recover_legs, order_classes))
+    engine.recoveries.append(execution.order_events.recover)  # changes a crash left unrecorded
     services = Services(
         settings=settings,
         store=store,
@@ -88,9 +105,11 @@ async def start_services(
         candles=candles,
         engine=engine,
         portfolios=portfolios,
-        orders=OrdersService(
-            instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
-        ),
+        orders=orders,
+        replacements=Replacements(orders),
+        order_classes=order_classes,
+        closeouts=CloseOuts(orders),
+        watchlists=Watchlists(instruments, market),
         indicators=IndicatorSeriesService(candles),
         backtests=Backtests(instruments, broker),
         optimizations=Optimizations(instruments, broker, WorkerPool(settings.backtest_workers)),
@@ -103,6 +122,8 @@ async def start_services(
         services.background.append(asyncio.create_task(outbox.run(), name="outbox-drainer"))
     await _ensure_admin(services)
     await recover()
+    await recover_legs(order_classes)
+    await execution.order_events.recover()
     await services.backtests.fail_interrupted()
     await services.optimizations.fail_interrupted()
     services.background.append(

@@ -12,6 +12,7 @@ from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.resolvers import watchlists as watchlist_resolvers
 from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.auth import AuthPayload
 from tradegraph.schema.events import Event
@@ -20,6 +21,7 @@ from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order
 from tradegraph.schema.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.watchlists import Watchlist
 
 
 @strawberry.type
@@ -37,6 +39,13 @@ class Mutation:
     withdraw: Portfolio = fields.mutation(portfolio_resolvers.withdraw)
     place_order: Order = fields.mutation(order_resolvers.place_order)
     cancel_order: Order = fields.mutation(order_resolvers.cancel_order)
+    replace_order: Order = fields.mutation(order_resolvers.replace_order)
+    close_position: Order = fields.mutation(order_resolvers.close_position)
+    close_all_positions: list[Order] = fields.mutation(order_resolvers.close_all_positions)
+    cancel_all_orders: list[Order] = fields.mutation(order_resolvers.cancel_all_orders)
+    create_watchlist: Watchlist = fields.mutation(watchlist_resolvers.create_watchlist)
+    update_watchlist: Watchlist = fields.mutation(watchlist_resolvers.update_watchlist)
+    delete_watchlist: bool = fields.mutation(watchlist_resolvers.delete_watchlist)
     run_backtest: BacktestRun = fields.mutation(analytics_resolvers.run_backtest)
     optimize_backtest: Optimization = fields.mutation(optimization_resolvers.optimize_backtest)
     generate_insight: Insight = fields.mutation(

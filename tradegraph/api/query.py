@@ -12,6 +12,7 @@ from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.resolvers import watchlists as watchlist_resolvers
 from tradegraph.schema.analytics import (
     BacktestConnection,
     BacktestRun,
@@ -26,6 +27,7 @@ from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.watchlists import Watchlist
 
 
 @strawberry.type
@@ -43,6 +45,8 @@ class Query:
     export_url: str = fields.query(portfolio_resolvers.export_url)
     order: Order = fields.query(order_resolvers.order)
     orders: OrderConnection = fields.query(order_resolvers.orders)
+    watchlists: list[Watchlist] = fields.query(watchlist_resolvers.watchlists)
+    watchlist: Watchlist = fields.query(watchlist_resolvers.watchlist)
     indicators: list[IndicatorSeries] = fields.query(analytics_resolvers.indicators)
     backtest: BacktestRun = fields.query(analytics_resolvers.backtest)
     backtests: BacktestConnection = fields.query(analytics_resolvers.backtests)

@@ -15,7 +15,7 @@ from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Candle, Quote
 from tradegraph.schema.optimizations import Optimization
-from tradegraph.schema.orders import Order
+from tradegraph.schema.orders import Order, OrderEvent
 from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import PortfolioValue
 
@@ -26,6 +26,7 @@ class Subscription:
     quotes: Quote = fields.subscription(market_resolvers.quote_stream)
     candles: Candle = fields.subscription(market_resolvers.candle_stream)
     order_updates: Order = fields.subscription(order_resolvers.order_updates)
+    order_events: OrderEvent = fields.subscription(order_resolvers.order_events)
     portfolio_value: PortfolioValue = fields.subscription(portfolio_resolvers.portfolio_value)
     backtest_progress: BacktestRun = fields.subscription(analytics_resolvers.backtest_progress)
     optimization_progress: Optimization = fields.subscription(

@@ -7,6 +7,7 @@ from tradegraph.documents.analytics import (
     InsightSource,
 )
 from tradegraph.documents.events import Event
+from tradegraph.documents.feeds import OrderEventKind, OrderEventRecord, SequenceCounter
 from tradegraph.documents.markets import (
     AssetClass,
     CandleInterval,
@@ -22,6 +23,7 @@ from tradegraph.documents.portfolios import (
     LedgerEntry,
     LedgerKind,
     Order,
+    OrderClass,
     OrderStatus,
     OrderType,
     Portfolio,
@@ -30,6 +32,7 @@ from tradegraph.documents.portfolios import (
     TimeInForce,
 )
 from tradegraph.documents.users import RefreshToken, Role, User
+from tradegraph.documents.watchlists import Watchlist
 
 ALL_DOCUMENTS: list[type] = [
     User,
@@ -49,6 +52,9 @@ ALL_DOCUMENTS: list[type] = [
     InsightRecord,
     OutboxMessage,
     OutboxState,
+    Watchlist,
+    SequenceCounter,
+    OrderEventRecord,
 ]
 
 __all__ = [
@@ -69,6 +75,9 @@ __all__ = [
     "OptimizationRows",
     "OptimizationRun",
     "Order",
+    "OrderClass",
+    "OrderEventKind",
+    "OrderEventRecord",
     "OrderStatus",
     "OrderType",
     "OutboxMessage",
@@ -77,8 +86,10 @@ __all__ = [
     "Position",
     "RefreshToken",
     "Role",
+    "SequenceCounter",
     "Side",
     "Tick",
     "TimeInForce",
     "User",
+    "Watchlist",
 ]

@@ -18,6 +18,7 @@ class Event(Document):
     metadata: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str
     received_at: datetime
+    seq: int | None = None  # its place in the feed (eventCreated's cursor); set once stored
 
     class Settings:
         name = "events"
@@ -37,4 +38,5 @@ class Event(Document):
                 name="user_timestamp_id",
             ),
             IndexModel([("value", DESCENDING), ("_id", DESCENDING)], name="value_id"),
+            IndexModel([("seq", ASCENDING)], sparse=True, name="seq"),  # replay after a cursor
         ]

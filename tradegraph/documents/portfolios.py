@@ -26,6 +26,14 @@ class OrderType(StrEnum):
     LIMIT = "LIMIT"
     STOP = "STOP"
     STOP_LIMIT = "STOP_LIMIT"
+    TRAILING_STOP = "TRAILING_STOP"
+
+
+class OrderClass(StrEnum):
+    SIMPLE = "SIMPLE"
+    BRACKET = "BRACKET"  # an entry whose fill activates a take-profit and a stop-loss as OCO
+    OCO = "OCO"  # two exits: the first to fill (or partly fill) cancels the other
+    OTO = "OTO"  # an entry whose fill activates one exit
 
 
 class TimeInForce(StrEnum):
@@ -43,6 +51,8 @@ class OrderStatus(StrEnum):
     CANCELED = "CANCELED"
     REJECTED = "REJECTED"
     EXPIRED = "EXPIRED"
+    REPLACED = "REPLACED"  # replaceOrder moved its reservation and the rest to a new order
+    HELD = "HELD"  # a leg waiting for its entry to fill; reserves nothing yet
 
     @property
     def is_open(self) -> bool:
@@ -116,7 +126,22 @@ class Order(Document):
     time_in_force: TimeInForce
     status: OrderStatus
     reject_reason: str | None = None  # why it was rejected, cancelled by the engine or expired
-    triggered: bool = False  # STOP / STOP_LIMIT: the stop price was reached
+    triggered: bool = False  # STOP / STOP_LIMIT / TRAILING_STOP: the stop price was reached
+    trail_price: DecimalAnnotation | None = None  # TRAILING_STOP: the trail as an amount
+    trail_percent: DecimalAnnotation | None = None  # TRAILING_STOP: the trail as a percentage
+    high_water_mark: DecimalAnnotation | None = None  # best bid (SELL) / ask (BUY) since placed
+    order_class: OrderClass = OrderClass.SIMPLE
+    parent_id: PydanticObjectId | None = None  # a leg: its entry (or, in an OCO, the first leg)
+    oco_group: str | None = None  # legs sharing one reservation; the first to fill ends the rest
+    replaces_id: PydanticObjectId | None = None
+    replaced_by_id: PydanticObjectId | None = None
+    # A replacement: what it reserved beyond what moved to it; an OCO leg that handed its
+    # reservation over: how much it handed over.
+    reserve_delta: DecimalAnnotation | None = None
+    moved_to: PydanticObjectId | None = None  # an OCO leg that handed its reservation on
+    move_pending: bool = False  # that hand-over is journaled here, not yet applied there
+    received: list[str] = Field(default_factory=list)  # reservations handed over to this order
+    events_pending: bool = False  # changed; its order events not yet recorded (recovery)
     filled_quantity: DecimalAnnotation
     filled_notional: DecimalAnnotation
     reserved: DecimalAnnotation  # BUY: cash still reserved; SELL: quantity still reserved
@@ -153,6 +178,9 @@ class Order(Document):
             IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)], name="expiry"),
             IndexModel([("unsettled", ASCENDING)], sparse=True, name="unsettled"),
             IndexModel([("release_pending", ASCENDING)], name="release_pending"),  # recovery
+            IndexModel([("parent_id", ASCENDING)], sparse=True, name="legs"),
+            IndexModel([("oco_group", ASCENDING)], sparse=True, name="oco_group"),
+            IndexModel([("events_pending", ASCENDING)], name="events_pending"),  # recovery
         ]
 
 

@@ -19,6 +19,7 @@ from tradegraph.events.cache import ResultCache
 from tradegraph.events.filters import EventQuery
 from tradegraph.events.ingest import IngestResult, store_events
 from tradegraph.events.listing import EventOrder
+from tradegraph.events.sequence import number_events
 from tradegraph.events.summary import SeriesPoint, Summary, TimeBucket
 from tradegraph.events.validation import EventSubmission
 from tradegraph.pagination import Page
@@ -66,6 +67,7 @@ class EventsService:
 
     async def ingest(self, submissions: list[EventSubmission], key_prefix: str) -> IngestResult:
         result = await store_events(submissions, key_prefix)
+        await number_events(result.stored)  # eventCreated's cursors, before publishing
         if result.stored:
             self._cache.clear()  # readers in this process see their own writes at once
             if self._on_stored is not None:

@@ -6,6 +6,7 @@ ORDERS_PREFIX = "tradegraph.orders."
 PORTFOLIOS_PREFIX = "tradegraph.portfolios."
 BACKTESTS_PREFIX = "tradegraph.backtests."
 OPTIMIZATIONS_PREFIX = "tradegraph.optimizations."
+ORDER_EVENTS_PREFIX = "tradegraph.orderevents."
 
 
 def quote_channel(symbol: str) -> str:
@@ -15,6 +16,11 @@ def quote_channel(symbol: str) -> str:
 def order_channel(portfolio_id: str) -> str:
     """Every status change and fill of the portfolio's orders."""
     return ORDERS_PREFIX + portfolio_id
+
+
+def order_events_channel(portfolio_id: str) -> str:
+    """The portfolio's order events, each with its cursor (orderEvents)."""
+    return ORDER_EVENTS_PREFIX + portfolio_id
 
 
 def portfolio_channel(portfolio_id: str) -> str:
@@ -39,6 +45,7 @@ CHANNEL_KINDS = (
     "events",
     "quotes",
     "orders",
+    "orderevents",
     "portfolios",
     "backtests",
     "optimizations",

@@ -22,7 +22,8 @@ from tradegraph.schema.events import (
     EventInput,
     EventSummary,
 )
-from tradegraph.subscriptions.events import events_created
+from tradegraph.sequences import parse_cursor
+from tradegraph.subscriptions.events import events_after, events_created
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -83,11 +84,26 @@ async def ingest_event(info: Info, input: EventInput) -> Event:
 
 
 async def event_created(
-    info: Info, filter: EventFilter | None = None
+    info: Info, filter: EventFilter | None = None, after: str | None = None
 ) -> AsyncGenerator[Event, None]:
     """Every event stored from now on that matches the filter, from any server process.
     TRADERs receive only their own events. A subscriber more than a thousand events behind
-    is ended with SUBSCRIBER_TOO_SLOW."""
+    is ended with SUBSCRIBER_TOO_SLOW. Given `after` (an Event.cursor received before), first
+    every matching event stored after it, in order, then live ones, with no gap and no
+    duplicate at the seam, even across a broker outage."""
     query = visible_query(info.context.require_principal(), _query(filter))
-    async for stored in events_created(info.context.services.broker, query):
+    start = parse_cursor(after)
+    services = info.context.services
+    if start is None:
+        feed = events_created(services.broker, query)
+    else:
+        settings = services.settings
+        feed = events_after(
+            services.broker,
+            query,
+            start,
+            settings.feed_gap_grace_seconds,
+            settings.feed_poll_seconds,
+        )
+    async for stored in feed:
         yield Event.from_document(stored)

@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from tradegraph import documents
+from tradegraph import documents, sequences
 from tradegraph.events import summary
 from tradegraph.events.filters import EventQuery
 from tradegraph.events.listing import EventOrder
@@ -35,6 +35,9 @@ class Event:
         description="Unique; the sender's key, or derived from the webhook-id and position."
     )
     received_at: datetime = strawberry.field(description="When tradegraph stored it (UTC).")
+    cursor: str = strawberry.field(
+        description="Its place in the feed: eventCreated(after:) resumes right after it."
+    )
 
     @classmethod
     def from_document(cls, event: documents.Event) -> Event:
@@ -47,6 +50,7 @@ class Event:
             metadata=JSON(event.metadata),
             idempotency_key=event.idempotency_key,
             received_at=event.received_at,
+            cursor=sequences.cursor_text(event.seq or 0),
         )
 
 

@@ -8,8 +8,10 @@ from enum import Enum
 
 import strawberry
 
-from tradegraph import documents
+from tradegraph import documents, sequences
 from tradegraph.schema.connection import Connection
+from tradegraph.schema.context import Info
+from tradegraph.trading import exits, replace
 from tradegraph.trading.order_listing import OrderQuery
 from tradegraph.trading.orders import OrderRequest
 
@@ -21,9 +23,21 @@ strawberry.enum(
     name="OrderType",
     description="MARKET fills at once at the ask (BUY) or bid (SELL); LIMIT when a quote "
     "crosses limitPrice; STOP becomes MARKET once the ask (BUY) rises to / the bid (SELL) "
-    "falls to stopPrice; STOP_LIMIT becomes LIMIT then.",
+    "falls to stopPrice; STOP_LIMIT becomes LIMIT then. TRAILING_STOP: a SELL follows the "
+    "highest bid since placed (highWaterMark) and becomes MARKET when the bid falls to that "
+    "mark minus the trail; a BUY follows the lowest ask and triggers at the mark plus the trail.",
 )
 OrderType = documents.OrderType
+
+strawberry.enum(
+    documents.OrderClass,
+    name="OrderClass",
+    description="SIMPLE: one order. BRACKET: an entry whose fill activates a take-profit LIMIT "
+    "and a stop-loss STOP (or STOP_LIMIT) as an OCO pair. OCO: two exits (take-profit and "
+    "stop-loss); the first to fill, even partly, cancels the other. OTO: an entry whose fill "
+    "activates one exit (takeProfit or stopLoss).",
+)
+OrderClass = documents.OrderClass
 
 strawberry.enum(
     documents.TimeInForce,
@@ -34,7 +48,10 @@ strawberry.enum(
 TimeInForce = documents.TimeInForce
 
 
-@strawberry.enum(description="NEW → PARTIALLY_FILLED → FILLED | CANCELED | REJECTED | EXPIRED.")
+@strawberry.enum(
+    description="NEW → PARTIALLY_FILLED → FILLED | CANCELED | REJECTED | EXPIRED | REPLACED; "
+    "legs start HELD until their entry fills (see the README's order lifecycle)."
+)
 class OrderStatus(Enum):
     NEW = "NEW"
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
@@ -42,6 +59,12 @@ class OrderStatus(Enum):
     CANCELED = "CANCELED"
     REJECTED = "REJECTED"
     EXPIRED = "EXPIRED"
+    REPLACED = strawberry.enum_value(
+        "REPLACED", description="replaceOrder moved its rest and reservation to `replacedBy`."
+    )
+    HELD = strawberry.enum_value(
+        "HELD", description="A leg waiting for its entry to fill; it reserves nothing yet."
+    )
 
 
 @strawberry.type(description="One execution of an order.")
@@ -79,6 +102,35 @@ class Order:
     expires_at: datetime | None = strawberry.field(description="DAY orders: the session close.")
     created_at: datetime
     updated_at: datetime
+    trail_price: Decimal | None = strawberry.field(description="TRAILING_STOP: trail amount.")
+    trail_percent: Decimal | None = strawberry.field(
+        description="TRAILING_STOP: trail as a percentage of highWaterMark."
+    )
+    high_water_mark: Decimal | None = strawberry.field(
+        description="TRAILING_STOP: the highest bid (SELL) / lowest ask (BUY) since placed."
+    )
+    order_class: OrderClass
+    _document: strawberry.Private[documents.Order]
+
+    @strawberry.field(description="The order that replaced this one (status REPLACED).")
+    async def replaced_by(self, info: Info) -> Order | None:
+        return await _linked(info, self._document.replaced_by_id)
+
+    @strawberry.field(description="The order this one replaced.")
+    async def replaces(self, info: Info) -> Order | None:
+        return await _linked(info, self._document.replaces_id)
+
+    @strawberry.field(
+        description="BRACKET / OTO: the exits; OCO: the other exit (on the first leg). "
+        "Replaced legs are left out (follow replacedBy)."
+    )
+    async def legs(self, info: Info) -> list[Order]:
+        found = await info.context.services.orders.legs(self._document)
+        return [Order.from_document(leg) for leg in found]
+
+    @strawberry.field(description="A leg: the order whose fill activated it (or its OCO peer).")
+    async def parent(self, info: Info) -> Order | None:
+        return await _linked(info, self._document.parent_id)
 
     @classmethod
     def from_document(cls, order: documents.Order) -> Order:
@@ -104,7 +156,70 @@ class Order:
             expires_at=order.expires_at,
             created_at=order.created_at,
             updated_at=order.updated_at,
+            trail_price=order.trail_price,
+            trail_percent=order.trail_percent,
+            high_water_mark=order.high_water_mark,
+            order_class=order.order_class,
+            _document=order,
         )
+
+
+async def _linked(info: Info, order_id: object) -> Order | None:
+    """An order linked from one the caller can read (same portfolio: readable too)."""
+    if order_id is None:
+        return None
+    found = await info.context.services.orders.linked(str(order_id))
+    return Order.from_document(found) if found else None
+
+
+strawberry.enum(
+    documents.OrderEventKind,
+    name="OrderEventKind",
+    description="What changed: NEW (accepted, or a leg activated), PARTIAL_FILL, FILL, "
+    "CANCELED, EXPIRED, REJECTED, REPLACED.",
+)
+OrderEventKind = documents.OrderEventKind
+
+
+@strawberry.type(description="One change of one order (as Alpaca's trade_updates).")
+class OrderEvent:
+    cursor: str = strawberry.field(
+        description="Pass it as orderEvents(after:) to resume right after this event."
+    )
+    kind: OrderEventKind
+    order: Order = strawberry.field(description="The order as it was after the change.")
+    fill: Fill | None = strawberry.field(description="PARTIAL_FILL / FILL: the execution.")
+    timestamp: datetime
+
+    @classmethod
+    def from_record(cls, record: documents.OrderEventRecord) -> OrderEvent:
+        order = documents.Order.model_validate(record.order)
+        fill = documents.Fill.model_validate(record.fill) if record.fill else None
+        return cls(
+            cursor=sequences.cursor_text(record.seq),
+            kind=record.kind,
+            order=Order.from_document(order),
+            fill=Fill(
+                quantity=fill.quantity, price=fill.price, fee=fill.fee, timestamp=fill.timestamp
+            )
+            if fill
+            else None,
+            timestamp=record.timestamp,
+        )
+
+
+@strawberry.input(description="BRACKET / OCO / OTO: the exit that takes the profit (a LIMIT).")
+class TakeProfitInput:
+    limit_price: Decimal
+
+
+@strawberry.input(
+    description="BRACKET / OCO / OTO: the exit that stops the loss (a STOP, or a STOP_LIMIT "
+    "when limitPrice is given)."
+)
+class StopLossInput:
+    stop_price: Decimal
+    limit_price: Decimal | None = None
 
 
 @strawberry.input(description="An order to place in one of your portfolios.")
@@ -126,6 +241,27 @@ class PlaceOrderInput:
         description="Idempotency key, unique per portfolio (≤ 64 characters); reusing it for "
         "an order with other parameters is a CONFLICT.",
     )
+    trail_price: Decimal | None = strawberry.field(
+        default=None, description="TRAILING_STOP: the trail as an amount (or trailPercent)."
+    )
+    trail_percent: Decimal | None = strawberry.field(
+        default=None, description="TRAILING_STOP: the trail as a percentage (or trailPrice)."
+    )
+    order_class: OrderClass = documents.OrderClass.SIMPLE
+    take_profit: TakeProfitInput | None = strawberry.field(
+        default=None, description="BRACKET, OCO; OTO (one of takeProfit / stopLoss)."
+    )
+    stop_loss: StopLossInput | None = strawberry.field(
+        default=None, description="BRACKET, OCO; OTO (one of takeProfit / stopLoss)."
+    )
+
+    def to_exits(self) -> exits.Exits:
+        return exits.Exits(
+            order_class=self.order_class,
+            take_profit=self.take_profit.limit_price if self.take_profit else None,
+            stop_loss=self.stop_loss.stop_price if self.stop_loss else None,
+            stop_limit=self.stop_loss.limit_price if self.stop_loss else None,
+        )
 
     def to_request(self) -> OrderRequest:
         return OrderRequest(
@@ -138,6 +274,34 @@ class PlaceOrderInput:
             limit_price=self.limit_price,
             stop_price=self.stop_price,
             client_order_id=self.client_order_id,
+            trail_price=self.trail_price,
+            trail_percent=self.trail_percent,
+        )
+
+
+@strawberry.input(description="What to change in an open order; omitted fields stay as they are.")
+class ReplaceOrderInput:
+    quantity: Decimal | None = strawberry.field(
+        default=None, description="The new total quantity; not below what has filled."
+    )
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = strawberry.field(
+        default=None, description="Replaces the trail (trailPercent is then dropped)."
+    )
+    trail_percent: Decimal | None = strawberry.field(
+        default=None, description="Replaces the trail (trailPrice is then dropped)."
+    )
+    time_in_force: TimeInForce | None = None
+
+    def to_request(self) -> replace.ReplaceRequest:
+        return replace.ReplaceRequest(
+            quantity=self.quantity,
+            limit_price=self.limit_price,
+            stop_price=self.stop_price,
+            trail_price=self.trail_price,
+            trail_percent=self.trail_percent,
+            time_in_force=self.time_in_force,
         )
 
 

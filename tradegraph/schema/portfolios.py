@@ -14,7 +14,7 @@ from tradegraph import documents
 from tradegraph.schema.auth import User
 from tradegraph.schema.context import Info
 from tradegraph.schema.markets import CandleInterval
-from tradegraph.trading import valuation
+from tradegraph.trading import day_pnl, valuation
 
 
 @strawberry.type(description="A holding, valued at the last quote's mid (average-cost method).")
@@ -33,10 +33,22 @@ class Position:
     realized_pnl: Decimal = strawberry.field(
         description="Sum over sales of proceeds - fees - averageCost * quantity sold."
     )
+    previous_close: Decimal | None = strawberry.field(
+        default=None,
+        description="The last close before today's session began (the instrument's previous "
+        "session close in its time zone; 24 hours ago for crypto); null without history.",
+    )
+    change_today: Decimal | None = strawberry.field(
+        default=None, description="(marketPrice - previousClose) / previousClose, a fraction."
+    )
 
     @classmethod
-    def from_value(cls, value: valuation.PositionValue) -> Position:
+    def from_value(
+        cls, value: valuation.PositionValue, day: day_pnl.PositionDay | None = None
+    ) -> Position:
         return cls(
+            previous_close=day.previous_close if day else None,
+            change_today=day.change_today if day else None,
             symbol=value.symbol,
             asset_class=value.asset_class,
             quantity=value.quantity,
@@ -103,6 +115,7 @@ class PortfolioValue:
     cash: Decimal
     equity: Decimal
     unrealized_pnl: Decimal
+    day_pnl: Decimal | None = strawberry.field(description="As Portfolio.dayPnl.")
     timestamp: datetime
 
     @classmethod
@@ -112,6 +125,7 @@ class PortfolioValue:
             cash=value.cash,
             equity=value.equity,
             unrealized_pnl=value.unrealized_pnl,
+            day_pnl=value.day_pnl,
             timestamp=value.timestamp,
         )
 
@@ -128,6 +142,7 @@ class Portfolio:
     created_at: datetime
     _document: strawberry.Private[documents.Portfolio]
     _values: strawberry.Private[dict[bool, asyncio.Future[valuation.PortfolioValue]]]
+    _day: strawberry.Private[list[asyncio.Future[day_pnl.DayPnl]]]
 
     @classmethod
     def from_document(cls, portfolio: documents.Portfolio) -> Portfolio:
@@ -140,6 +155,7 @@ class Portfolio:
             created_at=portfolio.created_at,
             _document=portfolio,
             _values={},
+            _day=[],
         )
 
     def _valuation(
@@ -150,6 +166,30 @@ class Portfolio:
             value = info.context.services.portfolios.value(self._document, include_closed)
             self._values[include_closed] = asyncio.ensure_future(value)
         return self._values[include_closed]
+
+    def _day_pnl(self, info: Info) -> asyncio.Future[day_pnl.DayPnl]:
+        """Computed once per request and portfolio, however many fields ask."""
+        if not self._day:
+
+            async def compute() -> day_pnl.DayPnl:
+                value = await self._valuation(info, include_closed=True)
+                return await info.context.services.portfolios.day(value)
+
+            self._day.append(asyncio.ensure_future(compute()))
+        return self._day[0]
+
+    @strawberry.field(
+        name="dayPnl",
+        description="What positions gained since the previous session close (per instrument, "
+        "in its time zone; the last 24 hours for crypto): value now - value at the previous "
+        "close of what was held then - cost of today's buys + proceeds of today's sells.",
+    )
+    async def daily_pnl(self, info: Info) -> Decimal:  # not day_pnl: that is the module
+        return (await self._day_pnl(info)).total
+
+    @strawberry.field(description="dayPnl / (equity - dayPnl); null when that is not positive.")
+    async def day_pnl_percent(self, info: Info) -> Decimal | None:
+        return (await self._day_pnl(info)).percent
 
     @strawberry.field(description="The account that owns it.")
     async def owner(self, info: Info) -> User | None:
@@ -171,7 +211,8 @@ class Portfolio:
     @strawberry.field(description="Open positions by symbol; includeClosed adds closed ones.")
     async def positions(self, info: Info, include_closed: bool = False) -> list[Position]:
         value = await self._valuation(info, include_closed)
-        return [Position.from_value(p) for p in value.positions]
+        day = await self._day_pnl(info)
+        return [Position.from_value(p, day.positions.get(p.symbol)) for p in value.positions]
 
     @strawberry.field(description="Equity by asset class or by symbol, cash included.")
     async def allocation(

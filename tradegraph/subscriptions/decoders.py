@@ -10,10 +10,12 @@ from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import (
     EVENTS_CREATED,
     INSIGHTS_CREATED,
+    ORDER_EVENTS_PREFIX,
     ORDERS_PREFIX,
     QUOTES_PREFIX,
 )
 from tradegraph.trading.execution import decode_order
+from tradegraph.trading.order_events import decode_order_event
 
 
 def register_decoders(broker: Broker) -> None:
@@ -21,4 +23,5 @@ def register_decoders(broker: Broker) -> None:
     broker.set_decoder(EVENTS_CREATED, decode_events)
     broker.set_decoder(QUOTES_PREFIX, decode_quote)
     broker.set_decoder(ORDERS_PREFIX, decode_order)
+    broker.set_decoder(ORDER_EVENTS_PREFIX, decode_order_event)
     broker.set_decoder(INSIGHTS_CREATED, decode_insight)

@@ -4,6 +4,7 @@ against the last quote, DAY expiry, and periodic recovery of interrupted steps."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from tradegraph.trading.matching import (
     affordable_quantity,
     execution_price,
     stop_reached,
+    trailing_state,
 )
 from tradegraph.trading.settlement import recover
 
@@ -44,6 +46,10 @@ class MatchingEngine:
         self.fee_bps = fee_bps
         self.slippage_bps = slippage_bps
         self._depth: dict[str, QuoteDepth] = {}
+        # Order classes: before an OCO leg fills, its peers are cancelled and it takes the
+        # pair's reservation (None: something moved, re-read and retry).
+        self.claim_oco: Callable[[Order], Awaitable[Order | None]] | None = None
+        self.recoveries: list[Callable[[], Awaitable[int]]] = []  # run with recover()
 
     async def on_quote(self, quote: Quote) -> None:
         """Called with the symbol's lock held, for every quote newer than the last."""
@@ -95,12 +101,27 @@ class MatchingEngine:
             if triggered is None:
                 return False
             order = triggered
+        if order.type is OrderType.TRAILING_STOP and not order.triggered:
+            mark, reached = trailing_state(order, quote.bid, quote.ask)
+            if not reached:
+                if mark == order.high_water_mark:
+                    return True
+                return await self.execution.move_mark(order, mark) is not None
+            fired = await self.execution.mark_triggered(order, mark)
+            if fired is None:
+                return False
+            order = fired
         instrument = await self.instruments.require(order.symbol)
         price = execution_price(
             order, quote.bid, quote.ask, self.slippage_bps, instrument.tick_size
         )
         if price is None:
             return True
+        if order.oco_group and self.claim_oco is not None:
+            claimed = await self.claim_oco(order)
+            if claimed is None or not claimed.status.is_open:
+                return False
+            order = claimed
         quantity, cap_reason = self._quantity(order, price, instrument)
         remaining = order.quantity - order.filled_quantity
         if order.time_in_force is TimeInForce.FOK and quantity < remaining:
@@ -172,6 +193,8 @@ class MatchingEngine:
                 last_recovery = loop.time()
                 try:
                     await recover()
+                    for recovery in self.recoveries:
+                        await recovery()
                 except Exception:
                     log.exception("recovery failed; will retry")
             await asyncio.sleep(every_seconds)

@@ -3,6 +3,7 @@ followed by settlement and a published update."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from tradegraph.decimals import ZERO, fee_of, to_bson
 from tradegraph.documents import Fill, Order, OrderStatus, Side
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import order_channel, portfolio_channel
+from tradegraph.trading.order_events import OrderEventLog
 from tradegraph.trading.settlement import cash_change, release_reservation, settle_fill
 
 
@@ -19,12 +21,32 @@ def decode_order(message: str) -> Order:
     return order
 
 
+OnFinished = Callable[[Order], Awaitable[None]]
+
+
 class Execution:
     def __init__(self, broker: Broker, fee_bps: Decimal) -> None:
         self.broker = broker
         self.fee_bps = fee_bps
+        self.order_events = OrderEventLog(broker)
+        self._on_finished: list[OnFinished] = []
 
-    async def publish(self, order: Order) -> None:
+    def on_finished(self, listener: OnFinished) -> None:
+        """`listener` hears of every order that stops being open (not REPLACED): order
+        classes activate or cancel legs. It must not take the symbol's lock (held here)."""
+        self._on_finished.append(listener)
+
+    async def _finished(self, order: Order) -> None:
+        for listener in self._on_finished:
+            await listener(order)
+
+    async def swap(self, order: Order, changes: dict[str, Any]) -> Order | None:
+        """A compare-and-set of `changes` on the order's version; None when it moved on."""
+        return await self._swap(order, changes)
+
+    async def publish(self, order: Order, fill: Fill | None = None) -> None:
+        """Tells orderUpdates of the change and records its order events (orderEvents)."""
+        await self.order_events.record(order, fill)
         await self.broker.publish(order_channel(str(order.portfolio_id)), order.model_dump_json())
 
     async def portfolio_changed(self, order: Order) -> None:
@@ -35,6 +57,8 @@ class Execution:
     ) -> Order | None:
         """Applies `changes` if the order is still at the version read; None when it moved on."""
         now = datetime.now(UTC)
+        if "status" in changes or (push and "fills" in push):
+            changes = {**changes, "events_pending": True}  # cleared once they are recorded
         update: dict[str, Any] = {
             "$set": to_bson({**changes, "updated_at": now}),
             "$inc": {"version": 1},
@@ -56,8 +80,32 @@ class Execution:
         )
         return swapped
 
-    async def mark_triggered(self, order: Order) -> Order | None:
-        return await self._swap(order, {"triggered": True})
+    async def mark_triggered(
+        self, order: Order, high_water_mark: Decimal | None = None
+    ) -> Order | None:
+        changes: dict[str, Any] = {"triggered": True}
+        if high_water_mark is not None:
+            changes["high_water_mark"] = high_water_mark
+        return await self._swap(order, changes)
+
+    async def move_mark(self, order: Order, high_water_mark: Decimal) -> Order | None:
+        """A trailing stop's mark follows the market (not published: it is no order event)."""
+        return await self._swap(order, {"high_water_mark": high_water_mark})
+
+    async def hand_over(self, old: Order, new: Order) -> Order | None:
+        """The commit point of replaceOrder: `old` (at the version read, still open) becomes
+        REPLACED and its reservation is `new`'s. None when `old` changed meanwhile."""
+        if not old.status.is_open:
+            return None
+        return await self._swap(
+            old,
+            {
+                "status": OrderStatus.REPLACED,
+                "replaced_by_id": new.id,
+                "reserved": ZERO,
+                "release_pending": False,
+            },
+        )
 
     async def activate(self, order: Order) -> Order | None:
         """PENDING_NEW → NEW once the reservation is in place."""
@@ -81,8 +129,10 @@ class Execution:
         settled: Order = updated.model_copy(update={"unsettled": [], "release_pending": False})
         if not settled.status.is_open:
             settled = settled.model_copy(update={"reserved": ZERO})
-        await self.publish(settled)
+        await self.publish(settled, fill)
         await self.portfolio_changed(settled)
+        if not settled.status.is_open:
+            await self._finished(settled)
         return settled
 
     async def journal_fill(
@@ -126,7 +176,9 @@ class Execution:
         )
         if updated is None:
             return None
-        return await self._released_and_told(updated)
+        ended = await self._released_and_told(updated)
+        await self._finished(ended)
+        return ended
 
     async def _released_and_told(self, order: Order) -> Order:
         """Returns what a finished order still reserved, then tells subscribers of the change."""

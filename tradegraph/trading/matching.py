@@ -35,6 +35,31 @@ def stop_reached(order: Order, bid: Decimal, ask: Decimal) -> bool:
     return ask >= order.stop_price if order.side is Side.BUY else bid <= order.stop_price
 
 
+def trail_amount(order: Order, mark: Decimal) -> Decimal:
+    """The trail in price units: trailPrice, or trailPercent of the mark."""
+    if order.trail_price is not None:
+        return order.trail_price
+    assert order.trail_percent is not None
+    return mark * order.trail_percent / 100
+
+
+def trailing_state(order: Order, bid: Decimal, ask: Decimal) -> tuple[Decimal, bool]:
+    """A trailing stop's new mark and whether this quote triggers it. A SELL follows the
+    highest bid and triggers when the bid falls to mark - trail; a BUY follows the lowest ask
+    and triggers when the ask rises to mark + trail."""
+    mark = order.high_water_mark
+    if order.side is Side.SELL:
+        mark = bid if mark is None else max(mark, bid)
+        return mark, bid <= mark - trail_amount(order, mark)
+    mark = ask if mark is None else min(mark, ask)
+    return mark, ask >= mark + trail_amount(order, mark)
+
+
+def initial_mark(order: Order, bid: Decimal | None, ask: Decimal | None) -> Decimal | None:
+    """Where a trailing stop's mark starts: the bid (SELL) or ask (BUY) when it is placed."""
+    return bid if order.side is Side.SELL else ask
+
+
 def acts_as_limit(order: Order) -> bool:
     return order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
 
@@ -81,4 +106,6 @@ def reservation_price(
     basis = order.stop_price if order.type is OrderType.STOP else ask
     if basis is None:
         return None
+    if order.type is OrderType.TRAILING_STOP:  # it triggers at most one trail above the ask
+        basis += trail_amount(order, basis)
     return round_to_step(basis * (1 + slippage_bps / 10_000), tick_size, up=True)

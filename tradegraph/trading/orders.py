@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from beanie import PydanticObjectId
@@ -35,7 +36,7 @@ from tradegraph.markets.quotes import MarketData
 from tradegraph.pagination import Page
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
-from tradegraph.trading.matching import reservation_price
+from tradegraph.trading.matching import initial_mark, reservation_price
 from tradegraph.trading.order_listing import OrderQuery, all_orders, count_orders, list_orders
 from tradegraph.trading.portfolios import can_read, check_can_change, writable_portfolio
 from tradegraph.trading.settlement import (
@@ -43,8 +44,30 @@ from tradegraph.trading.settlement import (
     portfolio_has_applied,
     reserve_position,
 )
+from tradegraph.trading.trailing import check_trail
 
 MAX_CLIENT_ORDER_ID = 64
+
+
+class OrderPlan(Protocol):
+    """What an order class adds to placing its first order (see trading/order_classes.py)."""
+
+    def check(self, request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
+        """BAD_USER_INPUT before anything is stored."""
+
+    def shape(self, order: Order) -> None:
+        """Sets the class fields of the order about to be stored."""
+
+    def reservation(
+        self, order: Order, instrument: Instrument, ask: Decimal | None, own: Decimal
+    ) -> Decimal:
+        """What the order reserves, given what it would reserve alone."""
+
+    async def store_legs(self, order: Order) -> None:
+        """Stores the legs once the order holds its reservation, before it can fill."""
+
+    async def activated(self, order: Order) -> None:
+        """The order is live (NEW); called before it is first matched."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,8 @@ class OrderRequest:
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     client_order_id: str | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
 
 
 def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
@@ -88,7 +113,9 @@ def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfo
                 f"{plain(instrument.tick_size)} of {instrument.symbol}",
                 field=name,
             )
-    if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and needs_stop:
+    check_trail(request, instrument)  # trailing.py
+    triggered_later = needs_stop or request.type is OrderType.TRAILING_STOP
+    if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and triggered_later:
         raise InvalidInput("IOC and FOK apply to MARKET and LIMIT orders only", field="timeInForce")
     if instrument.currency != portfolio.base_currency:
         raise InvalidInput(
@@ -112,6 +139,8 @@ ORDER_PARAMETERS = {
     "limit_price": "limitPrice",
     "stop_price": "stopPrice",
     "time_in_force": "timeInForce",
+    "trail_price": "trailPrice",
+    "trail_percent": "trailPercent",
 }
 
 
@@ -174,33 +203,54 @@ class OrdersService:
         self.fee_bps = fee_bps
         self.slippage_bps = slippage_bps
 
-    async def place(self, principal: Principal, request: OrderRequest) -> Order:
+    async def place(
+        self, principal: Principal, request: OrderRequest, plan: OrderPlan | None = None
+    ) -> Order:
+        """Checks, reserves, stores and matches an order. `plan` (order classes) shapes the
+        order before it is stored and stores its legs once the reservation is in place."""
         portfolio = await writable_portfolio(principal, request.portfolio_id)
         instrument = await self.instruments.require(request.symbol)
         check_order(request, instrument, portfolio)
+        if plan is not None:
+            plan.check(request, instrument, portfolio)
         client_id = request.client_order_id or uuid.uuid4().hex
-        order = self._new_order(request, instrument, portfolio, client_id)
+        order = self.new_order(request, instrument, portfolio, client_id)
+        if plan is not None:
+            plan.shape(order)
         existing = await self._existing(portfolio.id, client_id)
         if existing is not None:
             return replayed(existing, order)
         quote = await self.market.latest(instrument.symbol)
-        reserve = self._reservation(order, instrument, quote.ask if quote else None)
+        ask = quote.ask if quote else None
+        reserve = self.reservation(order, instrument, ask)
+        if plan is not None and reserve is not None:
+            reserve = plan.reservation(order, instrument, ask, reserve)
         if reserve is None:
             order.status = OrderStatus.REJECTED
             order.reject_reason = f"no quote for {instrument.symbol} yet: a MARKET order needs one"
-            return await self._insert(order)
+            inserted = await self._insert(order)
+            if inserted is order:  # not a repeated clientOrderId
+                await self.execution.publish(order)
+            return inserted
         order.reserved = reserve
+        if order.type is OrderType.TRAILING_STOP and quote is not None:
+            order.high_water_mark = initial_mark(order, quote.bid, quote.ask)
         order = await self._insert(order)
         if order.status is not OrderStatus.PENDING_NEW:
             return order  # same clientOrderId placed concurrently: that one stands
         await self._reserve(order, instrument)
+        if plan is not None:
+            await plan.store_legs(order)  # before it can fill: its fill activates them
         activated = await self.execution.activate(order)
         assert activated is not None  # nobody else touches a PENDING_NEW order this young
+        if plan is not None:
+            await plan.activated(activated)
         return await self.engine.match_new(activated)
 
-    def _new_order(
+    def new_order(
         self, request: OrderRequest, instrument: Instrument, portfolio: Portfolio, client_id: str
     ) -> Order:
+        """The order `request` describes, PENDING_NEW, reserving nothing yet."""
         now = datetime.now(UTC)
         return Order(
             portfolio_id=portfolio.id,
@@ -212,6 +262,8 @@ class OrdersService:
             quantity=request.quantity,
             limit_price=request.limit_price,
             stop_price=request.stop_price,
+            trail_price=request.trail_price,
+            trail_percent=request.trail_percent,
             time_in_force=request.time_in_force,
             status=OrderStatus.PENDING_NEW,
             filled_quantity=ZERO,
@@ -224,16 +276,22 @@ class OrdersService:
             else None,
         )
 
-    def _reservation(
-        self, order: Order, instrument: Instrument, ask: Decimal | None
+    def reservation(
+        self,
+        order: Order,
+        instrument: Instrument,
+        ask: Decimal | None,
+        quantity: Decimal | None = None,
     ) -> Decimal | None:
-        """BUY: cash for the notional plus fees; SELL: the quantity. None: cannot price it."""
+        """What `quantity` (default: the order's) reserves. BUY: cash for the notional plus
+        fees; SELL: the quantity. None: cannot price it."""
+        quantity = order.quantity if quantity is None else quantity
         if order.side is Side.SELL:
-            return order.quantity
+            return quantity
         price = reservation_price(order, ask, self.slippage_bps, instrument.tick_size)
         if price is None:
             return None
-        notional = order.quantity * price
+        notional = quantity * price
         return notional + fee_of(notional, self.fee_bps)
 
     async def _reserve(self, order: Order, instrument: Instrument) -> None:
@@ -284,7 +342,7 @@ class OrdersService:
         order = await self.get(principal, order_id)
         check_can_change(principal, order.owner_id)
         async with self.market.lock(order.symbol):
-            while order.status.is_open:
+            while order.status.is_open or order.status is OrderStatus.HELD:
                 ended = await self.execution.end(
                     order, OrderStatus.CANCELED, "cancelled at the owner's request"
                 )
@@ -292,8 +350,8 @@ class OrdersService:
                     return ended
                 order = await Order.get(order.id) or order
         raise AlreadyExists(
-            f"order {order_id} is already {order.status.value}; only NEW and "
-            "PARTIALLY_FILLED orders can be cancelled",
+            f"order {order_id} is already {order.status.value}; only NEW, PARTIALLY_FILLED "
+            "and HELD orders can be cancelled",
             status=order.status.value,
         )
 
@@ -309,6 +367,23 @@ class OrdersService:
     async def all_of(self, portfolio: Portfolio) -> list[Order]:
         """Every order of the portfolio, newest first (for exports)."""
         return await all_orders(portfolio.id)
+
+    async def linked(self, order_id: str) -> Order | None:
+        """An order another one links to (replaces, replacedBy, parent): same portfolio, so
+        the caller's right to read the first covers it."""
+        found = await by_id(Order, order_id)
+        return None if found is None or found.status is OrderStatus.PENDING_NEW else found
+
+    async def legs(self, order: Order) -> list[Order]:
+        """The legs of an entry (or of an OCO's first leg), oldest first, without the replaced
+        ones (their replacements stand in for them)."""
+        query = Order.find(
+            {
+                "parent_id": order.id,
+                "status": {"$nin": [OrderStatus.PENDING_NEW.value, OrderStatus.REPLACED.value]},
+            }
+        )
+        return await query.sort("created_at", "_id").to_list()
 
     async def get(self, principal: Principal, order_id: str) -> Order:
         order = await by_id(Order, order_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from tradegraph.documents.lookup import by_id, by_ids
 from tradegraph.errors import InsufficientFunds, InvalidInput, NotFound, PermissionDenied
 from tradegraph.markets.instruments import CURRENCY
 from tradegraph.markets.quotes import MarketData
+from tradegraph.trading.day_pnl import DayPnl, DayPnlService
 from tradegraph.trading.performance import (
     EquityPoint,
     PerformanceResult,
@@ -62,8 +64,9 @@ async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfol
 class Portfolios:
     """Portfolio use cases: reading with visibility rules, creating, moving cash, valuing."""
 
-    def __init__(self, market: MarketData) -> None:
+    def __init__(self, market: MarketData, day_pnl: DayPnlService | None = None) -> None:
         self.market = market
+        self.day_pnl = day_pnl or DayPnlService(market.instruments)
 
     async def readable(self, principal: Principal, portfolio_id: str) -> Portfolio:
         return await readable_portfolio(principal, portfolio_id)
@@ -93,9 +96,15 @@ class Portfolios:
         return await value_portfolio(portfolio, self.market, include_closed)
 
     async def current_value(self, portfolio: Portfolio) -> PortfolioValue:
-        """The value from a fresh read of the portfolio (for live updates)."""
-        fresh = await Portfolio.get(portfolio.id)
-        return await self.value(fresh or portfolio)
+        """The value from a fresh read of the portfolio, with its day P&L (for live updates)."""
+        fresh = await Portfolio.get(portfolio.id) or portfolio
+        value = await self.value(fresh)
+        day = await self.day(await self.value(fresh, include_closed=True))
+        return replace(value, day_pnl=day.total)
+
+    async def day(self, value: PortfolioValue) -> DayPnl:
+        """Day P&L of a valuation that includes closed positions."""
+        return await self.day_pnl.of(value)
 
     async def history(
         self,

@@ -223,6 +223,58 @@ async def release_reservation(order: Order) -> None:
     )
 
 
+async def reserve_for(order: Order, step: str, amount: Decimal) -> bool:
+    """Reserves `amount` more for `order` (BUY: available cash; SELL: available quantity),
+    once per step; False when it is not there."""
+    if order.side is Side.BUY:
+        done = await apply_to_portfolio(
+            order.portfolio_id, step, ZERO, -amount, require_available=amount
+        )
+        return done or await portfolio_has_applied(order.portfolio_id, step)
+    done = await reserve_position(order.portfolio_id, order.symbol, step, amount)
+    return done or await position_has_applied(order.portfolio_id, order.symbol, step)
+
+
+async def has_reserved(order: Order, step: str) -> bool:
+    if order.side is Side.BUY:
+        return await portfolio_has_applied(order.portfolio_id, step)
+    return await position_has_applied(order.portfolio_id, order.symbol, step)
+
+
+async def release_for(order: Order, step: str, amount: Decimal) -> None:
+    """Returns `amount` of what `order` reserved, once per step."""
+    if order.side is Side.BUY:
+        await apply_to_portfolio(order.portfolio_id, step, ZERO, amount)
+    else:
+        await release_position(order.portfolio_id, order.symbol, step, amount)
+
+
+async def finish_replacement(order: Order) -> bool:
+    """A replacement (still PENDING_NEW): the old order's compare-and-set to REPLACED is the
+    commit point. Committed: return the surplus and make the new order live. Not committed:
+    return the extra it reserved and forget it. True when it was committed."""
+    old = await Order.get(order.replaces_id)
+    delta = order.reserve_delta or ZERO
+    if old is not None and old.replaced_by_id == order.id:
+        if delta < 0:
+            await release_for(order, f"surplus:{order.id}", -delta)
+        status = OrderStatus.FILLED if order.filled_quantity >= order.quantity else OrderStatus.NEW
+        await Order.get_pymongo_collection().update_many(
+            {"parent_id": old.id}, {"$set": {"parent_id": order.id}}
+        )  # legs follow their entry (or OCO first leg) to its replacement
+        await Order.get_pymongo_collection().update_one(
+            {"_id": order.id, "status": OrderStatus.PENDING_NEW.value},
+            {"$set": {"status": status.value, "events_pending": True}, "$inc": {"version": 1}},
+        )
+        return True
+    if delta > 0 and await has_reserved(order, f"reserve:{order.id}"):
+        await release_for(order, f"release:{order.id}", delta)
+    await Order.get_pymongo_collection().delete_one(
+        {"_id": order.id, "status": OrderStatus.PENDING_NEW.value}
+    )
+    return False
+
+
 async def abandon_pending_order(order: Order) -> None:
     """An order whose placement never completed: undo its reservation, then forget it."""
     step = f"reserve:{order.id}"
@@ -271,7 +323,10 @@ async def recover(now: datetime | None = None) -> int:
     async for order in Order.find(
         {"status": OrderStatus.PENDING_NEW.value, "created_at": {"$lt": before}}
     ):
-        await abandon_pending_order(order)
+        if order.replaces_id is not None:
+            await finish_replacement(order)
+        else:
+            await abandon_pending_order(order)
         touched += 1
     async for entry in LedgerEntry.find(
         {"applied": False, "kind": {"$ne": LedgerKind.FILL.value}, "timestamp": {"$lt": before}}

@@ -35,6 +35,7 @@ class PortfolioValue:
     realized_pnl: Decimal
     positions: list[PositionValue]
     timestamp: datetime
+    day_pnl: Decimal | None = None  # filled in for live values (trading/day_pnl.py)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""The resumable feed of a portfolio's order events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import partial
+
+from beanie import PydanticObjectId
+
+from tradegraph.documents import OrderEventRecord
+from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.channels import order_events_channel
+from tradegraph.sequences import Sequenced, check_not_ahead
+from tradegraph.subscriptions.resumable import resume
+from tradegraph.trading.order_events import order_sequence, replay_order_events
+
+
+def _numbered(record: OrderEventRecord) -> list[list[Sequenced[OrderEventRecord]]]:
+    return [[Sequenced(record.seq, record)]]
+
+
+async def order_events(
+    broker: Broker,
+    portfolio_id: PydanticObjectId,
+    after: int | None,
+    grace: float,
+    poll: float,
+) -> AsyncIterator[OrderEventRecord]:
+    """Live order events; with `after`, first every stored one after that cursor."""
+    if after is not None:
+        await check_not_ahead(order_sequence(portfolio_id), after)
+    channel = order_events_channel(str(portfolio_id))
+    async with broker.subscribe(channel, _numbered) as live:  # subscribed before replaying
+        if after is None:
+            async for batch in live:
+                for entry in batch:
+                    if entry.item is not None:
+                        yield entry.item
+            return
+        replay = partial(replay_order_events, portfolio_id)
+        async for record in resume(aiter(live), replay, after, grace, poll):
+            yield record
