@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import structlog
 
+from tradegraph.analytics.background_runs import fail_interrupted, publish_state
 from tradegraph.analytics.backtest_engine import Bars, Strategy, run_backtest
 from tradegraph.auth.principal import Principal
 from tradegraph.documents import BacktestRun, BacktestStatus, CandleInterval, Role
@@ -27,7 +27,6 @@ log = structlog.get_logger(__name__)
 MAX_BARS = 1_100_000  # two years of one-minute bars
 MAX_STORED_TRADES = 20_000  # keeps a run under MongoDB's 16 MiB document limit
 PROGRESS_STEP = 0.05  # publish progress at most every 5%
-INTERRUPTED_AFTER = timedelta(minutes=10)
 MAX_PAGE_SIZE = 100  # a run holds up to 20,000 trades: pages stay small
 NEWEST_FIRST = Sort("CREATED_AT_DESC", "created_at", -1)
 
@@ -116,12 +115,8 @@ class Backtests:
     async def _update(self, run: BacktestRun, **changes: Any) -> None:
         changes["updated_at"] = datetime.now(UTC)
         await run.set(changes)
-        message = {"id": str(run.id), "status": run.status.value, "progress": run.progress}
-        channel, text = backtest_channel(str(run.id)), json.dumps(message)
-        if run.status.finished:  # the final state must arrive; progress is superseded anyway
-            await self.broker.publish(channel, text)
-        else:
-            await self.broker.publish_latest(channel, text)
+        state = {"id": str(run.id), "status": run.status.value, "progress": run.progress}
+        await publish_state(self.broker, backtest_channel(str(run.id)), state, run.status.finished)
 
     async def _run(self, run: BacktestRun, request: BacktestRequest) -> None:
         loop = asyncio.get_running_loop()
@@ -172,18 +167,7 @@ class Backtests:
 
     async def fail_interrupted(self) -> int:
         """Runs left QUEUED or RUNNING by a process that stopped: FAILED, with the reason."""
-        cutoff = datetime.now(UTC) - INTERRUPTED_AFTER
-        result = await BacktestRun.get_pymongo_collection().update_many(
-            {"status": {"$in": ["QUEUED", "RUNNING"]}, "updated_at": {"$lt": cutoff}},
-            {
-                "$set": {
-                    "status": "FAILED",
-                    "error": "interrupted: the server stopped; run again",
-                    "finished_at": datetime.now(UTC),
-                }
-            },
-        )
-        return result.modified_count
+        return await fail_interrupted(BacktestRun)
 
     async def stop(self) -> None:
         for task in self._running:

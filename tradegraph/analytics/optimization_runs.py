@@ -4,7 +4,6 @@ worker pool with progress, optionally walked forward."""
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import structlog
 
 from tradegraph.analytics import walk_forward
+from tradegraph.analytics.background_runs import fail_interrupted, publish_state
 from tradegraph.analytics.backtest_engine import (
     MAX_CURVE_POINTS,
     BacktestResult,
@@ -21,7 +21,6 @@ from tradegraph.analytics.backtest_engine import (
     run_backtest,
 )
 from tradegraph.analytics.backtest_runs import (
-    INTERRUPTED_AFTER,
     MAX_STORED_TRADES,
     NEWEST_FIRST,
     PROGRESS_STEP,
@@ -193,12 +192,10 @@ class Optimizations:
     async def _update(self, run: OptimizationRun, **changes: Any) -> None:
         changes["updated_at"] = datetime.now(UTC)
         await run.set(changes)
-        message = {"id": str(run.id), "status": run.status.value, "progress": run.progress}
-        channel, text = optimization_channel(str(run.id)), json.dumps(message)
-        if run.status.finished:  # the final state must arrive; progress is superseded anyway
-            await self.broker.publish(channel, text)
-        else:
-            await self.broker.publish_latest(channel, text)
+        state = {"id": str(run.id), "status": run.status.value, "progress": run.progress}
+        await publish_state(
+            self.broker, optimization_channel(str(run.id)), state, run.status.finished
+        )
 
     async def _run(
         self, run: OptimizationRun, request: OptimizationRequest, combos: list[dict[str, float]]
@@ -325,18 +322,7 @@ class Optimizations:
 
     async def fail_interrupted(self) -> int:
         """Optimisations left QUEUED or RUNNING by a process that stopped: FAILED."""
-        cutoff = datetime.now(UTC) - INTERRUPTED_AFTER
-        result = await OptimizationRun.get_pymongo_collection().update_many(
-            {"status": {"$in": ["QUEUED", "RUNNING"]}, "updated_at": {"$lt": cutoff}},
-            {
-                "$set": {
-                    "status": "FAILED",
-                    "error": "interrupted: the server stopped; run again",
-                    "finished_at": datetime.now(UTC),
-                }
-            },
-        )
-        return result.modified_count
+        return await fail_interrupted(OptimizationRun)
 
     async def stop(self) -> None:
         """Cancels running optimisations, then shuts the worker pool down."""
