@@ -75,6 +75,23 @@ def _inc(doc: Any, field_name: str, value: Any) -> None:
     _original_inc(doc, field_name, value)
 
 
+def _sort_value(value: Any) -> Any:
+    """A Python value ordering as BSON does for the types we store: numbers (Decimal128
+    included) by value, embedded documents field by field."""
+    if isinstance(value, dict):
+        return tuple((key, _sort_value(item)) for key, item in value.items())
+    return _plain(value)
+
+
+def _extreme_updater(pick: Callable[..., Any]) -> Callable[[Any, str, Any], None]:
+    def update(doc: Any, field_name: str, value: Any) -> None:
+        if isinstance(doc, dict):
+            current = doc.get(field_name, value)
+            doc[field_name] = pick(current, value, key=_sort_value)
+
+    return update
+
+
 def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
     def accumulate(values: list[Any]) -> Any:
         present = [value for value in values if value is not None]
@@ -90,6 +107,8 @@ def _install_patches() -> None:
     mongomock.filtering._get_compare_type = _compare_type
     mongomock.filtering.bson_compare = _bson_compare
     mongomock.collection._updaters["$inc"] = _inc
+    mongomock.collection._updaters["$max"] = _extreme_updater(max)
+    mongomock.collection._updaters["$min"] = _extreme_updater(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$min"] = _extreme(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$max"] = _extreme(max)
 
