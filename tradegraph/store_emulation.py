@@ -1,15 +1,19 @@
 """The in-process MongoDB emulation: mongomock behind PyMongo's async API.
 
-Zero services, data in memory only. It lacks $dateTrunc, transactions and change streams, so
-the rest of the code sticks to operators both it and MongoDB >= 7 accept. mongomock also cannot
-compare or add Decimal128 values, and refuses the options of `create_collection`; the patches
-below teach it what MongoDB does there (Decimal128 is a number; a time-series collection is,
-for an emulation, an ordinary one), so the code above never has to know which store it is on.
+Zero services; data in memory, snapshotted to disk by store_snapshots.py when a data directory
+is set. Its calls run in one worker thread and use hash lookups (store_emulation_thread.py,
+store_emulation_indexes.py), so none stalls the event loop. It lacks $dateTrunc, transactions
+and change streams, so the rest of the code sticks to operators both it and MongoDB >= 7
+accept. mongomock also cannot compare or add Decimal128 values, and refuses the options of
+`create_collection`; the patches below teach it what MongoDB does there (Decimal128 is a
+number; a time-series collection is, for an emulation, an ordinary one), so the code above
+never has to know which store it is on.
 """
 
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +23,9 @@ import mongomock.database
 import mongomock.filtering
 from bson import Decimal128
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
+
+from tradegraph import store_emulation_indexes, store_emulation_thread
+from tradegraph.store_emulation_thread import run_in_store_thread
 
 _original_list_collection_names = mongomock.database.Database.list_collection_names
 _original_compare_type = mongomock.filtering._get_compare_type
@@ -46,7 +53,7 @@ _original_create_collection = mongomock.database.Database.create_collection
 
 async def _async_create_collection(self: AsyncMongoMockDatabase, name: str, **options: Any) -> Any:
     # pymongo_async_mock hands back mongomock's own collection here, not its async wrapper.
-    self.delegate.create_collection(name, **options)
+    await run_in_store_thread(functools.partial(self.delegate.create_collection, name, **options))
     return self.get_collection(name)
 
 
@@ -111,6 +118,8 @@ def _install_patches() -> None:
     mongomock.collection._updaters["$min"] = _extreme_updater(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$min"] = _extreme(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$max"] = _extreme(max)
+    store_emulation_indexes.install()
+    store_emulation_thread.install()
 
 
 def emulated_client() -> AsyncMongoMockClient:
