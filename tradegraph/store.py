@@ -8,6 +8,7 @@ TRADEGRAPH_SNAPSHOT_SECONDS and on shutdown (store_snapshots.py).
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from tradegraph.store_retention import apply_server_ttl, run_tick_sweeper
 from tradegraph.store_snapshots import SnapshotInfo, load_snapshot, snapshot_path, take_snapshot
 
 log = structlog.get_logger("tradegraph")
+FREEZE_SECONDS = 0.5
 
 
 @dataclass
@@ -62,6 +64,16 @@ class Store:
             except Exception:  # keep trying: the next interval may succeed (disk space, …)
                 log.exception("store snapshot failed", path=str(self.snapshot_file))
 
+    async def _freeze_long_lived_objects(self) -> None:
+        """The emulation holds every document as Python objects; a full garbage collection
+        walks them all (0.5 s with 50,000 events), holding the event loop. Objects that have
+        survived the young collections are moved out of the collector's sight (gc.freeze):
+        documents hold no reference cycles, so reference counting still frees them."""
+        while True:
+            await asyncio.sleep(FREEZE_SECONDS)
+            gc.collect(1)  # young cyclic garbage goes first, so it is not frozen
+            gc.freeze()
+
     def start_upkeep(self, settings: Settings) -> None:
         """Starts the retention sweeper and the snapshot timer (emulation only)."""
         if not self.emulated:
@@ -69,6 +81,7 @@ class Store:
         retention = settings.effective_tick_retention_seconds
         sweeper = run_tick_sweeper(self.database, retention, settings.tick_sweep_seconds)
         self.tasks.append(asyncio.create_task(sweeper))
+        self.tasks.append(asyncio.create_task(self._freeze_long_lived_objects()))
         if self.snapshot_file is not None:
             self.tasks.append(asyncio.create_task(self._snapshot_periodically()))
 
