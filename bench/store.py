@@ -35,7 +35,7 @@ PORTFOLIO_QUERY = """query($id: ID!) {
   portfolio(id: $id) { equity performance { totalReturn timeWeightedReturn maxDrawdown } }
 }"""
 SUMMARY_QUERY = """query($from: DateTime!, $to: DateTime!) {
-  eventSummary(from: $from, to: $to) { totalEvents uniqueUsers }
+  eventSummary(from: $from, to: $to) { totalEvents totalValue byType { type count } }
 }"""
 
 
