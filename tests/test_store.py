@@ -18,7 +18,12 @@ import httpx
 import pytest
 
 from tests.conftest import login_admin, register, server_settings
-from tests.support.clients import GraphQLClient, send_webhook
+from tests.support.clients import (
+    GraphQLClient,
+    connected,
+    send_webhook,
+    wait_for_subscribers,
+)
 from tests.support.trading import (
     create_instrument,
     dec,
@@ -28,6 +33,7 @@ from tests.support.trading import (
     publish_quote,
 )
 from tradegraph.markets.quotes import Quote
+from tradegraph.pubsub.channels import quote_channel
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
 from tradegraph.store_snapshots import snapshot_path
@@ -45,6 +51,9 @@ CANDLES = """query($interval: CandleInterval!, $from: DateTime, $to: DateTime) {
 }"""
 IMPORT = """mutation($interval: CandleInterval!, $candles: [CandleInput!]!) {
   importCandles(input: {symbol: "PETR4", interval: $interval, candles: $candles})
+}"""
+FORMING = """subscription {
+  candles(symbol: "PETR4", interval: ONE_MINUTE) { start open high low close }
 }"""
 LOGIN = """mutation($email: String!, $password: String!) {
   login(email: $email, password: $password) { accessToken }
@@ -244,3 +253,28 @@ async def test_candles_from_stored_bars_equal_the_tick_aggregation_and_imports_w
     expected[1] = (base + timedelta(minutes=5), *(Decimal(v) for v in ("1", "2", "1", "2", "9")))
     assert await read("FIVE_MINUTES") == expected
     assert await read("ONE_MINUTE") == reference_candles(ticks, 60)  # other intervals untouched
+
+
+async def test_the_forming_candle_starts_from_the_stored_bar(
+    server: RunningServer, http: httpx.AsyncClient, gql: GraphQLClient, admin_token: str
+) -> None:
+    await create_instrument(gql, admin_token)
+    minute = datetime.now(UTC).replace(second=0, microsecond=0)
+    first = (minute + timedelta(seconds=1)).isoformat()
+    await publish_quote(gql, admin_token, "10.00", "10.20", timestamp=first)  # before subscribing
+    client = await connected(server.url, admin_token)
+    try:
+        await client.subscribe("c", FORMING, {})
+        await wait_for_subscribers(http, quote_channel("PETR4"), 1)
+        second = (minute + timedelta(seconds=2)).isoformat()
+        await publish_quote(gql, admin_token, "10.40", "10.60", timestamp=second)
+        bar = (await client.receive())["payload"]["data"]["candles"]
+    finally:
+        await client.close()
+    assert datetime.fromisoformat(bar["start"]) == minute
+    assert [dec(bar[k]) for k in ("open", "high", "low", "close")] == [
+        dec("10.10"),
+        dec("10.50"),
+        dec("10.10"),
+        dec("10.50"),
+    ]
