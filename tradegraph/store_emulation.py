@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ import mongomock.aggregate
 import mongomock.collection
 import mongomock.database
 import mongomock.filtering
+import mongomock.helpers
 from bson import Decimal128
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
@@ -107,6 +109,36 @@ def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
     return accumulate
 
 
+_original_patch_datetimes = mongomock.helpers.patch_datetime_awareness_in_document
+_shared_decimals: dict[bytes, Decimal128] = {}
+MAX_SHARED_DECIMALS = 200_000
+
+
+def _shared(value: Decimal128) -> Decimal128:
+    """One Decimal128 object per value: prices and sizes repeat, and each object costs ~100
+    bytes in every stored tick (Decimal128 is immutable, so sharing is safe)."""
+    found = _shared_decimals.get(value.bid)
+    if found is not None:
+        return found
+    if len(_shared_decimals) >= MAX_SHARED_DECIMALS:
+        _shared_decimals.clear()
+    _shared_decimals[value.bid] = value
+    return value
+
+
+def _stored_form(value: Any) -> Any:
+    """mongomock's copy of an inserted document (naive UTC datetimes, milliseconds), with
+    repeated Decimal128 values shared."""
+    if isinstance(value, Decimal128):
+        return _shared(value)
+    if isinstance(value, dict):
+        kind = OrderedDict if isinstance(value, OrderedDict) else dict  # as mongomock does
+        return kind((key, _stored_form(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return [_stored_form(item) for item in value]
+    return _original_patch_datetimes(value)
+
+
 def _install_patches() -> None:
     mongomock.database.Database.list_collection_names = _list_collection_names  # type: ignore[method-assign]
     mongomock.database.Database.create_collection = _create_collection  # type: ignore[method-assign]
@@ -118,6 +150,7 @@ def _install_patches() -> None:
     mongomock.collection._updaters["$min"] = _extreme_updater(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$min"] = _extreme(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$max"] = _extreme(max)
+    mongomock.helpers.patch_datetime_awareness_in_document = _stored_form
     store_emulation_indexes.install()
     store_emulation_thread.install()
 
