@@ -15,7 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import mongomock
 import pytest
+from bson import Decimal128
 
 from tests.conftest import login_admin, register, server_settings
 from tests.support.clients import (
@@ -36,7 +38,7 @@ from tradegraph.markets.quotes import Quote
 from tradegraph.pubsub.channels import quote_channel
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
-from tradegraph.store_snapshots import snapshot_path
+from tradegraph.store_snapshots import encode_store, snapshot_path, write_atomically
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TRADEGRAPH_MONGODB_URL")), reason="snapshots are for the emulation"
@@ -278,3 +280,30 @@ async def test_the_forming_candle_starts_from_the_stored_bar(
         dec("10.10"),
         dec("10.50"),
     ]
+
+
+async def test_candles_imported_before_bars_were_stored_are_moved_and_served(
+    tmp_path: Path,
+) -> None:
+    database = f"tradegraph_test_{uuid.uuid4().hex[:12]}"
+    start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    old = mongomock.MongoClient(tz_aware=True)[database]
+    old["imported_candles"].insert_one(
+        {"symbol": "PETR4", "interval": "ONE_HOUR", "start": start}
+        | {k: Decimal128(v) for k, v in [("open", "1"), ("high", "3"), ("low", "1")]}
+        | {"close": Decimal128("2"), "volume": Decimal128("10")}
+    )
+    write_atomically(snapshot_path(tmp_path, database), encode_store(old._store, start))
+
+    async with running(data_dir=str(tmp_path), mongodb_database=database) as (server, gql):
+        admin = await login_admin(gql)
+        await create_instrument(gql, admin)
+        window = {
+            "interval": "ONE_HOUR",
+            "from": start.isoformat(),
+            "to": (start + timedelta(hours=1)).isoformat(),
+        }
+        (candle,) = (await gql.data(CANDLES, window, admin))["candles"]
+        names = await server.app.state.services.store.database.list_collection_names()
+    assert [dec(candle[k]) for k in ("open", "high", "low", "close", "volume")] == [1, 3, 1, 2, 10]
+    assert "imported_candles" not in names

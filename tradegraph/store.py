@@ -20,6 +20,7 @@ from pymongo import AsyncMongoClient
 from tradegraph.config import Settings
 from tradegraph.documents import ALL_DOCUMENTS
 from tradegraph.documents.markets import set_tick_retention
+from tradegraph.markets.bars import migrate_imported_candles
 from tradegraph.store_retention import apply_server_ttl, run_tick_sweeper
 from tradegraph.store_snapshots import SnapshotInfo, load_snapshot, snapshot_path, take_snapshot
 
@@ -121,6 +122,9 @@ async def open_store(settings: Settings) -> Store:
     await init_beanie(database=database, document_models=ALL_DOCUMENTS)
     if not emulated:
         await apply_server_ttl(database, retention)
+    moved = await migrate_imported_candles(database)
+    if moved:
+        log.info("imported candles moved into the candles collection", count=moved)
     store = Store(
         client=client,
         database=database,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from bson import Decimal128
 from pymongo import UpdateOne
 
 from tradegraph import time_buckets
@@ -123,6 +124,10 @@ async def imported_rows(
     ]
 
 
+def _decimal128(value: Any) -> Any:
+    return value if isinstance(value, Decimal128) else stored(value)
+
+
 def import_write(symbol: str, interval: CandleInterval, row: dict[str, Any]) -> UpdateOne:
     """An upsert storing one imported candle unless the same bucket was imported before."""
     start = row["start"].astimezone(UTC)
@@ -131,7 +136,7 @@ def import_write(symbol: str, interval: CandleInterval, row: dict[str, Any]) -> 
         "interval": interval.value,
         "start": start,
         "source": IMPORTED,
-        **{k: stored(row[k]) for k in ("open", "high", "low", "close", "volume")},
+        **{k: _decimal128(row[k]) for k in ("open", "high", "low", "close", "volume")},
         "ticks": 0,
     }
     return UpdateOne(
@@ -139,3 +144,22 @@ def import_write(symbol: str, interval: CandleInterval, row: dict[str, Any]) -> 
         {"$setOnInsert": values},
         upsert=True,
     )
+
+
+OLD_IMPORTED_COLLECTION = "imported_candles"
+
+
+async def migrate_imported_candles(database: Any) -> int:
+    """Moves candles imported before bars were stored (collection `imported_candles`) into
+    the `candles` collection, then drops the old collection; returns how many moved."""
+    if OLD_IMPORTED_COLLECTION not in await database.list_collection_names():
+        return 0
+    old = database[OLD_IMPORTED_COLLECTION]
+    writes = [
+        import_write(row["symbol"], CandleInterval(row["interval"]), row)
+        for row in await old.find({}).to_list()
+    ]
+    if writes:
+        await CandleBar.get_pymongo_collection().bulk_write(writes, ordered=False)
+    await old.drop()
+    return len(writes)
