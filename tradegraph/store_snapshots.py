@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from typing import Any
 
 import bson
 from bson.codec_options import CodecOptions
+from mongomock import helpers
 
 from tradegraph.store_emulation_indexes import changed
 from tradegraph.store_emulation_thread import run_in_store_thread
@@ -74,15 +76,21 @@ def _index_safe(value: Any) -> Any:
 
 
 def write_atomically(path: Path, parts: list[bytes]) -> None:
-    """Writes to `<path>.tmp`, syncs, then renames over `path`."""
+    """Writes to a temporary file beside `path`, syncs, then renames it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as file:
-        for part in parts:
-            file.write(part)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    # A name of its own: the shutdown snapshot may start while a periodic one still writes.
+    with tempfile.NamedTemporaryFile(
+        "wb", dir=path.parent, prefix=path.name + ".", suffix=".tmp", delete=False
+    ) as file:
+        try:
+            for part in parts:
+                file.write(part)
+            file.flush()
+            os.fsync(file.fileno())
+        except BaseException:
+            os.unlink(file.name)
+            raise
+    os.replace(file.name, path)
 
 
 Snapshot = tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
@@ -124,7 +132,8 @@ def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[st
             index["key"] = {field: direction for field, direction in index["key"]}.items()
             store.create_index(index_name, index)
         for document in documents:
-            store._documents[document["_id"]] = document
+            key = document["_id"]
+            store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = document
         changed(store)
 
 
