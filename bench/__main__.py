@@ -4,7 +4,9 @@ python -m bench events   events(first: 20) over GraphQL vs a plain Starlette end
 python -m bench quotes   quote fan-out to WebSocket subscribers vs a bare websockets server
 python -m bench analytics  one backtest and indicators on a year of bars vs pandas
 python -m bench optimize   a 1,000-combination grid vs the same backtests one by one
-python -m bench          both
+python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at 50,000
+python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
+python -m bench          events, quotes, analytics and optimize
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import analytics, events_listing, optimize, quotes_fanout
+from bench import analytics, events_listing, optimize, quotes_fanout, store
 
 
 def main() -> None:
@@ -24,7 +26,7 @@ def main() -> None:
     parser.add_argument(
         "suite",
         nargs="?",
-        choices=["events", "quotes", "analytics", "optimize", "all"],
+        choices=["events", "quotes", "analytics", "optimize", "store", "soak", "all"],
         default="all",
     )
     parser.add_argument("--requests", type=int, default=1000, help="events: requests per side")
@@ -35,6 +37,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="quotes: per run")
     parser.add_argument("--repeats", type=int, default=3, help="analytics, optimize: best of")
     parser.add_argument("--workers", type=int, default=None, help="optimize: default cores")
+    parser.add_argument("--stored", type=int, default=50_000, help="store: events to ingest")
+    parser.add_argument("--listings", type=int, default=200, help="store: listing requests")
+    parser.add_argument("--minutes", type=float, default=10.0, help="soak: duration")
+    parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
+    parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -45,6 +52,10 @@ def main() -> None:
         analytics.main(args.repeats)
     if args.suite in ("optimize", "all"):
         optimize.main(args.workers, args.repeats)
+    if args.suite == "store":
+        asyncio.run(store.ingest_and_list(args.stored, args.listings))
+    if args.suite == "soak":
+        asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ def server_settings(**overrides: object) -> Settings:
     each server gets a database of its own, dropped afterwards."""
     values: dict[str, object] = {
         "mongodb_database": f"tradegraph_test_{uuid.uuid4().hex[:12]}",
+        "data_dir": "",  # memory only: no snapshots
         "jwt_secret": JWT_SECRET,
         "webhook_secret": WEBHOOK_SECRET,
         "admin_email": ADMIN_EMAIL,

@@ -19,7 +19,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         [sys.executable, "-m", "tradegraph", *args],
         capture_output=True,
         text=True,
-        env={**environment, **(env or {})},
+        env={**environment, "TRADEGRAPH_DATA_DIR": "", **(env or {})},
         timeout=60,
     )
 

@@ -16,6 +16,7 @@ from tradegraph.config import Settings
 from tradegraph.errors import DomainError
 from tradegraph.markets.feeds import market_feed
 from tradegraph.services import Services, start_services, stop_services
+from tradegraph.store_snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
 from tradegraph.web.cors import Cors, OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
@@ -43,11 +44,7 @@ def _announce(services: Services) -> None:
     settings = services.settings
     log.info("store ready", store=services.store.description)
     log.info("broker ready", broker=services.broker.description)
-    if services.store.emulated:
-        log.warning(
-            "DATA IS IN MEMORY ONLY: the in-process MongoDB emulation loses everything when this "
-            "process stops; set TRADEGRAPH_MONGODB_URL=mongodb://… to keep data"
-        )
+    _announce_persistence(services)
     if settings.uses_memory_broker:
         log.warning(
             "live subscriptions reach only this process: set TRADEGRAPH_BROADCAST_URL="
@@ -65,6 +62,39 @@ def _announce(services: Services) -> None:
         log.warning(f"{name} is not set: using an insecure development default")
 
 
+def _announce_persistence(services: Services) -> None:
+    store, settings = services.store, services.settings
+    if not store.emulated:
+        return
+    log.info(
+        "ticks kept for a while, then swept",
+        retention_seconds=settings.effective_tick_retention_seconds,
+        sweep_every_seconds=settings.tick_sweep_seconds,
+    )
+    if store.snapshot_file is None:
+        log.warning(
+            "DATA IS IN MEMORY ONLY (TRADEGRAPH_DATA_DIR is empty): the in-process MongoDB "
+            "emulation loses everything when this process stops; set TRADEGRAPH_DATA_DIR to "
+            "keep snapshots, or TRADEGRAPH_MONGODB_URL=mongodb://… for a real database"
+        )
+        return
+    if store.loaded is None:
+        log.info("no snapshot yet: starting with an empty store", path=str(store.snapshot_file))
+    else:
+        log.info(
+            "store loaded from snapshot",
+            path=str(store.loaded.path),
+            taken_at=store.loaded.taken_at.isoformat() if store.loaded.taken_at else None,
+            documents=store.loaded.documents,
+        )
+    log.warning(
+        f"data is snapshotted to {store.snapshot_file} every {settings.snapshot_seconds:g}s and "
+        f"on shutdown: after a crash or kill -9 the changes of at most the last "
+        f"{settings.snapshot_seconds:g}s are lost; set TRADEGRAPH_MONGODB_URL=mongodb://… for "
+        "a durable database"
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     metrics = Metrics()
@@ -72,7 +102,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = await start_services(settings, metrics.events_stored.inc)
+        try:
+            services = await start_services(settings, metrics.events_stored.inc)
+        except SnapshotUnreadable as error:
+            log.error(f"startup stopped: {error}; move the file aside to start empty")
+            raise
         metrics.watch_broker(services.broker)
         metrics.watch_passwords(services.accounts.passwords)
         app.state.services = services

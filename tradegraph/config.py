@@ -8,6 +8,7 @@ import secrets
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,7 +107,21 @@ class Settings(BaseSettings):
     binance_symbols: str = Field(default="BTCUSDT,ETHUSDT", description="comma-separated")
     fee_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
     slippage_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
-    tick_retention_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    tick_retention_seconds: int | None = Field(
+        default=None,
+        gt=0,
+        description="how long ticks are kept; unset: one hour on the emulation, 7 days on MongoDB",
+    )
+    tick_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="emulation only: how often expired ticks are deleted"
+    )
+    data_dir: Path | None = Field(
+        default=Path(".tradegraph-data"),
+        description="emulation only: where snapshots are kept; empty: memory only",
+    )
+    snapshot_seconds: float = Field(
+        default=30.0, gt=0, description="emulation only: how often the store is snapshotted"
+    )
     order_expiry_check_seconds: float = Field(default=1.0, gt=0)
     portfolio_value_interval_seconds: float = Field(default=1.0, gt=0)
     feed_poll_seconds: float = Field(
@@ -169,6 +184,11 @@ class Settings(BaseSettings):
             raise ValueError("must start with mongodb:// or mongodb+srv://, or be unset")
         return value or None
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_memory_only(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("openai_api_key", "openai_base_url", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -207,6 +227,13 @@ class Settings(BaseSettings):
     @property
     def uses_emulated_store(self) -> bool:
         return self.mongodb_url is None
+
+    @property
+    def effective_tick_retention_seconds(self) -> int:
+        """TRADEGRAPH_TICK_RETENTION_SECONDS, else one hour on the emulation, 7 days on MongoDB."""
+        if self.tick_retention_seconds is not None:
+            return self.tick_retention_seconds
+        return 3600 if self.uses_emulated_store else 7 * 24 * 3600
 
     @property
     def uses_memory_broker(self) -> bool:

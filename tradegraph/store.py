@@ -1,16 +1,31 @@
-"""Opens the MongoDB store: a real server, or the in-process emulation; initialises Beanie."""
+"""Opens the MongoDB store: a real server, or the in-process emulation; initialises Beanie.
+
+The store also owns its upkeep: tick retention (TTL on a server, a sweeper on the emulation)
+and, for the emulation with a data directory, snapshots loaded at startup and written every
+TRADEGRAPH_SNAPSHOT_SECONDS and on shutdown (store_snapshots.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import gc
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import structlog
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
 from tradegraph.config import Settings
 from tradegraph.documents import ALL_DOCUMENTS
 from tradegraph.documents.markets import set_tick_retention
+from tradegraph.markets.bars import migrate_imported_candles
+from tradegraph.store_retention import apply_server_ttl, run_tick_sweeper
+from tradegraph.store_snapshots import SnapshotInfo, load_snapshot, snapshot_path, take_snapshot
+
+log = structlog.get_logger("tradegraph")
+FREEZE_SECONDS = 0.5
 
 
 @dataclass
@@ -18,11 +33,16 @@ class Store:
     client: Any
     database: Any
     emulated: bool
+    snapshot_file: Path | None = None  # emulation with a data directory
+    snapshot_seconds: float = 30.0
+    loaded: SnapshotInfo | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def description(self) -> str:
         if self.emulated:
-            return f"in-process MongoDB emulation (database {self.database.name})"
+            kept = f", snapshots in {self.snapshot_file}" if self.snapshot_file else ""
+            return f"in-process MongoDB emulation (database {self.database.name}{kept})"
         nodes = ", ".join(f"{host}:{port}" for host, port in self.client.nodes) or "connecting"
         return f"MongoDB at {nodes} (database {self.database.name})"
 
@@ -31,12 +51,58 @@ class Store:
         if not self.emulated:
             await self.database.command("ping")
 
+    async def snapshot(self) -> None:
+        """Writes a snapshot now (emulation with a data directory only)."""
+        if self.snapshot_file is not None:
+            size = await take_snapshot(self.database, self.snapshot_file)
+            log.debug("store snapshot written", path=str(self.snapshot_file), bytes=size)
+
+    async def _snapshot_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.snapshot_seconds)
+            try:
+                await self.snapshot()
+            except Exception:  # keep trying: the next interval may succeed (disk space, …)
+                log.exception("store snapshot failed", path=str(self.snapshot_file))
+
+    async def _freeze_long_lived_objects(self) -> None:
+        """The emulation holds every document as Python objects; a full garbage collection
+        walks them all (0.5 s with 50,000 events), holding the event loop. Objects that have
+        survived the young collections are moved out of the collector's sight (gc.freeze):
+        documents hold no reference cycles, so reference counting still frees them."""
+        while True:
+            await asyncio.sleep(FREEZE_SECONDS)
+            gc.collect(1)  # young cyclic garbage goes first, so it is not frozen
+            gc.freeze()
+
+    def start_upkeep(self, settings: Settings) -> None:
+        """Starts the retention sweeper and the snapshot timer (emulation only)."""
+        if not self.emulated:
+            return
+        retention = settings.effective_tick_retention_seconds
+        sweeper = run_tick_sweeper(self.database, retention, settings.tick_sweep_seconds)
+        self.tasks.append(asyncio.create_task(sweeper))
+        self.tasks.append(asyncio.create_task(self._freeze_long_lived_objects()))
+        if self.snapshot_file is not None:
+            self.tasks.append(asyncio.create_task(self._snapshot_periodically()))
+
     async def close(self) -> None:
+        """Stops the upkeep, writes the last snapshot, closes the client."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+        if self.snapshot_file is not None:
+            await self.snapshot()
+            log.info("store snapshot written on shutdown", path=str(self.snapshot_file))
         if not self.emulated:
             await self.client.close()
 
 
 async def open_store(settings: Settings) -> Store:
+    """Connects (or builds the emulation and loads its snapshot), then initialises Beanie."""
+    snapshot_file: Path | None = None
+    loaded: SnapshotInfo | None = None
     if settings.mongodb_url is None:
         from tradegraph.store_emulation import emulated_client
 
@@ -48,6 +114,24 @@ async def open_store(settings: Settings) -> Store:
         )
         emulated = False
     database = client[settings.mongodb_database]
-    set_tick_retention(settings.tick_retention_seconds)
+    if emulated and settings.data_dir is not None:
+        snapshot_file = snapshot_path(settings.data_dir.absolute(), settings.mongodb_database)
+        loaded = await load_snapshot(database, snapshot_file)  # unreadable: startup stops
+    retention = settings.effective_tick_retention_seconds
+    set_tick_retention(retention)
     await init_beanie(database=database, document_models=ALL_DOCUMENTS)
-    return Store(client=client, database=database, emulated=emulated)
+    if not emulated:
+        await apply_server_ttl(database, retention)
+    moved = await migrate_imported_candles(database)
+    if moved:
+        log.info("imported candles moved into the candles collection", count=moved)
+    store = Store(
+        client=client,
+        database=database,
+        emulated=emulated,
+        snapshot_file=snapshot_file,
+        snapshot_seconds=settings.snapshot_seconds,
+        loaded=loaded,
+    )
+    store.start_upkeep(settings)
+    return store

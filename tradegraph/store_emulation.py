@@ -1,15 +1,20 @@
 """The in-process MongoDB emulation: mongomock behind PyMongo's async API.
 
-Zero services, data in memory only. It lacks $dateTrunc, transactions and change streams, so
-the rest of the code sticks to operators both it and MongoDB >= 7 accept. mongomock also cannot
-compare or add Decimal128 values, and refuses the options of `create_collection`; the patches
-below teach it what MongoDB does there (Decimal128 is a number; a time-series collection is,
-for an emulation, an ordinary one), so the code above never has to know which store it is on.
+Zero services; data in memory, snapshotted to disk by store_snapshots.py when a data directory
+is set. Its calls run in one worker thread and use hash lookups (store_emulation_thread.py,
+store_emulation_indexes.py), so none stalls the event loop. It lacks $dateTrunc, transactions
+and change streams, so the rest of the code sticks to operators both it and MongoDB >= 7
+accept. mongomock also cannot compare or add Decimal128 values, and refuses the options of
+`create_collection`; the patches below teach it what MongoDB does there (Decimal128 is a
+number; a time-series collection is, for an emulation, an ordinary one), so the code above
+never has to know which store it is on.
 """
 
 from __future__ import annotations
 
 import decimal
+import functools
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +22,12 @@ import mongomock.aggregate
 import mongomock.collection
 import mongomock.database
 import mongomock.filtering
+import mongomock.helpers
 from bson import Decimal128
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
+
+from tradegraph import store_emulation_indexes, store_emulation_thread
+from tradegraph.store_emulation_thread import run_in_store_thread
 
 _original_list_collection_names = mongomock.database.Database.list_collection_names
 _original_compare_type = mongomock.filtering._get_compare_type
@@ -46,7 +55,7 @@ _original_create_collection = mongomock.database.Database.create_collection
 
 async def _async_create_collection(self: AsyncMongoMockDatabase, name: str, **options: Any) -> Any:
     # pymongo_async_mock hands back mongomock's own collection here, not its async wrapper.
-    self.delegate.create_collection(name, **options)
+    await run_in_store_thread(functools.partial(self.delegate.create_collection, name, **options))
     return self.get_collection(name)
 
 
@@ -75,12 +84,59 @@ def _inc(doc: Any, field_name: str, value: Any) -> None:
     _original_inc(doc, field_name, value)
 
 
+def _sort_value(value: Any) -> Any:
+    """A Python value ordering as BSON does for the types we store: numbers (Decimal128
+    included) by value, embedded documents field by field."""
+    if isinstance(value, dict):
+        return tuple((key, _sort_value(item)) for key, item in value.items())
+    return _plain(value)
+
+
+def _extreme_updater(pick: Callable[..., Any]) -> Callable[[Any, str, Any], None]:
+    def update(doc: Any, field_name: str, value: Any) -> None:
+        if isinstance(doc, dict):
+            current = doc.get(field_name, value)
+            doc[field_name] = pick(current, value, key=_sort_value)
+
+    return update
+
+
 def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
     def accumulate(values: list[Any]) -> Any:
         present = [value for value in values if value is not None]
         return pick(present, key=_plain) if present else None
 
     return accumulate
+
+
+_original_patch_datetimes = mongomock.helpers.patch_datetime_awareness_in_document
+_shared_decimals: dict[bytes, Decimal128] = {}
+MAX_SHARED_DECIMALS = 200_000
+
+
+def _shared(value: Decimal128) -> Decimal128:
+    """One Decimal128 object per value: prices and sizes repeat, and each object costs ~100
+    bytes in every stored tick (Decimal128 is immutable, so sharing is safe)."""
+    found = _shared_decimals.get(value.bid)
+    if found is not None:
+        return found
+    if len(_shared_decimals) >= MAX_SHARED_DECIMALS:
+        _shared_decimals.clear()
+    _shared_decimals[value.bid] = value
+    return value
+
+
+def _stored_form(value: Any) -> Any:
+    """mongomock's copy of an inserted document (naive UTC datetimes, milliseconds), with
+    repeated Decimal128 values shared."""
+    if isinstance(value, Decimal128):
+        return _shared(value)
+    if isinstance(value, dict):
+        kind = OrderedDict if isinstance(value, OrderedDict) else dict  # as mongomock does
+        return kind((key, _stored_form(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return [_stored_form(item) for item in value]
+    return _original_patch_datetimes(value)
 
 
 def _install_patches() -> None:
@@ -90,8 +146,13 @@ def _install_patches() -> None:
     mongomock.filtering._get_compare_type = _compare_type
     mongomock.filtering.bson_compare = _bson_compare
     mongomock.collection._updaters["$inc"] = _inc
+    mongomock.collection._updaters["$max"] = _extreme_updater(max)
+    mongomock.collection._updaters["$min"] = _extreme_updater(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$min"] = _extreme(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$max"] = _extreme(max)
+    mongomock.helpers.patch_datetime_awareness_in_document = _stored_form
+    store_emulation_indexes.install()
+    store_emulation_thread.install()
 
 
 def emulated_client() -> AsyncMongoMockClient:

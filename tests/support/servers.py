@@ -65,7 +65,8 @@ async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
         "--port",
         "0",
         *args,
-        env={**os.environ, "TRADEGRAPH_LOG_FORMAT": "json", **env},
+        # Memory-only unless a test gives a data directory.
+        env={**os.environ, "TRADEGRAPH_LOG_FORMAT": "json", "TRADEGRAPH_DATA_DIR": "", **env},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )

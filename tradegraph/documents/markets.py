@@ -1,9 +1,10 @@
-"""Instruments, ticks (a time-series collection), the latest quote per symbol, imported candles."""
+"""Instruments, ticks (a time-series collection), the latest quote per symbol, stored candles."""
 
 from __future__ import annotations
 
 from datetime import datetime, time
 from enum import StrEnum
+from typing import Any
 
 from beanie import DecimalAnnotation, Document
 from beanie.odm.settings.timeseries import Granularity, TimeSeriesConfig
@@ -101,25 +102,41 @@ class LatestQuote(Document):
         use_revision = False
 
 
-class ImportedCandle(Document):
-    """History loaded by importCandles; wins over candles built from ticks for its bucket."""
+class CandleBar(Document):
+    """A stored candle. Bars built from ticks (`source` "ticks") are one minute wide and carry
+    their first and last tick as {at, price} so one upsert per tick keeps open and close right
+    whatever order ticks arrive in; imported bars (`source` "import", any interval) carry
+    open/close and win over built ones for their bucket."""
 
     symbol: str
     interval: CandleInterval
     start: datetime
-    open: DecimalAnnotation
+    source: str  # BUILT or IMPORTED below
     high: DecimalAnnotation
     low: DecimalAnnotation
-    close: DecimalAnnotation
     volume: DecimalAnnotation
+    open: DecimalAnnotation | None = None  # imported bars
+    close: DecimalAnnotation | None = None  # imported bars
+    first: dict[str, Any] | None = None  # built bars: {at, price} of the earliest tick
+    last: dict[str, Any] | None = None  # built bars: {at, price} of the latest tick
+    ticks: int = 0
 
     class Settings:
-        name = "imported_candles"
+        name = "candles"
         use_revision = False
         indexes = [
             IndexModel(
-                [("symbol", ASCENDING), ("interval", ASCENDING), ("start", ASCENDING)],
+                [
+                    ("symbol", ASCENDING),
+                    ("interval", ASCENDING),
+                    ("start", ASCENDING),
+                    ("source", ASCENDING),
+                ],
                 unique=True,
-                name="symbol_interval_start_unique",
+                name="symbol_interval_start_source_unique",
             )
         ]
+
+
+BUILT = "ticks"
+IMPORTED = "import"

@@ -12,6 +12,7 @@ from tradegraph.documents import Event
 from tradegraph.events.validation import EventSubmission
 
 DUPLICATE_KEY = 11000
+INSERT_CHUNK = 100  # events built, encoded and inserted per store call
 
 
 @dataclass(frozen=True)
@@ -40,19 +41,30 @@ def build_event(submission: EventSubmission, default_key: str, received_at: date
 
 async def store_events(submissions: list[EventSubmission], key_prefix: str) -> IngestResult:
     """Inserts every event whose idempotency key is new; an event without a key gets
-    `{key_prefix}:{position}`, so a redelivered batch stores nothing twice."""
+    `{key_prefix}:{position}`, so a redelivered batch stores nothing twice. Large batches go
+    in chunks: building and encoding documents runs on the event loop, which other requests
+    get back between chunks."""
     received_at = to_millis(datetime.now(UTC))
-    events = [
-        build_event(submission, f"{key_prefix}:{index}", received_at)
-        for index, submission in enumerate(submissions)
-    ]
+    stored: list[Event] = []
+    duplicates = 0
+    for offset in range(0, len(submissions), INSERT_CHUNK):
+        events = [
+            build_event(submission, f"{key_prefix}:{offset + index}", received_at)
+            for index, submission in enumerate(submissions[offset : offset + INSERT_CHUNK])
+        ]
+        rejected = await _insert_new(events)
+        stored.extend(event for index, event in enumerate(events) if index not in rejected)
+        duplicates += len(rejected)
+    return IngestResult(stored=stored, duplicates=duplicates)
+
+
+async def _insert_new(events: list[Event]) -> set[int]:
+    """Inserts `events`; returns the positions refused as duplicate keys."""
     try:
         await Event.insert_many(events, ordered=False)
     except BulkWriteError as error:
         write_errors = error.details.get("writeErrors", [])
         if any(item.get("code") != DUPLICATE_KEY for item in write_errors):
             raise
-        rejected = {item["index"] for item in write_errors}
-        stored = [event for index, event in enumerate(events) if index not in rejected]
-        return IngestResult(stored=stored, duplicates=len(rejected))
-    return IngestResult(stored=events, duplicates=0)
+        return {item["index"] for item in write_errors}
+    return set()

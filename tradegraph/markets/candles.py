@@ -1,4 +1,4 @@
-"""Candles: built from ticks by aggregation, merged with imported history, and the forming bar."""
+"""Candles: read from stored bars (markets/bars.py), imported history, the forming bar."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pymongo import UpdateOne
-
 from tradegraph import time_buckets
-from tradegraph.decimals import ZERO, to_bson, to_decimal
-from tradegraph.documents import CandleInterval, ImportedCandle, Tick
+from tradegraph.decimals import ZERO
+from tradegraph.documents import CandleBar, CandleInterval
 from tradegraph.errors import InvalidInput
+from tradegraph.markets import bars
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import Quote
-from tradegraph.time_buckets import EPOCH
 
 MAX_CANDLES = 5000
 MAX_IMPORT = 10_000
@@ -62,53 +60,17 @@ def candle_range(
     return from_, to
 
 
-def _pipeline(
-    symbol: str, from_: datetime, to: datetime, interval: CandleInterval
-) -> list[dict[str, Any]]:
-    since_epoch = {"$subtract": ["$timestamp", EPOCH]}  # date - date = milliseconds
-    start = {"$subtract": ["$timestamp", {"$mod": [since_epoch, interval.seconds * 1000]}]}
-    return [
-        {"$match": {"symbol": symbol, "timestamp": {"$gte": from_, "$lt": to}}},
-        {"$sort": {"timestamp": 1}},
-        {
-            "$group": {
-                "_id": start,
-                "open": {"$first": "$mid"},
-                "high": {"$max": "$mid"},
-                "low": {"$min": "$mid"},
-                "close": {"$last": "$mid"},
-                "volume": {"$sum": "$volume"},
-            }
-        },
-        {"$sort": {"_id": 1}},
-    ]
-
-
 async def candles(
     symbol: str, interval: CandleInterval, from_: datetime, to: datetime
 ) -> list[Candle]:
-    """Candles over [from, to), oldest first; an imported candle replaces the one built from
-    ticks for the same bucket."""
+    """Candles over [from, to), oldest first, from stored bars (markets/bars.py); an imported
+    candle replaces the one built from ticks for the same bucket. A bar is whole: the last one
+    holds every tick of its minute stored so far."""
     first = bucket_start(from_, interval)
-    cursor = await Tick.get_pymongo_collection().aggregate(_pipeline(symbol, first, to, interval))
-    built = {
-        row["_id"].astimezone(UTC): Candle(
-            start=row["_id"].astimezone(UTC),
-            open=to_decimal(row["open"]),
-            high=to_decimal(row["high"]),
-            low=to_decimal(row["low"]),
-            close=to_decimal(row["close"]),
-            volume=to_decimal(row["volume"] or 0),
-        )
-        for row in await cursor.to_list()
-    }
-    imported = ImportedCandle.find(
-        {"symbol": symbol, "interval": interval.value, "start": {"$gte": first, "$lt": to}}
-    )
-    async for row in imported:
-        start = row.start.astimezone(UTC)
-        built[start] = Candle(start, row.open, row.high, row.low, row.close, row.volume)
-    return [built[start] for start in sorted(built)]
+    merged = {row["start"]: row for row in await bars.built_rows(symbol, first, to, interval)}
+    for row in await bars.imported_rows(symbol, first, to, interval):
+        merged[row["start"]] = row
+    return [Candle(**merged[start]) for start in sorted(merged)]
 
 
 def check_candle(candle: Candle, interval: CandleInterval, index: int) -> None:
@@ -144,29 +106,20 @@ async def import_candles(symbol: str, interval: CandleInterval, rows: list[Candl
         seen.add(row.start.astimezone(UTC))
     if not rows:
         return 0
-    writes = []
-    for row in rows:
-        start = row.start.astimezone(UTC)
-        document = ImportedCandle(
-            symbol=symbol,
-            interval=interval,
-            start=start,
-            open=row.open,
-            high=row.high,
-            low=row.low,
-            close=row.close,
-            volume=row.volume,
-        )
-        values = to_bson(document.model_dump(exclude={"id"}))
-        writes.append(
-            UpdateOne(
-                {"symbol": symbol, "interval": interval.value, "start": start},
-                {"$setOnInsert": values},
-                upsert=True,
-            )
-        )
-    result = await ImportedCandle.get_pymongo_collection().bulk_write(writes, ordered=False)
+    writes = [bars.import_write(symbol, interval, _row_of(row)) for row in rows]
+    result = await CandleBar.get_pymongo_collection().bulk_write(writes, ordered=False)
     return result.upserted_count
+
+
+def _row_of(candle: Candle) -> dict[str, Any]:
+    return {
+        "start": candle.start,
+        "open": candle.open,
+        "high": candle.high,
+        "low": candle.low,
+        "close": candle.close,
+        "volume": candle.volume,
+    }
 
 
 class Candles:

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from tradegraph.decimals import plain, stored
 from tradegraph.documents import LatestQuote, Tick
 from tradegraph.errors import InvalidInput
+from tradegraph.markets import bars
 from tradegraph.markets.instruments import Instruments, normalise_symbol
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import quote_channel
@@ -141,6 +142,7 @@ class MarketData:
                 ask_size=quote.ask_size,
                 volume=quote.volume,
             ).insert()
+            await bars.record_tick(quote.symbol, quote.timestamp, quote.mid, quote.volume)
             if not await _replace_latest(quote):
                 log.debug("older quote stored as a tick only", symbol=quote.symbol)
                 return quote

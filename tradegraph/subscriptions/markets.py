@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 
 from tradegraph.documents import CandleInterval
@@ -31,13 +32,14 @@ async def forming_candles(
         quote_channel(symbol), lambda q: [q], conflate=lambda q: q.symbol
     ) as live:
         current: Candle | None = None
+        step = timedelta(seconds=interval.seconds)
         async for quote in live:
             start = bucket_start(quote.timestamp, interval)
             if current is None or current.start != start:
-                # The bar so far, from ticks before this quote (its own tick is at its time).
-                stored = await candles(symbol, interval, start, quote.timestamp)
+                # The stored bar already holds this quote: ingest writes it before publishing.
+                stored = await candles(symbol, interval, start, start + step)
                 if stored and stored[-1].start == start:
-                    current = stored[-1].with_quote(quote)
+                    current = stored[-1]
                 else:
                     mid = quote.mid
                     current = Candle(start, mid, mid, mid, mid, quote.volume or Decimal(0))

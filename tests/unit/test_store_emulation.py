@@ -1,0 +1,127 @@
+"""The emulation's lookups, snapshots and tick sweep, on mongomock directly (no server)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import mongomock
+import pytest
+from bson import Decimal128, ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from tradegraph import store_emulation_indexes
+from tradegraph.store_retention import sweep_expired
+from tradegraph.store_snapshots import (
+    SnapshotUnreadable,
+    _restore,
+    encode_store,
+    read_snapshot,
+    write_atomically,
+)
+
+store_emulation_indexes.install()
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def database() -> Any:
+    return mongomock.MongoClient(tz_aware=True)["db"]
+
+
+def test_unique_keys_are_enforced_after_deletes_and_key_changes() -> None:
+    events = database()["events"]
+    events.create_indexes([IndexModel([("key", ASCENDING)], unique=True, name="key_unique")])
+    events.insert_many([{"key": f"k{i}", "n": i} for i in range(2000)])
+    with pytest.raises(BulkWriteError) as refused:
+        events.insert_many([{"key": "new"}, {"key": "k5"}, {"key": "k7"}], ordered=False)
+    assert [e["index"] for e in refused.value.details["writeErrors"]] == [1, 2]
+    events.delete_one({"key": "k5"})
+    events.insert_one({"key": "k5", "n": -5})  # the deleted key is free again
+    events.update_one({"key": "k8"}, {"$set": {"key": "k8-moved"}})
+    events.insert_one({"key": "k8"})  # so is a key moved away by an update
+    with pytest.raises(DuplicateKeyError):
+        events.insert_one({"key": "k8-moved"})
+    assert events.find_one({"key": "k5"})["n"] == -5
+    assert events.count_documents({}) == 2002  # 2000 + "new" - k5 + k5 + k8
+
+
+def test_sorted_finds_with_a_limit_match_a_full_sort_after_every_change() -> None:
+    rows = database()["rows"]
+    rng = random.Random(3)
+    rows.insert_many([{"t": rng.randrange(50), "kind": rng.choice("ab")} for _ in range(500)])
+
+    def newest(**spec: Any) -> list[Any]:
+        found = rows.find(spec).sort([("t", DESCENDING), ("_id", DESCENDING)]).limit(7)
+        return [r["_id"] for r in found]
+
+    def reference(**spec: Any) -> list[Any]:
+        matching = [r for r in rows.find(spec)]
+        matching.sort(key=lambda r: (r["t"], r["_id"]), reverse=True)
+        return [r["_id"] for r in matching[:7]]
+
+    for change in range(4):
+        assert newest() == reference()
+        assert newest(kind="a") == reference(kind="a")
+        if change == 0:
+            rows.insert_one({"t": 99, "kind": "a"})
+        elif change == 1:
+            rows.delete_many({"t": {"$gte": 48}})
+        else:
+            rows.update_many({"t": 10}, {"$set": {"t": 120}})
+
+
+def test_a_snapshot_round_trip_keeps_values_and_indexes(tmp_path: Path) -> None:
+    source = database()
+    holdings = source["holdings"]
+    holdings.create_indexes([IndexModel([("symbol", ASCENDING)], unique=True, name="symbol")])
+    document = {
+        "_id": ObjectId(),
+        "symbol": "PETR4",
+        "quantity": Decimal128(Decimal("12.345678901234567890")),
+        "at": T0 + timedelta(milliseconds=123),
+        "nested": {"list": [1, "two", None]},
+    }
+    holdings.insert_one(document)
+    file = tmp_path / "db.snapshot.bson"
+    write_atomically(file, encode_store(source._store, T0))
+    assert [p.name for p in tmp_path.iterdir()] == ["db.snapshot.bson"]  # no temporary left
+
+    snapshot = read_snapshot(file)
+    assert snapshot is not None
+    target = database()
+    _restore(target._store, *snapshot)
+    restored = target["holdings"].find_one({"symbol": "PETR4"})
+    assert restored == document
+    assert restored["quantity"].to_decimal() == Decimal("12.345678901234567890")
+    assert "symbol" in target["holdings"].index_information()
+    with pytest.raises(DuplicateKeyError):
+        target["holdings"].insert_one({"symbol": "PETR4"})
+
+
+def test_a_damaged_snapshot_is_refused_naming_the_file(tmp_path: Path) -> None:
+    source = database()
+    source["a"].insert_many([{"n": n} for n in range(3)])
+    file = tmp_path / "db.snapshot.bson"
+    parts = encode_store(source._store, T0)
+    write_atomically(file, parts[:-1])  # a whole document missing: the manifest says 3
+    with pytest.raises(SnapshotUnreadable, match=str(file)):
+        read_snapshot(file)
+    file.write_bytes(b"\x00" * 10)
+    with pytest.raises(SnapshotUnreadable, match=str(file)):
+        read_snapshot(file)
+    assert read_snapshot(tmp_path / "missing.bson") is None
+
+
+def test_the_sweep_deletes_the_oldest_ticks_up_to_the_first_kept_one() -> None:
+    ticks = database()["ticks"]
+    ages = [600, 500, 400, 30, 900, 10]  # 900: a late arrival with an old timestamp
+    ticks.insert_many([{"timestamp": T0 - timedelta(seconds=a), "age": a} for a in ages])
+    assert sweep_expired(ticks._store, T0 - timedelta(seconds=60)) == 3
+    assert [t["age"] for t in ticks.find()] == [30, 900, 10]
+    ticks.delete_one({"age": 30})
+    assert sweep_expired(ticks._store, T0 - timedelta(seconds=60)) == 1  # now at the front
+    assert [t["age"] for t in ticks.find()] == [10]

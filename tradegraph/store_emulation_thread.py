@@ -1,0 +1,145 @@
+"""Runs the emulation's work in one worker thread, so no store call stalls the event loop.
+
+pymongo-async-mock's "async" methods call mongomock synchronously on the event loop: a slow
+query (a scan, a large aggregation, a batch insert) freezes every other request while it runs.
+Here each of those calls runs in a single dedicated thread instead. One thread also serialises
+them, which is what mongomock (not thread-safe) needs; whatever else touches the emulated data
+(snapshots, the retention sweeper) goes through `run_in_store_thread` too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from pymongo_async_mock import (
+    AsyncCommandCursor,
+    AsyncCursor,
+    AsyncMongoMockClient,
+    AsyncMongoMockCollection,
+    AsyncMongoMockDatabase,
+)
+
+T = TypeVar("T")
+
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-store")
+
+_COLLECTION_METHODS = [
+    "bulk_write",
+    "count_documents",
+    "create_index",
+    "create_indexes",
+    "delete_many",
+    "delete_one",
+    "drop_index",
+    "drop_indexes",
+    "drop",
+    "distinct",
+    "estimated_document_count",
+    "find_one_and_delete",
+    "find_one_and_replace",
+    "find_one_and_update",
+    "find_one",
+    "index_information",
+    "insert_many",
+    "insert_one",
+    "replace_one",
+    "update_many",
+    "update_one",
+]
+_DATABASE_METHODS = ["drop_collection", "list_collection_names", "validate_collection"]
+
+
+async def run_in_store_thread(call: Callable[..., T], *args: Any) -> T:
+    """Runs `call(*args)` in the store thread, after every store call queued before it."""
+    return await asyncio.get_running_loop().run_in_executor(_executor, call, *args)
+
+
+def _inner(instance: Any, cls_name: str, attribute: str) -> Any:
+    return instance.__dict__[f"_{cls_name}__{attribute}"]
+
+
+def _threaded_collection_method(name: str) -> Callable[..., Any]:
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        collection = _inner(self, "AsyncMongoMockCollection", "collection")
+        call = functools.partial(getattr(collection, name), *args, **kwargs)
+        return await run_in_store_thread(call)
+
+    method.__name__ = name
+    return method
+
+
+def _threaded_database_method(name: str) -> Callable[..., Any]:
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        database = _inner(self, "AsyncMongoMockDatabase", "database")
+        call = functools.partial(getattr(database, name), *args, **kwargs)
+        return await run_in_store_thread(call)
+
+    method.__name__ = name
+    return method
+
+
+async def _aggregate(self: Any, *args: Any, **kwargs: Any) -> Any:
+    collection = _inner(self, "AsyncMongoMockCollection", "collection")
+    cursor = await run_in_store_thread(functools.partial(collection.aggregate, *args, **kwargs))
+    return AsyncCommandCursor(cursor)
+
+
+async def _list_indexes(self: Any, *args: Any, **kwargs: Any) -> Any:
+    from mongomock.command_cursor import CommandCursor
+
+    collection = _inner(self, "AsyncMongoMockCollection", "collection")
+    rows = await run_in_store_thread(lambda: list(collection.list_indexes(*args, **kwargs)))
+    return AsyncCommandCursor(CommandCursor(rows))  # type: ignore[no-untyped-call]
+
+
+async def _cursor_next(self: Any) -> Any:
+    cursor = _inner(self, "AsyncCursor", "cursor")
+
+    def step() -> tuple[bool, Any]:
+        try:
+            return True, next(cursor)
+        except StopIteration:
+            return False, None
+
+    # The first step computes the results (the expensive part); later ones read them.
+    found, document = await run_in_store_thread(step) if cursor._emitted == 0 else step()
+    if not found:
+        raise StopAsyncIteration()
+    return document
+
+
+async def _cursor_to_list(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    cursor = _inner(self, "AsyncCursor", "cursor")
+    return await run_in_store_thread(lambda: list(cursor))
+
+
+async def _cursor_distinct(self: Any, *args: Any, **kwargs: Any) -> Any:
+    cursor = _inner(self, "AsyncCursor", "cursor")
+    return await run_in_store_thread(functools.partial(cursor.distinct, *args, **kwargs))
+
+
+async def _drop_database(self: Any, *args: Any, **kwargs: Any) -> Any:
+    client = _inner(self, "AsyncMongoMockClient", "client")
+    return await run_in_store_thread(functools.partial(client.drop_database, *args, **kwargs))
+
+
+def install() -> None:
+    """Moves pymongo-async-mock's blocking calls into the store thread (idempotent)."""
+    if getattr(AsyncMongoMockCollection, "_tradegraph_threaded", False):
+        return
+    AsyncMongoMockCollection._tradegraph_threaded = True
+    for name in _COLLECTION_METHODS:
+        setattr(AsyncMongoMockCollection, name, _threaded_collection_method(name))
+    AsyncMongoMockCollection.aggregate = _aggregate
+    AsyncMongoMockCollection.list_indexes = _list_indexes
+    for name in _DATABASE_METHODS:
+        setattr(AsyncMongoMockDatabase, name, _threaded_database_method(name))
+    AsyncCursor.next = _cursor_next
+    AsyncCursor.__anext__ = _cursor_next
+    AsyncCursor.to_list = _cursor_to_list
+    AsyncCursor.distinct = _cursor_distinct
+    AsyncMongoMockClient.drop_database = _drop_database

@@ -1,0 +1,159 @@
+"""Snapshots of the emulated store on disk: written on shutdown and every few seconds, loaded
+at startup, so a restart keeps the data.
+
+One file, `<data dir>/<database>.snapshot.bson`: a manifest document (format, time taken,
+each collection's document count and index definitions) followed by every document as BSON,
+collection after collection, so Decimal128, datetimes and ObjectIds come back exactly. The
+documents are encoded in the store thread (a consistent copy, quickly) and written by another
+thread to a temporary file that then replaces the previous snapshot (os.replace is atomic): a
+crash leaves the last complete snapshot. A file that cannot be read stops startup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bson
+from bson.codec_options import CodecOptions
+from mongomock import helpers
+
+from tradegraph.store_emulation_indexes import changed
+from tradegraph.store_emulation_thread import run_in_store_thread
+
+FORMAT = "tradegraph-snapshot-1"
+_RAW: CodecOptions[dict[str, Any]] = CodecOptions(
+    tz_aware=False
+)  # the emulation keeps naive UTC datetimes
+
+
+class SnapshotUnreadable(RuntimeError):
+    """The snapshot file exists but cannot be loaded; startup must stop."""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    path: Path
+    taken_at: datetime | None
+    documents: int
+
+
+def snapshot_path(data_dir: Path, database_name: str) -> Path:
+    return data_dir / f"{database_name}.snapshot.bson"
+
+
+def _database_store(database: Any) -> Any:
+    """mongomock's in-memory DatabaseStore behind the async emulated database."""
+    return database.delegate._store
+
+
+def encode_store(database_store: Any, taken_at: datetime) -> list[bytes]:
+    """The snapshot's parts; call in the store thread (it reads mongomock's dictionaries)."""
+    collections: dict[str, Any] = {}
+    bodies: list[bytes] = []
+    for name in database_store.list_created_collection_names():
+        store = database_store[name]
+        documents = [bson.encode(document) for document in store._documents.values()]
+        collections[name] = {"count": len(documents), "indexes": dict(store.indexes)}
+        bodies.extend(documents)
+    manifest = {"format": FORMAT, "taken_at": taken_at, "collections": collections}
+    return [bson.encode(_index_safe(manifest)), *bodies]
+
+
+def _index_safe(value: Any) -> Any:
+    """Index definitions hold tuples of (field, direction); BSON wants lists."""
+    if isinstance(value, dict):
+        return {key: _index_safe(item) for key, item in value.items()}
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
+        return [_index_safe(item) for item in value]  # tuples, lists, dict_items
+    return value
+
+
+def write_atomically(path: Path, parts: list[bytes]) -> None:
+    """Writes to a temporary file beside `path`, syncs, then renames it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A name of its own: the shutdown snapshot may start while a periodic one still writes.
+    with tempfile.NamedTemporaryFile(
+        "wb", dir=path.parent, prefix=path.name + ".", suffix=".tmp", delete=False
+    ) as file:
+        try:
+            for part in parts:
+                file.write(part)
+            file.flush()
+            os.fsync(file.fileno())
+        except BaseException:
+            os.unlink(file.name)
+            raise
+    os.replace(file.name, path)
+
+
+Snapshot = tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
+
+
+def read_snapshot(path: Path) -> Snapshot | None:
+    """The manifest and each collection's documents, None when there is no file;
+    SnapshotUnreadable naming the file when it cannot be used."""
+    if not path.exists():
+        return None
+    try:
+        raw = path.read_bytes()
+        documents = bson.decode_all(raw, _RAW)
+    except (OSError, bson.errors.BSONError, ValueError) as error:
+        raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {error}") from error
+    if not documents or documents[0].get("format") != FORMAT:
+        raise SnapshotUnreadable(f"{path} is not a tradegraph snapshot ({FORMAT})")
+    manifest, rest = documents[0], documents[1:]
+    collections: dict[str, list[dict[str, Any]]] = {}
+    position = 0
+    for name, entry in manifest.get("collections", {}).items():
+        count = int(entry["count"])
+        collections[name] = rest[position : position + count]
+        position += count
+    if position != len(rest):
+        raise SnapshotUnreadable(
+            f"cannot read the store snapshot {path}: it holds {len(rest)} documents where its "
+            f"manifest lists {position} (truncated or corrupt)"
+        )
+    return manifest, collections
+
+
+def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[str, Any]) -> None:
+    for name, documents in collections.items():
+        store = database_store[name]
+        store.create()
+        for index_name, index in manifest["collections"][name]["indexes"].items():
+            # As mongomock keeps a key from an IndexModel, so Beanie finds the index unchanged.
+            index["key"] = {field: direction for field, direction in index["key"]}.items()
+            store.create_index(index_name, index)
+        for document in documents:
+            key = document["_id"]
+            store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = document
+        changed(store)
+
+
+async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
+    """Loads `path` into the emulated `database`; None when there is no snapshot yet."""
+    snapshot = await asyncio.to_thread(read_snapshot, path)
+    if snapshot is None:
+        return None
+    manifest, collections = snapshot
+    await run_in_store_thread(_restore, _database_store(database), manifest, collections)
+    taken_at = manifest.get("taken_at")
+    return SnapshotInfo(
+        path=path,
+        taken_at=taken_at.replace(tzinfo=UTC) if isinstance(taken_at, datetime) else None,
+        documents=sum(len(documents) for documents in collections.values()),
+    )
+
+
+async def take_snapshot(database: Any, path: Path) -> int:
+    """Copies the store (in the store thread) and writes it (in another); returns the size."""
+    parts = await run_in_store_thread(encode_store, _database_store(database), datetime.now(UTC))
+    await asyncio.to_thread(write_atomically, path, parts)
+    return sum(len(part) for part in parts)
