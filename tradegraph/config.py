@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     subscriber_queue_size: int = Field(default=1000, gt=0)
     ws_keepalive_seconds: float = Field(default=15.0, gt=0)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_connections_per_user: int = Field(
+        default=20, gt=0, description="WebSockets one user may hold open (per process); 4429"
+    )
+    max_subscriptions_per_user: int = Field(
+        default=200,
+        gt=0,
+        description="live subscriptions of one user across its sockets (per process)",
+    )
     login_max_failures: int = Field(
         default=5,
         gt=0,

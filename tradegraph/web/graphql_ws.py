@@ -1,0 +1,378 @@
+"""The two GraphQL WebSocket protocol handlers (graphql-transport-ws and legacy graphql-ws).
+
+Adds what Strawberry leaves out: authentication at connection_init (close 4403 with a reason
+saying what to send), a socket that ends when its access token expires (4403 "token expired"),
+server pings on idle graphql-transport-ws sockets, an init timeout for legacy graphql-ws, and
+per-user limits (close 4429 past TRADEGRAPH_MAX_CONNECTIONS_PER_USER sockets; a `RATE_LIMITED`
+error on a subscribe past TRADEGRAPH_MAX_SUBSCRIPTIONS_PER_USER live subscriptions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from graphql import FieldNode, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
+from graphql.language import OperationType
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.unset import UnsetType
+
+from tradegraph.error_codes import error_code
+from tradegraph.errors import TooManyRequests
+from tradegraph.schema.context import Context
+
+if TYPE_CHECKING:
+    from tradegraph.web.user_quota import UserQuota
+
+FORBIDDEN = 4403
+TOO_MANY = 4429
+TOKEN_EXPIRED = "token expired"
+SEND_TOKEN = 'send {"Authorization": "Bearer <accessToken>"} in connection_init'
+MAX_CLOSE_REASON_BYTES = 123  # a close frame's reason must fit in 125 bytes with the code
+SHAPE_CACHE_MAX_TEXT = 16 * 1024  # longer documents are described without caching
+
+
+def rejection_reason(rejection: ConnectionRejectionError) -> str:
+    """The close reason of a refused connection_init: what to send instead."""
+    message = rejection.payload.get("message")
+    reason = message if isinstance(message, str) and message else SEND_TOKEN
+    return _close_reason(reason)
+
+
+def _close_reason(reason: str) -> str:
+    return reason.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
+
+
+class OperationShape(NamedTuple):
+    """What a subscribe message asks for: the operation's kind and its root field names."""
+
+    kind: OperationType
+    root_fields: frozenset[str]
+
+
+def operation_shape(
+    query: str, operation_name: str | None, max_tokens: int
+) -> OperationShape | None:
+    """The shape of the operation `operation_name` selects in `query`; None when the document
+    does not parse or names no such operation (Strawberry then answers with the right error)."""
+    if len(query) <= SHAPE_CACHE_MAX_TEXT:
+        return _cached_shape(query, operation_name, max_tokens)
+    return _shape(query, operation_name, max_tokens)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_shape(query: str, operation_name: str | None, max_tokens: int) -> OperationShape | None:
+    return _shape(query, operation_name, max_tokens)
+
+
+def _shape(query: str, operation_name: str | None, max_tokens: int) -> OperationShape | None:
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLSyntaxError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1:
+        return None
+    operation = operations[0]
+    fields = operation.selection_set.selections
+    names = frozenset(f.name.value for f in fields if isinstance(f, FieldNode))
+    # A root fragment spread hides its fields: an empty set never matches a shared feed.
+    shown = names if all(isinstance(f, FieldNode) for f in fields) else frozenset()
+    return OperationShape(operation.operation, shown)
+
+
+def rate_limited_error(message: str) -> dict[str, Any]:
+    """A GraphQL error as the protocols send it, coded like the domain's TooManyRequests."""
+    code = error_code(TooManyRequests(message)).code
+    return GraphQLError(message, extensions={"code": code}).formatted  # type: ignore[return-value]
+
+
+class CountedOperations(dict[str, Any]):
+    """A handler's table of running operations that gives a user's subscription slot back
+    whenever a counted operation leaves it, by whichever path Strawberry removes it."""
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        super().__init__()
+        self._release = release
+        self._counted: set[str] = set()
+
+    def count(self, operation_id: str) -> None:
+        self._counted.add(operation_id)
+
+    def __delitem__(self, operation_id: str) -> None:
+        super().__delitem__(operation_id)
+        self._forget(operation_id)
+
+    def pop(self, operation_id: str, *default: Any) -> Any:
+        value = super().pop(operation_id, *default)
+        self._forget(operation_id)
+        return value
+
+    def _forget(self, operation_id: str) -> None:
+        if operation_id in self._counted:
+            self._counted.discard(operation_id)
+            self._release()
+
+
+class UserLimits:
+    """Mixed into both handlers: counts the socket and its subscriptions against the user."""
+
+    context: Context
+    websocket: AsyncWebSocketAdapter
+    view: Any
+    _quota_user: str | None = None
+    _connection_counted = False
+
+    @property
+    def quota(self) -> UserQuota:
+        quota: UserQuota = self.view.user_quota
+        return quota
+
+    async def admit_connection(self) -> bool:
+        """Counts this socket for its user; closes it 4429 (False) past the limit."""
+        principal = self.context.principal
+        if principal is None:  # on_ws_connect refuses these before we get here
+            return True
+        if not self.quota.open_connection(principal.user_id):
+            reason = _close_reason(self.quota.connections_refused_reason())
+            await self.websocket.close(code=TOO_MANY, reason=reason)
+            return False
+        self._quota_user, self._connection_counted = principal.user_id, True
+        return True
+
+    def release_connection(self) -> None:
+        if self._connection_counted and self._quota_user is not None:
+            self.quota.close_connection(self._quota_user)
+            self._connection_counted = False
+
+    def is_subscription(self, payload: Any) -> bool:
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return False
+        name = payload.get("operationName")
+        max_tokens: int = self.view.max_tokens
+        shape = operation_shape(
+            payload["query"], name if isinstance(name, str) else None, max_tokens
+        )
+        return shape is not None and shape.kind is OperationType.SUBSCRIPTION
+
+    def admit_subscription(self) -> bool:
+        return self._quota_user is None or self.quota.start_subscription(self._quota_user)
+
+    def end_subscription(self) -> None:
+        if self._quota_user is not None:
+            self.quota.end_subscription(self._quota_user)
+
+
+class TokenLifetime:
+    """Mixed into both protocol handlers: an acknowledged socket lives only as long as the
+    access token it was opened with. A timer closes it 4403 "token expired" at the token's
+    `exp`, and an operation started after that (before the timer ran) is refused the same way."""
+
+    context: Context
+    websocket: AsyncWebSocketAdapter
+    _expiry_timer: asyncio.Task[None] | None = None
+
+    def start_token_timer(self) -> None:
+        token = self.context.access_token
+        if token is not None and self._expiry_timer is None:
+            self._expiry_timer = asyncio.create_task(self._close_at_expiry(token.seconds_left()))
+
+    async def stop_token_timer(self) -> None:
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry_timer
+
+    async def refused_as_expired(self) -> bool:
+        """Closes the socket and says True when the token has expired."""
+        token = self.context.access_token
+        if token is None or not token.expired():
+            return False
+        await self._close_expired()
+        return True
+
+    async def _close_at_expiry(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+        await self._close_expired()
+
+    async def _close_expired(self) -> None:
+        with contextlib.suppress(Exception):  # already closed by the client: nothing to do
+            await self.websocket.close(code=FORBIDDEN, reason=TOKEN_EXPIRED)
+
+
+class PingingTransportWSHandler(
+    TokenLifetime, UserLimits, BaseGraphQLTransportWSHandler[Context, None]
+):
+    """graphql-transport-ws: sends {"type": "ping"} whenever nothing was sent for
+    `keepalive_seconds`; closes 4403 with a reason on a refused init or an expired token."""
+
+    _pinger: asyncio.Task[None] | None = None
+    _last_sent = 0.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.operations = CountedOperations(self.end_subscription)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        # Strawberry's own version closes a refused init with the bare reason "Forbidden".
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        payload = message.get("payload", {})
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=TOO_MANY, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = payload
+        try:
+            ack_payload = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as rejection:
+            await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
+            return
+        if not await self.admit_connection():
+            return
+        if isinstance(ack_payload, UnsetType) or ack_payload is None:
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+        self.start_token_timer()
+        if self._pinger is None:
+            self._pinger = asyncio.create_task(self._ping_when_idle())
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and await self.refused_as_expired():
+            return
+        operation_id = message["id"]
+        payload = message.get("payload")
+        if (
+            not self.connection_acknowledged
+            or operation_id in self.operations
+            or not self.is_subscription(payload)
+        ):
+            await super().handle_subscribe(message)
+            return
+        if not self.admit_subscription():
+            error = rate_limited_error(self.quota.subscriptions_refused_message())
+            await self.send_message({"id": operation_id, "type": "error", "payload": [error]})
+            return
+        await super().handle_subscribe(message)
+        if operation_id in self.operations:
+            self.operations.count(operation_id)  # type: ignore[attr-defined]
+        else:
+            self.end_subscription()
+
+    async def send_message(self, message: Any) -> None:
+        self._last_sent = time.monotonic()
+        await super().send_message(message)
+
+    async def shutdown(self) -> None:
+        await self.stop_token_timer()
+        if self._pinger is not None:
+            self._pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pinger
+        try:
+            await super().shutdown()
+        finally:
+            self.release_connection()
+
+    async def _ping_when_idle(self) -> None:
+        interval = self.view.keepalive_seconds
+        with contextlib.suppress(WebSocketDisconnected):
+            while True:
+                idle = time.monotonic() - self._last_sent
+                if idle >= interval:
+                    await self.send_message({"type": "ping", "payload": {"reason": "keepalive"}})
+                    idle = 0.0
+                await asyncio.sleep(interval - idle)
+
+
+class TimedInitWSHandler(TokenLifetime, UserLimits, BaseGraphQLWSHandler[Context, None]):
+    """Legacy graphql-ws: closes 4408 when connection_init does not arrive in time, and 4403
+    (not Strawberry's 1011) with a reason on a refused init or an expired token."""
+
+    _init_received = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tasks = CountedOperations(self.end_subscription)
+
+    async def handle(self) -> None:
+        timer = asyncio.create_task(self._close_without_init())
+        try:
+            await super().handle()
+        finally:
+            timer.cancel()
+            await self.stop_token_timer()
+            self.release_connection()
+
+    async def handle_connection_init(self, message: Any) -> None:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            await self.send_message({"type": "connection_error"})
+            await self.websocket.close(code=1000, reason="")
+            return
+        if self._init_received:  # a second init must not swap the socket's token
+            await self.websocket.close(code=TOO_MANY, reason="Too many initialisation requests")
+            return
+        self._init_received = True
+        self.context.connection_params = payload
+        try:
+            ack_payload = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as rejection:
+            await self.send_message({"type": "connection_error", "payload": rejection.payload})
+            await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
+            return
+        if not await self.admit_connection():
+            return
+        if isinstance(ack_payload, UnsetType) or ack_payload is None:
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+        self.start_token_timer()
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged and await self.refused_as_expired():
+            return
+        operation_id = message["id"]
+        if not self.connection_acknowledged or not self.is_subscription(message.get("payload")):
+            await super().handle_start(message)
+            return
+        if operation_id in self.tasks:  # Strawberry replaces it: free its slot first
+            await self.cleanup_operation(operation_id)
+        if not self.admit_subscription():
+            error = rate_limited_error(self.quota.subscriptions_refused_message())
+            refusal: Any = {"type": "error", "id": operation_id, "payload": error}
+            await self.send_message(refusal)
+            return
+        await super().handle_start(message)
+        if operation_id in self.tasks:
+            self.tasks.count(operation_id)  # type: ignore[attr-defined]
+        else:
+            self.end_subscription()
+
+    async def _close_without_init(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code=4408, reason="Connection initialisation timeout")
