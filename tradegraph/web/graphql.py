@@ -35,6 +35,7 @@ from tradegraph.web.graphql_ws import (
     PingingTransportWSHandler,
     TimedInitWSHandler,
 )
+from tradegraph.web.shared_feeds import SharedFeeds
 from tradegraph.web.user_quota import UserQuota
 
 
@@ -58,6 +59,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_connections=settings.max_connections_per_user,
             max_subscriptions=settings.max_subscriptions_per_user,
         )
+        self.shared_feeds = SharedFeeds(self.schema, self.encode_json)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -30,6 +30,7 @@ from strawberry.types.unset import UnsetType
 from tradegraph.error_codes import error_code
 from tradegraph.errors import TooManyRequests
 from tradegraph.schema.context import Context
+from tradegraph.web.shared_feeds import Member, Outbox, shareable
 
 if TYPE_CHECKING:
     from tradegraph.web.user_quota import UserQuota
@@ -157,15 +158,16 @@ class UserLimits:
             self.quota.close_connection(self._quota_user)
             self._connection_counted = False
 
-    def is_subscription(self, payload: Any) -> bool:
+    def subscription_shape(self, payload: Any) -> OperationShape | None:
+        """The shape of a subscribe message's operation if it is a subscription, else None."""
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return False
+            return None
         name = payload.get("operationName")
         max_tokens: int = self.view.max_tokens
         shape = operation_shape(
             payload["query"], name if isinstance(name, str) else None, max_tokens
         )
-        return shape is not None and shape.kind is OperationType.SUBSCRIPTION
+        return shape if shape is not None and shape.kind is OperationType.SUBSCRIPTION else None
 
     def admit_subscription(self) -> bool:
         return self._quota_user is None or self.quota.start_subscription(self._quota_user)
@@ -220,6 +222,7 @@ class PingingTransportWSHandler(
 
     _pinger: asyncio.Task[None] | None = None
     _last_sent = 0.0
+    outbox: Outbox | None = None  # made at the first shared subscription
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -261,16 +264,18 @@ class PingingTransportWSHandler(
             return
         operation_id = message["id"]
         payload = message.get("payload")
-        if (
-            not self.connection_acknowledged
-            or operation_id in self.operations
-            or not self.is_subscription(payload)
-        ):
+        shape = None
+        if self.connection_acknowledged and operation_id not in self.operations:
+            shape = self.subscription_shape(payload)
+        if shape is None:
             await super().handle_subscribe(message)
             return
         if not self.admit_subscription():
             error = rate_limited_error(self.quota.subscriptions_refused_message())
             await self.send_message({"id": operation_id, "type": "error", "payload": [error]})
+            return
+        if shareable(shape.kind, shape.root_fields) and await self._may_share():
+            self._join_shared(operation_id, payload)
             return
         await super().handle_subscribe(message)
         if operation_id in self.operations:
@@ -282,6 +287,44 @@ class PingingTransportWSHandler(
         self._last_sent = time.monotonic()
         await super().send_message(message)
 
+    async def _may_share(self) -> bool:
+        # A deleted account gets its UNAUTHENTICATED error from the unshared path.
+        return await self.context.resolve_principal() is not None
+
+    def _join_shared(self, operation_id: str, payload: dict[str, Any]) -> None:
+        if self.outbox is None:
+            self.outbox = Outbox(self._send_text)
+        member = Member(operation_id, self, self.outbox)
+        self.operations[operation_id] = member  # type: ignore[assignment]
+        self.operations.count(operation_id)  # type: ignore[attr-defined]
+        variables = payload.get("variables")
+        name = payload.get("operationName")
+        self.view.shared_feeds.join(
+            member,
+            payload["query"],
+            variables if isinstance(variables, dict) else None,
+            name if isinstance(name, str) else None,
+            self.context,
+        )
+
+    def forget_shared(self, operation_id: str) -> None:
+        """A shared feed ended this operation: its id (and its user's slot) is free."""
+        self.operations.pop(operation_id, None)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        operation = self.operations.get(operation_id)
+        if not isinstance(operation, Member):
+            await super().cleanup_operation(operation_id)
+            return
+        self.operations.pop(operation_id, None)
+        self.view.shared_feeds.leave(operation)
+        if self.outbox is not None:
+            self.outbox.drop(operation_id)
+
+    async def _send_text(self, frame: str) -> None:
+        self._last_sent = time.monotonic()
+        await self.websocket.ws.send_text(frame)  # type: ignore[attr-defined]
+
     async def shutdown(self) -> None:
         await self.stop_token_timer()
         if self._pinger is not None:
@@ -292,6 +335,8 @@ class PingingTransportWSHandler(
             await super().shutdown()
         finally:
             self.release_connection()
+            if self.outbox is not None:
+                await self.outbox.close()
 
     async def _ping_when_idle(self) -> None:
         interval = self.view.keepalive_seconds
@@ -355,7 +400,8 @@ class TimedInitWSHandler(TokenLifetime, UserLimits, BaseGraphQLWSHandler[Context
         if self.connection_acknowledged and await self.refused_as_expired():
             return
         operation_id = message["id"]
-        if not self.connection_acknowledged or not self.is_subscription(message.get("payload")):
+        shape = self.subscription_shape(message.get("payload"))
+        if not self.connection_acknowledged or shape is None:
             await super().handle_start(message)
             return
         if operation_id in self.tasks:  # Strawberry replaces it: free its slot first
