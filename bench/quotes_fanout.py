@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import statistics
 import sys
 import time
@@ -155,10 +156,24 @@ async def _bare_server() -> tuple[asyncio.subprocess.Process, str]:
     return process, f"ws://127.0.0.1:{line.split()[1]}"
 
 
+def raise_open_file_limit() -> int:
+    """Every subscriber is a socket here and one in a server (children inherit the limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
 async def main(counts: list[int], rate: float, seconds: float) -> None:
+    limit = raise_open_file_limit()
+    if max(counts) + 100 > limit:
+        raise SystemExit(f"{max(counts)} subscribers need more open files than the limit {limit}")
     server: Process = await start_tradegraph(
         {
             "TRADEGRAPH_MARKET_FEED": "none",
+            # One account holds every benchmark socket: the per-user limits would refuse them.
+            "TRADEGRAPH_MAX_CONNECTIONS_PER_USER": str(max(counts) + 10),
+            "TRADEGRAPH_MAX_SUBSCRIPTIONS_PER_USER": str(max(counts) + 10),
             **ADMIN_ENV,
             "TRADEGRAPH_MONGODB_DATABASE": f"tradegraph_bench_{uuid.uuid4().hex[:8]}",
         }
