@@ -2,6 +2,7 @@
 
 python -m bench events   events(first: 20) over GraphQL vs a plain Starlette endpoint
 python -m bench quotes   quote fan-out to WebSocket subscribers vs a bare websockets server
+python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench          both
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import analytics, events_listing, quotes_fanout
+from bench import analytics, events_listing, quotes_fanout, socket_memory
 
 
 def main() -> None:
@@ -20,7 +21,10 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "suite", nargs="?", choices=["events", "quotes", "analytics", "all"], default="all"
+        "suite",
+        nargs="?",
+        choices=["events", "quotes", "sockets", "analytics", "all"],
+        default="all",
     )
     parser.add_argument("--requests", type=int, default=1000, help="events: requests per side")
     parser.add_argument("--events", type=int, default=5000, help="events: events stored")
@@ -28,6 +32,7 @@ def main() -> None:
     parser.add_argument("--subscribers", default="100,1000,5000", help="quotes: counts")
     parser.add_argument("--rate", type=float, default=2.0, help="quotes: ticks per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="quotes: per run")
+    parser.add_argument("--sockets", type=int, default=2000, help="sockets: how many")
     parser.add_argument("--repeats", type=int, default=3, help="analytics: best of")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
@@ -35,6 +40,8 @@ def main() -> None:
     if args.suite in ("quotes", "all"):
         counts = [int(n) for n in args.subscribers.split(",")]
         asyncio.run(quotes_fanout.main(counts, args.rate, args.seconds))
+    if args.suite in ("sockets", "all"):
+        asyncio.run(socket_memory.main(args.sockets))
     if args.suite in ("analytics", "all"):
         analytics.main(args.repeats)
 
