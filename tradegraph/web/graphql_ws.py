@@ -20,7 +20,6 @@ from graphql import FieldNode, GraphQLError, GraphQLSyntaxError, OperationDefini
 from graphql.language import OperationType
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -184,18 +183,19 @@ class TokenLifetime:
 
     context: Context
     websocket: AsyncWebSocketAdapter
-    _expiry_timer: asyncio.Task[None] | None = None
+    # A timer, not a sleeping task: an idle socket costs less (tasks are per socket).
+    _expiry_timer: asyncio.TimerHandle | None = None
+    _closing: asyncio.Task[None] | None = None
 
     def start_token_timer(self) -> None:
         token = self.context.access_token
         if token is not None and self._expiry_timer is None:
-            self._expiry_timer = asyncio.create_task(self._close_at_expiry(token.seconds_left()))
+            loop = asyncio.get_running_loop()
+            self._expiry_timer = loop.call_later(max(0.0, token.seconds_left()), self._expire)
 
     async def stop_token_timer(self) -> None:
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._expiry_timer
 
     async def refused_as_expired(self) -> bool:
         """Closes the socket and says True when the token has expired."""
@@ -205,9 +205,8 @@ class TokenLifetime:
         await self._close_expired()
         return True
 
-    async def _close_at_expiry(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-        await self._close_expired()
+    def _expire(self) -> None:
+        self._closing = asyncio.create_task(self._close_expired())
 
     async def _close_expired(self) -> None:
         with contextlib.suppress(Exception):  # already closed by the client: nothing to do
@@ -220,7 +219,8 @@ class PingingTransportWSHandler(
     """graphql-transport-ws: sends {"type": "ping"} whenever nothing was sent for
     `keepalive_seconds`; closes 4403 with a reason on a refused init or an expired token."""
 
-    _pinger: asyncio.Task[None] | None = None
+    _ping_timer: asyncio.TimerHandle | None = None
+    _ping: asyncio.Task[None] | None = None
     _last_sent = 0.0
     outbox: Outbox | None = None  # made at the first shared subscription
 
@@ -256,8 +256,8 @@ class PingingTransportWSHandler(
             await self.send_message({"type": "connection_ack", "payload": ack_payload})
         self.connection_acknowledged = True
         self.start_token_timer()
-        if self._pinger is None:
-            self._pinger = asyncio.create_task(self._ping_when_idle())
+        if self._ping_timer is None:
+            self._schedule_ping(self.view.keepalive_seconds)
 
     async def handle_subscribe(self, message: Any) -> None:
         if self.connection_acknowledged and await self.refused_as_expired():
@@ -327,10 +327,12 @@ class PingingTransportWSHandler(
 
     async def shutdown(self) -> None:
         await self.stop_token_timer()
-        if self._pinger is not None:
-            self._pinger.cancel()
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+        if self._ping is not None:
+            self._ping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._pinger
+                await self._ping
         try:
             await super().shutdown()
         finally:
@@ -338,15 +340,22 @@ class PingingTransportWSHandler(
             if self.outbox is not None:
                 await self.outbox.close()
 
-    async def _ping_when_idle(self) -> None:
-        interval = self.view.keepalive_seconds
-        with contextlib.suppress(WebSocketDisconnected):
-            while True:
-                idle = time.monotonic() - self._last_sent
-                if idle >= interval:
-                    await self.send_message({"type": "ping", "payload": {"reason": "keepalive"}})
-                    idle = 0.0
-                await asyncio.sleep(interval - idle)
+    def _schedule_ping(self, delay: float) -> None:
+        self._ping_timer = asyncio.get_running_loop().call_later(delay, self._ping_if_idle)
+
+    def _ping_if_idle(self) -> None:
+        interval: float = self.view.keepalive_seconds
+        idle = time.monotonic() - self._last_sent
+        if idle < interval:
+            self._schedule_ping(interval - idle)
+            return
+        if self._ping is None or self._ping.done():  # a slow reader may still hold the last
+            self._ping = asyncio.create_task(self._send_ping())
+        self._schedule_ping(interval)
+
+    async def _send_ping(self) -> None:
+        with contextlib.suppress(Exception):  # a closed socket: shutdown stops the timer
+            await self.send_message({"type": "ping", "payload": {"reason": "keepalive"}})
 
 
 class TimedInitWSHandler(TokenLifetime, UserLimits, BaseGraphQLWSHandler[Context, None]):
