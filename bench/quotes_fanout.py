@@ -1,8 +1,9 @@
 """Quote fan-out: N WebSocket subscribers on `quotes`, ticks published at a fixed rate.
 
-Subject: a tradegraph server process (emulated store, memory broker, MARKET_FEED=none); ticks
-go in through publishQuote, so tick-to-client latency covers the whole quote path (validate,
-store the tick and the last quote, publish, match, GraphQL execution, WebSocket send).
+Subject: a tradegraph server process (emulated store, memory broker, MARKET_FEED=none,
+permessage-deflate off as by default); ticks go in through publishQuote, so tick-to-client
+latency covers the whole quote path (validate, store the tick and the last quote, publish,
+match, one GraphQL execution shared by the subscribers of the same document, WebSocket sends).
 Baseline, same run: a bare `websockets` broadcast server process (bench/bare_broadcast.py).
 Each tick carries its send time; clients measure latency on arrival. Memory per connection is
 the server's resident-set growth while the subscribers connect, divided by their number.
