@@ -182,7 +182,10 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
     bare, bare_url = await _bare_server()
     rows: list[tuple[dict[str, float], dict[str, float]]] = []
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        # uvicorn drops keep-alive connections idle for 5 s; never reuse one idle for 1 s, or a
+        # request after a long connect phase may meet a connection the server just closed.
+        keepalive = httpx.Limits(keepalive_expiry=1.0)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=keepalive) as http:
             gql = GraphQLClient(http)
             token = await login_admin(gql)
             await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, token)
@@ -222,11 +225,13 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
                         graphql_publish,
                     )
                     rows.append((baseline, subject))
+                    _report([(baseline, subject)], rate, seconds)  # kept if a later run fails
                     await wait_for_subscribers(http, "tradegraph.quotes.PETR4", 0, timeout=60)
     finally:
         bare.terminate()
         await bare.wait()
         await server.stop()
+    print("\nall runs:")
     _report(rows, rate, seconds)
 
 
