@@ -227,9 +227,8 @@ async def test_a_flooding_trader_is_limited_healthz_answers_and_memory_comes_bac
             for _ in range(2):  # a leak would add up run after run
                 during = await flood_round(server, http, admin, token)
                 after = rss_bytes(server.process.pid)
-                print(
-                    f"RSS MiB before {before / MiB:.0f}, during {during / MiB:.0f}, after {after / MiB:.0f}"
-                )
+                sizes = (before / MiB, during / MiB, after / MiB)
+                print("RSS MiB before {:.0f}, during {:.0f}, after {:.0f}".format(*sizes))
                 assert after - before <= 50 * MiB, (before, during, after)
             assert during > 0
     finally:
