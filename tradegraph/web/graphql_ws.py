@@ -3,21 +3,17 @@
 Adds what Strawberry leaves out: authentication at connection_init (close 4403 with a reason
 saying what to send), a socket that ends when its access token expires (4403 "token expired"),
 server pings on idle graphql-transport-ws sockets, an init timeout for legacy graphql-ws, and
-per-user limits (close 4429 past TRADEGRAPH_MAX_CONNECTIONS_PER_USER sockets; a `RATE_LIMITED`
-error on a subscribe past TRADEGRAPH_MAX_SUBSCRIPTIONS_PER_USER live subscriptions).
+per-user limits (web/ws_limits.py), and shared execution of public subscriptions on
+graphql-transport-ws (web/shared_feeds.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
-from graphql import FieldNode, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
-from graphql.language import OperationType
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -26,154 +22,26 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UnsetType
 
-from tradegraph.error_codes import error_code
-from tradegraph.errors import TooManyRequests
 from tradegraph.schema.context import Context
 from tradegraph.web.shared_feeds import Member, Outbox, shareable
-
-if TYPE_CHECKING:
-    from tradegraph.web.user_quota import UserQuota
+from tradegraph.web.ws_limits import (
+    TOO_MANY,
+    CountedOperations,
+    UserLimits,
+    close_reason,
+    rate_limited_error,
+)
 
 FORBIDDEN = 4403
-TOO_MANY = 4429
 TOKEN_EXPIRED = "token expired"
 SEND_TOKEN = 'send {"Authorization": "Bearer <accessToken>"} in connection_init'
-MAX_CLOSE_REASON_BYTES = 123  # a close frame's reason must fit in 125 bytes with the code
-SHAPE_CACHE_MAX_TEXT = 16 * 1024  # longer documents are described without caching
 
 
 def rejection_reason(rejection: ConnectionRejectionError) -> str:
     """The close reason of a refused connection_init: what to send instead."""
     message = rejection.payload.get("message")
     reason = message if isinstance(message, str) and message else SEND_TOKEN
-    return _close_reason(reason)
-
-
-def _close_reason(reason: str) -> str:
-    return reason.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
-
-
-class OperationShape(NamedTuple):
-    """What a subscribe message asks for: the operation's kind and its root field names."""
-
-    kind: OperationType
-    root_fields: frozenset[str]
-
-
-def operation_shape(
-    query: str, operation_name: str | None, max_tokens: int
-) -> OperationShape | None:
-    """The shape of the operation `operation_name` selects in `query`; None when the document
-    does not parse or names no such operation (Strawberry then answers with the right error)."""
-    if len(query) <= SHAPE_CACHE_MAX_TEXT:
-        return _cached_shape(query, operation_name, max_tokens)
-    return _shape(query, operation_name, max_tokens)
-
-
-@functools.lru_cache(maxsize=512)
-def _cached_shape(query: str, operation_name: str | None, max_tokens: int) -> OperationShape | None:
-    return _shape(query, operation_name, max_tokens)
-
-
-def _shape(query: str, operation_name: str | None, max_tokens: int) -> OperationShape | None:
-    try:
-        document = parse(query, max_tokens=max_tokens)
-    except GraphQLSyntaxError:
-        return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return None
-    operation = operations[0]
-    fields = operation.selection_set.selections
-    names = frozenset(f.name.value for f in fields if isinstance(f, FieldNode))
-    # A root fragment spread hides its fields: an empty set never matches a shared feed.
-    shown = names if all(isinstance(f, FieldNode) for f in fields) else frozenset()
-    return OperationShape(operation.operation, shown)
-
-
-def rate_limited_error(message: str) -> dict[str, Any]:
-    """A GraphQL error as the protocols send it, coded like the domain's TooManyRequests."""
-    code = error_code(TooManyRequests(message)).code
-    return GraphQLError(message, extensions={"code": code}).formatted  # type: ignore[return-value]
-
-
-class CountedOperations(dict[str, Any]):
-    """A handler's table of running operations that gives a user's subscription slot back
-    whenever a counted operation leaves it, by whichever path Strawberry removes it."""
-
-    def __init__(self, release: Callable[[], None]) -> None:
-        super().__init__()
-        self._release = release
-        self._counted: set[str] = set()
-
-    def count(self, operation_id: str) -> None:
-        self._counted.add(operation_id)
-
-    def __delitem__(self, operation_id: str) -> None:
-        super().__delitem__(operation_id)
-        self._forget(operation_id)
-
-    def pop(self, operation_id: str, *default: Any) -> Any:
-        value = super().pop(operation_id, *default)
-        self._forget(operation_id)
-        return value
-
-    def _forget(self, operation_id: str) -> None:
-        if operation_id in self._counted:
-            self._counted.discard(operation_id)
-            self._release()
-
-
-class UserLimits:
-    """Mixed into both handlers: counts the socket and its subscriptions against the user."""
-
-    context: Context
-    websocket: AsyncWebSocketAdapter
-    view: Any
-    _quota_user: str | None = None
-    _connection_counted = False
-
-    @property
-    def quota(self) -> UserQuota:
-        quota: UserQuota = self.view.user_quota
-        return quota
-
-    async def admit_connection(self) -> bool:
-        """Counts this socket for its user; closes it 4429 (False) past the limit."""
-        principal = self.context.principal
-        if principal is None:  # on_ws_connect refuses these before we get here
-            return True
-        if not self.quota.open_connection(principal.user_id):
-            reason = _close_reason(self.quota.connections_refused_reason())
-            await self.websocket.close(code=TOO_MANY, reason=reason)
-            return False
-        self._quota_user, self._connection_counted = principal.user_id, True
-        return True
-
-    def release_connection(self) -> None:
-        if self._connection_counted and self._quota_user is not None:
-            self.quota.close_connection(self._quota_user)
-            self._connection_counted = False
-
-    def subscription_shape(self, payload: Any) -> OperationShape | None:
-        """The shape of a subscribe message's operation if it is a subscription, else None."""
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return None
-        name = payload.get("operationName")
-        max_tokens: int = self.view.max_tokens
-        shape = operation_shape(
-            payload["query"], name if isinstance(name, str) else None, max_tokens
-        )
-        return shape if shape is not None and shape.kind is OperationType.SUBSCRIPTION else None
-
-    def admit_subscription(self) -> bool:
-        return self._quota_user is None or self.quota.start_subscription(self._quota_user)
-
-    def end_subscription(self) -> None:
-        if self._quota_user is not None:
-            self.quota.end_subscription(self._quota_user)
+    return close_reason(reason)
 
 
 class TokenLifetime:
