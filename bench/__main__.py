@@ -6,6 +6,7 @@ python -m bench analytics  one backtest and indicators on a year of bars vs pand
 python -m bench optimize   a 1,000-combination grid vs the same backtests one by one
 python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at 50,000
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
+python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import analytics, events_listing, optimize, quotes_fanout, store
+from bench import analytics, events_listing, optimize, quotes_fanout, socket_memory, store
 
 
 def main() -> None:
@@ -26,7 +27,7 @@ def main() -> None:
     parser.add_argument(
         "suite",
         nargs="?",
-        choices=["events", "quotes", "analytics", "optimize", "store", "soak", "all"],
+        choices=["events", "quotes", "sockets", "analytics", "optimize", "store", "soak", "all"],
         default="all",
     )
     parser.add_argument("--requests", type=int, default=1000, help="events: requests per side")
@@ -42,12 +43,15 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: duration")
     parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
+    parser.add_argument("--sockets", type=int, default=2000, help="sockets: how many")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
     if args.suite in ("quotes", "all"):
         counts = [int(n) for n in args.subscribers.split(",")]
         asyncio.run(quotes_fanout.main(counts, args.rate, args.seconds))
+    if args.suite in ("sockets", "all"):
+        asyncio.run(socket_memory.main(args.sockets))
     if args.suite in ("analytics", "all"):
         analytics.main(args.repeats)
     if args.suite in ("optimize", "all"):

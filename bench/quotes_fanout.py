@@ -1,8 +1,9 @@
 """Quote fan-out: N WebSocket subscribers on `quotes`, ticks published at a fixed rate.
 
-Subject: a tradegraph server process (emulated store, memory broker, MARKET_FEED=none); ticks
-go in through publishQuote, so tick-to-client latency covers the whole quote path (validate,
-store the tick and the last quote, publish, match, GraphQL execution, WebSocket send).
+Subject: a tradegraph server process (emulated store, memory broker, MARKET_FEED=none,
+permessage-deflate off as by default); ticks go in through publishQuote, so tick-to-client
+latency covers the whole quote path (validate, store the tick and the last quote, publish,
+match, one GraphQL execution shared by the subscribers of the same document, WebSocket sends).
 Baseline, same run: a bare `websockets` broadcast server process (bench/bare_broadcast.py).
 Each tick carries its send time; clients measure latency on arrival. Memory per connection is
 the server's resident-set growth while the subscribers connect, divided by their number.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import statistics
 import sys
 import time
@@ -155,10 +157,24 @@ async def _bare_server() -> tuple[asyncio.subprocess.Process, str]:
     return process, f"ws://127.0.0.1:{line.split()[1]}"
 
 
+def raise_open_file_limit() -> int:
+    """Every subscriber is a socket here and one in a server (children inherit the limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
 async def main(counts: list[int], rate: float, seconds: float) -> None:
+    limit = raise_open_file_limit()
+    if max(counts) + 100 > limit:
+        raise SystemExit(f"{max(counts)} subscribers need more open files than the limit {limit}")
     server: Process = await start_tradegraph(
         {
             "TRADEGRAPH_MARKET_FEED": "none",
+            # One account holds every benchmark socket: the per-user limits would refuse them.
+            "TRADEGRAPH_MAX_CONNECTIONS_PER_USER": str(max(counts) + 10),
+            "TRADEGRAPH_MAX_SUBSCRIPTIONS_PER_USER": str(max(counts) + 10),
             **ADMIN_ENV,
             "TRADEGRAPH_MONGODB_DATABASE": f"tradegraph_bench_{uuid.uuid4().hex[:8]}",
         }
@@ -166,7 +182,10 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
     bare, bare_url = await _bare_server()
     rows: list[tuple[dict[str, float], dict[str, float]]] = []
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        # uvicorn drops keep-alive connections idle for 5 s; never reuse one idle for 1 s, or a
+        # request after a long connect phase may meet a connection the server just closed.
+        keepalive = httpx.Limits(keepalive_expiry=1.0)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=keepalive) as http:
             gql = GraphQLClient(http)
             token = await login_admin(gql)
             await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, token)
@@ -206,11 +225,13 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
                         graphql_publish,
                     )
                     rows.append((baseline, subject))
+                    _report([(baseline, subject)], rate, seconds)  # kept if a later run fails
                     await wait_for_subscribers(http, "tradegraph.quotes.PETR4", 0, timeout=60)
     finally:
         bare.terminate()
         await bare.wait()
         await server.stop()
+    print("\nall runs:")
     _report(rows, rate, seconds)
 
 

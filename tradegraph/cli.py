@@ -9,6 +9,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import structlog
 from tqdm import tqdm
@@ -17,6 +18,9 @@ from tradegraph.config import Settings
 from tradegraph.documents import Role
 from tradegraph.logs import configure_logging
 from tradegraph.services import Services
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 log = structlog.get_logger("tradegraph")
 
@@ -44,6 +48,38 @@ async def _serve(settings: Settings, host: str, port: int, seed_days: int | None
         webhooks=f"{running.url}/webhooks/events",
     )
     await running.task
+
+
+def worker_app() -> Starlette:
+    """The app of one `serve --workers N` process (uvicorn imports it by name in each)."""
+    from tradegraph.app import create_app
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> int:
+    problems = settings.worker_problems()
+    if problems:
+        needs = "; ".join(problems)
+        log.error(f"--workers {workers} needs state shared between processes: {needs}")
+        return 2
+    import uvicorn
+
+    from tradegraph.server import uvicorn_options
+
+    url = f"http://{host}:{port}"
+    log.info("listening", url=url, graphql=f"{url}/graphql", workers=workers)
+    uvicorn.run(
+        "tradegraph.cli:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        **uvicorn_options(settings),
+    )
+    return 0
 
 
 async def _seed(services: Services, days: int, users: int, seed: int = 7) -> None:
@@ -95,6 +131,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"load the demo instruments and {SERVE_SEED_DAYS} days of synthetic events for "
         f"{SERVE_SEED_USERS} users first",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes on one port; more than 1 needs TRADEGRAPH_BROADCAST_URL="
+        "redis://… and TRADEGRAPH_MONGODB_URL=mongodb://…",
+    )
     seed = commands.add_parser(
         "seed", help="store the demo instruments and synthetic events (needs a real MongoDB)"
     )
@@ -120,6 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    if args.command == "serve" and args.workers < 1:
+        log.error("--workers must be at least 1")
+        return 2
+    if args.command == "serve" and args.workers > 1:
+        return _serve_workers(settings, args.host, args.port, args.workers)
     if args.command == "serve":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(

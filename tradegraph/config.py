@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     )
     ws_keepalive_seconds: float = Field(default=15.0, gt=0)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_compression: bool = Field(
+        default=False,
+        description="permessage-deflate on WebSockets: smaller frames, but zlib state per socket",
+    )
+    max_connections_per_user: int = Field(
+        default=20, gt=0, description="WebSockets one user may hold open (per process); 4429"
+    )
+    max_subscriptions_per_user: int = Field(
+        default=200,
+        gt=0,
+        description="live subscriptions of one user across its sockets (per process)",
+    )
     login_max_failures: int = Field(
         default=5,
         gt=0,
@@ -238,6 +250,20 @@ class Settings(BaseSettings):
     @property
     def uses_memory_broker(self) -> bool:
         return self.broadcast_url.startswith("memory://")
+
+    def worker_problems(self) -> list[str]:
+        """What keeps several worker processes from sharing state; empty when nothing does."""
+        problems = []
+        if self.uses_memory_broker:
+            problems.append(
+                "set TRADEGRAPH_BROADCAST_URL=redis://host:6379/0 (memory:// reaches one process)"
+            )
+        if self.uses_emulated_store:
+            problems.append(
+                "set TRADEGRAPH_MONGODB_URL=mongodb://host:27017 (the emulation lives in one "
+                "process)"
+            )
+        return problems
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -25,6 +26,18 @@ class RunningServer:
         await self.task
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What every tradegraph uvicorn runs with, one process or several workers."""
+    return {
+        "log_config": None,
+        "lifespan": "on",
+        # WebSocket-level pings are off: graphql-transport-ws pings come from the GraphQL view.
+        "ws_ping_interval": None,
+        # Off by default: a deflate context per socket costs more memory than quotes save.
+        "ws_per_message_deflate": settings.ws_compression,
+    }
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -42,8 +55,7 @@ async def start_server(settings: Settings, host: str = "127.0.0.1", port: int = 
     app = create_app(settings)
     sock = listening_socket(host, port)
     bound_port = sock.getsockname()[1]
-    # WebSocket-level pings are off: graphql-transport-ws pings are sent by the GraphQL view.
-    config = uvicorn.Config(app, log_config=None, lifespan="on", ws_ping_interval=None)
+    config = uvicorn.Config(app, **uvicorn_options(settings))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     ready = asyncio.create_task(app.state.started.wait())

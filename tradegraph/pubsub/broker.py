@@ -11,6 +11,11 @@ already committed; with an outbox attached the message waits there until the bro
 `publish_latest` is for last-value messages (quotes, progress) and drops them while the broker
 is down. When the connection Redis delivers messages on is lost, every ordered subscription is
 ended with `StreamInterrupted` (it may have missed messages); resumable ones (quotes) go on.
+
+One subscription may serve many sockets (the WebSocket layer shares one execution among
+subscribers of the same public document): it runs under a `Fanout`, set with `serve_fanout`
+in the task that iterates it, so it counts as that many subscribers and reports the
+conflation key of each item it hands out.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -43,6 +49,25 @@ INTERRUPTED_MESSAGE = (
 )
 
 
+class Fanout:
+    """The sockets one shared subscription serves: how many (for subscriber counts) and the
+    conflation key of the item handed out last (so each socket can keep the newest per key)."""
+
+    __slots__ = ("last_key", "members")
+
+    def __init__(self) -> None:
+        self.members = 0
+        self.last_key: Any = None
+
+
+_fanout: ContextVar[Fanout | None] = ContextVar("tradegraph_fanout", default=None)
+
+
+def serve_fanout(fanout: Fanout) -> None:
+    """Subscriptions opened from now on in this task (and its items) serve `fanout`."""
+    _fanout.set(fanout)
+
+
 class Subscription(Generic[T]):
     """One local subscriber: the items `select` picks from each message, in a bounded queue."""
 
@@ -52,6 +77,12 @@ class Subscription(Generic[T]):
         self.max_queued = max_queued
         self.overflowed = False
         self.interrupted = False
+        self.fanout = _fanout.get()
+
+    @property
+    def weight(self) -> int:
+        """How many subscribers this is: the sockets of its fanout, or one."""
+        return self.fanout.members if self.fanout is not None else 1
 
     def offer(self, payload: Any) -> None:
         if self.overflowed or self.interrupted:
@@ -128,7 +159,9 @@ class ConflatingSubscription(Subscription[T]):
             if self.interrupted:
                 raise StreamInterrupted(INTERRUPTED_MESSAGE)
             pending, self._latest = self._latest, {}
-            for item in pending.values():
+            for key, item in pending.items():
+                if self.fanout is not None:
+                    self.fanout.last_key = key
                 yield item
 
 
@@ -227,8 +260,16 @@ class Broker:
         self.interrupted_subscriptions += ended
         log.warning("live subscriptions interrupted by the broker connection", ended=ended)
 
-    def subscriber_counts(self) -> dict[str, int]:
+    def source_counts(self) -> dict[str, int]:
+        """Subscriptions iterated per channel: one per shared feed, however many it serves."""
         return {name: len(channel.subscribers) for name, channel in self._channels.items()}
+
+    def subscriber_counts(self) -> dict[str, int]:
+        """Subscribers per channel, counting each socket a shared subscription serves."""
+        return {
+            name: sum(subscription.weight for subscription in channel.subscribers)
+            for name, channel in self._channels.items()
+        }
 
     @contextlib.asynccontextmanager
     async def subscribe(

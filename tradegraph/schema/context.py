@@ -48,7 +48,17 @@ class Context:
         self.access_token: AccessToken | None = None  # verified, not yet looked up
         self.principal: Principal | None = None  # the caller as stored, once resolved
         self.refusal: str | None = None  # why a presented token gives no principal
-        self.loaders = Loaders(services)
+        self._loaders: Loaders | None = None  # made on first use: most sockets never need them
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.services)
+        return self._loaders
+
+    @loaders.setter
+    def loaders(self, loaders: Loaders | None) -> None:
+        self._loaders = loaders
 
     @property
     def token_refused(self) -> bool:
@@ -97,7 +107,7 @@ class FreshLoaders(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
-            context.loaders = Loaders(context.services)
+            context.loaders = None  # a new set on first use in this operation
         yield
 
 

@@ -1,16 +1,13 @@
 """The GraphQL view: HTTP, GraphiQL, and WebSocket (graphql-transport-ws and legacy graphql-ws).
 
 Adds what Strawberry leaves out: authentication at connection_init (close 4403 with a reason
-saying what to send), a socket that ends when its access token expires (4403 "token expired"),
-server pings on idle graphql-transport-ws sockets, and an init timeout for legacy graphql-ws.
+saying what to send), JSON errors for refused HTTP requests, and JSON depth limits. The
+WebSocket protocol handlers (token lifetime, pings, per-user limits) are in web/graphql_ws.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,13 +19,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
-from strawberry.http.async_base_view import AsyncWebSocketAdapter
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
@@ -41,171 +32,13 @@ from tradegraph.schema.scalars import json_number
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL
-
-FORBIDDEN = 4403
-TOKEN_EXPIRED = "token expired"
-SEND_TOKEN = 'send {"Authorization": "Bearer <accessToken>"} in connection_init'
-MAX_CLOSE_REASON_BYTES = 123  # a close frame's reason must fit in 125 bytes with the code
-
-
-def rejection_reason(rejection: ConnectionRejectionError) -> str:
-    """The close reason of a refused connection_init: what to send instead."""
-    message = rejection.payload.get("message")
-    reason = message if isinstance(message, str) and message else SEND_TOKEN
-    return reason.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
-
-
-class TokenLifetime:
-    """Mixed into both protocol handlers: an acknowledged socket lives only as long as the
-    access token it was opened with. A timer closes it 4403 "token expired" at the token's
-    `exp`, and an operation started after that (before the timer ran) is refused the same way."""
-
-    context: Context
-    websocket: AsyncWebSocketAdapter
-    _expiry_timer: asyncio.Task[None] | None = None
-
-    def start_token_timer(self) -> None:
-        token = self.context.access_token
-        if token is not None and self._expiry_timer is None:
-            self._expiry_timer = asyncio.create_task(self._close_at_expiry(token.seconds_left()))
-
-    async def stop_token_timer(self) -> None:
-        if self._expiry_timer is not None:
-            self._expiry_timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._expiry_timer
-
-    async def refused_as_expired(self) -> bool:
-        """Closes the socket and says True when the token has expired."""
-        token = self.context.access_token
-        if token is None or not token.expired():
-            return False
-        await self._close_expired()
-        return True
-
-    async def _close_at_expiry(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-        await self._close_expired()
-
-    async def _close_expired(self) -> None:
-        with contextlib.suppress(Exception):  # already closed by the client: nothing to do
-            await self.websocket.close(code=FORBIDDEN, reason=TOKEN_EXPIRED)
-
-
-class PingingTransportWSHandler(TokenLifetime, BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws: sends {"type": "ping"} whenever nothing was sent for
-    `keepalive_seconds`; closes 4403 with a reason on a refused init or an expired token."""
-
-    _pinger: asyncio.Task[None] | None = None
-    _last_sent = 0.0
-
-    async def handle_connection_init(self, message: Any) -> None:
-        # Strawberry's own version closes a refused init with the bare reason "Forbidden".
-        if self.connection_timed_out:
-            return
-        if self.connection_init_timeout_task:
-            self.connection_init_timeout_task.cancel()
-        payload = message.get("payload", {})
-        if not isinstance(payload, dict):
-            await self.websocket.close(code=4400, reason="Invalid connection init payload")
-            return
-        if self.connection_init_received:
-            await self.websocket.close(code=4429, reason="Too many initialisation requests")
-            return
-        self.connection_init_received = True
-        self.context.connection_params = payload
-        try:
-            ack_payload = await self.view.on_ws_connect(self.context)
-        except ConnectionRejectionError as rejection:
-            await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
-            return
-        if isinstance(ack_payload, UnsetType) or ack_payload is None:
-            await self.send_message({"type": "connection_ack"})
-        else:
-            await self.send_message({"type": "connection_ack", "payload": ack_payload})
-        self.connection_acknowledged = True
-        self.start_token_timer()
-        if self._pinger is None:
-            self._pinger = asyncio.create_task(self._ping_when_idle())
-
-    async def handle_subscribe(self, message: Any) -> None:
-        if self.connection_acknowledged and await self.refused_as_expired():
-            return
-        await super().handle_subscribe(message)
-
-    async def send_message(self, message: Any) -> None:
-        self._last_sent = time.monotonic()
-        await super().send_message(message)
-
-    async def shutdown(self) -> None:
-        await self.stop_token_timer()
-        if self._pinger is not None:
-            self._pinger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pinger
-        await super().shutdown()
-
-    async def _ping_when_idle(self) -> None:
-        interval = self.view.keepalive_seconds  # type: ignore[attr-defined]
-        with contextlib.suppress(WebSocketDisconnected):
-            while True:
-                idle = time.monotonic() - self._last_sent
-                if idle >= interval:
-                    await self.send_message({"type": "ping", "payload": {"reason": "keepalive"}})
-                    idle = 0.0
-                await asyncio.sleep(interval - idle)
-
-
-class TimedInitWSHandler(TokenLifetime, BaseGraphQLWSHandler[Context, None]):
-    """Legacy graphql-ws: closes 4408 when connection_init does not arrive in time, and 4403
-    (not Strawberry's 1011) with a reason on a refused init or an expired token."""
-
-    _init_received = False
-
-    async def handle(self) -> None:
-        timer = asyncio.create_task(self._close_without_init())
-        try:
-            await super().handle()
-        finally:
-            timer.cancel()
-            await self.stop_token_timer()
-
-    async def handle_connection_init(self, message: Any) -> None:
-        payload = message.get("payload")
-        if payload is not None and not isinstance(payload, dict):
-            await self.send_message({"type": "connection_error"})
-            await self.websocket.close(code=1000, reason="")
-            return
-        if self._init_received:  # a second init must not swap the socket's token
-            await self.websocket.close(code=4429, reason="Too many initialisation requests")
-            return
-        self._init_received = True
-        self.context.connection_params = payload
-        try:
-            ack_payload = await self.view.on_ws_connect(self.context)
-        except ConnectionRejectionError as rejection:
-            await self.send_message({"type": "connection_error", "payload": rejection.payload})
-            await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
-            return
-        if isinstance(ack_payload, UnsetType) or ack_payload is None:
-            await self.send_message({"type": "connection_ack"})
-        else:
-            await self.send_message({"type": "connection_ack", "payload": ack_payload})
-        self.connection_acknowledged = True
-        self.start_token_timer()
-        if self.keep_alive:
-            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
-
-    async def handle_start(self, message: Any) -> None:
-        if self.connection_acknowledged and await self.refused_as_expired():
-            return
-        await super().handle_start(message)
-
-    async def _close_without_init(self) -> None:
-        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
-        if not self.connection_acknowledged:
-            with contextlib.suppress(Exception):
-                await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+from tradegraph.web.graphql_ws import (
+    SEND_TOKEN,
+    PingingTransportWSHandler,
+    TimedInitWSHandler,
+)
+from tradegraph.web.shared_feeds import SharedFeeds
+from tradegraph.web.user_quota import UserQuota
 
 
 class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None]):
@@ -224,6 +57,12 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
         )
         self.keepalive_seconds = settings.ws_keepalive_seconds
         self.origin_policy = OriginPolicy.from_settings(settings)
+        self.max_tokens = settings.graphql_max_tokens
+        self.user_quota = UserQuota(
+            max_connections=settings.max_connections_per_user,
+            max_subscriptions=settings.max_subscriptions_per_user,
+        )
+        self.shared_feeds = SharedFeeds(self.schema, self.encode_json)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -35,6 +35,19 @@ class BrokerCollector(Collector):
         for kind, count in counts.items():
             gauge.add_metric([kind], count)
         yield gauge
+        sources = dict.fromkeys(CHANNEL_KINDS, 0)
+        for channel, count in self.broker.source_counts().items():
+            kind = channel_kind(channel)
+            sources[kind] = sources.get(kind, 0) + count
+        executions = GaugeMetricFamily(
+            "tradegraph_subscription_sources",
+            "Subscriptions iterated (and executed) per message, by kind of channel: subscribers "
+            "of the same public document share one",
+            labels=["kind"],
+        )
+        for kind, count in sources.items():
+            executions.add_metric([kind], count)
+        yield executions
         yield GaugeMetricFamily(
             "tradegraph_slow_subscribers_ended",
             "Subscribers ended because they fell behind",

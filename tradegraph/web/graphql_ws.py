@@ -1,0 +1,301 @@
+"""The two GraphQL WebSocket protocol handlers (graphql-transport-ws and legacy graphql-ws).
+
+Adds what Strawberry leaves out: authentication at connection_init (close 4403 with a reason
+saying what to send), a socket that ends when its access token expires (4403 "token expired"),
+server pings on idle graphql-transport-ws sockets, an init timeout for legacy graphql-ws, and
+per-user limits (web/ws_limits.py), and shared execution of public subscriptions on
+graphql-transport-ws (web/shared_feeds.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.unset import UnsetType
+
+from tradegraph.schema.context import Context
+from tradegraph.web.shared_feeds import Member, Outbox, shareable
+from tradegraph.web.ws_limits import (
+    TOO_MANY,
+    CountedOperations,
+    UserLimits,
+    close_reason,
+    rate_limited_error,
+)
+
+FORBIDDEN = 4403
+TOKEN_EXPIRED = "token expired"
+SEND_TOKEN = 'send {"Authorization": "Bearer <accessToken>"} in connection_init'
+
+
+def rejection_reason(rejection: ConnectionRejectionError) -> str:
+    """The close reason of a refused connection_init: what to send instead."""
+    message = rejection.payload.get("message")
+    reason = message if isinstance(message, str) and message else SEND_TOKEN
+    return close_reason(reason)
+
+
+class TokenLifetime:
+    """Mixed into both protocol handlers: an acknowledged socket lives only as long as the
+    access token it was opened with. A timer closes it 4403 "token expired" at the token's
+    `exp`, and an operation started after that (before the timer ran) is refused the same way."""
+
+    context: Context
+    websocket: AsyncWebSocketAdapter
+    # A timer, not a sleeping task: an idle socket costs less (tasks are per socket).
+    _expiry_timer: asyncio.TimerHandle | None = None
+    _closing: asyncio.Task[None] | None = None
+
+    def start_token_timer(self) -> None:
+        token = self.context.access_token
+        if token is not None and self._expiry_timer is None:
+            loop = asyncio.get_running_loop()
+            self._expiry_timer = loop.call_later(max(0.0, token.seconds_left()), self._expire)
+
+    async def stop_token_timer(self) -> None:
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+
+    async def refused_as_expired(self) -> bool:
+        """Closes the socket and says True when the token has expired."""
+        token = self.context.access_token
+        if token is None or not token.expired():
+            return False
+        await self._close_expired()
+        return True
+
+    def _expire(self) -> None:
+        self._closing = asyncio.create_task(self._close_expired())
+
+    async def _close_expired(self) -> None:
+        with contextlib.suppress(Exception):  # already closed by the client: nothing to do
+            await self.websocket.close(code=FORBIDDEN, reason=TOKEN_EXPIRED)
+
+
+class PingingTransportWSHandler(
+    TokenLifetime, UserLimits, BaseGraphQLTransportWSHandler[Context, None]
+):
+    """graphql-transport-ws: sends {"type": "ping"} whenever nothing was sent for
+    `keepalive_seconds`; closes 4403 with a reason on a refused init or an expired token."""
+
+    _ping_timer: asyncio.TimerHandle | None = None
+    _ping: asyncio.Task[None] | None = None
+    _last_sent = 0.0
+    outbox: Outbox | None = None  # made at the first shared subscription
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.operations = CountedOperations(self.end_subscription)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        # Strawberry's own version closes a refused init with the bare reason "Forbidden".
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        payload = message.get("payload", {})
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=TOO_MANY, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = payload
+        try:
+            ack_payload = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as rejection:
+            await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
+            return
+        if not await self.admit_connection():
+            return
+        if isinstance(ack_payload, UnsetType) or ack_payload is None:
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+        self.start_token_timer()
+        if self._ping_timer is None:
+            self._schedule_ping(self.view.keepalive_seconds)
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and await self.refused_as_expired():
+            return
+        operation_id = message["id"]
+        payload = message.get("payload")
+        shape = None
+        if self.connection_acknowledged and operation_id not in self.operations:
+            shape = self.subscription_shape(payload)
+        if shape is None:
+            await super().handle_subscribe(message)
+            return
+        if not self.admit_subscription():
+            error = rate_limited_error(self.quota.subscriptions_refused_message())
+            await self.send_message({"id": operation_id, "type": "error", "payload": [error]})
+            return
+        if shareable(shape.kind, shape.root_fields) and await self._may_share():
+            self._join_shared(operation_id, payload)
+            return
+        await super().handle_subscribe(message)
+        if operation_id in self.operations:
+            self.operations.count(operation_id)  # type: ignore[attr-defined]
+        else:
+            self.end_subscription()
+
+    async def send_message(self, message: Any) -> None:
+        self._last_sent = time.monotonic()
+        await super().send_message(message)
+
+    async def _may_share(self) -> bool:
+        # A deleted account gets its UNAUTHENTICATED error from the unshared path.
+        return await self.context.resolve_principal() is not None
+
+    def _join_shared(self, operation_id: str, payload: dict[str, Any]) -> None:
+        if self.outbox is None:
+            self.outbox = Outbox(self._send_text)
+        member = Member(operation_id, self, self.outbox)
+        self.operations[operation_id] = member  # type: ignore[assignment]
+        self.operations.count(operation_id)  # type: ignore[attr-defined]
+        variables = payload.get("variables")
+        name = payload.get("operationName")
+        self.view.shared_feeds.join(
+            member,
+            payload["query"],
+            variables if isinstance(variables, dict) else None,
+            name if isinstance(name, str) else None,
+            self.context,
+        )
+
+    def forget_shared(self, operation_id: str) -> None:
+        """A shared feed ended this operation: its id (and its user's slot) is free."""
+        self.operations.pop(operation_id, None)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        operation = self.operations.get(operation_id)
+        if not isinstance(operation, Member):
+            await super().cleanup_operation(operation_id)
+            return
+        self.operations.pop(operation_id, None)
+        self.view.shared_feeds.leave(operation)
+        if self.outbox is not None:
+            self.outbox.drop(operation_id)
+
+    async def _send_text(self, frame: str) -> None:
+        self._last_sent = time.monotonic()
+        await self.websocket.ws.send_text(frame)  # type: ignore[attr-defined]
+
+    async def shutdown(self) -> None:
+        await self.stop_token_timer()
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+        if self._ping is not None:
+            self._ping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ping
+        try:
+            await super().shutdown()
+        finally:
+            self.release_connection()
+            if self.outbox is not None:
+                await self.outbox.close()
+
+    def _schedule_ping(self, delay: float) -> None:
+        self._ping_timer = asyncio.get_running_loop().call_later(delay, self._ping_if_idle)
+
+    def _ping_if_idle(self) -> None:
+        interval: float = self.view.keepalive_seconds
+        idle = time.monotonic() - self._last_sent
+        if idle < interval:
+            self._schedule_ping(interval - idle)
+            return
+        if self._ping is None or self._ping.done():  # a slow reader may still hold the last
+            self._ping = asyncio.create_task(self._send_ping())
+        self._schedule_ping(interval)
+
+    async def _send_ping(self) -> None:
+        with contextlib.suppress(Exception):  # a closed socket: shutdown stops the timer
+            await self.send_message({"type": "ping", "payload": {"reason": "keepalive"}})
+
+
+class TimedInitWSHandler(TokenLifetime, UserLimits, BaseGraphQLWSHandler[Context, None]):
+    """Legacy graphql-ws: closes 4408 when connection_init does not arrive in time, and 4403
+    (not Strawberry's 1011) with a reason on a refused init or an expired token."""
+
+    _init_received = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tasks = CountedOperations(self.end_subscription)
+
+    async def handle(self) -> None:
+        timer = asyncio.create_task(self._close_without_init())
+        try:
+            await super().handle()
+        finally:
+            timer.cancel()
+            await self.stop_token_timer()
+            self.release_connection()
+
+    async def handle_connection_init(self, message: Any) -> None:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            await self.send_message({"type": "connection_error"})
+            await self.websocket.close(code=1000, reason="")
+            return
+        if self._init_received:  # a second init must not swap the socket's token
+            await self.websocket.close(code=TOO_MANY, reason="Too many initialisation requests")
+            return
+        self._init_received = True
+        self.context.connection_params = payload
+        try:
+            ack_payload = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as rejection:
+            await self.send_message({"type": "connection_error", "payload": rejection.payload})
+            await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
+            return
+        if not await self.admit_connection():
+            return
+        if isinstance(ack_payload, UnsetType) or ack_payload is None:
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+        self.start_token_timer()
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged and await self.refused_as_expired():
+            return
+        operation_id = message["id"]
+        shape = self.subscription_shape(message.get("payload"))
+        if not self.connection_acknowledged or shape is None:
+            await super().handle_start(message)
+            return
+        if operation_id in self.tasks:  # Strawberry replaces it: free its slot first
+            await self.cleanup_operation(operation_id)
+        if not self.admit_subscription():
+            error = rate_limited_error(self.quota.subscriptions_refused_message())
+            refusal: Any = {"type": "error", "id": operation_id, "payload": error}
+            await self.send_message(refusal)
+            return
+        await super().handle_start(message)
+        if operation_id in self.tasks:
+            self.tasks.count(operation_id)  # type: ignore[attr-defined]
+        else:
+            self.end_subscription()
+
+    async def _close_without_init(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code=4408, reason="Connection initialisation timeout")

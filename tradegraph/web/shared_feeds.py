@@ -1,0 +1,271 @@
+"""Execute once, send many: subscribers of the same public subscription share one execution.
+
+Quotes and candles are the same for every caller, so subscriptions with the same document,
+variables and operation name share one source iteration and one GraphQL execution per message;
+the payload is encoded once and each socket gets a frame with its own operation id spliced in.
+Private feeds (orders, portfolio values, backtests, a trader's events) are never shared.
+
+Each socket writes through its own `Outbox`, which keeps only the newest frame per operation
+and conflation key (the quote's symbol): a slow reader holds back only itself and, like an
+unshared quotes subscription, skips stale quotes instead of building a backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
+
+import structlog
+from graphql import GraphQLError
+from graphql.language import OperationType
+from strawberry.schema.base import BaseSchema
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+from tradegraph.pubsub.broker import Fanout, serve_fanout
+from tradegraph.schema.context import Context
+
+log = structlog.get_logger(__name__)
+
+SHARED_ROOT_FIELDS = frozenset({"quotes", "candles"})  # public: every caller sees the same
+_FINAL = object()  # the outbox slot of an operation's last frame
+
+FeedKey = tuple[str, str, str | None]
+
+
+def shareable(kind: OperationType, root_fields: frozenset[str]) -> bool:
+    """Whether an operation reads only public live data, the same for every caller."""
+    return (
+        kind is OperationType.SUBSCRIPTION
+        and bool(root_fields)
+        and root_fields <= (SHARED_ROOT_FIELDS)
+    )
+
+
+def feed_key(query: str, variables: object, operation_name: str | None) -> FeedKey:
+    canonical = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"), default=str)
+    return (query, canonical, operation_name)
+
+
+class Outbox:
+    """One socket's frames waiting to be written, the newest per (operation, key)."""
+
+    __slots__ = ("_pending", "_send", "_task", "_wake", "closed")
+
+    def __init__(self, send: Callable[[str], Awaitable[None]]) -> None:
+        self._send = send
+        self._pending: dict[tuple[str, object], str] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def put(self, operation_id: str, key: object, frame: str) -> None:
+        if self.closed:
+            return
+        slot = (operation_id, key)
+        self._pending.pop(slot, None)  # re-inserted last: frames leave in arrival order
+        self._pending[slot] = frame
+        if self._task is None:
+            self._task = asyncio.create_task(self._write())
+        self._wake.set()
+
+    def put_final(self, operation_id: str, frame: str) -> None:
+        self.put(operation_id, _FINAL, frame)
+
+    def drop(self, operation_id: str) -> None:
+        """Forgets what waits for an operation the client has completed."""
+        for slot in [slot for slot in self._pending if slot[0] == operation_id]:
+            del self._pending[slot]
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._pending:
+                    slot = next(iter(self._pending))
+                    await self._send(self._pending.pop(slot))
+        except Exception:  # the socket is gone: its handler's shutdown cleans up
+            self.closed = True
+            self._pending.clear()
+
+    async def close(self) -> None:
+        self.closed = True
+        self._pending.clear()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class MemberHandler(Protocol):
+    """What a shared feed needs from the protocol handler of a member's socket."""
+
+    def forget_shared(self, operation_id: str) -> None: ...
+
+
+class Member:
+    """One operation of one socket served by a shared feed. It stands in Strawberry's table
+    of the socket's operations, so duplicate ids and `complete` work as for any operation."""
+
+    __slots__ = ("feed", "handler", "operation_id", "outbox")
+    task = None  # Strawberry's shutdown awaits operations' tasks: a member has none
+
+    def __init__(self, operation_id: str, handler: MemberHandler, outbox: Outbox) -> None:
+        self.operation_id = operation_id
+        self.handler = handler
+        self.outbox = outbox
+        self.feed: SharedFeed | None = None
+
+
+class SharedFeed:
+    """One execution of a subscription document, delivered to every member."""
+
+    def __init__(
+        self,
+        feeds: SharedFeeds,
+        key: FeedKey,
+        variables: dict[str, Any] | None,
+        context: Context,
+    ) -> None:
+        self.feeds = feeds
+        self.key = key
+        self.members: dict[Member, None] = {}  # ordered: delivery follows subscription order
+        self.fanout = Fanout()
+        self.ended = False
+        self._variables = variables
+        self._context = context
+        self.task = asyncio.create_task(self._run())
+
+    def add(self, member: Member) -> None:
+        member.feed = self
+        self.members[member] = None
+        self.fanout.members = len(self.members)
+
+    def remove(self, member: Member) -> None:
+        self.members.pop(member, None)
+        self.fanout.members = len(self.members)
+        if not self.members and not self.ended:
+            self.ended = True
+            self.feeds.forget(self)
+            self.task.cancel()
+
+    async def _run(self) -> None:
+        serve_fanout(self.fanout)  # the broker subscriptions opened below serve every member
+        query, _, operation_name = self.key
+        try:
+            stream = await self.feeds.schema.stream(
+                query,
+                variable_values=self._variables,
+                context_value=self._context,
+                operation_name=operation_name,
+            )
+            async with aclosing(stream):
+                await self._deliver_all(stream)
+            self._end("complete", None)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # like an unshared operation: logged, and its members completed
+            log.exception("shared subscription failed", query=query[:200])
+            self._end("complete", None)
+        finally:
+            self.ended = True
+            self.feeds.forget(self)
+
+    async def _deliver_all(self, stream: AsyncIterator[Any]) -> None:
+        first = True
+        async for result in stream:
+            if first and isinstance(result, PreExecutionError):
+                assert result.errors
+                self._end("error", [error.formatted for error in result.errors])
+                return
+            if not isinstance(result, ExecutionResult):
+                message = "Incremental delivery is not supported over graphql-transport-ws"
+                self._end("error", [GraphQLError(message).formatted])
+                return
+            first = False
+            self._deliver(result)
+
+    def _deliver(self, result: ExecutionResult) -> None:
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        encoded = self.feeds.encode(payload)
+        key = self.fanout.last_key
+        frames: dict[str, str] = {}  # most sockets use the same few ids ("1")
+        for member in self.members:
+            frame = frames.get(member.operation_id)
+            if frame is None:
+                frame = _frame(member.operation_id, "next", encoded)
+                frames[member.operation_id] = frame
+            member.outbox.put(member.operation_id, key, frame)
+
+    def _end(self, kind: str, payload: object) -> None:
+        """The last frame to every member (`complete`, or `error` before any result)."""
+        self.ended = True
+        encoded = None if payload is None else self.feeds.encode(payload)
+        for member in list(self.members):
+            member.handler.forget_shared(member.operation_id)
+            member.outbox.put_final(member.operation_id, _frame(member.operation_id, kind, encoded))
+        self.members.clear()
+        self.fanout.members = 0
+
+
+def _frame(operation_id: str, kind: str, payload: str | None) -> str:
+    head = f'{{"id":{json.dumps(operation_id)},"type":"{kind}"'
+    return head + ("}" if payload is None else f',"payload":{payload}}}')
+
+
+class SharedFeeds:
+    """The shared feeds of one GraphQL view (one process), by document, variables and name."""
+
+    def __init__(self, schema: BaseSchema, encode: Callable[[object], str | bytes]) -> None:
+        self.schema = schema
+        self._encode = encode
+        self._feeds: dict[FeedKey, SharedFeed] = {}
+
+    def __len__(self) -> int:
+        return len(self._feeds)
+
+    def encode(self, value: object) -> str:
+        encoded = self._encode(value)
+        return encoded.decode() if isinstance(encoded, bytes) else encoded
+
+    def join(
+        self,
+        member: Member,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        context: Context,
+    ) -> None:
+        """Adds `member` to the feed of this document, starting one if there is none.
+        `context` (the caller's) is copied for a new feed: the feed outlives its first socket."""
+        key = feed_key(query, variables, operation_name)
+        feed = self._feeds.get(key)
+        if feed is None or feed.ended:
+            feed = SharedFeed(self, key, variables, _feed_context(context))
+            self._feeds[key] = feed
+        feed.add(member)
+
+    def leave(self, member: Member) -> None:
+        if member.feed is not None:
+            member.feed.remove(member)
+            member.feed = None
+
+    def forget(self, feed: SharedFeed) -> None:
+        if self._feeds.get(feed.key) is feed:
+            del self._feeds[feed.key]
+
+
+def _feed_context(caller: Context) -> Context:
+    context = Context(caller.services, None, None)
+    context.connection_params = caller.connection_params
+    context.access_token = caller.access_token
+    context.principal = caller.principal
+    return context
