@@ -38,7 +38,7 @@ from tradegraph.markets.quotes import Quote
 from tradegraph.pubsub.channels import quote_channel
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
-from tradegraph.store_snapshots import encode_store, snapshot_path, write_atomically
+from tradegraph.store.snapshots import encode_store, snapshot_path, write_atomically
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TRADEGRAPH_MONGODB_URL")), reason="snapshots are for the emulation"

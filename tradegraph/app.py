@@ -16,7 +16,7 @@ from tradegraph.config import Settings
 from tradegraph.errors import DomainError
 from tradegraph.markets.feeds import market_feed
 from tradegraph.services import Services, start_services, stop_services
-from tradegraph.store_snapshots import SnapshotUnreadable
+from tradegraph.store.snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
 from tradegraph.web.cors import Cors, OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files

@@ -14,9 +14,9 @@ from bson import Decimal128, ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from tradegraph import store_emulation_indexes
-from tradegraph.store_retention import sweep_expired
-from tradegraph.store_snapshots import (
+from tradegraph.store import emulation_indexes
+from tradegraph.store.retention import sweep_expired
+from tradegraph.store.snapshots import (
     SnapshotUnreadable,
     _restore,
     encode_store,
@@ -24,7 +24,7 @@ from tradegraph.store_snapshots import (
     write_atomically,
 )
 
-store_emulation_indexes.install()
+emulation_indexes.install()
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 

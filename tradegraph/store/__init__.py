@@ -2,7 +2,7 @@
 
 The store also owns its upkeep: tick retention (TTL on a server, a sweeper on the emulation)
 and, for the emulation with a data directory, snapshots loaded at startup and written every
-TRADEGRAPH_SNAPSHOT_SECONDS and on shutdown (store_snapshots.py).
+TRADEGRAPH_SNAPSHOT_SECONDS and on shutdown (snapshots.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from tradegraph.config import Settings
 from tradegraph.documents import ALL_DOCUMENTS
 from tradegraph.documents.markets import set_tick_retention
 from tradegraph.markets.bars import migrate_imported_candles
-from tradegraph.store_retention import apply_server_ttl, run_tick_sweeper
-from tradegraph.store_snapshots import SnapshotInfo, load_snapshot, snapshot_path, take_snapshot
+from tradegraph.store.retention import apply_server_ttl, run_tick_sweeper
+from tradegraph.store.snapshots import SnapshotInfo, load_snapshot, snapshot_path, take_snapshot
 
 log = structlog.get_logger("tradegraph")
 FREEZE_SECONDS = 0.5
@@ -104,7 +104,7 @@ async def open_store(settings: Settings) -> Store:
     snapshot_file: Path | None = None
     loaded: SnapshotInfo | None = None
     if settings.mongodb_url is None:
-        from tradegraph.store_emulation import emulated_client
+        from tradegraph.store.emulation import emulated_client
 
         client: Any = emulated_client()
         emulated = True

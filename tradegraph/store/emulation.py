@@ -1,8 +1,8 @@
 """The in-process MongoDB emulation: mongomock behind PyMongo's async API.
 
-Zero services; data in memory, snapshotted to disk by store_snapshots.py when a data directory
-is set. Its calls run in one worker thread and use hash lookups (store_emulation_thread.py,
-store_emulation_indexes.py), so none stalls the event loop. It lacks $dateTrunc, transactions
+Zero services; data in memory, snapshotted to disk by snapshots.py when a data directory
+is set. Its calls run in one worker thread and use hash lookups (emulation_thread.py,
+emulation_indexes.py), so none stalls the event loop. It lacks $dateTrunc, transactions
 and change streams, so the rest of the code sticks to operators both it and MongoDB >= 7
 accept. mongomock also cannot compare or add Decimal128 values, and refuses the options of
 `create_collection`; the patches below teach it what MongoDB does there (Decimal128 is a
@@ -26,8 +26,8 @@ import mongomock.helpers
 from bson import Decimal128
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
-from tradegraph import store_emulation_indexes, store_emulation_thread
-from tradegraph.store_emulation_thread import run_in_store_thread
+from tradegraph.store import emulation_indexes, emulation_thread
+from tradegraph.store.emulation_thread import run_in_store_thread
 
 _original_list_collection_names = mongomock.database.Database.list_collection_names
 _original_compare_type = mongomock.filtering._get_compare_type
@@ -151,8 +151,8 @@ def _install_patches() -> None:
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$min"] = _extreme(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$max"] = _extreme(max)
     mongomock.helpers.patch_datetime_awareness_in_document = _stored_form
-    store_emulation_indexes.install()
-    store_emulation_thread.install()
+    emulation_indexes.install()
+    emulation_thread.install()
 
 
 def emulated_client() -> AsyncMongoMockClient:

@@ -24,8 +24,8 @@ import bson
 from bson.codec_options import CodecOptions
 from mongomock import helpers
 
-from tradegraph.store_emulation_indexes import changed
-from tradegraph.store_emulation_thread import run_in_store_thread
+from tradegraph.store.emulation_indexes import changed
+from tradegraph.store.emulation_thread import run_in_store_thread
 
 FORMAT = "tradegraph-snapshot-1"
 _RAW: CodecOptions[dict[str, Any]] = CodecOptions(

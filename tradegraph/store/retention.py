@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from tradegraph.documents import Tick
-from tradegraph.store_emulation_thread import run_in_store_thread
+from tradegraph.store.emulation_thread import run_in_store_thread
 
 log = structlog.get_logger(__name__)
 
