@@ -64,6 +64,7 @@ class Outbox:
         self.store_failures = RepeatedFailure("outbox unavailable; message lost")
         self.drain_failures = RepeatedFailure("outbox drain failed; retrying")
         self._lock = asyncio.Lock()
+        self._appending = 0
         self._wake = asyncio.Event()
 
     async def publish(self, channel: str, message: str) -> None:
@@ -74,19 +75,24 @@ class Outbox:
                 await self.send(channel, message)
             except Exception as error:
                 self.publish_failures.failed(error, channel=channel)
+                self.pending = True  # at once: a later publish must queue behind this one
             else:
                 self.publish_failures.recovered()
                 return
-        async with self._lock:
-            try:
-                await self.store.append(channel, message)
-            except Exception as error:  # the store is down too: nothing durable is left
-                self.lost += 1
-                self.store_failures.failed(error, channel=channel)
-                return
-            self.store_failures.recovered()
-            self.pending = True
-            self.queued += 1
+        self._appending += 1  # drain must not clear `pending` while an append waits
+        try:
+            async with self._lock:
+                try:
+                    await self.store.append(channel, message)
+                except Exception as error:  # the store is down too: nothing durable is left
+                    self.lost += 1
+                    self.store_failures.failed(error, channel=channel)
+                    return
+                self.store_failures.recovered()
+                self.pending = True
+                self.queued += 1
+        finally:
+            self._appending -= 1
         self._wake.set()
 
     async def run(self) -> None:
@@ -109,7 +115,7 @@ class Outbox:
             batch = await self.store.oldest(BATCH_SIZE)
             if not batch:
                 async with self._lock:  # no append can slip in between the check and the flag
-                    if not await self.store.oldest(1):
+                    if not await self.store.oldest(1) and self._appending == 0:
                         self.pending = False
                         return
                 continue
