@@ -272,3 +272,46 @@ async def test_an_interrupted_oco_hand_over_is_delivered_by_recovery_once(
     state = await portfolio(gql, token, pid)
     assert state["positions"] == []
     assert dec(state["cash"]) == dec(state["availableCash"]) == 1000 - 100 + 89
+
+
+REPLACE_QUANTITY = """mutation($id: ID!, $quantity: Decimal!) {
+  replaceOrder(id: $id, input: {quantity: $quantity}) { id }
+}"""
+
+
+@pytest.mark.parametrize("leg", ["take-profit", "stop-loss"])
+async def test_an_oco_legs_quantity_cannot_be_replaced_and_nothing_oversells(
+    gql: GraphQLClient, admin_token: str, trader: dict, leg: str
+) -> None:
+    token = trader["accessToken"]
+    pid = await setup(gql, admin_token, token)
+    await place(gql, token, pid, "BUY", "10")
+    take = await place_class(
+        gql, token, pid, "SELL", type="LIMIT", timeInForce="GTC", orderClass="OCO",
+        takeProfit={"limitPrice": "12.00"}, stopLoss={"stopPrice": "9.00"},
+    )  # fmt: skip
+    target = take["id"] if leg == "take-profit" else take["legs"][0]["id"]
+    error = await gql.error(REPLACE_QUANTITY, {"id": target, "quantity": "100"}, token)
+    assert error_code(error) == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "quantity"
+    await publish_quote(gql, admin_token, bid="8.90", ask="8.95", bidSize="1000")
+    state = await portfolio(gql, token, pid)
+    # The stop sells the 10 held, never more: no position goes short.
+    assert all(dec(p["quantity"]) >= 0 for p in state["positions"])
+    assert (await gql.data(ORDER, {"id": target}, token))["order"]["quantity"] == "10"
+
+
+async def test_an_oco_leg_that_cannot_trade_does_not_cancel_its_peer(
+    gql: GraphQLClient, admin_token: str, trader: dict
+) -> None:
+    token = trader["accessToken"]
+    pid = await setup(gql, admin_token, token)
+    await place(gql, token, pid, "BUY", "10")
+    take = await place_class(
+        gql, token, pid, "SELL", type="LIMIT", timeInForce="GTC", orderClass="OCO",
+        takeProfit={"limitPrice": "12.00"}, stopLoss={"stopPrice": "9.00"},
+    )  # fmt: skip
+    await publish_quote(gql, admin_token, bid="8.90", ask="8.95", bidSize="0")  # no depth
+    state = (await gql.data(ORDER, {"id": take["id"]}, token))["order"]
+    assert dec(state["legs"][0]["filledQuantity"]) == 0  # nothing traded...
+    assert state["status"] == "NEW"  # ...so the take-profit still stands

@@ -118,6 +118,10 @@ class MatchingEngine:
         if price is None:
             return True
         if order.oco_group and self.claim_oco is not None:
+            # Only a leg that can trade now claims the pair (and cancels its peers).
+            available, _ = self._quantity(order, price, instrument, by_reservation=False)
+            if available <= 0:
+                return True
             claimed = await self.claim_oco(order)
             if claimed is None or not claimed.status.is_open:
                 return False
@@ -148,15 +152,21 @@ class MatchingEngine:
         return True
 
     def _quantity(
-        self, order: Order, price: Decimal, instrument: Instrument
+        self, order: Order, price: Decimal, instrument: Instrument, by_reservation: bool = True
     ) -> tuple[Decimal, str | None]:
-        """How much can fill now, and why a BUY must stop short if its cash ran out."""
+        """How much can fill now, and why an order must stop short of its reservation: a BUY
+        when its cash ran out, a SELL never beyond the quantity it holds reserved."""
         quantity = order.quantity - order.filled_quantity
         left = self._depth[order.symbol].left(order.side)
         if left is not None:
             quantity = min(
                 quantity, round_to_step(max(left, Decimal(0)), instrument.lot_size, up=False)
             )
+        if not by_reservation:
+            return quantity, None
+        if order.side is Side.SELL and order.reserved < quantity:
+            held = round_to_step(max(order.reserved, Decimal(0)), instrument.lot_size, up=False)
+            return held, RESERVATION_SPENT
         if order.side is Side.BUY:
             affordable = affordable_quantity(
                 order.reserved, price, self.fee_bps, instrument.lot_size

@@ -69,6 +69,13 @@ def check_replaceable(old: Order, request: OrderRequest) -> None:
             "be replaced",
             status=old.status.value,
         )
+    if old.oco_group and request.quantity != old.quantity:
+        # The pair shares one reservation sized for its legs: a new size needs a new pair.
+        raise InvalidInput(
+            "the quantity of an OCO or bracket exit cannot change; cancel the pair and place "
+            "a new one",
+            field="quantity",
+        )
     if request.quantity < old.filled_quantity:
         raise InvalidInput(
             f"quantity {plain(request.quantity)} is below what has filled "
@@ -121,6 +128,10 @@ class Replacements:
         new.replaces_id = old.id
         if new.type is OrderType.TRAILING_STOP:
             new.high_water_mark, new.triggered = old.high_water_mark, old.triggered
+        elif (
+            new.type in (OrderType.STOP, OrderType.STOP_LIMIT) and new.stop_price == old.stop_price
+        ):
+            new.triggered = old.triggered  # a fired stop stays fired unless its stop moved
         quote = await orders.market.latest(old.symbol)
         rest = new.quantity - new.filled_quantity
         reserve = orders.reservation(new, instrument, quote.ask if quote else None, rest)
