@@ -37,6 +37,7 @@ class Store:
     snapshot_seconds: float = 30.0
     loaded: SnapshotInfo | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _writing: asyncio.Future[int] | None = None  # the snapshot being written, if any
 
     @property
     def description(self) -> str:
@@ -53,9 +54,14 @@ class Store:
 
     async def snapshot(self) -> None:
         """Writes a snapshot now (emulation with a data directory only)."""
-        if self.snapshot_file is not None:
-            size = await take_snapshot(self.database, self.snapshot_file)
-            log.debug("store snapshot written", path=str(self.snapshot_file), bytes=size)
+        if self.snapshot_file is None:
+            return
+        if self._writing is not None:  # one write at a time: a newer one never loses to an older
+            await asyncio.gather(self._writing, return_exceptions=True)
+        self._writing = asyncio.ensure_future(take_snapshot(self.database, self.snapshot_file))
+        # Shielded: cancelling the periodic task must not leave a write running unseen.
+        size = await asyncio.shield(self._writing)
+        log.debug("store snapshot written", path=str(self.snapshot_file), bytes=size)
 
     async def _snapshot_periodically(self) -> None:
         while True:
