@@ -12,6 +12,7 @@ from tradegraph.decimals import ZERO, fee_of, to_bson
 from tradegraph.documents import Fill, Order, OrderStatus, Side
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import order_channel, portfolio_channel
+from tradegraph.pubsub.failures import RepeatedFailure
 from tradegraph.trading.order_events import OrderEventLog
 from tradegraph.trading.settlement import cash_change, release_reservation, settle_fill
 
@@ -29,6 +30,7 @@ class Execution:
         self.broker = broker
         self.fee_bps = fee_bps
         self.order_events = OrderEventLog(broker)
+        self.record_failures = RepeatedFailure("recording order events failed; recovery retries")
         self._on_finished: list[OnFinished] = []
 
     def on_finished(self, listener: OnFinished) -> None:
@@ -46,7 +48,12 @@ class Execution:
 
     async def publish(self, order: Order, fill: Fill | None = None) -> None:
         """Tells orderUpdates of the change and records its order events (orderEvents)."""
-        await self.order_events.record(order, fill)
+        try:
+            await self.order_events.record(order, fill)
+        except Exception as error:  # the change is committed; recovery records what is pending
+            self.record_failures.failed(error, order_id=str(order.id))
+        else:
+            self.record_failures.recovered()
         await self.broker.publish(order_channel(str(order.portfolio_id)), order.model_dump_json())
 
     async def portfolio_changed(self, order: Order) -> None:

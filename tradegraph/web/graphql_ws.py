@@ -142,10 +142,15 @@ class PingingTransportWSHandler(
             error = rate_limited_error(self.quota.subscriptions_refused_message())
             await self.send_message({"id": operation_id, "type": "error", "payload": [error]})
             return
-        if shareable(shape.kind, shape.root_fields) and await self._may_share():
-            self._join_shared(operation_id, payload)
-            return
-        await super().handle_subscribe(message)
+        try:
+            if shareable(shape.kind, shape.root_fields) and await self._may_share():
+                self._join_shared(operation_id, payload)
+                return
+            await super().handle_subscribe(message)
+        except BaseException:
+            if operation_id not in self.operations:  # the slot was never handed to it
+                self.end_subscription()
+            raise
         if operation_id in self.operations:
             self.operations.count(operation_id)  # type: ignore[attr-defined]
         else:
