@@ -8,9 +8,12 @@ from decimal import Decimal
 
 import strawberry
 
-from tradegraph import documents
+from tradegraph import documents, errors
 from tradegraph.markets import candles, quotes
 from tradegraph.markets.instruments import InstrumentFields
+from tradegraph.schema.context import Info
+
+PERCENT = Decimal("0.01")
 
 strawberry.enum(documents.AssetClass, name="AssetClass")
 AssetClass = documents.AssetClass
@@ -86,7 +89,10 @@ class InstrumentUpdateInput:
         return instrument_fields(self)
 
 
-@strawberry.type(description="Best bid and ask of an instrument at a moment.")
+@strawberry.type(
+    description="Best bid and ask of an instrument at a moment, with its session so far: since "
+    "the previous session close in the instrument's time zone, or the last 24 hours for crypto."
+)
 class Quote:
     symbol: str
     bid: Decimal
@@ -95,9 +101,37 @@ class Quote:
     bid_size: Decimal | None
     ask_size: Decimal | None
     timestamp: datetime
+    last: Decimal = strawberry.field(
+        description="Last trade price when the feed reports one, else mid."
+    )
+    open: Decimal | None = strawberry.field(description="First price of the session.")
+    high: Decimal | None = strawberry.field(description="Highest price of the session.")
+    low: Decimal | None = strawberry.field(description="Lowest price of the session.")
+    previous_close: Decimal | None = strawberry.field(
+        description="Last price before the session started; null without earlier history."
+    )
+    change: Decimal | None = strawberry.field(description="last - previousClose.")
+    change_percent: Decimal | None = strawberry.field(
+        description="100 * change / previousClose, two decimals (1.25 means +1.25%)."
+    )
+    volume: Decimal = strawberry.field(description="Traded quantity of the session.")
+
+    @strawberry.field(description="The instrument quoted.")
+    async def instrument(self, info: Info) -> Instrument:
+        found = await info.context.loaders.instruments.load(self.symbol)
+        if found is None:
+            raise errors.NotFound(f"unknown symbol {self.symbol}", symbol=self.symbol)
+        return Instrument.from_document(found)
 
     @classmethod
     def from_value(cls, quote: quotes.Quote) -> Quote:
+        session = quote.session
+        last = quote.last_price
+        previous = session.previous_close if session else None
+        change = last - previous if previous is not None else None
+        percent = (
+            (100 * change / previous).quantize(PERCENT) if change is not None and previous else None
+        )
         return cls(
             symbol=quote.symbol,
             bid=quote.bid,
@@ -106,6 +140,14 @@ class Quote:
             bid_size=quote.bid_size,
             ask_size=quote.ask_size,
             timestamp=quote.timestamp,
+            last=last,
+            open=session.open if session else None,
+            high=session.high if session else None,
+            low=session.low if session else None,
+            previous_close=previous,
+            change=change,
+            change_percent=percent,
+            volume=session.volume if session else Decimal(0),
         )
 
 
@@ -120,6 +162,9 @@ class QuoteInput:
     ask_size: Decimal | None = strawberry.field(
         default=None, description="Quantity available at the ask; null: unlimited for matching."
     )
+    last: Decimal | None = strawberry.field(
+        default=None, description="Last trade price, if any; Quote.last falls back to mid."
+    )
     timestamp: datetime | None = strawberry.field(default=None, description="Defaults to now.")
 
     def to_value(self, now: datetime) -> quotes.Quote:
@@ -130,6 +175,7 @@ class QuoteInput:
             timestamp=self.timestamp or now,
             bid_size=self.bid_size,
             ask_size=self.ask_size,
+            last=self.last,
         )
 
 
