@@ -13,7 +13,7 @@ from decimal import Decimal
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from tradegraph.decimals import plain, stored
+from tradegraph.decimals import plain, step_places, stored
 from tradegraph.documents import LatestQuote, Tick
 from tradegraph.errors import InvalidInput
 from tradegraph.markets import bars
@@ -37,6 +37,7 @@ class Quote:
     volume: Decimal | None = None  # traded quantity since the previous quote, when known
     last: Decimal | None = None  # last trade price, when the feed reports one
     session: SessionStats | None = None  # filled in by MarketData
+    places: int | None = None  # decimals of the instrument's tick size, filled in by MarketData
 
     @property
     def mid(self) -> Decimal:
@@ -75,6 +76,7 @@ def encode_quote(quote: Quote) -> str:
             "last": text(quote.last),
             "timestamp": quote.timestamp.isoformat(),
             "session": None if quote.session is None else encode_session(quote.session),
+            "places": quote.places,
         }
     )
 
@@ -127,6 +129,7 @@ def decode_quote(message: str) -> Quote:
         volume=number("volume"),
         last=number("last"),
         session=decode_session(raw.get("session")),
+        places=raw.get("places"),
     )
 
 
@@ -196,7 +199,7 @@ class MarketData:
             session = await self.sessions.on_tick(
                 instrument, datetime.now(UTC), quote.timestamp, quote.last_price, quote.volume
             )
-            quote = replace(quote, session=session)
+            quote = replace(quote, session=session, places=step_places(instrument.tick_size))
             # last-value: a quote missed while the broker is down is superseded by the next
             await self.broker.publish_latest(quote_channel(quote.symbol), encode_quote(quote))
             for listener in self._listeners:
@@ -221,7 +224,7 @@ class MarketData:
         if instrument is None:
             return quote
         session = await self.sessions.stats(instrument, datetime.now(UTC))
-        return replace(quote, session=session)
+        return replace(quote, session=session, places=step_places(instrument.tick_size))
 
 
 async def _replace_latest(quote: Quote) -> bool:

@@ -8,12 +8,22 @@ from decimal import Decimal
 
 import strawberry
 
-from tradegraph import documents, errors
+from tradegraph import decimals, documents, errors
 from tradegraph.markets import candles, quotes
 from tradegraph.markets.instruments import InstrumentFields
 from tradegraph.schema.context import Info
 
 PERCENT = Decimal("0.01")
+
+
+async def cash_of(info: Info, symbol: str, amount: float | Decimal) -> Decimal:
+    """`amount` of the symbol's currency at that currency's scale (2 when it is unknown)."""
+    found = await info.context.loaders.instruments.load(symbol)
+    places = decimals.currency_places(found.currency) if found else 2
+    return decimals.at_places(
+        Decimal(repr(amount)) if isinstance(amount, float) else amount, places
+    )
+
 
 strawberry.enum(documents.AssetClass, name="AssetClass")
 AssetClass = documents.AssetClass
@@ -97,7 +107,10 @@ class Quote:
     symbol: str
     bid: Decimal
     ask: Decimal
-    mid: Decimal = strawberry.field(description="(bid + ask) / 2; positions are marked at it.")
+    mid: Decimal = strawberry.field(
+        description="(bid + ask) / 2, at one more decimal than the tick; positions are marked "
+        "at it."
+    )
     bid_size: Decimal | None
     ask_size: Decimal | None
     timestamp: datetime
@@ -125,7 +138,11 @@ class Quote:
 
     @classmethod
     def from_value(cls, quote: quotes.Quote) -> Quote:
+        """Prices at the instrument's tick decimals; mid and last one more (a mid can fall
+        between ticks); changePercent at two."""
         session = quote.session
+        places = quote.places
+
         last = quote.last_price
         previous = session.previous_close if session else None
         change = last - previous if previous is not None else None
@@ -134,21 +151,29 @@ class Quote:
         )
         return cls(
             symbol=quote.symbol,
-            bid=quote.bid,
-            ask=quote.ask,
-            mid=quote.mid,
+            bid=_price(quote.bid, places),
+            ask=_price(quote.ask, places),
+            mid=_price(quote.mid, places, 1),
             bid_size=quote.bid_size,
             ask_size=quote.ask_size,
             timestamp=quote.timestamp,
-            last=last,
-            open=session.open if session else None,
-            high=session.high if session else None,
-            low=session.low if session else None,
-            previous_close=previous,
-            change=change,
+            last=_price(last, places, 1),
+            open=_maybe_price(session.open if session else None, places),
+            high=_maybe_price(session.high if session else None, places),
+            low=_maybe_price(session.low if session else None, places),
+            previous_close=_maybe_price(previous, places),
+            change=_maybe_price(change, places, 1),
             change_percent=percent,
             volume=session.volume if session else Decimal(0),
         )
+
+
+def _price(value: Decimal, places: int | None, extra: int = 0) -> Decimal:
+    return value if places is None else decimals.at_places(value, places + extra)
+
+
+def _maybe_price(value: Decimal | None, places: int | None, extra: int = 0) -> Decimal | None:
+    return None if value is None else _price(value, places, extra)
 
 
 @strawberry.input(description="A quote to publish (ADMIN); it takes the same path as feed quotes.")
