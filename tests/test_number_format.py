@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.support.clients import GraphQLClient, send_webhook
-from tests.support.trading import CREATE_PORTFOLIO, DEPOSIT, create_instrument, publish_quote
+from tests.support.trading import (
+    CREATE_PORTFOLIO,
+    DEPOSIT,
+    create_instrument,
+    funded_portfolio,
+    place,
+    publish_quote,
+)
 
 QUOTE = 'query { quote(symbol: "PETR4") { bid ask mid last open high low } }'
 PORTFOLIO = """query($id: ID!) { portfolio(id: $id) { cash availableCash equity unrealizedPnl
@@ -93,3 +100,17 @@ async def test_backtest_initial_cash_is_a_decimal_at_the_currency_scale(
     assert (await gql.data(RUN, {"input": run}, admin_token))["runBacktest"] == {
         "initialCash": "10000.00"
     }
+
+
+async def test_order_prices_have_the_tick_decimals(gql: GraphQLClient, admin_token: str) -> None:
+    await create_instrument(gql, admin_token)
+    await publish_quote(gql, admin_token, "37.5", "37.6")
+    portfolio_id = await funded_portfolio(gql, admin_token, "10000")
+    resting = await place(
+        gql, admin_token, portfolio_id, "BUY", "10", type="LIMIT", limitPrice="30.1",
+        timeInForce="GTC",
+    )  # fmt: skip
+    assert resting["limitPrice"] == "30.10"
+    filled = await place(gql, admin_token, portfolio_id, "BUY", "10")
+    assert filled["status"] == "FILLED"
+    assert [fill["price"] for fill in filled["fills"]] == ["37.60"]
