@@ -99,6 +99,7 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
         if document is not User:  # the configured admin stays
             await document.find_all().delete()
     services.instruments.forget()
+    services.market.sessions.forget()
     await User.find(User.email != ADMIN_EMAIL).delete()
     await services.accounts.throttle.clear()
     services.accounts.users.forget()

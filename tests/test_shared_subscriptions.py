@@ -98,6 +98,8 @@ async def test_one_members_unsubscribe_or_disconnect_does_not_end_the_others(
     # The operation id is free again on the socket that completed it, and the feed is shared.
     late = await connected(server.url, admin_token)
     await late.subscribe("x", QUOTES, PETR4)
+    # A late joiner of a shared feed starts from the latest quote, like any quotes subscriber.
+    assert await next_data(late) == ("x", {"symbol": "PETR4", "bid": "11.00"})
     await wait_for_subscribers(http, CHANNEL, 2)
     assert await sources(http) == 1
     await staying.close()

@@ -28,6 +28,10 @@ SEED_BATCH = 1000
 # `serve --seed` stays small: the in-process emulation checks unique keys by scanning.
 SERVE_SEED_DAYS = 7
 SERVE_SEED_USERS = 20
+HISTORY_DAYS = 30  # one-minute bars per instrument, ending now
+# The emulation scans a collection for every range query: 30 days (820k bars) would take ~2 min
+# to store, ~1.3 GB and seconds per candles query, so it gets 3 days unless told otherwise.
+EMULATED_HISTORY_DAYS = 3
 IN_MEMORY_REFUSAL = (
     "TRADEGRAPH_MONGODB_URL is not set, so the store is an in-process emulation that lives and "
     "dies with one process: what this command wrote would be lost. Set TRADEGRAPH_MONGODB_URL, "
@@ -88,6 +92,9 @@ async def _seed(services: Services, days: int, users: int, seed: int = 7) -> Non
 
     created, present = await seed_universe(services.instruments, services.market)
     log.info("instruments seeded", created=created, already_present=present)
+    await _seed_history(
+        services, EMULATED_HISTORY_DAYS if services.store.emulated else HISTORY_DAYS
+    )
 
     events = synthetic_events(days, users, seed)
     stored = duplicates = 0
@@ -101,6 +108,29 @@ async def _seed(services: Services, days: int, users: int, seed: int = 7) -> Non
             bar.update(len(batch) / 0.8)  # about 80% of slots become events
         bar.update((bar.total or 0) - bar.n)
     log.info("seeded", stored=stored, already_present=duplicates, days=days, users=users)
+
+
+async def _seed_history(services: Services, days: int) -> None:
+    from tradegraph.markets.history import seed_history
+
+    prices = {}
+    for instrument in await services.instruments.search(None, None):
+        latest = await services.market.latest(instrument.symbol)
+        if latest is not None:
+            prices[instrument.symbol] = (instrument, latest.mid)
+    settings = services.settings
+    with tqdm(
+        total=len(prices) * days * 1440, unit="bars", desc="price history", file=sys.stderr
+    ) as bar:
+        stored = await seed_history(
+            prices,
+            days,
+            settings.simulated_drift,
+            settings.simulated_volatility,
+            progress=bar.update,
+        )
+    services.market.sessions.forget()  # session statistics now have a previous close
+    log.info("price history seeded", bars=stored, days=days, instruments=len(prices))
 
 
 async def _with_services(settings: Settings, action: str, args: argparse.Namespace) -> int:

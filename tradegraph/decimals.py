@@ -100,6 +100,30 @@ def fee_of(notional: Decimal, fee_bps: Decimal) -> Decimal:
     return (notional * fee_bps / 10_000).quantize(FEE_QUANTUM, ROUND_HALF_UP)
 
 
+# Cash scale: fiat at its minor unit (2 for BRL and USD), crypto assets and stablecoins at 8.
+CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "CLP": 0}
+CRYPTO_CURRENCIES = frozenset({"BTC", "ETH", "BNB", "SOL", "XRP", "ADA", "DOGE"})
+CRYPTO_PLACES = 8
+
+
+def currency_places(currency: str) -> int:
+    """Decimal places of cash in `currency`: 2 for most ISO 4217 codes, 8 for crypto."""
+    if currency in CRYPTO_CURRENCIES or len(currency) != 3:
+        return CRYPTO_PLACES
+    return CURRENCY_PLACES.get(currency, 2)
+
+
+def step_places(step: Decimal) -> int:
+    """Decimal places of a tick or lot size (0.01 -> 2, 0.00001 -> 5, 5 -> 0)."""
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def at_places(value: Decimal, places: int) -> Decimal:
+    """`value` with exactly `places` decimals (half-up), so every reading has one shape."""
+    return value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
 def plain(value: Decimal) -> str:
     """Fixed-point text, never exponent notation ('1E+2')."""
     return format(value, "f")

@@ -39,6 +39,7 @@ class Query:
     instruments: list[Instrument] = fields.query(market_resolvers.instruments)
     instrument: Instrument | None = fields.query(market_resolvers.instrument)
     quote: Quote | None = fields.query(market_resolvers.quote)
+    quotes: list[Quote] = fields.query(market_resolvers.quotes)
     candles: list[Candle] = fields.query(market_resolvers.candles)
     portfolio: Portfolio = fields.query(portfolio_resolvers.portfolio)
     portfolios: list[Portfolio] = fields.query(portfolio_resolvers.portfolios)

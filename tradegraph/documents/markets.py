@@ -96,6 +96,7 @@ class LatestQuote(Document):
     mid: DecimalAnnotation
     bid_size: DecimalAnnotation | None = None
     ask_size: DecimalAnnotation | None = None
+    last: DecimalAnnotation | None = None  # last trade price, when the feed reports one
 
     class Settings:
         name = "latest_quotes"

@@ -23,13 +23,15 @@ def market_feed(
     if settings.market_feed is MarketFeed.SIMULATED:
         from tradegraph.markets.simulated import SimulatedFeed
 
-        return SimulatedFeed(
+        feed = SimulatedFeed(
             market,
             drift=settings.simulated_drift,
             volatility=settings.simulated_volatility,
             tick_seconds=settings.simulated_tick_seconds,
             seed=settings.simulated_seed,
         )
+        instruments.on_created(feed.catalogue_changed)  # a new instrument is priced at once
+        return feed
     if settings.market_feed is MarketFeed.BINANCE:
         from tradegraph.markets.binance import BinanceFeed
 

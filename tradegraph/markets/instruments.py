@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time as clock
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import time
 from decimal import Decimal
@@ -80,6 +80,11 @@ class Instruments:
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[float, Instrument | None]] = {}
+        self._on_created: list[Callable[[Instrument], None]] = []
+
+    def on_created(self, listener: Callable[[Instrument], None]) -> None:
+        """`listener` hears of each instrument created in this process (a feed prices it)."""
+        self._on_created.append(listener)
 
     def forget(self) -> None:
         """Drops the cache (tests that reset the store)."""
@@ -109,6 +114,8 @@ class Instruments:
         except DuplicateKeyError as error:
             raise AlreadyExists(f"instrument {symbol} already exists", symbol=symbol) from error
         self._cache.pop(symbol, None)
+        for listener in self._on_created:
+            listener(instrument)
         return instrument
 
     async def update(self, symbol: str, values: InstrumentFields) -> Instrument:

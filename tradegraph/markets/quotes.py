@@ -13,11 +13,12 @@ from decimal import Decimal
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from tradegraph.decimals import plain, stored
+from tradegraph.decimals import plain, step_places, stored
 from tradegraph.documents import LatestQuote, Tick
 from tradegraph.errors import InvalidInput
 from tradegraph.markets import bars
 from tradegraph.markets.instruments import Instruments, normalise_symbol
+from tradegraph.markets.sessions import SessionBook, SessionStats
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import quote_channel
 
@@ -34,10 +35,18 @@ class Quote:
     bid_size: Decimal | None = None
     ask_size: Decimal | None = None
     volume: Decimal | None = None  # traded quantity since the previous quote, when known
+    last: Decimal | None = None  # last trade price, when the feed reports one
+    session: SessionStats | None = None  # filled in by MarketData
+    places: int | None = None  # decimals of the instrument's tick size, filled in by MarketData
 
     @property
     def mid(self) -> Decimal:
         return (self.bid + self.ask) / 2
+
+    @property
+    def last_price(self) -> Decimal:
+        """The last trade price if known, else the mid."""
+        return self.last if self.last is not None else self.mid
 
     @classmethod
     def from_latest(cls, latest: LatestQuote) -> Quote:
@@ -48,6 +57,7 @@ class Quote:
             latest.timestamp.astimezone(UTC),
             latest.bid_size,
             latest.ask_size,
+            last=latest.last,
         )
 
 
@@ -63,8 +73,43 @@ def encode_quote(quote: Quote) -> str:
             "bidSize": text(quote.bid_size),
             "askSize": text(quote.ask_size),
             "volume": text(quote.volume),
+            "last": text(quote.last),
             "timestamp": quote.timestamp.isoformat(),
+            "session": None if quote.session is None else encode_session(quote.session),
+            "places": quote.places,
         }
+    )
+
+
+def encode_session(session: SessionStats) -> dict[str, str | None]:
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else plain(value)
+
+    return {
+        "start": session.start.isoformat(),
+        "open": text(session.open),
+        "high": text(session.high),
+        "low": text(session.low),
+        "previousClose": text(session.previous_close),
+        "volume": plain(session.volume),
+    }
+
+
+def decode_session(raw: dict[str, str | None] | None) -> SessionStats | None:
+    if raw is None:
+        return None
+
+    def number(key: str) -> Decimal | None:
+        value = raw.get(key)
+        return None if value is None else Decimal(value)
+
+    return SessionStats(
+        start=datetime.fromisoformat(str(raw["start"])),
+        open=number("open"),
+        high=number("high"),
+        low=number("low"),
+        previous_close=number("previousClose"),
+        volume=Decimal(str(raw["volume"])),
     )
 
 
@@ -82,6 +127,9 @@ def decode_quote(message: str) -> Quote:
         bid_size=number("bidSize"),
         ask_size=number("askSize"),
         volume=number("volume"),
+        last=number("last"),
+        session=decode_session(raw.get("session")),
+        places=raw.get("places"),
     )
 
 
@@ -98,6 +146,7 @@ def check_quote(quote: Quote) -> Quote:
         ("bidSize", quote.bid_size),
         ("askSize", quote.ask_size),
         ("volume", quote.volume),
+        ("last", quote.last),
     ):
         if size is not None and size < 0:
             raise InvalidInput(f"{name} must not be negative", field=name)
@@ -120,6 +169,7 @@ class MarketData:
         self.broker = broker
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: list[OnQuote] = []
+        self.sessions = SessionBook()
 
     def on_quote(self, listener: OnQuote) -> None:
         self._listeners.append(listener)
@@ -130,7 +180,7 @@ class MarketData:
 
     async def ingest(self, quote: Quote) -> Quote:
         quote = check_quote(quote)
-        await self.instruments.require(quote.symbol)
+        instrument = await self.instruments.require(quote.symbol)
         async with self.lock(quote.symbol):
             await Tick(
                 symbol=quote.symbol,
@@ -146,6 +196,10 @@ class MarketData:
             if not await _replace_latest(quote):
                 log.debug("older quote stored as a tick only", symbol=quote.symbol)
                 return quote
+            session = await self.sessions.on_tick(
+                instrument, datetime.now(UTC), quote.timestamp, quote.last_price, quote.volume
+            )
+            quote = replace(quote, session=session, places=step_places(instrument.tick_size))
             # last-value: a quote missed while the broker is down is superseded by the next
             await self.broker.publish_latest(quote_channel(quote.symbol), encode_quote(quote))
             for listener in self._listeners:
@@ -156,12 +210,21 @@ class MarketData:
         return quote
 
     async def latest(self, symbol: str) -> Quote | None:
+        """The newest quote of `symbol` with its session statistics; None before the first."""
         found = await LatestQuote.get(normalise_symbol(symbol))
-        return Quote.from_latest(found) if found else None
+        return await self._with_session(Quote.from_latest(found)) if found else None
 
     async def latest_many(self, symbols: list[str]) -> dict[str, Quote]:
+        """The newest quotes of `symbols` (one query), each with its session statistics."""
         found = await LatestQuote.find({"_id": {"$in": symbols}}).to_list()
-        return {latest.id: Quote.from_latest(latest) for latest in found}
+        return {latest.id: await self._with_session(Quote.from_latest(latest)) for latest in found}
+
+    async def _with_session(self, quote: Quote) -> Quote:
+        instrument = await self.instruments.get(quote.symbol)
+        if instrument is None:
+            return quote
+        session = await self.sessions.stats(instrument, datetime.now(UTC))
+        return replace(quote, session=session, places=step_places(instrument.tick_size))
 
 
 async def _replace_latest(quote: Quote) -> bool:
@@ -173,6 +236,7 @@ async def _replace_latest(quote: Quote) -> bool:
         "mid": stored(quote.mid),
         "bid_size": None if quote.bid_size is None else stored(quote.bid_size),
         "ask_size": None if quote.ask_size is None else stored(quote.ask_size),
+        "last": None if quote.last is None else stored(quote.last),
     }
     try:
         await LatestQuote.get_pymongo_collection().update_one(

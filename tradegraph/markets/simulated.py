@@ -79,6 +79,7 @@ class SimulatedFeed:
         self.tick_seconds = tick_seconds
         self.seed = seed
         self.paths: dict[str, PricePath] = {}
+        self._changed = asyncio.Event()
         self.failures: dict[str, RepeatedFailure] = {}
         self.description = (
             f"simulated GBM (drift {drift}, volatility {volatility}, a quote per "
@@ -90,8 +91,14 @@ class SimulatedFeed:
             self.failures[symbol] = RepeatedFailure("simulated quote refused", log)
         return self.failures[symbol]
 
-    async def _refresh(self) -> None:
+    def catalogue_changed(self, instrument: Instrument) -> None:
+        """Called when an instrument is created: the feed prices it without waiting."""
+        self._changed.set()
+
+    async def _refresh(self) -> list[PricePath]:
+        """Reads the catalogue; returns the paths of instruments new to the feed."""
         dt = self.tick_seconds / SECONDS_PER_YEAR
+        added = []
         for instrument in await Instrument.find_all().to_list():
             if instrument.symbol in self.paths:
                 self.paths[instrument.symbol].instrument = instrument
@@ -101,6 +108,30 @@ class SimulatedFeed:
             self.paths[instrument.symbol] = PricePath(
                 instrument, start, self.drift, self.volatility, dt, self.seed
             )
+            added.append(self.paths[instrument.symbol])
+        return added
+
+    async def _quote(self, paths: list[PricePath]) -> None:
+        now = datetime.now(UTC)
+        for path in paths:
+            symbol = path.instrument.symbol
+            try:
+                await self.market.ingest(path.next_quote(now))
+            except Exception as error:  # logged once per symbol and failure, then counted
+                self._failures(symbol).failed(error, symbol=symbol)
+            else:
+                self._failures(symbol).recovered(symbol=symbol)
+
+    async def _wait_tick(self, deadline: float) -> None:
+        """Sleeps until `deadline` (the tick clock), pricing instruments created meanwhile."""
+        loop = asyncio.get_running_loop()
+        while (left := deadline - loop.time()) > 0:
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return
+            self._changed.clear()
+            await self._quote(await self._refresh())
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -108,14 +139,7 @@ class SimulatedFeed:
         while True:
             if loop.time() - refreshed >= CATALOGUE_REFRESH_SECONDS:
                 refreshed = loop.time()
+                self._changed.clear()
                 await self._refresh()
-            now = datetime.now(UTC)
-            for path in list(self.paths.values()):
-                symbol = path.instrument.symbol
-                try:
-                    await self.market.ingest(path.next_quote(now))
-                except Exception as error:  # logged once per symbol and failure, then counted
-                    self._failures(symbol).failed(error, symbol=symbol)
-                else:
-                    self._failures(symbol).recovered(symbol=symbol)
-            await asyncio.sleep(self.tick_seconds)  # the tick clock
+            await self._quote(list(self.paths.values()))
+            await self._wait_tick(loop.time() + self.tick_seconds)

@@ -57,6 +57,15 @@ async def quote(info: Info, symbol: str) -> Quote | None:
     return Quote.from_value(latest) if latest else None
 
 
+async def quotes(info: Info, symbols: list[str]) -> list[Quote]:
+    """The last quotes of 1 to 100 symbols, in the order asked; a symbol not quoted yet is
+    left out. Unknown symbol: NOT_FOUND."""
+    services = info.context.services
+    names = await services.instruments.require_symbols(symbols)
+    latest = await services.market.latest_many(names)
+    return [Quote.from_value(latest[name]) for name in names if name in latest]
+
+
 async def publish_quote(info: Info, input: QuoteInput) -> Quote:
     """Publishes a quote (ADMIN) through the path every feed uses: stored as a tick, made the
     last quote, sent to subscribers, matched against resting orders. bid > ask: BAD_USER_INPUT;
@@ -87,11 +96,12 @@ async def import_candles(info: Info, input: ImportCandlesInput) -> int:
 
 
 async def quote_stream(info: Info, symbols: list[str]) -> AsyncGenerator[Quote, None]:
-    """Every new quote of these symbols. A client that reads slower than quotes arrive gets
-    the newest quote per symbol (conflation), never a growing backlog. Unknown symbol:
-    NOT_FOUND."""
-    names = await info.context.services.instruments.require_symbols(symbols)
-    async for item in live.quotes(info.context.services.broker, names):
+    """The latest known quote of each symbol first, then every new quote of these symbols. A
+    client that reads slower than quotes arrive gets the newest quote per symbol (conflation),
+    never a growing backlog. Unknown symbol: NOT_FOUND."""
+    services = info.context.services
+    names = await services.instruments.require_symbols(symbols)
+    async for item in live.quotes(services.broker, names, services.market.latest_many):
         yield Quote.from_value(item)
 
 

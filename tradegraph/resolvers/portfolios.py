@@ -9,6 +9,7 @@ from functools import partial
 from strawberry import ID
 
 from tradegraph.auth.export_links import ExportLinks
+from tradegraph.decimals import currency_places
 from tradegraph.schema.context import Info
 from tradegraph.schema.portfolios import (
     CreatePortfolioInput,
@@ -75,4 +76,4 @@ async def portfolio_value(info: Info, portfolio_id: ID) -> AsyncGenerator[Portfo
     current = partial(services.portfolios.current_value, found)
     interval = services.settings.portfolio_value_interval_seconds
     async for value in portfolio_values(services.broker, str(found.id), current, interval):
-        yield PortfolioValue.from_value(value)
+        yield PortfolioValue.from_value(value, currency_places(found.base_currency))

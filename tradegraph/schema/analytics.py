@@ -15,7 +15,8 @@ from tradegraph.analytics import risk as risk_rules
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.backtest_runs import BacktestRequest
 from tradegraph.schema.connection import Connection, Edge
-from tradegraph.schema.markets import CandleInterval
+from tradegraph.schema.context import Info
+from tradegraph.schema.markets import CandleInterval, cash_of
 
 strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
 IndicatorKind = indicators.IndicatorKind
@@ -252,7 +253,7 @@ class BacktestRun:
     interval: CandleInterval
     from_: datetime = strawberry.field(name="from")
     to: datetime
-    initial_cash: float
+    _initial_cash: strawberry.Private[float]
     fee_bps: float
     strategy: JSON = strawberry.field(description="The strategy with its defaults filled in.")
     bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
@@ -260,6 +261,10 @@ class BacktestRun:
     error: str | None = strawberry.field(description="Why the run FAILED.")
     created_at: datetime
     finished_at: datetime | None
+
+    @strawberry.field(description="Cash at the start, at the scale of the instrument's currency.")
+    async def initial_cash(self, info: Info) -> Decimal:
+        return await cash_of(info, self.symbol, self._initial_cash)
 
     @classmethod
     def from_document(cls, run: documents.BacktestRun) -> BacktestRun:
@@ -271,7 +276,7 @@ class BacktestRun:
             interval=documents.CandleInterval(run.interval),
             from_=run.from_,
             to=run.to,
-            initial_cash=run.initial_cash,
+            _initial_cash=run.initial_cash,
             fee_bps=run.fee_bps,
             strategy=JSON(run.strategy),
             bars=run.bars,

@@ -93,6 +93,14 @@ class EventConnection(Connection[Event]):
     pass
 
 
+AGGREGATE_PLACES = 6  # event values are floats: sums drop binary artefacts (…69999999992)
+
+
+def tidy(value: float) -> float:
+    """An aggregate of float event values rounded to 6 decimals: 156376.69999999992 is 156376.7."""
+    return round(value, AGGREGATE_PLACES)
+
+
 @strawberry.type
 class EventTypeTotal:
     type: str
@@ -105,8 +113,8 @@ class EventTypeTotal:
         return cls(
             type=row.type,
             count=row.count,
-            total_value=row.total_value,
-            average_value=row.average_value,
+            total_value=tidy(row.total_value),
+            average_value=tidy(row.average_value),
         )
 
 
@@ -118,7 +126,7 @@ class UserTotal:
 
     @classmethod
     def from_value(cls, row: summary.UserTotal) -> UserTotal:
-        return cls(user_id=row.user_id, count=row.count, total_value=row.total_value)
+        return cls(user_id=row.user_id, count=row.count, total_value=tidy(row.total_value))
 
 
 @strawberry.type(description="Events and value in one time bucket.")
@@ -129,7 +137,7 @@ class SeriesPoint:
 
     @classmethod
     def from_value(cls, point: summary.SeriesPoint) -> SeriesPoint:
-        return cls(start=point.start, count=point.count, total_value=point.total_value)
+        return cls(start=point.start, count=point.count, total_value=tidy(point.total_value))
 
 
 @strawberry.type(description="Aggregates over [from, to). Cached for a few seconds at most.")
@@ -158,8 +166,8 @@ class EventSummary:
     ) -> EventSummary:
         return cls(
             total_events=value.total_events,
-            total_value=value.total_value,
-            average_ticket=value.average_ticket,
+            total_value=tidy(value.total_value),
+            average_ticket=None if value.average_ticket is None else tidy(value.average_ticket),
             by_type=[EventTypeTotal.from_value(row) for row in value.by_type],
             top_users_by_value=[UserTotal.from_value(r) for r in value.top_users_by_value],
             top_users_by_count=[UserTotal.from_value(r) for r in value.top_users_by_count],

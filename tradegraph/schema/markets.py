@@ -8,9 +8,22 @@ from decimal import Decimal
 
 import strawberry
 
-from tradegraph import documents
+from tradegraph import decimals, documents, errors
 from tradegraph.markets import candles, quotes
 from tradegraph.markets.instruments import InstrumentFields
+from tradegraph.schema.context import Info
+
+PERCENT = Decimal("0.01")
+
+
+async def cash_of(info: Info, symbol: str, amount: float | Decimal) -> Decimal:
+    """`amount` of the symbol's currency at that currency's scale (2 when it is unknown)."""
+    found = await info.context.loaders.instruments.load(symbol)
+    places = decimals.currency_places(found.currency) if found else 2
+    return decimals.at_places(
+        Decimal(repr(amount)) if isinstance(amount, float) else amount, places
+    )
+
 
 strawberry.enum(documents.AssetClass, name="AssetClass")
 AssetClass = documents.AssetClass
@@ -86,27 +99,81 @@ class InstrumentUpdateInput:
         return instrument_fields(self)
 
 
-@strawberry.type(description="Best bid and ask of an instrument at a moment.")
+@strawberry.type(
+    description="Best bid and ask of an instrument at a moment, with its session so far: since "
+    "the previous session close in the instrument's time zone, or the last 24 hours for crypto."
+)
 class Quote:
     symbol: str
     bid: Decimal
     ask: Decimal
-    mid: Decimal = strawberry.field(description="(bid + ask) / 2; positions are marked at it.")
+    mid: Decimal = strawberry.field(
+        description="(bid + ask) / 2, at one more decimal than the tick; positions are marked "
+        "at it."
+    )
     bid_size: Decimal | None
     ask_size: Decimal | None
     timestamp: datetime
+    last: Decimal = strawberry.field(
+        description="Last trade price when the feed reports one, else mid."
+    )
+    open: Decimal | None = strawberry.field(description="First price of the session.")
+    high: Decimal | None = strawberry.field(description="Highest price of the session.")
+    low: Decimal | None = strawberry.field(description="Lowest price of the session.")
+    previous_close: Decimal | None = strawberry.field(
+        description="Last price before the session started; null without earlier history."
+    )
+    change: Decimal | None = strawberry.field(description="last - previousClose.")
+    change_percent: Decimal | None = strawberry.field(
+        description="100 * change / previousClose, two decimals (1.25 means +1.25%)."
+    )
+    volume: Decimal = strawberry.field(description="Traded quantity of the session.")
+
+    @strawberry.field(description="The instrument quoted.")
+    async def instrument(self, info: Info) -> Instrument:
+        found = await info.context.loaders.instruments.load(self.symbol)
+        if found is None:
+            raise errors.NotFound(f"unknown symbol {self.symbol}", symbol=self.symbol)
+        return Instrument.from_document(found)
 
     @classmethod
     def from_value(cls, quote: quotes.Quote) -> Quote:
+        """Prices at the instrument's tick decimals; mid and last one more (a mid can fall
+        between ticks); changePercent at two."""
+        session = quote.session
+        places = quote.places
+
+        last = quote.last_price
+        previous = session.previous_close if session else None
+        change = last - previous if previous is not None else None
+        percent = (
+            (100 * change / previous).quantize(PERCENT) if change is not None and previous else None
+        )
         return cls(
             symbol=quote.symbol,
-            bid=quote.bid,
-            ask=quote.ask,
-            mid=quote.mid,
+            bid=_price(quote.bid, places),
+            ask=_price(quote.ask, places),
+            mid=_price(quote.mid, places, 1),
             bid_size=quote.bid_size,
             ask_size=quote.ask_size,
             timestamp=quote.timestamp,
+            last=_price(last, places, 1),
+            open=_maybe_price(session.open if session else None, places),
+            high=_maybe_price(session.high if session else None, places),
+            low=_maybe_price(session.low if session else None, places),
+            previous_close=_maybe_price(previous, places),
+            change=_maybe_price(change, places, 1),
+            change_percent=percent,
+            volume=session.volume if session else Decimal(0),
         )
+
+
+def _price(value: Decimal, places: int | None, extra: int = 0) -> Decimal:
+    return value if places is None else decimals.at_places(value, places + extra)
+
+
+def _maybe_price(value: Decimal | None, places: int | None, extra: int = 0) -> Decimal | None:
+    return None if value is None else _price(value, places, extra)
 
 
 @strawberry.input(description="A quote to publish (ADMIN); it takes the same path as feed quotes.")
@@ -120,6 +187,9 @@ class QuoteInput:
     ask_size: Decimal | None = strawberry.field(
         default=None, description="Quantity available at the ask; null: unlimited for matching."
     )
+    last: Decimal | None = strawberry.field(
+        default=None, description="Last trade price, if any; Quote.last falls back to mid."
+    )
     timestamp: datetime | None = strawberry.field(default=None, description="Defaults to now.")
 
     def to_value(self, now: datetime) -> quotes.Quote:
@@ -130,6 +200,7 @@ class QuoteInput:
             timestamp=self.timestamp or now,
             bid_size=self.bid_size,
             ask_size=self.ask_size,
+            last=self.last,
         )
 
 

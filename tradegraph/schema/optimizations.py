@@ -16,7 +16,7 @@ from tradegraph.errors import InvalidInput
 from tradegraph.schema.analytics import BacktestResult, BacktestStatus, EquityCurvePoint
 from tradegraph.schema.connection import Connection, Edge
 from tradegraph.schema.context import Info
-from tradegraph.schema.markets import CandleInterval
+from tradegraph.schema.markets import CandleInterval, cash_of
 
 strawberry.enum(
     optimization.OptimizationMetric,
@@ -197,7 +197,7 @@ class Optimization:
     interval: CandleInterval
     from_: datetime = strawberry.field(name="from")
     to: datetime
-    initial_cash: float
+    _initial_cash: strawberry.Private[float]
     fee_bps: float
     kind: StrategyKind
     maximize: OptimizationMetric
@@ -257,6 +257,10 @@ class Optimization:
             values=found.values,
         )
 
+    @strawberry.field(description="Cash at the start, at the scale of the instrument's currency.")
+    async def initial_cash(self, info: Info) -> Decimal:
+        return await cash_of(info, self.symbol, self._initial_cash)
+
     @classmethod
     def from_document(cls, run: documents.OptimizationRun) -> Optimization:
         return cls(
@@ -267,7 +271,7 @@ class Optimization:
             interval=documents.CandleInterval(run.interval),
             from_=run.from_,
             to=run.to,
-            initial_cash=run.initial_cash,
+            _initial_cash=run.initial_cash,
             fee_bps=run.fee_bps,
             kind=StrategyKind(run.kind),
             maximize=OptimizationMetric(run.maximize),

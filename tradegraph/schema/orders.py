@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 
 from tradegraph import documents, sequences
+from tradegraph.decimals import at_places, step_places
 from tradegraph.schema.connection import Connection
 from tradegraph.schema.context import Info
 from tradegraph.trading import exits, replace
@@ -92,25 +93,55 @@ class Order:
     average_fill_price: Decimal | None = strawberry.field(
         description="Quantity-weighted mean fill price; null before the first fill."
     )
-    limit_price: Decimal | None
-    stop_price: Decimal | None
     time_in_force: TimeInForce
     reject_reason: str | None = strawberry.field(
         description="Why the order was rejected, or cancelled or expired by the engine."
     )
-    fills: list[Fill]
     expires_at: datetime | None = strawberry.field(description="DAY orders: the session close.")
     created_at: datetime
     updated_at: datetime
-    trail_price: Decimal | None = strawberry.field(description="TRAILING_STOP: trail amount.")
     trail_percent: Decimal | None = strawberry.field(
         description="TRAILING_STOP: trail as a percentage of highWaterMark."
     )
-    high_water_mark: Decimal | None = strawberry.field(
-        description="TRAILING_STOP: the highest bid (SELL) / lowest ask (BUY) since placed."
-    )
     order_class: OrderClass
     _document: strawberry.Private[documents.Order]
+
+    async def _price(self, info: Info, value: Decimal | None) -> Decimal | None:
+        """A price at the instrument's tick decimals (as stored if the symbol is unknown)."""
+        if value is None:
+            return None
+        found = await info.context.loaders.instruments.load(self._document.symbol)
+        return value if found is None else at_places(value, step_places(found.tick_size))
+
+    @strawberry.field(description="At the instrument's tick decimals.")
+    async def limit_price(self, info: Info) -> Decimal | None:
+        return await self._price(info, self._document.limit_price)
+
+    @strawberry.field(description="At the instrument's tick decimals.")
+    async def stop_price(self, info: Info) -> Decimal | None:
+        return await self._price(info, self._document.stop_price)
+
+    @strawberry.field(description="TRAILING_STOP: trail amount, at the tick decimals.")
+    async def trail_price(self, info: Info) -> Decimal | None:
+        return await self._price(info, self._document.trail_price)
+
+    @strawberry.field(
+        description="TRAILING_STOP: the highest bid (SELL) / lowest ask (BUY) since placed."
+    )
+    async def high_water_mark(self, info: Info) -> Decimal | None:
+        return await self._price(info, self._document.high_water_mark)
+
+    @strawberry.field(description="Executions, oldest first; prices at the tick decimals.")
+    async def fills(self, info: Info) -> list[Fill]:
+        return [
+            Fill(
+                quantity=f.quantity,
+                price=await self._price(info, f.price) or f.price,
+                fee=f.fee,
+                timestamp=f.timestamp,
+            )
+            for f in self._document.fills
+        ]
 
     @strawberry.field(description="The order that replaced this one (status REPLACED).")
     async def replaced_by(self, info: Info) -> Order | None:
@@ -145,20 +176,12 @@ class Order:
             quantity=order.quantity,
             filled_quantity=order.filled_quantity,
             average_fill_price=order.average_fill_price,
-            limit_price=order.limit_price,
-            stop_price=order.stop_price,
             time_in_force=order.time_in_force,
             reject_reason=order.reject_reason,
-            fills=[
-                Fill(quantity=f.quantity, price=f.price, fee=f.fee, timestamp=f.timestamp)
-                for f in order.fills
-            ],
             expires_at=order.expires_at,
             created_at=order.created_at,
             updated_at=order.updated_at,
-            trail_price=order.trail_price,
             trail_percent=order.trail_percent,
-            high_water_mark=order.high_water_mark,
             order_class=order.order_class,
             _document=order,
         )

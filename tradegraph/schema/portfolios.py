@@ -11,10 +11,16 @@ from typing import Annotated
 import strawberry
 
 from tradegraph import documents
+from tradegraph.decimals import at_places, currency_places
 from tradegraph.schema.auth import User
 from tradegraph.schema.context import Info
 from tradegraph.schema.markets import CandleInterval
 from tradegraph.trading import day_pnl, valuation
+
+
+def money(value: Decimal, places: int | None) -> Decimal:
+    """An amount at the currency's scale; as computed when the scale is not known."""
+    return value if places is None else at_places(value, places)
 
 
 @strawberry.type(description="A holding, valued at the last quote's mid (average-cost method).")
@@ -44,7 +50,10 @@ class Position:
 
     @classmethod
     def from_value(
-        cls, value: valuation.PositionValue, day: day_pnl.PositionDay | None = None
+        cls,
+        value: valuation.PositionValue,
+        day: day_pnl.PositionDay | None = None,
+        places: int | None = None,
     ) -> Position:
         return cls(
             previous_close=day.previous_close if day else None,
@@ -54,9 +63,9 @@ class Position:
             quantity=value.quantity,
             average_cost=value.average_cost,
             market_price=value.market_price,
-            market_value=value.market_value,
-            unrealized_pnl=value.unrealized_pnl,
-            realized_pnl=value.realized_pnl,
+            market_value=money(value.market_value, places),
+            unrealized_pnl=money(value.unrealized_pnl, places),
+            realized_pnl=money(value.realized_pnl, places),
         )
 
 
@@ -119,13 +128,16 @@ class PortfolioValue:
     timestamp: datetime
 
     @classmethod
-    def from_value(cls, value: valuation.PortfolioValue) -> PortfolioValue:
+    def from_value(
+        cls, value: valuation.PortfolioValue, places: int | None = None
+    ) -> PortfolioValue:
+        """Amounts at `places` decimals (the portfolio currency's) when given."""
         return cls(
             portfolio_id=strawberry.ID(value.portfolio_id),
-            cash=value.cash,
-            equity=value.equity,
-            unrealized_pnl=value.unrealized_pnl,
-            day_pnl=value.day_pnl,
+            cash=money(value.cash, places),
+            equity=money(value.equity, places),
+            unrealized_pnl=money(value.unrealized_pnl, places),
+            day_pnl=None if value.day_pnl is None else money(value.day_pnl, places),
             timestamp=value.timestamp,
         )
 
@@ -150,13 +162,18 @@ class Portfolio:
             id=strawberry.ID(str(portfolio.id)),
             name=portfolio.name,
             base_currency=portfolio.base_currency,
-            cash=portfolio.cash,
-            available_cash=portfolio.available,
+            cash=money(portfolio.cash, currency_places(portfolio.base_currency)),
+            available_cash=money(portfolio.available, currency_places(portfolio.base_currency)),
             created_at=portfolio.created_at,
             _document=portfolio,
             _values={},
             _day=[],
         )
+
+    @property
+    def _places(self) -> int:
+        """Decimals of cash in the portfolio's currency (2 for BRL and USD, 8 for USDT)."""
+        return currency_places(self._document.base_currency)
 
     def _valuation(
         self, info: Info, include_closed: bool = False
@@ -185,7 +202,7 @@ class Portfolio:
         "close of what was held then - cost of today's buys + proceeds of today's sells.",
     )
     async def daily_pnl(self, info: Info) -> Decimal:  # not day_pnl: that is the module
-        return (await self._day_pnl(info)).total
+        return money((await self._day_pnl(info)).total, self._places)
 
     @strawberry.field(description="dayPnl / (equity - dayPnl); null when that is not positive.")
     async def day_pnl_percent(self, info: Info) -> Decimal | None:
@@ -198,21 +215,24 @@ class Portfolio:
 
     @strawberry.field(description="cash + market value of positions.")
     async def equity(self, info: Info) -> Decimal:
-        return (await self._valuation(info)).equity
+        return money((await self._valuation(info)).equity, self._places)
 
     @strawberry.field(description="Sum of the positions' unrealized P&L.")
     async def unrealized_pnl(self, info: Info) -> Decimal:
-        return (await self._valuation(info)).unrealized_pnl
+        return money((await self._valuation(info)).unrealized_pnl, self._places)
 
     @strawberry.field(description="Realized P&L of every position, closed ones included.")
     async def realized_pnl(self, info: Info) -> Decimal:
-        return (await self._valuation(info)).realized_pnl
+        return money((await self._valuation(info)).realized_pnl, self._places)
 
     @strawberry.field(description="Open positions by symbol; includeClosed adds closed ones.")
     async def positions(self, info: Info, include_closed: bool = False) -> list[Position]:
         value = await self._valuation(info, include_closed)
         day = await self._day_pnl(info)
-        return [Position.from_value(p, day.positions.get(p.symbol)) for p in value.positions]
+        return [
+            Position.from_value(p, day.positions.get(p.symbol), self._places)
+            for p in value.positions
+        ]
 
     @strawberry.field(description="Equity by asset class or by symbol, cash included.")
     async def allocation(
@@ -221,7 +241,10 @@ class Portfolio:
         value = await self._valuation(info)
         slices = valuation.allocation(value, by_symbol=by is AllocationBy.SYMBOL)
         return [
-            AllocationSlice(key=s.key, market_value=s.market_value, weight=s.weight) for s in slices
+            AllocationSlice(
+                key=s.key, market_value=money(s.market_value, self._places), weight=s.weight
+            )
+            for s in slices
         ]
 
     @strawberry.field(
@@ -238,7 +261,12 @@ class Portfolio:
         service = info.context.services.portfolios
         points = await service.history(self._document, from_, to, interval)
         return [
-            EquityPoint(time=p.time, cash=p.cash, equity=p.equity, net_deposits=p.net_deposits)
+            EquityPoint(
+                time=p.time,
+                cash=money(p.cash, self._places),
+                equity=money(p.equity, self._places),
+                net_deposits=money(p.net_deposits, self._places),
+            )
             for p in points
         ]
 

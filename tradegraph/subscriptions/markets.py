@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tradegraph.documents import CandleInterval
@@ -12,15 +12,33 @@ from tradegraph.markets.quotes import Quote
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import quote_channel
 
+_INSTANT = timedelta(microseconds=1)
 
-async def quotes(broker: Broker, symbols: list[str]) -> AsyncIterator[Quote]:
-    """Every new quote of `symbols`; a slow reader gets the newest per symbol, never a backlog."""
+
+async def quotes(
+    broker: Broker,
+    symbols: list[str],
+    snapshot: Callable[[list[str]], Awaitable[dict[str, Quote]]] | None = None,
+) -> AsyncIterator[Quote]:
+    """The latest known quote of each symbol (from `snapshot`), then every new one; a slow
+    reader gets the newest per symbol, never a backlog."""
     channels = [quote_channel(s) for s in symbols]
     # resumable: after a broker outage the next quote supersedes whatever was missed
     async with broker.subscribe(
         channels, lambda q: [q], conflate=lambda q: q.symbol, resumable=True
     ) as live:
+        # Read after subscribing: a quote arriving in between is in `live`, not lost.
+        sent: dict[str, datetime] = {}
+        latest = await snapshot(symbols) if snapshot is not None else {}
+        for symbol in symbols:
+            if symbol in latest:
+                sent[symbol] = latest[symbol].timestamp
+                if live.fanout is not None:  # a shared feed keeps it per symbol for late joiners
+                    live.fanout.last_key = symbol
+                yield latest[symbol]
         async for quote in live:
+            if quote.timestamp <= sent.get(quote.symbol, quote.timestamp - _INSTANT):
+                continue  # already sent in the snapshot
             yield quote
 
 

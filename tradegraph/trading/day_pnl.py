@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from beanie import PydanticObjectId
 
 from tradegraph.decimals import ZERO
-from tradegraph.documents import AssetClass, CandleInterval, Instrument, LedgerEntry, LedgerKind
+from tradegraph.documents import CandleInterval, Instrument, LedgerEntry, LedgerKind
 from tradegraph.documents import Side as OrderSide
 from tradegraph.markets.candles import candles
 from tradegraph.markets.instruments import Instruments
+from tradegraph.markets.sessions import session_start
 from tradegraph.trading.valuation import PortfolioValue, PositionValue
 
 # Finer candles first: the close nearest the start; coarser ones reach past weekends.
@@ -51,15 +51,8 @@ class DayPnl:
 
 def day_start(instrument: Instrument, now: datetime) -> datetime:
     """The previous session close at or before `now` in the instrument's time zone; for
-    crypto, 24 hours ago."""
-    if instrument.asset_class is AssetClass.CRYPTO:
-        return now - timedelta(hours=24)
-    zone = ZoneInfo(instrument.timezone)
-    local = now.astimezone(zone)
-    close = datetime.combine(local.date(), instrument.close_time, tzinfo=zone)
-    if close > local:
-        close = datetime.combine(local.date() - timedelta(days=1), instrument.close_time, zone)
-    return close.astimezone(UTC)
+    crypto, 24 hours ago (the session quotes report too)."""
+    return session_start(instrument, now)
 
 
 def position_day(

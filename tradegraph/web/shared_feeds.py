@@ -136,6 +136,8 @@ class SharedFeed:
         self.members: dict[Member, None] = {}  # ordered: delivery follows subscription order
         self.fanout = Fanout()
         self.ended = False
+        # the newest payload per key (a quote's symbol): a socket joining late starts from it
+        self.latest: dict[object, str] = {}
         self._variables = variables
         self._context = context
         self.task = asyncio.create_task(self._run())
@@ -144,6 +146,10 @@ class SharedFeed:
         member.feed = self
         self.members[member] = None
         self.fanout.members = len(self.members)
+        for key, encoded in self.latest.items():
+            member.outbox.put(
+                member.operation_id, key, _frame(member.operation_id, "next", encoded)
+            )
 
     def remove(self, member: Member) -> None:
         self.members.pop(member, None)
@@ -197,6 +203,9 @@ class SharedFeed:
             payload["extensions"] = result.extensions
         encoded = self.feeds.encode(payload)
         key = self.fanout.last_key
+        if key is not None:
+            self.latest.pop(key, None)  # re-inserted last: replayed in arrival order
+            self.latest[key] = encoded
         frames: dict[str, str] = {}  # most sockets use the same few ids ("1")
         for member in self.members:
             frame = frames.get(member.operation_id)

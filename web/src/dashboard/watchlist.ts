@@ -1,6 +1,7 @@
-// The ticker: one row per instrument fed by the `quotes` subscription. A row flashes on each
-// change; the day change is computed from the first quote this page saw (until the server
-// offers its own).
+// The ticker: one row per instrument fed by the `quotes` subscription (the latest quote of
+// each symbol first, then live ones). A row flashes on each change; the day change is the
+// server's `changePercent` (since the previous session close), or, without history, the change
+// since the first quote this page saw.
 import type { Api } from "./api";
 import { fixed, h, panel, showError } from "./dom";
 
@@ -15,11 +16,12 @@ interface Quote {
   bid: string;
   ask: string;
   mid: string;
+  changePercent: string | null;
   timestamp: string;
 }
 
 const QUOTES = `subscription($symbols: [String!]!) {
-  quotes(symbols: $symbols) { symbol bid ask mid timestamp } }`;
+  quotes(symbols: $symbols) { symbol bid ask mid changePercent timestamp } }`;
 
 export function decimalsOf(tickSize: string): number {
   const [, fraction = ""] = tickSize.split(".");
@@ -86,7 +88,9 @@ export class Watchlist {
     if (!this.first.has(quote.symbol)) this.first.set(quote.symbol, mid);
     this.lastMid.set(quote.symbol, mid);
     const base = this.first.get(quote.symbol)!;
-    const change = Math.round((base ? ((mid - base) / base) * 100 : 0) * 100) / 100 || 0; // no -0
+    const sincePageOpen = base ? ((mid - base) / base) * 100 : 0;
+    const percent = quote.changePercent === null ? sincePageOpen : Number(quote.changePercent);
+    const change = Math.round(percent * 100) / 100 || 0; // no -0
     const [, bid, ask, changeCell] = row.cells;
     bid.textContent = fixed(quote.bid, places);
     ask.textContent = fixed(quote.ask, places);

@@ -1,0 +1,116 @@
+"""One number format: money and prices are Decimal strings with a fixed scale per field (prices
+at the instrument's tick decimals, cash at the currency's), and event aggregates carry no
+binary float artefacts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from tests.support.clients import GraphQLClient, send_webhook
+from tests.support.trading import (
+    CREATE_PORTFOLIO,
+    DEPOSIT,
+    create_instrument,
+    funded_portfolio,
+    place,
+    publish_quote,
+)
+
+QUOTE = 'query { quote(symbol: "PETR4") { bid ask mid last open high low } }'
+PORTFOLIO = """query($id: ID!) { portfolio(id: $id) { cash availableCash equity unrealizedPnl
+  realizedPnl dayPnl } }"""
+SUMMARY = """query($from: DateTime!, $to: DateTime!) { eventSummary(from: $from, to: $to) {
+  totalValue averageTicket byType { totalValue averageValue } series(bucket: DAY) { totalValue }
+} }"""
+RUN = """mutation($input: BacktestInput!) { runBacktest(input: $input) { initialCash } }"""
+IMPORT = """mutation($candles: [CandleInput!]!) {
+  importCandles(input: {symbol: "PETR4", interval: ONE_MINUTE, candles: $candles}) }"""
+
+
+async def test_quote_prices_have_the_tick_decimals(gql: GraphQLClient, admin_token: str) -> None:
+    await create_instrument(gql, admin_token)  # tick 0.01
+    await publish_quote(gql, admin_token, "37.5", "37.5200")
+    quote = (await gql.data(QUOTE, None, admin_token))["quote"]
+    assert quote == {
+        "bid": "37.50",
+        "ask": "37.52",
+        "mid": "37.510",  # a mid may fall between ticks: one more decimal
+        "last": "37.510",
+        "open": "37.51",
+        "high": "37.51",
+        "low": "37.51",
+    }
+
+
+async def test_cash_has_the_currency_decimals(gql: GraphQLClient, admin_token: str) -> None:
+    brl = await gql.data(CREATE_PORTFOLIO, {"name": "B", "currency": "BRL"}, admin_token)
+    usdt = await gql.data(CREATE_PORTFOLIO, {"name": "C", "currency": "USDT"}, admin_token)
+    for created, amount, expected in (
+        (brl, "9624.9", "9624.90"),
+        (usdt, "12.5", "12.50000000"),
+    ):
+        portfolio_id = created["createPortfolio"]["id"]
+        deposited = await gql.data(DEPOSIT, {"id": portfolio_id, "amount": amount}, admin_token)
+        assert deposited["deposit"]["cash"] == expected
+        found = (await gql.data(PORTFOLIO, {"id": portfolio_id}, admin_token))["portfolio"]
+        assert found["cash"] == found["availableCash"] == found["equity"] == expected
+        zero = "0." + "0" * (len(expected) - expected.index(".") - 1)
+        assert found["unrealizedPnl"] == found["realizedPnl"] == found["dayPnl"] == zero
+
+
+async def test_event_aggregates_have_no_float_artefacts(
+    http: httpx.AsyncClient, gql: GraphQLClient, admin_token: str
+) -> None:
+    now = datetime.now(UTC)
+    values = [0.1, 0.2, 0.7, 1.1, 2.2]  # summed as floats: 4.300000000000001
+    events = [
+        {"userId": "u1", "type": "purchase", "value": v, "timestamp": now.isoformat()}
+        for v in values
+    ]
+    assert (await send_webhook(http, events, "artefacts")).json()["stored"] == len(values)
+    window = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(1)).isoformat()}
+    found = (await gql.data(SUMMARY, window, admin_token))["eventSummary"]
+    assert found["totalValue"] == 4.3
+    assert found["averageTicket"] == 0.86
+    assert found["byType"] == [{"totalValue": 4.3, "averageValue": 0.86}]
+    assert [p["totalValue"] for p in found["series"] if p["totalValue"]] == [4.3]
+
+
+async def test_backtest_initial_cash_is_a_decimal_at_the_currency_scale(
+    gql: GraphQLClient, admin_token: str
+) -> None:
+    await create_instrument(gql, admin_token)
+    start = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    candles = [
+        {"start": (start + timedelta(minutes=i)).isoformat(), "open": "10", "high": "10",
+         "low": "10", "close": "10"}
+        for i in range(40)
+    ]  # fmt: skip
+    await gql.data(IMPORT, {"candles": candles}, admin_token)
+    run = {
+        "symbol": "PETR4",
+        "interval": "ONE_MINUTE",
+        "from": start.isoformat(),
+        "to": (start + timedelta(minutes=40)).isoformat(),
+        "initialCash": "10000",
+        "strategy": {"kind": "SMA_CROSSOVER", "fast": 2, "slow": 5},
+    }
+    assert (await gql.data(RUN, {"input": run}, admin_token))["runBacktest"] == {
+        "initialCash": "10000.00"
+    }
+
+
+async def test_order_prices_have_the_tick_decimals(gql: GraphQLClient, admin_token: str) -> None:
+    await create_instrument(gql, admin_token)
+    await publish_quote(gql, admin_token, "37.5", "37.6")
+    portfolio_id = await funded_portfolio(gql, admin_token, "10000")
+    resting = await place(
+        gql, admin_token, portfolio_id, "BUY", "10", type="LIMIT", limitPrice="30.1",
+        timeInForce="GTC",
+    )  # fmt: skip
+    assert resting["limitPrice"] == "30.10"
+    filled = await place(gql, admin_token, portfolio_id, "BUY", "10")
+    assert filled["status"] == "FILLED"
+    assert [fill["price"] for fill in filled["fills"]] == ["37.60"]

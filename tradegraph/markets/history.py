@@ -1,0 +1,132 @@
+"""Seeded price history: one-minute bars per instrument ending now, on the simulated GBM path.
+
+The path is drawn backwards from the instrument's current price, so the last seeded bar closes
+where the live feed goes on from, and written as built bars (the ones ticks make), so candles,
+indicators, backtests and session statistics read it like any other history. Drawing is
+vectorised with numpy; bars go to the store in batches.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from bson import Decimal128
+
+from tradegraph import time_buckets
+from tradegraph.decimals import to_decimal
+from tradegraph.documents import CandleBar, CandleInterval, Instrument
+from tradegraph.documents.markets import BUILT
+
+MINUTE = CandleInterval.ONE_MINUTE.seconds
+MINUTES_PER_YEAR = 365 * 24 * 60
+BATCH = 5_000
+
+
+def _decimals(step: Decimal) -> int:
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 2
+
+
+def draw_path(
+    end_price: float, minutes: int, drift: float, volatility: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Closes of `minutes` one-minute bars on a GBM whose last close is `end_price`."""
+    dt = 1 / MINUTES_PER_YEAR
+    steps = (drift - volatility**2 / 2) * dt + volatility * math.sqrt(dt) * rng.standard_normal(
+        minutes
+    )
+    levels = np.cumsum(steps)
+    closes: np.ndarray = end_price * np.exp(levels - levels[-1])
+    return closes
+
+
+def history_bars(
+    instrument: Instrument,
+    end_price: Decimal,
+    end: datetime,
+    minutes: int,
+    drift: float,
+    volatility: float,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """The raw documents of `minutes` built one-minute bars ending before `end` (aligned)."""
+    rng = np.random.default_rng(seed ^ zlib.crc32(instrument.symbol.encode()))
+    closes = draw_path(float(end_price), minutes, drift, volatility, rng)
+    opens = np.concatenate(([closes[0]], closes[:-1]))
+    wick = np.abs(rng.standard_normal((2, minutes))) * volatility * math.sqrt(1 / MINUTES_PER_YEAR)
+    highs = np.maximum(opens, closes) * (1 + wick[0] / 2)
+    lows = np.minimum(opens, closes) * (1 - wick[1] / 2)
+    places = _decimals(instrument.tick_size)
+    tick = float(instrument.tick_size)
+    lot = instrument.lot_size
+    volumes = rng.integers(10, 500, minutes)
+    first = time_buckets.bucket_start(end, MINUTE) - timedelta(minutes=minutes)
+    columns = [np.maximum(np.round(c, places), tick) for c in (opens, highs, lows, closes)]
+    bars = []
+    for i, (o, h, lo, c) in enumerate(zip(*columns, strict=True)):
+        start = first + timedelta(minutes=i)
+        price = [Decimal128(f"{v:.{places}f}") for v in (o, h, lo, c)]
+        bars.append(
+            {
+                "symbol": instrument.symbol,
+                "interval": CandleInterval.ONE_MINUTE.value,
+                "start": start,
+                "source": BUILT,
+                "first": {"at": start, "price": price[0]},
+                "last": {"at": start + timedelta(seconds=59), "price": price[3]},
+                "high": price[1],
+                "low": price[2],
+                "volume": Decimal128(str(lot * int(volumes[i]))),
+                "ticks": 1,
+            }
+        )
+    return bars
+
+
+async def _earliest_bar(symbol: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = await CandleBar.get_pymongo_collection().find_one(
+        {"symbol": symbol, "interval": CandleInterval.ONE_MINUTE.value, "source": BUILT},
+        sort=[("start", 1)],
+    )
+    return found
+
+
+async def seed_history(
+    prices: dict[str, tuple[Instrument, Decimal]],
+    days: int,
+    drift: float,
+    volatility: float,
+    seed: int = 7,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Stores `days` of one-minute bars per instrument (symbol -> instrument, current price)
+    ending where its stored bars begin (the live feed's first minute), or now. Instruments with
+    more than a day of bars are left alone. Returns how many bars were stored."""
+    now = datetime.now(UTC)
+    minutes = days * 24 * 60
+    collection = CandleBar.get_pymongo_collection()
+    stored = 0
+    for symbol, (instrument, price) in prices.items():
+        earliest = await _earliest_bar(symbol)
+        end = now
+        if earliest is not None:
+            end = earliest["start"].replace(tzinfo=UTC)
+            price = to_decimal(earliest["first"]["price"])
+        if end < now - timedelta(days=1):  # seeded before
+            if progress:
+                progress(minutes)
+            continue
+        bars = history_bars(instrument, price, end, minutes, drift, volatility, seed)
+        for offset in range(0, len(bars), BATCH):
+            batch = bars[offset : offset + BATCH]
+            await collection.insert_many(batch, ordered=False)
+            stored += len(batch)
+            if progress:
+                progress(len(batch))
+    return stored
