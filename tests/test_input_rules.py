@@ -235,7 +235,7 @@ async def test_json_numbers_for_decimals_are_exact_or_refused_never_rounded(
     http: httpx.AsyncClient, gql: GraphQLClient, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await funded_portfolio(gql, token, "0")
+    pid = await funded_portfolio(gql, token, "0", currency="USDT")  # cash with 8 decimals
     query = json.dumps(DEPOSIT_VARIABLE.replace("{pid}", pid))
 
     # 40 digits: a float would silently keep 17 of them.
@@ -246,16 +246,24 @@ async def test_json_numbers_for_decimals_are_exact_or_refused_never_rounded(
     assert error_code(error) == "BAD_USER_INPUT"
     assert "34 significant digits" in error["message"]
 
-    # 22 digits: more than a float holds, within Decimal128: stored exactly as sent.
+    # 19 digits: more than a float holds: stored exactly as sent.
     response = await raw_graphql(
-        http, token, f'{{"query": {query}, "variables": {{"v": 0.1000000000000000000001}}}}'
+        http, token, f'{{"query": {query}, "variables": {{"v": 12345678901.12345678}}}}'
     )
     assert "errors" not in response.json(), response.text
-    assert response.json()["data"]["deposit"]["cash"] == "0.1000000000000000000001"
+    assert response.json()["data"]["deposit"]["cash"] == "12345678901.12345678"
 
     # A short JSON number is what it says (JSON.stringify writes 1e-7 for 0.0000001).
     response = await raw_graphql(http, token, f'{{"query": {query}, "variables": {{"v": 1e-7}}}}')
-    assert dec(response.json()["data"]["deposit"]["cash"]) == dec("0.1000001000000000000001")
+    assert dec(response.json()["data"]["deposit"]["cash"]) == dec("12345678901.12345688")
+
+    # More decimals than the currency's cash has is refused, not rounded.
+    response = await raw_graphql(
+        http, token, f'{{"query": {query}, "variables": {{"v": 0.000000001}}}}'
+    )
+    (error,) = response.json()["errors"]
+    assert error_code(error) == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "amount"
 
     # An integer beyond Python's int parsing limit is a bad request, not a server error.
     response = await raw_graphql(
@@ -266,7 +274,7 @@ async def test_json_numbers_for_decimals_are_exact_or_refused_never_rounded(
 
 async def test_well_formed_decimals_are_taken_exactly(gql: GraphQLClient, trader: dict) -> None:
     token = trader["accessToken"]
-    for text in ("999999999999999999.5", "+0.25", "0007", "0." + "0" * 30 + "1"):
+    for text in ("999999999999999999.5", "+0.25", "0007", "12345678901234567.89"):
         pid = await funded_portfolio(gql, token, "0")
         declared = DEPOSIT_VARIABLE.replace("{pid}", pid)
         cash = (await gql.data(declared, {"v": text}, token))["deposit"]["cash"]

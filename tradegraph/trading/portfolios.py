@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradegraph.auth.principal import Principal
-from tradegraph.decimals import ZERO, plain, require_positive
+from tradegraph.decimals import ZERO, currency_places, plain, require_positive, step_places
 from tradegraph.documents import CandleInterval, LedgerEntry, LedgerKind, Portfolio, Role
 from tradegraph.documents.lookup import by_id, by_ids
 from tradegraph.errors import InsufficientFunds, InvalidInput, NotFound, PermissionDenied
@@ -157,6 +157,13 @@ async def move_cash(
     """Deposit (kind DEPOSIT) or withdraw a positive amount; journaled in the ledger first."""
     require_positive(amount, "amount")
     portfolio = await writable_portfolio(principal, portfolio_id)
+    places = currency_places(portfolio.base_currency)
+    if step_places(amount) > places:  # cash is shown at the currency's scale: keep it exact
+        raise InvalidInput(
+            f"amount has more than {places} decimal places, the most "
+            f"{portfolio.base_currency} cash has",
+            field="amount",
+        )
     signed = amount if kind is LedgerKind.DEPOSIT else -amount
     entry = LedgerEntry(
         id=f"cash:{uuid.uuid4().hex}",
