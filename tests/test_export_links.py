@@ -11,7 +11,11 @@ import jwt
 
 from tests.conftest import JWT_SECRET, register
 from tests.support.clients import GraphQLClient, error_code
-from tests.support.trading import create_instrument, funded_portfolio, place, publish_quote
+from tests.support.trading import (
+    funded_portfolio,
+    place,
+    quoted_portfolio,
+)
 from tradegraph.auth.export_links import ExportLinks
 from tradegraph.server import RunningServer
 
@@ -31,9 +35,7 @@ async def test_a_plain_link_downloads_the_csv_it_was_issued_for(
     trader: dict,
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="20.00", ask="20.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", bid="20.00", ask="20.10")
     bought = await place(gql, token, pid, "BUY", "3", clientOrderId="link-1")
 
     url = await export_url(gql, token, pid, "ORDERS")

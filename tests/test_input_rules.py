@@ -32,7 +32,7 @@ from tests.support.trading import (
     order_input,
     place,
     portfolio,
-    publish_quote,
+    quoted_portfolio,
 )
 from tradegraph.documents import ALL_DOCUMENTS, Event, Order
 from tradegraph.pubsub.channels import order_channel
@@ -288,9 +288,7 @@ async def test_client_order_id_reused_with_other_parameters_is_a_conflict(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     first = await place(gql, token, pid, "BUY", "5", clientOrderId="k-1")
 
     other = order_input(pid, "BUY", "7", clientOrderId="k-1", type="LIMIT", limitPrice="9.00")
@@ -313,9 +311,7 @@ async def test_concurrent_reuse_of_a_client_order_id_leaves_exactly_one_order(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "10000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token, "10000")
     for round_ in range(5):
         key = f"race-{round_}"
         inputs = [order_input(pid, "BUY", quantity, clientOrderId=key) for quantity in ("2", "3")]
@@ -340,9 +336,7 @@ async def test_csv_exports_neutralise_formulas_and_keep_negative_numbers_numeric
     gql: GraphQLClient, http: httpx.AsyncClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="20.00", ask="20.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", bid="20.00", ask="20.10")
     formula = '=HYPERLINK("http://x")'
     await place(gql, token, pid, "BUY", "3", clientOrderId=formula)
     await place(gql, token, pid, "SELL", "1", clientOrderId="@SUM(A1:A9)")  # at the bid, 20.00

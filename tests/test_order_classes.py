@@ -12,13 +12,12 @@ from beanie import PydanticObjectId
 from tests.support.clients import GraphQLClient, error_code
 from tests.support.trading import (
     CANCEL_ORDER,
-    create_instrument,
     dec,
-    funded_portfolio,
     order_input,
     place,
     portfolio,
     publish_quote,
+    quoted_portfolio,
 )
 from tradegraph.documents import Order, OrderStatus
 from tradegraph.services import Services
@@ -41,13 +40,6 @@ async def legs_of(gql: GraphQLClient, token: str, order_id: str) -> list[dict]:
     return (await gql.data(ORDER, {"id": order_id}, token))["order"]["legs"]
 
 
-async def setup(gql: GraphQLClient, admin: str, token: str, cash: str = "1000") -> str:
-    await create_instrument(gql, admin)
-    pid = await funded_portfolio(gql, token, cash)
-    await publish_quote(gql, admin, bid="10.00", ask="10.00")
-    return pid
-
-
 BRACKET = {
     "orderClass": "BRACKET",
     "takeProfit": {"limitPrice": "12.00"},
@@ -59,7 +51,7 @@ async def test_bracket_entry_fill_activates_exits_and_the_take_profit_cancels_th
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     entry = await place_class(gql, token, pid, "BUY", **BRACKET)
     assert (entry["status"], entry["orderClass"]) == ("FILLED", "BRACKET")
     take, stop = entry["legs"]
@@ -87,7 +79,7 @@ async def test_bracket_stop_loss_takes_the_pairs_reservation_and_cancels_the_tak
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     entry = await place_class(gql, token, pid, "BUY", **BRACKET)
     await publish_quote(gql, admin_token, bid="8.90", ask="9.00")
     take, stop = await legs_of(gql, token, entry["id"])
@@ -106,7 +98,7 @@ async def test_resting_entry_holds_its_legs_and_cancelling_it_cancels_them(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     entry = await place_class(
         gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
     )
@@ -125,7 +117,7 @@ async def test_oto_activates_its_one_exit_for_the_quantity_filled(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     entry = await place_class(
         gql,
         token,
@@ -152,7 +144,7 @@ async def test_oco_first_partial_fill_cancels_the_other_exit(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     await place(gql, token, pid, "BUY", "10")
     take = await place_class(
         gql,
@@ -202,7 +194,7 @@ async def test_exit_prices_on_the_wrong_side_are_bad_user_input_and_store_nothin
     gql: GraphQLClient, admin_token: str, trader: dict, side: str, extra: dict, field: str
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     await place(gql, token, pid, "BUY", "10")
     variables = {"input": order_input(pid, side, "10", **extra)}
     error = await gql.error(PLACE, variables, token)
@@ -216,7 +208,7 @@ async def test_cancel_all_orders_cancels_held_legs_with_their_entry(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     entry = await place_class(
         gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
     )
@@ -235,7 +227,7 @@ async def test_an_interrupted_oco_hand_over_is_delivered_by_recovery_once(
     gql: GraphQLClient, services: Services, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     entry = await place_class(gql, token, pid, "BUY", **BRACKET)
     take_id, stop_id = (leg["id"] for leg in entry["legs"])
     take = await Order.get(PydanticObjectId(take_id))
@@ -284,7 +276,7 @@ async def test_an_oco_legs_quantity_cannot_be_replaced_and_nothing_oversells(
     gql: GraphQLClient, admin_token: str, trader: dict, leg: str
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     await place(gql, token, pid, "BUY", "10")
     take = await place_class(
         gql, token, pid, "SELL", type="LIMIT", timeInForce="GTC", orderClass="OCO",
@@ -305,7 +297,7 @@ async def test_an_oco_leg_that_cannot_trade_does_not_cancel_its_peer(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await setup(gql, admin_token, token)
+    pid = await quoted_portfolio(gql, admin_token, token)
     await place(gql, token, pid, "BUY", "10")
     take = await place_class(
         gql, token, pid, "SELL", type="LIMIT", timeInForce="GTC", orderClass="OCO",

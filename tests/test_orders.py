@@ -18,6 +18,7 @@ from tests.support.trading import (
     place,
     portfolio,
     publish_quote,
+    quoted_portfolio,
 )
 from tradegraph.services import Services
 
@@ -72,9 +73,7 @@ async def test_same_client_order_id_returns_the_existing_order_and_trades_nothin
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     first = await place(gql, token, pid, "BUY", "5", clientOrderId="abc-1")
     again = await place(gql, token, pid, "BUY", "5", clientOrderId="abc-1")
     assert again["id"] == first["id"]
@@ -147,9 +146,7 @@ async def test_risk_refusals_leave_nothing_behind(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "100")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.01")
+    pid = await quoted_portfolio(gql, admin_token, token, "100", ask="10.01")
 
     unknown = await gql.error(
         PLACE_ORDER, {"input": order_input(pid, "BUY", "1", symbol="X")}, token
@@ -187,9 +184,7 @@ async def test_cancel_releases_the_reservation_and_a_finished_order_is_conflict(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "100")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "100", ask="10.10")
     resting = await place(
         gql, token, pid, "BUY", "5", type="LIMIT", limitPrice="9.00", timeInForce="GTC"
     )
@@ -256,9 +251,7 @@ async def test_stop_orders_trigger_on_the_quote(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "10000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "10000", ask="10.10")
     await place(gql, token, pid, "BUY", "10")
     stop = await place(
         gql, token, pid, "SELL", "10", type="STOP", stopPrice="9.50", timeInForce="GTC"
@@ -299,9 +292,7 @@ async def test_day_orders_expire_at_the_session_close_and_release_cash(
     gql: GraphQLClient, services: Services, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "100")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "100", ask="10.10")
     order = await place(gql, token, pid, "BUY", "5", type="LIMIT", limitPrice="9.00")
     expires = datetime.fromisoformat(order["expiresAt"])
     local = expires.astimezone(ZoneInfo("America/Sao_Paulo"))
@@ -320,9 +311,7 @@ async def test_orders_list_newest_first_with_cursors(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     for n in range(3):
         await place(gql, token, pid, "BUY", "1", clientOrderId=f"o{n}")
     first = (await gql.data(ORDERS, {"id": pid}, token))["orders"]

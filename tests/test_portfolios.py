@@ -24,6 +24,7 @@ from tests.support.trading import (
     place,
     portfolio,
     publish_quote,
+    quoted_portfolio,
 )
 from tradegraph.server import RunningServer
 
@@ -116,9 +117,7 @@ async def test_positions_and_orders_export_as_csv(
     gql: GraphQLClient, http: httpx.AsyncClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="20.00", ask="20.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", bid="20.00", ask="20.10")
     bought = await place(gql, token, pid, "BUY", "3", clientOrderId="csv-1")
     await publish_quote(gql, admin_token, bid="21.00", ask="21.20")
     auth = {"authorization": f"Bearer {token}"}
@@ -197,9 +196,7 @@ async def test_live_portfolio_value_and_order_updates_reach_the_owner_only(
     trader: dict,
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
 
     stranger = (await register(gql, "stranger@example.com"))["accessToken"]
     intruder = await connected(server.url, stranger)

@@ -22,11 +22,10 @@ from tests.support.clients import (
 )
 from tests.support.trading import (
     CANCEL_ORDER,
-    create_instrument,
     dec,
     funded_portfolio,
     place,
-    publish_quote,
+    quoted_portfolio,
 )
 from tradegraph.documents import Order, OrderEventKind, OrderEventRecord
 from tradegraph.pubsub.channels import EVENTS_CREATED, order_events_channel
@@ -68,9 +67,7 @@ async def test_order_events_one_per_change_then_resume_after_a_cursor(
     server: RunningServer,
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     client = await connected(server.url, token)
     await client.subscribe("live", ORDER_EVENTS, {"id": pid})
     await wait_for_subscribers(http, order_events_channel(pid), 1)
@@ -123,9 +120,7 @@ async def test_resuming_while_orders_change_has_no_gap_and_no_duplicate(
     server: RunningServer,
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     client = await connected(server.url, token)
     await client.subscribe("start", ORDER_EVENTS, {"id": pid})
     await wait_for_subscribers(http, order_events_channel(pid), 1)
@@ -158,9 +153,7 @@ async def test_an_event_the_broker_never_carried_arrives_from_the_store(
     server: RunningServer,
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     order = await resting(gql, token, pid)
     client = await connected(server.url, token)
     await client.subscribe("r", ORDER_EVENTS, {"id": pid, "after": "0"})
@@ -239,9 +232,7 @@ async def test_a_change_whose_events_a_crash_left_unrecorded_is_recorded_by_reco
     server: RunningServer,
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     placed = await resting(gql, token, pid)
     client = await connected(server.url, token)
     await client.subscribe("r", ORDER_EVENTS, {"id": pid, "after": "0"})

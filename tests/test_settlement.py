@@ -9,12 +9,10 @@ from beanie import PydanticObjectId
 
 from tests.support.clients import GraphQLClient
 from tests.support.trading import (
-    create_instrument,
     dec,
-    funded_portfolio,
     place,
     portfolio,
-    publish_quote,
+    quoted_portfolio,
 )
 from tradegraph.documents import LedgerEntry, Order
 from tradegraph.services import Services
@@ -25,9 +23,7 @@ async def test_recovery_completes_an_interrupted_fill_exactly_once(
     gql: GraphQLClient, services: Services, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", ask="10.10")
     placed = await place(
         gql, token, pid, "BUY", "10", type="LIMIT", limitPrice="9.00", timeInForce="GTC"
     )

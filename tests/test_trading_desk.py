@@ -18,6 +18,7 @@ from tests.support.trading import (
     place,
     portfolio,
     publish_quote,
+    quoted_portfolio,
 )
 from tradegraph.documents import Order
 from tradegraph.services import Services
@@ -54,9 +55,7 @@ async def test_replace_moves_the_reservation_to_a_new_order_and_links_both(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", ask="10.10")
     old = await resting_buy(gql, token, pid, "10", "9.00")
     assert dec((await portfolio(gql, token, pid))["availableCash"]) == 910
 
@@ -91,9 +90,7 @@ async def test_refused_replacements_change_nothing(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "100")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "100", ask="10.10")
     old = await resting_buy(gql, token, pid, "5", "9.00")
 
     for changes, code in (
@@ -118,9 +115,7 @@ async def test_replacing_a_partly_filled_order_keeps_what_filled(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", ask="10.10")
     old = await resting_buy(gql, token, pid, "10", "9.00")
     await publish_quote(gql, admin_token, bid="8.90", ask="9.00", askSize="3")
     assert (await gql.data(ORDER, {"id": old["id"]}, token))["order"]["status"] == (
@@ -142,9 +137,7 @@ async def test_replace_racing_with_fills_never_fills_the_old_order_after_the_ans
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "10000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "10000", ask="10.10")
     spent, bought = dec(0), dec(0)
     for round_ in range(8):
         old = await resting_buy(gql, token, pid, "10", "9.00")
@@ -177,9 +170,7 @@ async def test_only_the_owner_replaces_and_closes(
 ) -> None:
     token = trader["accessToken"]
     other = (await register(gql, "other-desk@example.com"))["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", ask="10.10")
     await place(gql, token, pid, "BUY", "5")
     old = await resting_buy(gql, token, pid, "5", "9.00")
     for caller, code in ((other, "NOT_FOUND"), (analyst_token, "FORBIDDEN")):
@@ -198,9 +189,7 @@ async def test_trailing_stop_follows_the_best_price_and_triggers_on_the_trail(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     await place(gql, token, pid, "BUY", "10")
     sell = await place(
         gql, token, pid, "SELL", "10", type="TRAILING_STOP", trailPrice="1.00", timeInForce="GTC"
@@ -231,9 +220,7 @@ async def test_trailing_stop_needs_exactly_one_trail(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     for extra in ({}, {"trailPrice": "1.00", "trailPercent": "5"}, {"trailPercent": "100"}):
         error = await gql.error(
             "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }",
@@ -258,9 +245,7 @@ async def test_close_position_by_percentage_quantity_or_whole(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     await place(gql, token, pid, "BUY", "10")
 
     for variables, code in (
@@ -344,9 +329,7 @@ async def test_recovery_finishes_a_committed_replacement_and_undoes_an_uncommitt
     gql: GraphQLClient, services: Services, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.10")
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", ask="10.10")
     first = await resting_buy(gql, token, pid, "10", "9.00")  # reserves 90
     second = await resting_buy(gql, token, pid, "10", "8.00")  # reserves 80
     later = datetime.now(UTC) + timedelta(minutes=5)
@@ -377,9 +360,7 @@ async def test_concurrent_close_outs_never_sell_more_than_is_held(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    await create_instrument(gql, admin_token)
-    pid = await funded_portfolio(gql, token, "1000")
-    await publish_quote(gql, admin_token, bid="10.00", ask="10.00")
+    pid = await quoted_portfolio(gql, admin_token, token)
     await place(gql, token, pid, "BUY", "10")
     await resting_buy(gql, token, pid, "1", "5.00")
     calls = [

@@ -96,3 +96,19 @@ async def place(
 
 async def portfolio(gql: GraphQLClient, token: str, portfolio_id: str) -> dict:
     return (await gql.data(PORTFOLIO, {"id": portfolio_id}, token))["portfolio"]
+
+
+async def quoted_portfolio(
+    gql: GraphQLClient,
+    admin_token: str,
+    token: str,
+    cash: str = "1000",
+    bid: str = "10.00",
+    ask: str = "10.00",
+) -> str:
+    """The usual start of a trading test: the test instrument, a portfolio of `token`'s owner
+    funded with `cash`, and a first quote. Returns the portfolio id."""
+    await create_instrument(gql, admin_token)
+    portfolio_id = await funded_portfolio(gql, token, cash)
+    await publish_quote(gql, admin_token, bid=bid, ask=ask)
+    return portfolio_id
