@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from beanie import Document
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 
@@ -22,7 +22,10 @@ class BacktestStatus(StrEnum):
         return self in (BacktestStatus.COMPLETED, BacktestStatus.FAILED)
 
 
-class BacktestRun(Document):
+class BackgroundRun(BaseModel):
+    """What a backtest run and an optimisation share: whose it is, the market and cash it
+    runs on, and where it stands."""
+
     owner_id: str
     status: BacktestStatus
     progress: float = 0.0
@@ -32,24 +35,32 @@ class BacktestRun(Document):
     to: datetime
     initial_cash: float
     fee_bps: float
-    strategy: dict[str, Any]
-    result: dict[str, Any] | None = None
-    error: str | None = None
     bars: int | None = None
+    error: str | None = None
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
 
+
+def background_run_indexes() -> list[IndexModel]:
+    """Listing a user's runs newest first; finding runs a stopped process left unfinished."""
+    return [
+        IndexModel(
+            [("owner_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            name="owner_created",
+        ),
+        IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="status"),
+    ]
+
+
+class BacktestRun(BackgroundRun, Document):
+    strategy: dict[str, Any]
+    result: dict[str, Any] | None = None
+
     class Settings:
         name = "backtest_runs"
         use_revision = False
-        indexes = [
-            IndexModel(
-                [("owner_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-                name="owner_created",
-            ),
-            IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="status"),
-        ]
+        indexes = background_run_indexes()
 
 
 class InsightSource(StrEnum):

@@ -3,52 +3,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from beanie import Document
 from pydantic import Field
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel
 
-from tradegraph.documents.analytics import BacktestStatus
+from tradegraph.documents.analytics import BackgroundRun, background_run_indexes
 
 
-class OptimizationRun(Document):
-    owner_id: str
-    status: BacktestStatus
-    progress: float = 0.0
-    symbol: str
-    interval: str
-    from_: datetime
-    to: datetime
-    initial_cash: float
-    fee_bps: float
+class OptimizationRun(BackgroundRun, Document):
     kind: str
     parameters: list[dict[str, Any]]
     maximize: str
     constraint: str | None = None
     walk_forward: dict[str, Any] | None = None
     combinations: int
-    bars: int | None = None
     best_parameters: dict[str, Any] | None = None
     best: dict[str, Any] | None = None
     folds: list[dict[str, Any]] = Field(default_factory=list)
     out_of_sample_equity: list[tuple[int, float]] = Field(default_factory=list)
-    error: str | None = None
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None = None
 
     class Settings:
         name = "optimizations"
         use_revision = False
-        indexes = [
-            IndexModel(
-                [("owner_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-                name="owner_created",
-            ),
-            IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="status"),
-        ]
+        indexes = background_run_indexes()
 
 
 class OptimizationRows(Document):
