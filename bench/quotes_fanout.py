@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import statistics
 import sys
@@ -47,6 +48,13 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _arrived(tally: Tally, sent_at: str) -> None:
@@ -125,12 +133,14 @@ async def _run(
     ticks = int(rate * seconds)
     expected = ticks * subscribers
     first_sent = time.time()
+    cpu_before = cpu_seconds(pid)
     for n in tqdm(range(ticks), desc=f"{label}: ticks", unit="tick", file=sys.stderr, leave=False):
         await publish(_tick(n))
         await asyncio.sleep(max(0.0, first_sent + (n + 1) / rate - time.time()))  # the rate
     deadline = time.time() + 30
     while len(tally.latencies) < expected and time.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # clients count arrivals; poll until all came in or timeout
+    cpu = cpu_seconds(pid) - cpu_before
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -145,6 +155,9 @@ async def _run(
         if latencies
         else float("nan"),
         "kib_per_conn": per_connection,
+        # the server's own CPU per delivered frame: unlike msgs/s, not skewed by the clients
+        # competing for the same cores
+        "cpu_us_per_msg": 1e6 * cpu / max(len(latencies), 1),
     }
 
 
@@ -241,18 +254,19 @@ def _report(
     print(f"\nquote fan-out: {rate:g} ticks/s for {seconds:g}s per run")
     print(
         f"{'subscribers':>11} {'server':<16}{'delivered':>10}{'msgs/s':>10}{'p50 ms':>9}"
-        f"{'p99 ms':>9}{'KiB/conn':>10}"
+        f"{'p99 ms':>9}{'KiB/conn':>10}{'CPU µs/msg':>12}"
     )
     for baseline, subject in rows:
         for name, row in (("bare websockets", baseline), ("tradegraph", subject)):
             print(
                 f"{row['subscribers']:>11} {name:<16}{row['delivered']:>10.1%}"
                 f"{row['msgs_per_s']:>10.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
-                f"{row['kib_per_conn']:>10.1f}"
+                f"{row['kib_per_conn']:>10.1f}{row['cpu_us_per_msg']:>12.1f}"
             )
         print(
             f"{'':>11} ratio tradegraph/bare: msgs/s "
             f"{subject['msgs_per_s'] / baseline['msgs_per_s']:.2f}, p99 "
             f"{subject['p99_ms'] / baseline['p99_ms']:.1f}x, memory "
-            f"{subject['kib_per_conn'] / max(baseline['kib_per_conn'], 0.1):.1f}x"
+            f"{subject['kib_per_conn'] / max(baseline['kib_per_conn'], 0.1):.1f}x, server CPU per "
+            f"msg {subject['cpu_us_per_msg'] / max(baseline['cpu_us_per_msg'], 0.1):.1f}x"
         )

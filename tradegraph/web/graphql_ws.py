@@ -23,7 +23,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types.unset import UnsetType
 
 from tradegraph.schema.context import Context
-from tradegraph.web.shared_feeds import Member, Outbox, shareable
+from tradegraph.web.shared_feeds import Member, shareable
+from tradegraph.web.socket_outbox import SocketOutbox
 from tradegraph.web.ws_limits import (
     TOO_MANY,
     CountedOperations,
@@ -90,7 +91,7 @@ class PingingTransportWSHandler(
     _ping_timer: asyncio.TimerHandle | None = None
     _ping: asyncio.Task[None] | None = None
     _last_sent = 0.0
-    outbox: Outbox | None = None  # made at the first shared subscription
+    outbox: SocketOutbox | None = None  # made at the first shared subscription
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,7 +167,7 @@ class PingingTransportWSHandler(
 
     def _join_shared(self, operation_id: str, payload: dict[str, Any]) -> None:
         if self.outbox is None:
-            self.outbox = Outbox(self._send_text)
+            self.outbox = SocketOutbox(self._send_text)
         member = Member(operation_id, self, self.outbox)
         self.operations[operation_id] = member  # type: ignore[assignment]
         self.operations.count(operation_id)  # type: ignore[attr-defined]

@@ -5,17 +5,18 @@ variables and operation name share one source iteration and one GraphQL executio
 the payload is encoded once and each socket gets a frame with its own operation id spliced in.
 Private feeds (orders, portfolio values, backtests, a trader's events) are never shared.
 
-Each socket writes through its own `Outbox`, which keeps only the newest frame per operation
-and conflation key (the quote's symbol): a slow reader holds back only itself and, like an
-unshared quotes subscription, skips stale quotes instead of building a backlog.
+Each socket writes through its own `SocketOutbox`, which keeps only the newest frame per
+operation and conflation key (the quote's symbol): a slow reader holds back only itself and,
+like an unshared quotes subscription, skips stale quotes instead of building a backlog.
+A message is handed to the members in chunks, yielding to the event loop between them, so
+a fan-out to 10,000 sockets never holds the loop for the whole of it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import structlog
@@ -27,11 +28,12 @@ from strawberry.utils.aio import aclosing
 
 from tradegraph.pubsub.broker import Fanout, serve_fanout
 from tradegraph.schema.context import Context
+from tradegraph.web.socket_outbox import SocketOutbox
 
 log = structlog.get_logger(__name__)
 
 SHARED_ROOT_FIELDS = frozenset({"quotes", "candles"})  # public: every caller sees the same
-_FINAL = object()  # the outbox slot of an operation's last frame
+DELIVERY_CHUNK = 500  # members served between two yields to the event loop (~10 ms of sends)
 
 FeedKey = tuple[str, str, str | None]
 
@@ -50,57 +52,6 @@ def feed_key(query: str, variables: object, operation_name: str | None) -> FeedK
     return (query, canonical, operation_name)
 
 
-class Outbox:
-    """One socket's frames waiting to be written, the newest per (operation, key)."""
-
-    __slots__ = ("_pending", "_send", "_task", "_wake", "closed")
-
-    def __init__(self, send: Callable[[str], Awaitable[None]]) -> None:
-        self._send = send
-        self._pending: dict[tuple[str, object], str] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.closed = False
-
-    def put(self, operation_id: str, key: object, frame: str) -> None:
-        if self.closed:
-            return
-        slot = (operation_id, key)
-        self._pending.pop(slot, None)  # re-inserted last: frames leave in arrival order
-        self._pending[slot] = frame
-        if self._task is None:
-            self._task = asyncio.create_task(self._write())
-        self._wake.set()
-
-    def put_final(self, operation_id: str, frame: str) -> None:
-        self.put(operation_id, _FINAL, frame)
-
-    def drop(self, operation_id: str) -> None:
-        """Forgets what waits for an operation the client has completed."""
-        for slot in [slot for slot in self._pending if slot[0] == operation_id]:
-            del self._pending[slot]
-
-    async def _write(self) -> None:
-        try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._pending:
-                    slot = next(iter(self._pending))
-                    await self._send(self._pending.pop(slot))
-        except Exception:  # the socket is gone: its handler's shutdown cleans up
-            self.closed = True
-            self._pending.clear()
-
-    async def close(self) -> None:
-        self.closed = True
-        self._pending.clear()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
 class MemberHandler(Protocol):
     """What a shared feed needs from the protocol handler of a member's socket."""
 
@@ -114,7 +65,7 @@ class Member:
     __slots__ = ("feed", "handler", "operation_id", "outbox")
     task = None  # Strawberry's shutdown awaits operations' tasks: a member has none
 
-    def __init__(self, operation_id: str, handler: MemberHandler, outbox: Outbox) -> None:
+    def __init__(self, operation_id: str, handler: MemberHandler, outbox: SocketOutbox) -> None:
         self.operation_id = operation_id
         self.handler = handler
         self.outbox = outbox
@@ -193,9 +144,9 @@ class SharedFeed:
                 self._end("error", [GraphQLError(message).formatted])
                 return
             first = False
-            self._deliver(result)
+            await self._deliver(result)
 
-    def _deliver(self, result: ExecutionResult) -> None:
+    async def _deliver(self, result: ExecutionResult) -> None:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
@@ -207,7 +158,12 @@ class SharedFeed:
             self.latest.pop(key, None)  # re-inserted last: replayed in arrival order
             self.latest[key] = encoded
         frames: dict[str, str] = {}  # most sockets use the same few ids ("1")
-        for member in self.members:
+        members = list(self.members)  # members may come and go while this yields
+        for index, member in enumerate(members):
+            if index and index % DELIVERY_CHUNK == 0:
+                await asyncio.sleep(0)
+            if member.feed is not self:  # left meanwhile
+                continue
             frame = frames.get(member.operation_id)
             if frame is None:
                 frame = _frame(member.operation_id, "next", encoded)
