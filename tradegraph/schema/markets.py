@@ -16,13 +16,23 @@ from tradegraph.schema.context import Info
 PERCENT = Decimal("0.01")
 
 
+async def scales_of(info: Info, symbol: str) -> decimals.Scales:
+    """How the symbol's prices and cash are shown, through the operation's instrument loader:
+    a list asking per item costs one query."""
+    found = await info.context.loaders.instruments.load(symbol)
+    if found is None:
+        return decimals.Scales.of(None, None)
+    return decimals.Scales.of(found.tick_size, found.currency)
+
+
 async def cash_of(info: Info, symbol: str, amount: float | Decimal) -> Decimal:
     """`amount` of the symbol's currency at that currency's scale (2 when it is unknown)."""
-    found = await info.context.loaders.instruments.load(symbol)
-    places = decimals.currency_places(found.currency) if found else 2
-    return decimals.at_places(
-        Decimal(repr(amount)) if isinstance(amount, float) else amount, places
-    )
+    return (await scales_of(info, symbol)).cash(amount)
+
+
+async def price_of(info: Info, symbol: str, price: float | Decimal) -> Decimal:
+    """`price` at the symbol's tick decimals (as computed when the symbol is unknown)."""
+    return (await scales_of(info, symbol)).price(price)
 
 
 strawberry.enum(documents.AssetClass, name="AssetClass")
