@@ -130,7 +130,7 @@ def exact(value: float | Decimal) -> Decimal:
     """A computed number as Decimal; a float by its shortest repr (0.1 -> 0.1, not
     0.1000000000000000055511151231257827…), so rounding it sees the value the float stands for."""
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(repr(float(value)))  # float(): numpy floats have their own repr
     return value if isinstance(value, Decimal) else Decimal(value)  # an int is a float to mypy
 
 

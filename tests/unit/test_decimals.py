@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from bson import Decimal128
 
@@ -183,6 +184,8 @@ def test_a_float_is_taken_as_the_number_it_stands_for() -> None:
     assert exact(0.1 + 0.2) == Decimal("0.30000000000000004")
     assert exact(2.675) == Decimal("2.675")  # Decimal(2.675) would be 2.67499999…
     assert exact(Decimal("1.50")) == Decimal("1.50")
+    assert exact(np.float64(0.1)) == Decimal("0.1")  # numpy's repr is np.float64(0.1)
+    assert exact(3) == Decimal(3)
 
 
 def test_scales_show_prices_at_the_tick_and_cash_at_the_currency() -> None:
