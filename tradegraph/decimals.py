@@ -150,10 +150,13 @@ class Scales:
             cash_places=2 if currency is None else currency_places(currency),
         )
 
-    def price(self, value: float | Decimal) -> Decimal:
-        """A price at the tick decimals (half-even)."""
+    def price(self, value: float | Decimal, extra: int = 0) -> Decimal:
+        """A price at the tick decimals (half-even); `extra` more for one that may fall between
+        ticks (a mid: one more)."""
         number = exact(value)
-        return number if self.price_places is None else at_places(number, self.price_places)
+        if self.price_places is None:
+            return number
+        return at_places(number, self.price_places + extra)
 
     def cash(self, value: float | Decimal) -> Decimal:
         """An amount of money at the currency's decimals (half-even)."""

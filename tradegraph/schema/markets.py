@@ -214,7 +214,10 @@ class QuoteInput:
         )
 
 
-@strawberry.type(description="Open, high, low and close of mid prices over one interval.")
+@strawberry.type(
+    description="Open, high, low and close of mid prices over one interval, at one more "
+    "decimal than the tick (as Quote.mid)."
+)
 class Candle:
     start: datetime
     open: Decimal
@@ -224,13 +227,13 @@ class Candle:
     volume: Decimal = strawberry.field(description="Traded quantity reported by the feed.")
 
     @classmethod
-    def from_value(cls, candle: candles.Candle) -> Candle:
+    def from_value(cls, candle: candles.Candle, scales: decimals.Scales) -> Candle:
         return cls(
             start=candle.start,
-            open=candle.open,
-            high=candle.high,
-            low=candle.low,
-            close=candle.close,
+            open=scales.price(candle.open, 1),
+            high=scales.price(candle.high, 1),
+            low=scales.price(candle.low, 1),
+            close=scales.price(candle.close, 1),
             volume=candle.volume,
         )
 
