@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import register
 from tests.support import reference_indicators as reference
 from tests.support.clients import GraphQLClient, connected, error_code
+from tests.support.number_format import at_scale, near
 from tests.support.reference_backtest import backtest as reference_backtest
 from tests.support.reference_statistics import reference_statistics
 from tests.support.trading import create_instrument
@@ -34,6 +36,14 @@ PROGRESS = """subscription($id: ID!) { backtestProgress(id: $id) {
            trades { entryTime entryPrice exitTime exitPrice pnl } equityCurve { time equity } }
 } }"""
 START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+MONEY_STATISTICS = (
+    "expectancy",
+    "totalFees",
+    "averageWin",
+    "averageLoss",
+    "bestTrade",
+    "worstTrade",
+)
 
 
 def walk(n: int, seed: int = 3) -> tuple[list[float], list[float]]:
@@ -164,10 +174,17 @@ async def test_backtest_runs_in_the_background_and_matches_the_reference(
     )
     result = final["result"]
     assert result["tradeCount"] == len(trades) > 3
-    assert result["finalEquity"] == pytest.approx(equity[-1])
-    assert [t["pnl"] for t in result["trades"]] == pytest.approx([t["pnl"] for t in trades])
-    assert result["equityCurve"][-1]["equity"] == pytest.approx(equity[-1])
+    # money as Decimal strings at BRL's 2 decimals, prices at the 0.01 tick's 2
+    assert near(result["finalEquity"], 2, equity[-1])
+    for found, reference_trade in zip(result["trades"], trades, strict=True):
+        assert near(found["pnl"], 2, reference_trade["pnl"])
+        assert at_scale(found["entryPrice"], 2) == Decimal(repr(reference_trade["entry_price"]))
+        assert at_scale(found["exitPrice"], 2) == Decimal(repr(reference_trade["exit_price"]))
+    assert all(at_scale(point["equity"], 2) > 0 for point in result["equityCurve"])
+    assert near(result["equityCurve"][-1]["equity"], 2, equity[-1])
     expected = reference_statistics(frame, trades, equity, 10_000, 10, 60)
+    money = {name: expected.pop(name) for name in MONEY_STATISTICS}
+    assert all(near(result[name], 2, value) for name, value in money.items()), money
     assert {name: result[name] for name in expected} == pytest.approx(expected)
 
     listed = await gql.data(

@@ -40,7 +40,8 @@ async def test_insight_words_the_facts_with_the_model_then_serves_the_cache(
     first = (await gql.data(INSIGHT, {}, analyst_token))["insight"]
     assert (first["source"], first["text"], first["cached"]) == ("OPENAI", ANSWER, False)
     assert (first["promptTokens"], first["completionTokens"]) == (1200, 300)
-    assert first["costUsd"] == 1200 * 0.15 / 1e6 + 300 * 0.60 / 1e6  # gpt-4o-mini prices
+    # gpt-4o-mini prices: 1200 * 0.15 / 1e6 + 300 * 0.60 / 1e6, USD at 6 decimals
+    assert first["costUsd"] == "0.000360"
     assert first["facts"]["purchases"] == 3
     assert first["facts"]["average_ticket"] == "40.00"
     assert first["facts"]["top_users"] == ["u1", "u2", "u0"]

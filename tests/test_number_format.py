@@ -5,9 +5,11 @@ binary float artefacts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 
+from tests.conftest import login_admin, server_settings
 from tests.support.clients import GraphQLClient, send_webhook
 from tests.support.trading import (
     CREATE_PORTFOLIO,
@@ -17,6 +19,7 @@ from tests.support.trading import (
     place,
     publish_quote,
 )
+from tradegraph.server import start_server
 
 QUOTE = 'query { quote(symbol: "PETR4") { bid ask mid last open high low } }'
 PORTFOLIO = """query($id: ID!) { portfolio(id: $id) { cash availableCash equity unrealizedPnl
@@ -25,6 +28,11 @@ SUMMARY = """query($from: DateTime!, $to: DateTime!) { eventSummary(from: $from,
   totalValue averageTicket byType { totalValue averageValue } series(bucket: DAY) { totalValue }
 } }"""
 RUN = """mutation($input: BacktestInput!) { runBacktest(input: $input) { initialCash } }"""
+POSITIONS = """query($id: ID!) { portfolio(id: $id) {
+  positions { averageCost marketPrice marketValue unrealizedPnl realizedPnl } } }"""
+CANDLES = """query($from: DateTime!, $to: DateTime!) {
+  candles(symbol: "PETR4", interval: ONE_MINUTE, from: $from, to: $to) { open high low close } }"""
+ORDER = """query($id: ID!) { order(id: $id) { status averageFillPrice fills { price fee } } }"""
 IMPORT = """mutation($candles: [CandleInput!]!) {
   importCandles(input: {symbol: "PETR4", interval: ONE_MINUTE, candles: $candles}) }"""
 
@@ -114,3 +122,62 @@ async def test_order_prices_have_the_tick_decimals(gql: GraphQLClient, admin_tok
     filled = await place(gql, admin_token, portfolio_id, "BUY", "10")
     assert filled["status"] == "FILLED"
     assert [fill["price"] for fill in filled["fills"]] == ["37.60"]
+    assert filled["averageFillPrice"] == "37.60"
+
+
+async def test_positions_and_candles_show_prices_at_the_tick_and_amounts_as_cash(
+    gql: GraphQLClient, admin_token: str
+) -> None:
+    await create_instrument(gql, admin_token)  # tick 0.01, BRL
+    portfolio_id = await funded_portfolio(gql, admin_token, "10000")
+    await publish_quote(gql, admin_token, "37.5", "37.6")
+    await place(gql, admin_token, portfolio_id, "BUY", "1")
+    await publish_quote(gql, admin_token, "37.5", "37.61")
+    await place(gql, admin_token, portfolio_id, "BUY", "2")
+    found = (await gql.data(POSITIONS, {"id": portfolio_id}, admin_token))["portfolio"]
+    (position,) = found["positions"]
+    assert position == {
+        "averageCost": "37.61",  # 112.82 / 3 = 37.60666…, at the tick's 2 decimals
+        "marketPrice": "37.555",  # the mid, one more decimal
+        "marketValue": "112.66",  # 3 * 37.555 = 112.665, half-even
+        "unrealizedPnl": "-0.16",  # 112.665 - 112.82 = -0.155, half-even
+        "realizedPnl": "0.00",
+    }
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    await gql.data(
+        IMPORT,
+        {"candles": [{"start": minute.isoformat(), "open": "10", "high": "10.5", "low": "9.995",
+                      "close": "10.1"}]},
+        admin_token,
+    )  # fmt: skip
+    window = {"from": minute.isoformat(), "to": (minute + timedelta(minutes=1)).isoformat()}
+    (candle,) = (await gql.data(CANDLES, window, admin_token))["candles"]
+    assert candle == {"open": "10.000", "high": "10.500", "low": "9.995", "close": "10.100"}
+
+
+async def test_average_fill_prices_have_the_tick_and_fees_the_cash_decimals() -> None:
+    running = await start_server(server_settings(fee_bps=Decimal(10)))
+    try:
+        async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
+            gql = GraphQLClient(http)
+            admin = await login_admin(gql)
+            await create_instrument(gql, admin)  # tick 0.01, BRL
+            portfolio_id = await funded_portfolio(gql, admin, "10000")
+            await publish_quote(gql, admin, "37.5", "37.6", askSize="1")
+            order = await place(
+                gql, admin, portfolio_id, "BUY", "3", type="LIMIT", limitPrice="38",
+                timeInForce="GTC",
+            )  # fmt: skip
+            assert order["status"] == "PARTIALLY_FILLED"
+            await publish_quote(gql, admin, "37.5", "37.61", askSize="2")
+            found = (await gql.data(ORDER, {"id": order["id"]}, admin))["order"]
+    finally:
+        await running.stop()
+    assert found["status"] == "FILLED"
+    # (37.60 + 2 * 37.61) / 3 = 37.60666…, shown at the tick's 2 decimals
+    assert found["averageFillPrice"] == "37.61"
+    # fees 10 bps: 0.0376 and 0.07522, shown at BRL's 2 decimals
+    assert [(f["price"], f["fee"]) for f in found["fills"]] == [
+        ("37.60", "0.04"),
+        ("37.61", "0.08"),
+    ]

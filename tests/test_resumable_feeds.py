@@ -36,7 +36,7 @@ from tradegraph.trading.settlement import recover
 
 ORDER_EVENTS = """subscription($id: ID!, $after: String) {
   orderEvents(portfolioId: $id, after: $after) {
-    cursor kind order { id status filledQuantity } fill { quantity price } timestamp
+    cursor kind order { id status filledQuantity } fill { quantity price fee } timestamp
   }
 }"""
 EVENTS = """subscription($after: String, $filter: EventFilter) {
@@ -83,7 +83,7 @@ async def test_order_events_one_per_change_then_resume_after_a_cursor(
         ("FILL", bought["id"]),
     ]
     fill = seen[3]["fill"]
-    assert (dec(fill["quantity"]), dec(fill["price"])) == (2, 10)
+    assert (dec(fill["quantity"]), fill["price"], fill["fee"]) == (2, "10.00", "0.00")  # tick, BRL
     assert seen[0]["fill"] is None
     cursors = [e["cursor"] for e in seen]
     assert len(set(cursors)) == 4

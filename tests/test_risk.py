@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import register
 from tests.support.clients import GraphQLClient, error_code
+from tests.support.number_format import near
 from tests.support.trading import create_instrument, funded_portfolio, place, publish_quote
 
 IMPORT = """mutation($symbol: String!, $candles: [CandleInput!]!) {
@@ -74,7 +75,8 @@ async def test_risk_of_the_holdings_follows_the_documented_formulas(
     concentration = 0.75**2 + 0.25**2
     assert risk["days"] == DAYS + 1
     assert risk["volatility"] == pytest.approx(volatility)
-    assert risk["valueAtRisk95"] == pytest.approx(-np.quantile(own, 0.05) * 10000)
+    # money: a Decimal string at BRL's 2 decimals
+    assert near(risk["valueAtRisk95"], 2, -np.quantile(own, 0.05) * 10000)
     assert risk["beta"] == pytest.approx(beta)
     assert risk["concentration"] == pytest.approx(concentration)
     assert risk["riskScore"] == pytest.approx(

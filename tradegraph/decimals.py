@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from beanie.odm.utils.encoder import Encoder
@@ -120,8 +121,46 @@ def step_places(step: Decimal) -> int:
 
 
 def at_places(value: Decimal, places: int) -> Decimal:
-    """`value` with exactly `places` decimals (half-up), so every reading has one shape."""
-    return value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    """`value` with exactly `places` decimals (half-even), so every reading has one shape."""
+    digits = max(DECIMAL128_DIGITS, value.adjusted() + places + 2)  # never too few to fit
+    return value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN, Context(prec=digits))
+
+
+def exact(value: float | Decimal) -> Decimal:
+    """A computed number as Decimal; a float by its shortest repr (0.1 -> 0.1, not
+    0.1000000000000000055511151231257827…), so rounding it sees the value the float stands for."""
+    if isinstance(value, float):
+        return Decimal(repr(float(value)))  # float(): numpy floats have their own repr
+    return value if isinstance(value, Decimal) else Decimal(value)  # an int is a float to mypy
+
+
+@dataclass(frozen=True)
+class Scales:
+    """How one instrument's numbers are shown: prices at its tick decimals, cash at its
+    currency's (see `of`)."""
+
+    price_places: int | None  # None: the instrument is unknown, prices as computed
+    cash_places: int
+
+    @classmethod
+    def of(cls, tick_size: Decimal | None, currency: str | None) -> Scales:
+        """An instrument's scales; without one, prices as computed and cash at 2 decimals."""
+        return cls(
+            price_places=None if tick_size is None else step_places(tick_size),
+            cash_places=2 if currency is None else currency_places(currency),
+        )
+
+    def price(self, value: float | Decimal, extra: int = 0) -> Decimal:
+        """A price at the tick decimals (half-even); `extra` more for one that may fall between
+        ticks (a mid: one more)."""
+        number = exact(value)
+        if self.price_places is None:
+            return number
+        return at_places(number, self.price_places + extra)
+
+    def cash(self, value: float | Decimal) -> Decimal:
+        """An amount of money at the currency's decimals (half-even)."""
+        return at_places(exact(value), self.cash_places)
 
 
 def plain(value: Decimal) -> str:

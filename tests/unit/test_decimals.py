@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from bson import Decimal128
 
 from tradegraph.decimals import (
+    Scales,
+    at_places,
+    exact,
     fee_of,
     is_multiple,
     parse_decimal,
@@ -151,3 +155,55 @@ def test_plain_text_never_uses_exponent_notation() -> None:
     assert plain(Decimal("1E+2")) == "100"
     assert plain(Decimal("1E-8")) == "0.00000001"
     assert plain(Decimal("101.2500")) == "101.2500"
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        ("0.125", 2, "0.12"),  # a half goes to the even neighbour
+        ("0.135", 2, "0.14"),
+        ("-0.125", 2, "-0.12"),
+        ("2.5", 0, "2"),
+        ("7", 2, "7.00"),
+        ("1.23456789", 8, "1.23456789"),
+    ],
+)
+def test_at_places_rounds_half_even_to_exactly_that_many_decimals(
+    value: str, places: int, expected: str
+) -> None:
+    assert str(at_places(Decimal(value), places)) == expected
+
+
+def test_at_places_fits_numbers_longer_than_the_default_precision() -> None:
+    # 30 digits at 8 places: 38 digits, more than the default 28 of Python's context
+    big = Decimal("123456789012345678901234567890")
+    assert plain(at_places(big, 8)) == "123456789012345678901234567890.00000000"
+
+
+def test_a_float_is_taken_as_the_number_it_stands_for() -> None:
+    assert exact(0.1 + 0.2) == Decimal("0.30000000000000004")
+    assert exact(2.675) == Decimal("2.675")  # Decimal(2.675) would be 2.67499999…
+    assert exact(Decimal("1.50")) == Decimal("1.50")
+    assert exact(np.float64(0.1)) == Decimal("0.1")  # numpy's repr is np.float64(0.1)
+    assert exact(3) == Decimal(3)
+
+
+def test_scales_show_prices_at_the_tick_and_cash_at_the_currency() -> None:
+    usd = Scales.of(Decimal("0.01"), "USD")
+    assert str(usd.price(37.125)) == "37.12"
+    assert str(usd.price(Decimal("37.135"))) == "37.14"
+    assert str(usd.cash(2.675)) == "2.68"  # the float's binary value would round down
+    assert str(usd.cash(10_000.0)) == "10000.00"
+    assert str(usd.cash(0.1 + 0.2)) == "0.30"
+    fx = Scales.of(Decimal("0.00001"), "JPY")
+    assert str(fx.price(151.2)) == "151.20000"
+    assert str(fx.cash(1234.5)) == "1234"
+    crypto = Scales.of(Decimal("0.5"), "USDT")
+    assert str(crypto.price(10)) == "10.0"
+    assert str(crypto.cash(-1.5)) == "-1.50000000"
+
+
+def test_without_an_instrument_prices_stay_as_computed_and_cash_has_two_decimals() -> None:
+    unknown = Scales.of(None, None)
+    assert unknown.price(37.123456) == Decimal("37.123456")
+    assert str(unknown.cash(1.005)) == "1.00"

@@ -80,7 +80,8 @@ async def portfolio_risk(info: Info, portfolio_id: ID) -> PortfolioRisk:
     """Volatility, VaR, beta, concentration and a risk score of a portfolio's holdings. Same
     visibility as `portfolio`."""
     portfolio = await info.context.readable_portfolio(str(portfolio_id))
-    return PortfolioRisk.from_value(await info.context.services.risk.assess(portfolio))
+    risk = await info.context.services.risk.assess(portfolio)
+    return PortfolioRisk.from_value(risk, portfolio.base_currency)
 
 
 async def insight(info: Info, range: str | None = "24h") -> Insight:

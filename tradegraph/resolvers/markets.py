@@ -19,6 +19,7 @@ from tradegraph.schema.markets import (
     InstrumentUpdateInput,
     Quote,
     QuoteInput,
+    scales_of,
 )
 from tradegraph.subscriptions import markets as live
 
@@ -85,7 +86,8 @@ async def candles(
     merged with imported history (an imported candle wins for its bucket). Buckets without
     ticks are absent. At most 5,000 candles per request."""
     rows = await info.context.services.candles.history(symbol, interval, from_, to)
-    return [Candle.from_value(row) for row in rows]
+    scales = await scales_of(info, symbol)
+    return [Candle.from_value(row, scales) for row in rows]
 
 
 async def import_candles(info: Info, input: ImportCandlesInput) -> int:
@@ -111,5 +113,6 @@ async def candle_stream(
     """The forming candle of the current interval, after every quote; a new `start` means the
     previous candle closed."""
     found = await info.context.services.instruments.require(symbol, cached=False)
+    scales = await scales_of(info, found.symbol)
     async for bar in live.forming_candles(info.context.services.broker, found.symbol, interval):
-        yield Candle.from_value(bar)
+        yield Candle.from_value(bar, scales)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,14 +10,14 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from tradegraph import documents
+from tradegraph import decimals, documents
 from tradegraph.analytics import indicator_series, indicators
 from tradegraph.analytics import risk as risk_rules
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.backtest_runs import BacktestRequest
 from tradegraph.schema.connection import Connection, Edge
 from tradegraph.schema.context import Info
-from tradegraph.schema.markets import CandleInterval, cash_of
+from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
 
 strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
 IndicatorKind = indicators.IndicatorKind
@@ -132,20 +133,42 @@ class BacktestInput:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One round trip. Prices at the instrument's tick decimals, pnl at its "
+    "currency's cash decimals."
+)
 class BacktestTrade:
     entry_time: datetime
-    entry_price: float
+    entry_price: Decimal
     exit_time: datetime
-    exit_price: float
-    quantity: float
-    pnl: float
+    exit_price: Decimal
+    quantity: float = strawberry.field(
+        description="Units bought with all cash: fractional, not rounded to the lot size."
+    )
+    pnl: Decimal
+
+    @classmethod
+    def from_stored(cls, trade: dict[str, Any], scales: decimals.Scales) -> BacktestTrade:
+        return cls(
+            entry_time=_at(trade["entry_time"]),
+            entry_price=scales.price(trade["entry_price"]),
+            exit_time=_at(trade["exit_time"]),
+            exit_price=scales.price(trade["exit_price"]),
+            quantity=trade["quantity"],
+            pnl=scales.cash(trade["pnl"]),
+        )
 
 
 @strawberry.type
 class EquityCurvePoint:
     time: datetime
-    equity: float
+    equity: Decimal = strawberry.field(description="At the currency's cash decimals.")
+
+    @classmethod
+    def from_stored(cls, point: Sequence[Any], scales: decimals.Scales) -> EquityCurvePoint:
+        """A stored [seconds, equity] pair."""
+        seconds, equity = point
+        return cls(time=_at(seconds), equity=scales.cash(equity))
 
 
 def _at(seconds: int) -> datetime:
@@ -155,10 +178,11 @@ def _at(seconds: int) -> datetime:
 @strawberry.type(
     description="Metrics of a completed run. Sharpe and Sortino use per-bar returns with a "
     "zero risk-free rate, annualised by √(bars per year) with 365 days a year (525,600 "
-    "one-minute bars, 365 daily bars)."
+    "one-minute bars, 365 daily bars). Amounts of money are Decimals at the instrument "
+    "currency's cash decimals; ratios and fractions are Floats."
 )
 class BacktestResult:
-    final_equity: float
+    final_equity: Decimal
     total_return: float = strawberry.field(description="finalEquity / initialCash - 1.")
     cagr: float | None = strawberry.field(
         description="(finalEquity / initialCash)^(1/years) - 1; null if it overflows."
@@ -180,7 +204,7 @@ class BacktestResult:
     calmar: float | None = strawberry.field(
         description="cagr / maxDrawdown; null without a drawdown or a cagr."
     )
-    expectancy: float | None = strawberry.field(
+    expectancy: Decimal | None = strawberry.field(
         description="Mean pnl per trade, in cash; null without trades."
     )
     sqn: float | None = strawberry.field(
@@ -195,7 +219,7 @@ class BacktestResult:
         description="Buying with all cash at the first bar's open and selling at the last "
         "close, with the same fee: lastClose·(1 - fee) / (firstOpen·(1 + fee)) - 1."
     )
-    total_fees: float = strawberry.field(
+    total_fees: Decimal = strawberry.field(
         description="Fees paid on every entry and exit: Σ quantity · price · fee."
     )
     max_drawdown_duration: int = strawberry.field(
@@ -203,23 +227,28 @@ class BacktestResult:
         "close back at or above it (or to the last close if it never recovers); 0 without a "
         "drawdown."
     )
-    average_win: float | None = strawberry.field(
+    average_win: Decimal | None = strawberry.field(
         description="Mean pnl of the trades with pnl > 0; null without one."
     )
-    average_loss: float | None = strawberry.field(
+    average_loss: Decimal | None = strawberry.field(
         description="Mean pnl (negative) of the trades with pnl < 0; null without one."
     )
-    best_trade: float | None = strawberry.field(
+    best_trade: Decimal | None = strawberry.field(
         description="Largest trade pnl; null without trades."
     )
-    worst_trade: float | None = strawberry.field(
+    worst_trade: Decimal | None = strawberry.field(
         description="Smallest trade pnl; null without trades."
     )
 
     @classmethod
-    def from_stored(cls, data: dict[str, Any]) -> BacktestResult:
+    def from_stored(cls, data: dict[str, Any], scales: decimals.Scales) -> BacktestResult:
+        """A stored result (floats, as the engine computed them) with its money at `scales`."""
+        statistics = dict(data["statistics"])
+        for name in MONEY_STATISTICS:
+            if statistics[name] is not None:
+                statistics[name] = scales.cash(statistics[name])
         return cls(
-            final_equity=data["final_equity"],
+            final_equity=scales.cash(data["final_equity"]),
             total_return=data["total_return"],
             cagr=data["cagr"],
             max_drawdown=data["max_drawdown"],
@@ -228,20 +257,20 @@ class BacktestResult:
             win_rate=data["win_rate"],
             profit_factor=data["profit_factor"],
             trade_count=data["trade_count"],
-            trades=[
-                BacktestTrade(
-                    entry_time=_at(t["entry_time"]),
-                    entry_price=t["entry_price"],
-                    exit_time=_at(t["exit_time"]),
-                    exit_price=t["exit_price"],
-                    quantity=t["quantity"],
-                    pnl=t["pnl"],
-                )
-                for t in data["trades"]
-            ],
-            equity_curve=[EquityCurvePoint(time=_at(t), equity=e) for t, e in data["equity_curve"]],
-            **data["statistics"],
+            trades=[BacktestTrade.from_stored(t, scales) for t in data["trades"]],
+            equity_curve=[EquityCurvePoint.from_stored(p, scales) for p in data["equity_curve"]],
+            **statistics,
         )
+
+
+MONEY_STATISTICS = (
+    "expectancy",
+    "total_fees",
+    "average_win",
+    "average_loss",
+    "best_trade",
+    "worst_trade",
+)  # the rest are ratios, fractions or durations
 
 
 @strawberry.type(description="A backtest: queued, running with progress, then a result.")
@@ -257,7 +286,7 @@ class BacktestRun:
     fee_bps: float
     strategy: JSON = strawberry.field(description="The strategy with its defaults filled in.")
     bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
-    result: BacktestResult | None
+    _result: strawberry.Private[dict[str, Any] | None]
     error: str | None = strawberry.field(description="Why the run FAILED.")
     created_at: datetime
     finished_at: datetime | None
@@ -265,6 +294,12 @@ class BacktestRun:
     @strawberry.field(description="Cash at the start, at the scale of the instrument's currency.")
     async def initial_cash(self, info: Info) -> Decimal:
         return await cash_of(info, self.symbol, self._initial_cash)
+
+    @strawberry.field(description="Once COMPLETED.")
+    async def result(self, info: Info) -> BacktestResult | None:
+        if not self._result:
+            return None
+        return BacktestResult.from_stored(self._result, await scales_of(info, self.symbol))
 
     @classmethod
     def from_document(cls, run: documents.BacktestRun) -> BacktestRun:
@@ -280,7 +315,7 @@ class BacktestRun:
             fee_bps=run.fee_bps,
             strategy=JSON(run.strategy),
             bars=run.bars,
-            result=BacktestResult.from_stored(run.result) if run.result else None,
+            _result=run.result,
             error=run.error,
             created_at=run.created_at,
             finished_at=run.finished_at,
@@ -296,6 +331,8 @@ class BacktestEdge(Edge[BacktestRun]):
 class BacktestConnection(Connection[BacktestRun]):
     edges: list[BacktestEdge]  # type: ignore[assignment]  # keeps the name BacktestEdge
 
+
+COST_USD_PLACES = 6  # model prices are quoted per million tokens: cents are too coarse
 
 strawberry.enum(documents.InsightSource, name="InsightSource")
 InsightSource = documents.InsightSource
@@ -313,7 +350,9 @@ class Insight:
     facts: JSON = strawberry.field(description="What the text is based on (events, trading).")
     prompt_tokens: int | None
     completion_tokens: int | None
-    cost_usd: float | None = strawberry.field(description="Estimated from the model's prices.")
+    cost_usd: Decimal | None = strawberry.field(
+        description="Estimated from the model's prices, in USD at 6 decimals."
+    )
     cached: bool = strawberry.field(description="Served from the cache without a model call.")
     created_at: datetime
     reason: str | None = strawberry.field(description="Why the TEMPLATE was used.")
@@ -329,7 +368,9 @@ class Insight:
             facts=JSON(record.facts),
             prompt_tokens=record.prompt_tokens,
             completion_tokens=record.completion_tokens,
-            cost_usd=record.cost_usd,
+            cost_usd=None
+            if record.cost_usd is None
+            else decimals.at_places(decimals.exact(record.cost_usd), COST_USD_PLACES),
             cached=cached,
             created_at=record.created_at,
             reason=record.reason,
@@ -345,10 +386,10 @@ class PortfolioRisk:
         description="Sample standard deviation of daily returns * sqrt(365); null with fewer "
         "than 3 common days."
     )
-    value_at_risk_95: float | None = strawberry.field(
+    value_at_risk_95: Decimal | None = strawberry.field(
         name="valueAtRisk95",
-        description="Historical 1-day VaR at 95%, in the base currency: -(5th percentile of "
-        "daily returns) * equity, floored at 0.",
+        description="Historical 1-day VaR at 95%, in the base currency at its cash decimals: "
+        "-(5th percentile of daily returns) * equity, floored at 0.",
     )
     beta: float | None = strawberry.field(
         description="cov(portfolio, benchmark) / var(benchmark) of daily returns; the "
@@ -365,5 +406,8 @@ class PortfolioRisk:
     days: int = strawberry.field(description="Days of history the figures use.")
 
     @classmethod
-    def from_value(cls, risk: risk_rules.Risk) -> PortfolioRisk:
-        return cls(**vars(risk))
+    def from_value(cls, risk: risk_rules.Risk, currency: str) -> PortfolioRisk:
+        """The figures, with the VaR (money in `currency`) at that currency's scale."""
+        var = risk.value_at_risk_95
+        cash = decimals.Scales.of(None, currency).cash
+        return cls(**{**vars(risk), "value_at_risk_95": None if var is None else cash(var)})

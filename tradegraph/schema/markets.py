@@ -16,13 +16,23 @@ from tradegraph.schema.context import Info
 PERCENT = Decimal("0.01")
 
 
+async def scales_of(info: Info, symbol: str) -> decimals.Scales:
+    """How the symbol's prices and cash are shown, through the operation's instrument loader:
+    a list asking per item costs one query."""
+    found = await info.context.loaders.instruments.load(symbol)
+    if found is None:
+        return decimals.Scales.of(None, None)
+    return decimals.Scales.of(found.tick_size, found.currency)
+
+
 async def cash_of(info: Info, symbol: str, amount: float | Decimal) -> Decimal:
     """`amount` of the symbol's currency at that currency's scale (2 when it is unknown)."""
-    found = await info.context.loaders.instruments.load(symbol)
-    places = decimals.currency_places(found.currency) if found else 2
-    return decimals.at_places(
-        Decimal(repr(amount)) if isinstance(amount, float) else amount, places
-    )
+    return (await scales_of(info, symbol)).cash(amount)
+
+
+async def price_of(info: Info, symbol: str, price: float | Decimal) -> Decimal:
+    """`price` at the symbol's tick decimals (as computed when the symbol is unknown)."""
+    return (await scales_of(info, symbol)).price(price)
 
 
 strawberry.enum(documents.AssetClass, name="AssetClass")
@@ -204,7 +214,10 @@ class QuoteInput:
         )
 
 
-@strawberry.type(description="Open, high, low and close of mid prices over one interval.")
+@strawberry.type(
+    description="Open, high, low and close of mid prices over one interval, at one more "
+    "decimal than the tick (as Quote.mid)."
+)
 class Candle:
     start: datetime
     open: Decimal
@@ -214,13 +227,13 @@ class Candle:
     volume: Decimal = strawberry.field(description="Traded quantity reported by the feed.")
 
     @classmethod
-    def from_value(cls, candle: candles.Candle) -> Candle:
+    def from_value(cls, candle: candles.Candle, scales: decimals.Scales) -> Candle:
         return cls(
             start=candle.start,
-            open=candle.open,
-            high=candle.high,
-            low=candle.low,
-            close=candle.close,
+            open=scales.price(candle.open, 1),
+            high=scales.price(candle.high, 1),
+            low=scales.price(candle.low, 1),
+            close=scales.price(candle.close, 1),
             volume=candle.volume,
         )
 

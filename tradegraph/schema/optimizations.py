@@ -9,14 +9,14 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from tradegraph import documents
+from tradegraph import decimals, documents
 from tradegraph.analytics import optimization, optimization_runs, parameter_grid
 from tradegraph.analytics.backtest_engine import StrategyKind
 from tradegraph.errors import InvalidInput
 from tradegraph.schema.analytics import BacktestResult, BacktestStatus, EquityCurvePoint
 from tradegraph.schema.connection import Connection, Edge
 from tradegraph.schema.context import Info
-from tradegraph.schema.markets import CandleInterval, cash_of
+from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
 
 strawberry.enum(
     optimization.OptimizationMetric,
@@ -166,11 +166,13 @@ class WalkForwardFold:
     parameters: JSON = strawberry.field(description="The in-sample winner.")
     in_sample: OptimizationMetrics
     out_of_sample: OptimizationMetrics
-    initial_equity: float = strawberry.field(description="Out-of-sample starting equity.")
-    final_equity: float
+    initial_equity: Decimal = strawberry.field(
+        description="Out-of-sample starting equity, at the currency's cash decimals."
+    )
+    final_equity: Decimal = strawberry.field(description="At the currency's cash decimals.")
 
     @classmethod
-    def from_stored(cls, data: dict[str, Any]) -> WalkForwardFold:
+    def from_stored(cls, data: dict[str, Any], scales: decimals.Scales) -> WalkForwardFold:
         return cls(
             index=data["index"],
             train_from=_at(data["train_from"]),
@@ -180,8 +182,8 @@ class WalkForwardFold:
             parameters=JSON(data["parameters"]),
             in_sample=OptimizationMetrics.from_stored(data["in_sample"]),
             out_of_sample=OptimizationMetrics.from_stored(data["out_of_sample"]),
-            initial_equity=data["initial_equity"],
-            final_equity=data["final_equity"],
+            initial_equity=scales.cash(data["initial_equity"]),
+            final_equity=scales.cash(data["final_equity"]),
         )
 
 
@@ -209,14 +211,7 @@ class Optimization:
     )
     bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
     best_parameters: JSON | None = strawberry.field(description="The winner's parameters.")
-    best: BacktestResult | None = strawberry.field(
-        description="The winner's full backtest on the whole range."
-    )
-    folds: list[WalkForwardFold] = strawberry.field(description="Empty without walkForward.")
-    out_of_sample_equity: list[EquityCurvePoint] = strawberry.field(
-        description="The folds' out-of-sample equity curves stitched (each fold starts from "
-        "the previous one's final equity), at most 1,000 points."
-    )
+    _document: strawberry.Private[documents.OptimizationRun]
     error: str | None = strawberry.field(description="Why it FAILED.")
     created_at: datetime
     finished_at: datetime | None
@@ -261,6 +256,28 @@ class Optimization:
     async def initial_cash(self, info: Info) -> Decimal:
         return await cash_of(info, self.symbol, self._initial_cash)
 
+    @strawberry.field(description="The winner's full backtest on the whole range.")
+    async def best(self, info: Info) -> BacktestResult | None:
+        best = self._document.best
+        return (
+            BacktestResult.from_stored(best, await scales_of(info, self.symbol)) if best else None
+        )
+
+    @strawberry.field(description="Empty without walkForward.")
+    async def folds(self, info: Info) -> list[WalkForwardFold]:
+        scales = await scales_of(info, self.symbol)
+        return [WalkForwardFold.from_stored(fold, scales) for fold in self._document.folds]
+
+    @strawberry.field(
+        description="The folds' out-of-sample equity curves stitched (each fold starts from "
+        "the previous one's final equity), at most 1,000 points."
+    )
+    async def out_of_sample_equity(self, info: Info) -> list[EquityCurvePoint]:
+        scales = await scales_of(info, self.symbol)
+        return [
+            EquityCurvePoint.from_stored(p, scales) for p in self._document.out_of_sample_equity
+        ]
+
     @classmethod
     def from_document(cls, run: documents.OptimizationRun) -> Optimization:
         return cls(
@@ -280,11 +297,7 @@ class Optimization:
             combinations=run.combinations,
             bars=run.bars,
             best_parameters=JSON(run.best_parameters) if run.best_parameters else None,
-            best=BacktestResult.from_stored(run.best) if run.best else None,
-            folds=[WalkForwardFold.from_stored(fold) for fold in run.folds],
-            out_of_sample_equity=[
-                EquityCurvePoint(time=_at(t), equity=e) for t, e in run.out_of_sample_equity
-            ],
+            _document=run,
             error=run.error,
             created_at=run.created_at,
             finished_at=run.finished_at,

@@ -8,10 +8,10 @@ from enum import Enum
 
 import strawberry
 
-from tradegraph import documents, sequences
-from tradegraph.decimals import at_places, step_places
+from tradegraph import decimals, documents, sequences
 from tradegraph.schema.connection import Connection
 from tradegraph.schema.context import Info
+from tradegraph.schema.markets import price_of, scales_of
 from tradegraph.trading import exits, replace
 from tradegraph.trading.order_listing import OrderQuery
 from tradegraph.trading.orders import OrderRequest
@@ -71,9 +71,18 @@ class OrderStatus(Enum):
 @strawberry.type(description="One execution of an order.")
 class Fill:
     quantity: Decimal
-    price: Decimal
-    fee: Decimal
+    price: Decimal = strawberry.field(description="At the instrument's tick decimals.")
+    fee: Decimal = strawberry.field(description="At the currency's cash decimals.")
     timestamp: datetime
+
+    @classmethod
+    def from_value(cls, fill: documents.Fill, scales: decimals.Scales) -> Fill:
+        return cls(
+            quantity=fill.quantity,
+            price=scales.price(fill.price),
+            fee=scales.cash(fill.fee),
+            timestamp=fill.timestamp,
+        )
 
 
 @strawberry.type(description="A paper-trading order.")
@@ -90,9 +99,6 @@ class Order:
     type: OrderType
     quantity: Decimal
     filled_quantity: Decimal
-    average_fill_price: Decimal | None = strawberry.field(
-        description="Quantity-weighted mean fill price; null before the first fill."
-    )
     time_in_force: TimeInForce
     reject_reason: str | None = strawberry.field(
         description="Why the order was rejected, or cancelled or expired by the engine."
@@ -108,10 +114,14 @@ class Order:
 
     async def _price(self, info: Info, value: Decimal | None) -> Decimal | None:
         """A price at the instrument's tick decimals (as stored if the symbol is unknown)."""
-        if value is None:
-            return None
-        found = await info.context.loaders.instruments.load(self._document.symbol)
-        return value if found is None else at_places(value, step_places(found.tick_size))
+        return None if value is None else await price_of(info, self._document.symbol, value)
+
+    @strawberry.field(
+        description="Quantity-weighted mean fill price, at the instrument's tick decimals; "
+        "null before the first fill."
+    )
+    async def average_fill_price(self, info: Info) -> Decimal | None:
+        return await self._price(info, self._document.average_fill_price)
 
     @strawberry.field(description="At the instrument's tick decimals.")
     async def limit_price(self, info: Info) -> Decimal | None:
@@ -131,17 +141,10 @@ class Order:
     async def high_water_mark(self, info: Info) -> Decimal | None:
         return await self._price(info, self._document.high_water_mark)
 
-    @strawberry.field(description="Executions, oldest first; prices at the tick decimals.")
+    @strawberry.field(description="Executions, oldest first.")
     async def fills(self, info: Info) -> list[Fill]:
-        return [
-            Fill(
-                quantity=f.quantity,
-                price=await self._price(info, f.price) or f.price,
-                fee=f.fee,
-                timestamp=f.timestamp,
-            )
-            for f in self._document.fills
-        ]
+        scales = await scales_of(info, self._document.symbol)
+        return [Fill.from_value(f, scales) for f in self._document.fills]
 
     @strawberry.field(description="The order that replaced this one (status REPLACED).")
     async def replaced_by(self, info: Info) -> Order | None:
@@ -175,7 +178,6 @@ class Order:
             type=order.type,
             quantity=order.quantity,
             filled_quantity=order.filled_quantity,
-            average_fill_price=order.average_fill_price,
             time_in_force=order.time_in_force,
             reject_reason=order.reject_reason,
             expires_at=order.expires_at,
@@ -211,8 +213,14 @@ class OrderEvent:
     )
     kind: OrderEventKind
     order: Order = strawberry.field(description="The order as it was after the change.")
-    fill: Fill | None = strawberry.field(description="PARTIAL_FILL / FILL: the execution.")
     timestamp: datetime
+    _fill: strawberry.Private[documents.Fill | None]
+
+    @strawberry.field(description="PARTIAL_FILL / FILL: the execution.")
+    async def fill(self, info: Info) -> Fill | None:
+        if self._fill is None:
+            return None
+        return Fill.from_value(self._fill, await scales_of(info, self.order.symbol))
 
     @classmethod
     def from_record(cls, record: documents.OrderEventRecord) -> OrderEvent:
@@ -222,12 +230,8 @@ class OrderEvent:
             cursor=sequences.cursor_text(record.seq),
             kind=record.kind,
             order=Order.from_document(order),
-            fill=Fill(
-                quantity=fill.quantity, price=fill.price, fee=fill.fee, timestamp=fill.timestamp
-            )
-            if fill
-            else None,
             timestamp=record.timestamp,
+            _fill=fill,
         )
 
 

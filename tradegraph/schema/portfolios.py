@@ -11,7 +11,7 @@ from typing import Annotated
 import strawberry
 
 from tradegraph import documents
-from tradegraph.decimals import at_places, currency_places
+from tradegraph.decimals import Scales, at_places, currency_places
 from tradegraph.schema.auth import User
 from tradegraph.schema.context import Info
 from tradegraph.schema.markets import CandleInterval
@@ -29,10 +29,12 @@ class Position:
     asset_class: str
     quantity: Decimal
     average_cost: Decimal | None = strawberry.field(
-        description="Cost of the quantity held (fees included) / quantity; null once closed."
+        description="Cost of the quantity held (fees included) / quantity, at the tick "
+        "decimals; null once closed."
     )
     market_price: Decimal | None = strawberry.field(
-        description="The last quote's mid; null before the first quote (then valued at cost)."
+        description="The last quote's mid, at one more decimal than the tick (as Quote.mid); "
+        "null before the first quote (then valued at cost)."
     )
     market_value: Decimal
     unrealized_pnl: Decimal = strawberry.field(description="marketValue - cost of what is held.")
@@ -42,7 +44,8 @@ class Position:
     previous_close: Decimal | None = strawberry.field(
         default=None,
         description="The last close before today's session began (the instrument's previous "
-        "session close in its time zone; 24 hours ago for crypto); null without history.",
+        "session close in its time zone; 24 hours ago for crypto), at the tick decimals; null "
+        "without history.",
     )
     change_today: Decimal | None = strawberry.field(
         default=None, description="(marketPrice - previousClose) / previousClose, a fraction."
@@ -50,22 +53,23 @@ class Position:
 
     @classmethod
     def from_value(
-        cls,
-        value: valuation.PositionValue,
-        day: day_pnl.PositionDay | None = None,
-        places: int | None = None,
+        cls, value: valuation.PositionValue, day: day_pnl.PositionDay | None, scales: Scales
     ) -> Position:
+        """Prices at the instrument's tick decimals, amounts at the currency's."""
+        previous_close = day.previous_close if day else None
         return cls(
-            previous_close=day.previous_close if day else None,
+            previous_close=None if previous_close is None else scales.price(previous_close),
             change_today=day.change_today if day else None,
             symbol=value.symbol,
             asset_class=value.asset_class,
             quantity=value.quantity,
-            average_cost=value.average_cost,
-            market_price=value.market_price,
-            market_value=money(value.market_value, places),
-            unrealized_pnl=money(value.unrealized_pnl, places),
-            realized_pnl=money(value.realized_pnl, places),
+            average_cost=None if value.average_cost is None else scales.price(value.average_cost),
+            market_price=None
+            if value.market_price is None
+            else scales.price(value.market_price, 1),
+            market_value=scales.cash(value.market_value),
+            unrealized_pnl=scales.cash(value.unrealized_pnl),
+            realized_pnl=scales.cash(value.realized_pnl),
         )
 
 
@@ -229,9 +233,14 @@ class Portfolio:
     async def positions(self, info: Info, include_closed: bool = False) -> list[Position]:
         value = await self._valuation(info, include_closed)
         day = await self._day_pnl(info)
+        symbols = [p.symbol for p in value.positions]
+        found = await info.context.loaders.instruments.load_many(symbols)
+        currency = self._document.base_currency
         return [
-            Position.from_value(p, day.positions.get(p.symbol), self._places)
-            for p in value.positions
+            Position.from_value(
+                p, day.positions.get(p.symbol), Scales.of(i.tick_size if i else None, currency)
+            )
+            for p, i in zip(value.positions, found, strict=True)
         ]
 
     @strawberry.field(description="Equity by asset class or by symbol, cash included.")
