@@ -6,16 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tradegraph.auth.export_links import ExportLinks
 from tradegraph.auth.tokens import read_bearer
-from tradegraph.decimals import plain
+from tradegraph.decimals import Scales, plain
 from tradegraph.errors import NotAuthenticated, NotFound
 from tradegraph.services import Services
 
@@ -48,6 +49,12 @@ ORDER_COLUMNS = [
 ]
 
 
+# Shown at the same scale as the GraphQL fields: prices at the tick decimals (a mid one more),
+# amounts of money at the currency's decimals.
+PRICE_COLUMNS = {"average_cost": 0, "market_price": 1, "average_fill_price": 0, "limit_price": 0}
+PRICE_COLUMNS |= {"stop_price": 0}
+CASH_COLUMNS = frozenset({"market_value", "unrealized_pnl", "realized_pnl"})
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
 
@@ -71,12 +78,31 @@ def _text(value: object) -> str:
     return text
 
 
-def _csv(columns: Sequence[str], rows: Iterable[object], filename: str) -> Response:
-    """One row per object, one column per attribute named in `columns`."""
+def _cell(row: object, column: str, scales: Scales) -> str:
+    value = getattr(row, column)
+    if isinstance(value, Decimal) and column in PRICE_COLUMNS:
+        value = scales.price(value, extra=PRICE_COLUMNS[column])
+    elif isinstance(value, Decimal) and column in CASH_COLUMNS:
+        value = scales.cash(value)
+    return _text(value)
+
+
+async def _csv(
+    services: Services, columns: Sequence[str], rows: Sequence[Any], filename: str
+) -> Response:
+    """One row per object (each with a `symbol`), one column per attribute in `columns`."""
+    symbols = sorted({row.symbol for row in rows})
+    instruments = dict(zip(symbols, await services.instruments.by_symbols(symbols), strict=True))
+    scales = {
+        symbol: Scales.of(None, None)
+        if instrument is None
+        else Scales.of(instrument.tick_size, instrument.currency)
+        for symbol, instrument in instruments.items()
+    }
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    writer.writerows([_text(getattr(row, column)) for column in columns] for row in rows)
+    writer.writerows([_cell(row, column, scales[row.symbol]) for column in columns] for row in rows)
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -117,5 +143,5 @@ async def export_portfolio(request: Request) -> Response:
     filename = f"portfolio-{portfolio_id}-{kind}.csv"
     if kind == "positions":
         value = await services.portfolios.value(portfolio)
-        return _csv(POSITION_COLUMNS, value.positions, filename)
-    return _csv(ORDER_COLUMNS, await services.orders.all_of(portfolio), filename)
+        return await _csv(services, POSITION_COLUMNS, value.positions, filename)
+    return await _csv(services, ORDER_COLUMNS, await services.orders.all_of(portfolio), filename)
