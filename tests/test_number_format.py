@@ -155,7 +155,7 @@ async def test_positions_and_candles_show_prices_at_the_tick_and_amounts_as_cash
     assert candle == {"open": "10.000", "high": "10.500", "low": "9.995", "close": "10.100"}
 
 
-async def test_average_fill_prices_have_the_tick_and_fees_the_cash_decimals() -> None:
+async def test_average_fill_prices_have_the_tick_and_fees_whole_units_of_cash() -> None:
     running = await start_server(server_settings(fee_bps=Decimal(10)))
     try:
         async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
@@ -176,8 +176,8 @@ async def test_average_fill_prices_have_the_tick_and_fees_the_cash_decimals() ->
     assert found["status"] == "FILLED"
     # (37.60 + 2 * 37.61) / 3 = 37.60666…, shown at the tick's 2 decimals
     assert found["averageFillPrice"] == "37.61"
-    # fees 10 bps: 0.0376 and 0.07522, shown at BRL's 2 decimals
+    # fees 10 bps: 0.0376 and 0.07522, charged in whole centavos (down), so cash stays exact
     assert [(f["price"], f["fee"]) for f in found["fills"]] == [
-        ("37.60", "0.04"),
-        ("37.61", "0.08"),
+        ("37.60", "0.03"),
+        ("37.61", "0.07"),
     ]

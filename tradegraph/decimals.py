@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from beanie.odm.utils.encoder import Encoder
@@ -13,7 +13,7 @@ from bson import Decimal128
 from tradegraph.errors import InvalidInput
 
 ZERO = Decimal(0)
-FEE_QUANTUM = Decimal("0.00000001")
+COST_QUANTUM = Decimal("0.00000001")
 DECIMAL128_DIGITS = 34
 MAX_DIGITS_BEFORE_POINT = 18  # far beyond any price or balance; keeps products in Decimal128
 # The only text accepted as a number: Decimal() alone would also take '1_000', ' 1', '1e5', '.5'
@@ -97,8 +97,11 @@ def round_to_step(value: Decimal, step: Decimal, up: bool) -> Decimal:
     return units * step
 
 
-def fee_of(notional: Decimal, fee_bps: Decimal) -> Decimal:
-    return (notional * fee_bps / 10_000).quantize(FEE_QUANTUM, ROUND_HALF_UP)
+def fee_of(notional: Decimal, fee_bps: Decimal, cash_places: int) -> Decimal:
+    """The fee on `notional`, in whole units of the cash's smallest amount, rounded down:
+    cash stays exact at its scale, and the fees of partial fills never add up to more than the
+    fee the whole order reserved (the sum of floors is at most the floor of the sum)."""
+    return (notional * fee_bps / 10_000).quantize(Decimal(1).scaleb(-cash_places), ROUND_DOWN)
 
 
 # Cash scale: fiat at its minor unit (2 for BRL and USD), crypto assets and stablecoins at 8.

@@ -145,10 +145,18 @@ def test_rounding_to_a_step_goes_the_asked_way(value: str, up: bool, expected: s
     assert round_to_step(Decimal(value), Decimal("0.01"), up=up) == Decimal(expected)
 
 
-def test_fees_are_basis_points_rounded_half_up_to_8_places() -> None:
-    assert fee_of(Decimal(1000), Decimal(10)) == Decimal("1.00000000")
-    assert fee_of(Decimal("0.00000015"), Decimal(5000)) == Decimal("0.00000008")  # .075 up
-    assert fee_of(Decimal("123.45"), Decimal(0)) == Decimal(0)
+def test_fees_are_basis_points_rounded_down_to_the_cash_scale() -> None:
+    assert str(fee_of(Decimal(1000), Decimal(10), 2)) == "1.00"
+    assert str(fee_of(Decimal("37.61"), Decimal(10), 2)) == "0.03"  # 0.03761: down, not up
+    assert fee_of(Decimal("0.00000015"), Decimal(5000), 8) == Decimal("0.00000007")  # .075 down
+    assert str(fee_of(Decimal(12345), Decimal(10), 0)) == "12"  # JPY: whole yen
+    assert fee_of(Decimal("123.45"), Decimal(0), 2) == Decimal(0)
+
+
+def test_partial_fills_never_pay_more_fee_than_the_whole_order_reserved() -> None:
+    reserved = fee_of(Decimal(7) * Decimal("10.07"), Decimal(15), 2)
+    parts = [fee_of(Decimal(n) * Decimal("10.07"), Decimal(15), 2) for n in (1, 2, 4)]
+    assert sum(parts) <= reserved
 
 
 def test_plain_text_never_uses_exponent_notation() -> None:

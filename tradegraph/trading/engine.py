@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import structlog
 
-from tradegraph.decimals import round_to_step
+from tradegraph.decimals import currency_places, round_to_step
 from tradegraph.documents import Instrument, Order, OrderStatus, OrderType, Side, TimeInForce
 from tradegraph.documents.portfolios import OPEN_STATUSES
 from tradegraph.markets.instruments import Instruments
@@ -145,7 +145,9 @@ class MatchingEngine:
                 end_reason = "IOC: the unfilled rest was cancelled"
             else:
                 end_reason = cap_reason
-        filled = await self.execution.fill(order, quantity, price, end_reason)
+        filled = await self.execution.fill(
+            order, quantity, price, currency_places(instrument.currency), end_reason
+        )
         if filled is None:
             return False
         self._depth[order.symbol].take(order.side, quantity)

@@ -122,11 +122,16 @@ class Execution:
         return activated
 
     async def fill(
-        self, order: Order, quantity: Decimal, price: Decimal, end_reason: str | None = None
+        self,
+        order: Order,
+        quantity: Decimal,
+        price: Decimal,
+        cash_places: int,
+        end_reason: str | None = None,
     ) -> Order | None:
         """Journals a fill on the order, then settles it. `end_reason` cancels what is left.
         None when the order changed meanwhile (the caller re-reads and decides again)."""
-        journaled = await self.journal_fill(order, quantity, price, end_reason)
+        journaled = await self.journal_fill(order, quantity, price, cash_places, end_reason)
         if journaled is None:
             return None
         updated, fill = journaled
@@ -143,10 +148,15 @@ class Execution:
         return settled
 
     async def journal_fill(
-        self, order: Order, quantity: Decimal, price: Decimal, end_reason: str | None = None
+        self,
+        order: Order,
+        quantity: Decimal,
+        price: Decimal,
+        cash_places: int,
+        end_reason: str | None = None,
     ) -> tuple[Order, Fill] | None:
         """Step one of a fill: the order records it (and that it is unsettled) atomically."""
-        fee = fee_of(quantity * price, self.fee_bps)
+        fee = fee_of(quantity * price, self.fee_bps, cash_places)
         fill = Fill(
             id=f"{order.id}:{len(order.fills) + 1}",
             quantity=quantity,

@@ -13,7 +13,7 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from tradegraph.auth.principal import Principal
-from tradegraph.decimals import ZERO, fee_of, is_multiple, plain
+from tradegraph.decimals import ZERO, currency_places, fee_of, is_multiple, plain
 from tradegraph.documents import (
     Instrument,
     Order,
@@ -292,7 +292,7 @@ class OrdersService:
         if price is None:
             return None
         notional = quantity * price
-        return notional + fee_of(notional, self.fee_bps)
+        return notional + fee_of(notional, self.fee_bps, currency_places(instrument.currency))
 
     async def _reserve(self, order: Order, instrument: Instrument) -> None:
         step = f"reserve:{order.id}"

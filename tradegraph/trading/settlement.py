@@ -20,7 +20,7 @@ import structlog
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from tradegraph.decimals import FEE_QUANTUM, ZERO, to_bson
+from tradegraph.decimals import COST_QUANTUM, ZERO, to_bson
 from tradegraph.documents import (
     Fill,
     LedgerEntry,
@@ -127,7 +127,7 @@ def _position_after(position: Position, side: Side, fill: Fill) -> tuple[dict[st
     if fill.quantity >= position.quantity:
         basis_out = position.cost_basis
     else:
-        basis_out = (position.cost_basis * fill.quantity / position.quantity).quantize(FEE_QUANTUM)
+        basis_out = (position.cost_basis * fill.quantity / position.quantity).quantize(COST_QUANTUM)
     realized = notional - fill.fee - basis_out
     values = {
         "quantity": position.quantity - fill.quantity,
