@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench schema dashboard screenshots clean
+.PHONY: serve test lint bench schema dashboard examples screenshots clean
 
 serve: $(VENV)/.installed-run
 	$(BIN)/tradegraph serve
@@ -27,6 +27,12 @@ schema: $(VENV)/.installed-run
 # The dashboard and GraphiQL bundles are committed inside the package; this rebuilds them.
 dashboard:
 	cd web && npm ci --no-audit --no-fund && npm run typecheck && npm run build
+
+# The README's "Connecting from a frontend" snippets (web/examples): checks they match the files,
+# type-checks them and runs each on Node against a seeded server on a free port. Needs Node, so
+# it is not part of `make test`.
+examples: $(VENV)/.installed-run
+	cd web && npm ci --no-audit --no-fund && npm run typecheck:examples && npm run examples
 
 # Refreshes docs/dashboard.png and docs/graphiql.png (the README's pictures) from the browser tests.
 screenshots: $(VENV)/.installed-test
