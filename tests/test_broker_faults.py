@@ -15,13 +15,14 @@ import httpx
 import pytest
 from redis import asyncio as aioredis
 
-from tests.conftest import ADMIN_ENV, login_admin
+from tests.conftest import ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, LOGIN, login_admin
 from tests.support.clients import (
     RECEIVE_TIMEOUT,
     WEBHOOK_SECRET,
     GraphQLClient,
     TransportWS,
     connected,
+    error_code,
     send_webhook,
     wait_for_subscribers,
 )
@@ -333,3 +334,22 @@ async def test_the_outbox_store_keeps_publish_order_and_one_drainer_at_a_time(
     assert not await store.claim("process-b", 30)  # held by another, still valid
     assert await store.claim("process-a", -1)  # a claim that has run out...
     assert await store.claim("process-b", 30)  # ...is taken over
+
+
+async def test_a_login_while_redis_is_down_is_refused_as_unavailable_and_works_once_it_is_back(
+    redis: Redis, start: Any
+) -> None:
+    server = await start()
+    variables = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    await redis.kill()
+
+    error = await server.gql.error(LOGIN, variables)
+
+    # Fail closed with a code a client can act on: the attempt could not be counted.
+    assert error_code(error) == "SERVICE_UNAVAILABLE", error
+    assert "Redis" in error["message"]
+    assert "try again" in error["message"]
+    assert error["path"] == ["login"]
+    await redis.restart()
+    data = await server.gql.data(LOGIN, variables)
+    assert data["login"]["accessToken"]

@@ -17,6 +17,7 @@ from tradegraph.errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    ServiceUnavailable,
     StreamInterrupted,
     SubscriberTooSlow,
     TooManyRequests,
@@ -43,6 +44,7 @@ CODES: dict[type[DomainError], ErrorCode] = {
     InsufficientPosition: ErrorCode("INSUFFICIENT_POSITION", 422),
     SubscriberTooSlow: ErrorCode("SUBSCRIBER_TOO_SLOW", 409),
     StreamInterrupted: ErrorCode("STREAM_INTERRUPTED", 503),
+    ServiceUnavailable: ErrorCode("SERVICE_UNAVAILABLE", 503),
 }
 
 

@@ -62,3 +62,7 @@ class SubscriberTooSlow(DomainError):
 class StreamInterrupted(DomainError):
     """The broker connection behind a live subscription was lost: messages may have been
     missed, so the client re-queries and subscribes again."""
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency the request needs cannot be reached; nothing was done, try again soon."""

@@ -17,9 +17,16 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+import structlog
 from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from tradegraph.errors import ServiceUnavailable
 
 MAX_TRACKED_WINDOWS = 100_000
+
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -157,11 +164,21 @@ class RedisAttemptWindows:
         arguments: list[int] = []
         for window in windows:
             arguments += [window.limit, max(1, math.ceil(window.window_seconds * 1000))]
-        wait_ms = await self._reserve(keys=self._keys(windows), args=arguments)
+        try:
+            wait_ms = await self._reserve(keys=self._keys(windows), args=arguments)
+        except RedisError as error:  # fail closed: an attempt that cannot be counted is refused
+            raise ServiceUnavailable(
+                "sign-in is briefly unavailable: the attempt counter it needs (Redis) cannot be "
+                "reached, and attempts are refused rather than let through uncounted; try again "
+                "in a few seconds"
+            ) from error
         return int(wait_ms) / 1000
 
     async def give_back(self, windows: list[Window]) -> None:
-        await self._give_back(keys=self._keys(windows), args=[])
+        try:
+            await self._give_back(keys=self._keys(windows), args=[])
+        except RedisError as error:  # the attempt stays counted: errs on the safe side
+            log.warning("attempt not given back: Redis unreachable", error=str(error))
 
     async def clear(self) -> None:
         async for key in self._redis.scan_iter(match=f"{self._prefix}*"):
