@@ -113,6 +113,40 @@ async def test_resting_entry_holds_its_legs_and_cancelling_it_cancels_them(
     assert dec(state["availableCash"]) == 1000
 
 
+REPLACE_LIMIT = """mutation($id: ID!, $price: Decimal!) {
+  replaceOrder(id: $id, input: {limitPrice: $price}) { id limitPrice legs { limitPrice stopPrice } }
+}"""
+
+
+async def test_a_resting_bracket_entry_cannot_move_its_limit_past_its_held_exits(
+    gql: GraphQLClient, admin_token: str, trader: dict
+) -> None:
+    token = trader["accessToken"]
+    pid = await quoted_portfolio(gql, admin_token, token)
+    entry = await place_class(
+        gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
+    )
+    before = await portfolio(gql, token, pid)
+
+    error = await gql.error(REPLACE_LIMIT, {"id": entry["id"], "price": "9.00"}, token)
+
+    assert (error_code(error), error["extensions"]["field"]) == ("BAD_USER_INPUT", "stopLoss")
+    assert "9.00" in error["message"]  # names the stop-loss it would cross
+    state = (await gql.data(ORDER, {"id": entry["id"]}, token))["order"]
+    assert (state["status"], state["limitPrice"]) == ("NEW", "9.50")
+    assert (await gql.data(COUNT, {"id": pid}, token))["orders"]["totalCount"] == 3
+    assert await portfolio(gql, token, pid) == before
+    # between its exits it moves, and the replacement carries them on
+    moved = (await gql.data(REPLACE_LIMIT, {"id": entry["id"], "price": "9.40"}, token))[
+        "replaceOrder"
+    ]
+    assert moved["limitPrice"] == "9.40"
+    assert [(leg["limitPrice"], leg["stopPrice"]) for leg in moved["legs"]] == [
+        ("12.00", None),
+        (None, "9.00"),
+    ]
+
+
 async def test_oto_activates_its_one_exit_for_the_quantity_filled(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:

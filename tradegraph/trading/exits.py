@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tradegraph.documents import OrderClass, OrderType, Side, TimeInForce
+from tradegraph.documents import Order, OrderClass, OrderType, Side, TimeInForce
 from tradegraph.errors import InvalidInput
 from tradegraph.trading.orders import OrderRequest
 
@@ -75,6 +75,19 @@ def check_exits(request: OrderRequest, exits: Exits) -> None:
             "price",
             field="stopLoss",
         )
+
+
+def exits_of(order_class: OrderClass, legs: list[Order]) -> Exits:
+    """The exits an entry's stored legs stand for: its LIMIT leg is the take-profit, its STOP
+    or STOP_LIMIT leg the stop-loss."""
+    take = next((leg for leg in legs if leg.type is OrderType.LIMIT), None)
+    stop = next((leg for leg in legs if leg.type is not OrderType.LIMIT), None)
+    return Exits(
+        order_class,
+        take_profit=take.limit_price if take else None,
+        stop_loss=stop.stop_price if stop else None,
+        stop_limit=stop.limit_price if stop else None,
+    )
 
 
 def leg_requests(request: OrderRequest, exits: Exits) -> list[OrderRequest]:

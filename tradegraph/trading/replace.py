@@ -22,8 +22,16 @@ from decimal import Decimal
 
 from tradegraph.auth.principal import Principal
 from tradegraph.decimals import ZERO, plain
-from tradegraph.documents import Order, OrderStatus, OrderType, Portfolio, TimeInForce
+from tradegraph.documents import (
+    Order,
+    OrderClass,
+    OrderStatus,
+    OrderType,
+    Portfolio,
+    TimeInForce,
+)
 from tradegraph.errors import AlreadyExists, InsufficientFunds, InsufficientPosition, InvalidInput
+from tradegraph.trading.exits import check_exits, exits_of
 from tradegraph.trading.orders import OrderRequest, OrdersService, check_order
 from tradegraph.trading.portfolios import check_can_change
 from tradegraph.trading.settlement import finish_replacement, release_for, reserve_for
@@ -84,6 +92,18 @@ def check_replaceable(old: Order, request: OrderRequest) -> None:
         )
 
 
+async def _check_held_exits(old: Order, request: OrderRequest) -> None:
+    """A BRACKET or OTO entry that has not filled yet holds its exits: a new limit price must
+    still lie between them (BAD_USER_INPUT otherwise, as when placing it)."""
+    if old.order_class not in (OrderClass.BRACKET, OrderClass.OTO) or old.parent_id is not None:
+        return
+    if request.limit_price == old.limit_price:
+        return
+    legs = await Order.find({"parent_id": old.id, "status": OrderStatus.HELD.value}).to_list()
+    if legs:
+        check_exits(request, exits_of(old.order_class, legs))
+
+
 class Replacements:
     """replaceOrder: a new order takes over an open order's rest and reservation."""
 
@@ -100,6 +120,7 @@ class Replacements:
             request = replaced_request(old, changes)
             check_order(request, instrument, portfolio)
             check_replaceable(old, request)
+            await _check_held_exits(old, request)
             new = await self._candidate(old, request)
             committed = await self._commit(old, new)
             if committed is not None:
