@@ -115,6 +115,34 @@ def _tick(n: int) -> dict[str, str]:
     }
 
 
+class HealthProbe:
+    """bench/health_probe.py in its own process, probing the server during the ticks."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        if self.url is None:
+            return
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.health_probe",
+            self.url,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert self.process.stdout is not None
+        assert (await self.process.stdout.readline()).strip() == b"ready"
+
+    async def latencies_ms(self) -> list[float]:
+        if self.process is None:
+            return []
+        stdout, _ = await self.process.communicate(b"")
+        return list(json.loads(stdout.decode().splitlines()[-1]))
+
+
 async def _run(
     label: str,
     pid: int,
@@ -124,6 +152,7 @@ async def _run(
     start: Callable[[asyncio.Event, Tally], Awaitable[None]],
     settle: Callable[[], Awaitable[None]],
     publish: Callable[[dict[str, str]], Awaitable[None]],
+    health_url: str | None = None,
 ) -> dict[str, float]:
     tally = Tally()
     before = rss_kib(pid)
@@ -132,6 +161,8 @@ async def _run(
     per_connection = (rss_kib(pid) - before) / subscribers
     ticks = int(rate * seconds)
     expected = ticks * subscribers
+    probe = HealthProbe(health_url)
+    await probe.start()
     first_sent = time.time()
     cpu_before = cpu_seconds(pid)
     for n in tqdm(range(ticks), desc=f"{label}: ticks", unit="tick", file=sys.stderr, leave=False):
@@ -141,6 +172,7 @@ async def _run(
     while len(tally.latencies) < expected and time.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # clients count arrivals; poll until all came in or timeout
     cpu = cpu_seconds(pid) - cpu_before
+    health = sorted(await probe.latencies_ms())
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -158,6 +190,9 @@ async def _run(
         # the server's own CPU per delivered frame: unlike msgs/s, not skewed by the clients
         # competing for the same cores
         "cpu_us_per_msg": 1e6 * cpu / max(len(latencies), 1),
+        # /healthz from another process while the ticks fan out: does delivery hold the loop?
+        "health_p99_ms": health[max(0, int(len(health) * 0.99) - 1)] if health else float("nan"),
+        "health_worst_ms": health[-1] if health else float("nan"),
     }
 
 
@@ -236,6 +271,7 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
                             http, "tradegraph.quotes.PETR4", n, timeout=120
                         ),
                         graphql_publish,
+                        health_url=server.url,
                     )
                     rows.append((baseline, subject))
                     _report([(baseline, subject)], rate, seconds)  # kept if a later run fails
@@ -268,5 +304,7 @@ def _report(
             f"{subject['msgs_per_s'] / baseline['msgs_per_s']:.2f}, p99 "
             f"{subject['p99_ms'] / baseline['p99_ms']:.1f}x, memory "
             f"{subject['kib_per_conn'] / max(baseline['kib_per_conn'], 0.1):.1f}x, server CPU per "
-            f"msg {subject['cpu_us_per_msg'] / max(baseline['cpu_us_per_msg'], 0.1):.1f}x"
+            f"msg {subject['cpu_us_per_msg'] / max(baseline['cpu_us_per_msg'], 0.1):.1f}x; "
+            f"tradegraph /healthz during the ticks p99 {subject['health_p99_ms']:.0f} ms, worst "
+            f"{subject['health_worst_ms']:.0f} ms"
         )

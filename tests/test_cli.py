@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -47,6 +48,19 @@ def test_bad_configuration_is_reported_by_name() -> None:
     assert result.returncode != 0
     assert "webhook_secret" in result.stderr
     assert "whsec_" in result.stderr
+
+
+def test_an_unreachable_mongodb_stops_startup_with_one_line_of_advice() -> None:
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"mongodb://tradegraph:s3cret-pass@127.0.0.1:{port}/"
+    result = run_cli("serve", "--port", "0", env={"TRADEGRAPH_MONGODB_URL": url})
+    assert result.returncode != 0
+    (line,) = [line for line in result.stderr.splitlines() if "startup stopped" in line]
+    assert "did not answer" in line
+    assert "unset TRADEGRAPH_MONGODB_URL" in line
+    assert "s3cret-pass" not in result.stderr
 
 
 async def test_serve_seed_starts_with_the_demo_universe_and_synthetic_events() -> None:

@@ -47,6 +47,15 @@ BRACKET = {
 }
 
 
+async def resting_bracket(gql: GraphQLClient, admin_token: str, token: str) -> tuple[str, dict]:
+    """A funded portfolio and a BRACKET BUY entry resting at 9.50 (the ask is above)."""
+    pid = await quoted_portfolio(gql, admin_token, token)
+    entry = await place_class(
+        gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
+    )
+    return pid, entry
+
+
 async def test_bracket_entry_fill_activates_exits_and_the_take_profit_cancels_the_stop(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
@@ -98,10 +107,7 @@ async def test_resting_entry_holds_its_legs_and_cancelling_it_cancels_them(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await quoted_portfolio(gql, admin_token, token)
-    entry = await place_class(
-        gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
-    )
+    pid, entry = await resting_bracket(gql, admin_token, token)
     assert entry["status"] == "NEW"
     assert [leg["status"] for leg in entry["legs"]] == ["HELD", "HELD"]
     await gql.data(CANCEL_ORDER, {"id": entry["id"]}, token)
@@ -122,10 +128,7 @@ async def test_a_resting_bracket_entry_cannot_move_its_limit_past_its_held_exits
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await quoted_portfolio(gql, admin_token, token)
-    entry = await place_class(
-        gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
-    )
+    pid, entry = await resting_bracket(gql, admin_token, token)
     before = await portfolio(gql, token, pid)
 
     error = await gql.error(REPLACE_LIMIT, {"id": entry["id"], "price": "9.00"}, token)
@@ -242,10 +245,7 @@ async def test_cancel_all_orders_cancels_held_legs_with_their_entry(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await quoted_portfolio(gql, admin_token, token)
-    entry = await place_class(
-        gql, token, pid, "BUY", type="LIMIT", limitPrice="9.50", timeInForce="GTC", **BRACKET
-    )
+    pid, entry = await resting_bracket(gql, admin_token, token)
     cancelled = await gql.data(
         "mutation($pid: ID!) { cancelAllOrders(portfolioId: $pid) { id status } }",
         {"pid": pid},

@@ -242,7 +242,7 @@ async def test_a_change_whose_events_a_crash_left_unrecorded_is_recorded_by_reco
     order = await Order.get(PydanticObjectId(placed["id"]))
     assert order is not None
     execution = services.engine.execution
-    journaled = await execution.journal_fill(order, Decimal(1), Decimal("5.00"))  # then "died"
+    journaled = await execution.journal_fill(order, Decimal(1), Decimal("5.00"), 2)  # then died
     assert journaled is not None
     later = datetime.now(UTC) + timedelta(minutes=5)
     await recover(now=later)  # settles the fill

@@ -32,7 +32,7 @@ async def test_recovery_completes_an_interrupted_fill_exactly_once(
 
     # The process "dies" right after the order journaled a fill: no cash, no position yet.
     execution = services.engine.execution
-    journaled = await execution.journal_fill(order, Decimal(10), Decimal("9.00"))
+    journaled = await execution.journal_fill(order, Decimal(10), Decimal("9.00"), 2)
     assert journaled is not None
     before = await portfolio(gql, token, pid)
     assert (dec(before["cash"]), before["positions"]) == (1000, [])

@@ -16,6 +16,7 @@ from tradegraph.config import Settings
 from tradegraph.errors import DomainError
 from tradegraph.markets.feeds import market_feed
 from tradegraph.services import Services, start_services, stop_services
+from tradegraph.store import StoreUnreachable
 from tradegraph.store.snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
 from tradegraph.web.cors import Cors, OriginPolicy
@@ -106,6 +107,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             services = await start_services(settings, metrics.events_stored.inc)
         except SnapshotUnreadable as error:
             log.error(f"startup stopped: {error}; move the file aside to start empty")
+            raise
+        except StoreUnreachable as error:
+            log.error(f"startup stopped: {error}")
             raise
         metrics.watch_broker(services.broker)
         metrics.watch_passwords(services.accounts.passwords)

@@ -12,10 +12,12 @@ import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
 from tradegraph.config import Settings
 from tradegraph.documents import ALL_DOCUMENTS
@@ -26,6 +28,11 @@ from tradegraph.store.snapshots import SnapshotInfo, load_snapshot, snapshot_pat
 
 log = structlog.get_logger("tradegraph")
 FREEZE_SECONDS = 0.5
+SERVER_SELECTION_MS = 5000
+
+
+class StoreUnreachable(RuntimeError):
+    """TRADEGRAPH_MONGODB_URL names a server that does not answer; startup must stop."""
 
 
 @dataclass
@@ -105,6 +112,22 @@ class Store:
             await self.client.close()
 
 
+async def _reach(client: AsyncMongoClient[Any], url: str) -> None:
+    """One ping, so an unreachable server stops startup with one line saying what to do
+    instead of a driver traceback from whatever query came first."""
+    try:
+        await client.admin.command("ping")
+    except PyMongoError as error:
+        await client.close()
+        hosts = urlsplit(url).hostname or "?"  # never the password
+        reason = str(error).split(" (configured timeouts")[0].split(", Timeout:")[0]
+        raise StoreUnreachable(
+            f"MongoDB at {hosts} (TRADEGRAPH_MONGODB_URL) did not answer within "
+            f"{SERVER_SELECTION_MS // 1000} s: {reason}. Start it or fix the URL; unset "
+            "TRADEGRAPH_MONGODB_URL to use the in-process emulation instead"
+        ) from error
+
+
 async def open_store(settings: Settings) -> Store:
     """Connects (or builds the emulation and loads its snapshot), then initialises Beanie."""
     snapshot_file: Path | None = None
@@ -116,9 +139,10 @@ async def open_store(settings: Settings) -> Store:
         emulated = True
     else:
         client = AsyncMongoClient(
-            settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
+            settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=SERVER_SELECTION_MS
         )
         emulated = False
+        await _reach(client, settings.mongodb_url)
     database = client[settings.mongodb_database]
     if emulated and settings.data_dir is not None:
         snapshot_file = snapshot_path(settings.data_dir.absolute(), settings.mongodb_database)
