@@ -40,6 +40,8 @@ CONNECT_BATCH = 100
 class Tally:
     latencies: list[float] = field(default_factory=list)
     last_arrival: float = 0.0
+    since: float = field(default_factory=time.time)  # ticks of this run are sent after it
+    replayed: int = 0  # the latest quote a `quotes` subscription starts with, from a past run
 
 
 def rss_kib(pid: int) -> int:
@@ -59,7 +61,11 @@ def cpu_seconds(pid: int) -> float:
 
 def _arrived(tally: Tally, sent_at: str) -> None:
     now = time.time()
-    tally.latencies.append(now - datetime.fromisoformat(sent_at).timestamp())
+    sent = datetime.fromisoformat(sent_at).timestamp()
+    if sent < tally.since:
+        tally.replayed += 1
+        return
+    tally.latencies.append(now - sent)
     tally.last_arrival = now
 
 
@@ -187,6 +193,7 @@ async def _run(
         if latencies
         else float("nan"),
         "kib_per_conn": per_connection,
+        "replayed": tally.replayed,
         # the server's own CPU per delivered frame: unlike msgs/s, not skewed by the clients
         # competing for the same cores
         "cpu_us_per_msg": 1e6 * cpu / max(len(latencies), 1),
@@ -217,18 +224,31 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
     limit = raise_open_file_limit()
     if max(counts) + 100 > limit:
         raise SystemExit(f"{max(counts)} subscribers need more open files than the limit {limit}")
+    rows: list[tuple[dict[str, float], dict[str, float]]] = []
+    for count in counts:
+        # Fresh server processes for every count: memory per connection is then the growth of
+        # a process that has not already grown (and freed) for a previous run.
+        rows.append(await _compare(count, rate, seconds))
+        _report(rows[-1:], rate, seconds)  # kept if a later run fails
+    print("\nall runs:")
+    _report(rows, rate, seconds)
+
+
+async def _compare(
+    count: int, rate: float, seconds: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The relay, then tradegraph, with `count` subscribers each."""
     server: Process = await start_tradegraph(
         {
             "TRADEGRAPH_MARKET_FEED": "none",
             # One account holds every benchmark socket: the per-user limits would refuse them.
-            "TRADEGRAPH_MAX_CONNECTIONS_PER_USER": str(max(counts) + 10),
-            "TRADEGRAPH_MAX_SUBSCRIPTIONS_PER_USER": str(max(counts) + 10),
+            "TRADEGRAPH_MAX_CONNECTIONS_PER_USER": str(count + 10),
+            "TRADEGRAPH_MAX_SUBSCRIPTIONS_PER_USER": str(count + 10),
             **ADMIN_ENV,
             "TRADEGRAPH_MONGODB_DATABASE": f"tradegraph_bench_{uuid.uuid4().hex[:8]}",
         }
     )
     bare, bare_url = await _bare_server()
-    rows: list[tuple[dict[str, float], dict[str, float]]] = []
     try:
         # uvicorn drops keep-alive connections idle for 5 s; never reuse one idle for 1 s, or a
         # request after a long connect phase may meet a connection the server just closed.
@@ -239,49 +259,44 @@ async def main(counts: list[int], rate: float, seconds: float) -> None:
             await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, token)
             ws_url = server.url.replace("http", "ws", 1) + "/graphql"
             async with websockets.connect(bare_url + "/publish") as publisher:
-                for count in counts:
 
-                    async def graphql_publish(tick: dict[str, str]) -> None:
-                        await gql.data(PUBLISH_QUOTE, {"input": tick}, token)
+                async def graphql_publish(tick: dict[str, str]) -> None:
+                    await gql.data(PUBLISH_QUOTE, {"input": tick}, token)
 
-                    async def bare_publish(tick: dict[str, str]) -> None:
-                        await publisher.send(json.dumps(tick))
+                async def bare_publish(tick: dict[str, str]) -> None:
+                    await publisher.send(json.dumps(tick))
 
-                    async def no_wait() -> None:
-                        return None
+                async def no_wait() -> None:
+                    return None
 
-                    baseline = await _run(
-                        "bare websockets",
-                        bare.pid,
-                        count,
-                        rate,
-                        seconds,
-                        lambda ready, tally: _bare_subscriber(bare_url, tally, ready),
-                        no_wait,
-                        bare_publish,
-                    )
-                    subject = await _run(
-                        "tradegraph",
-                        server.process.pid,
-                        count,
-                        rate,
-                        seconds,
-                        lambda ready, tally: _graphql_subscriber(ws_url, token, tally, ready),
-                        lambda n=count: wait_for_subscribers(
-                            http, "tradegraph.quotes.PETR4", n, timeout=120
-                        ),
-                        graphql_publish,
-                        health_url=server.url,
-                    )
-                    rows.append((baseline, subject))
-                    _report([(baseline, subject)], rate, seconds)  # kept if a later run fails
-                    await wait_for_subscribers(http, "tradegraph.quotes.PETR4", 0, timeout=60)
+                baseline = await _run(
+                    "bare websockets",
+                    bare.pid,
+                    count,
+                    rate,
+                    seconds,
+                    lambda ready, tally: _bare_subscriber(bare_url, tally, ready),
+                    no_wait,
+                    bare_publish,
+                )
+                subject = await _run(
+                    "tradegraph",
+                    server.process.pid,
+                    count,
+                    rate,
+                    seconds,
+                    lambda ready, tally: _graphql_subscriber(ws_url, token, tally, ready),
+                    lambda: wait_for_subscribers(
+                        http, "tradegraph.quotes.PETR4", count, timeout=120
+                    ),
+                    graphql_publish,
+                    health_url=server.url,
+                )
+                return baseline, subject
     finally:
         bare.terminate()
         await bare.wait()
         await server.stop()
-    print("\nall runs:")
-    _report(rows, rate, seconds)
 
 
 def _report(
