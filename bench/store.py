@@ -4,7 +4,8 @@ python -m bench store   webhook ingest from 0 to N stored events (batches of 1,0
                         latency while it runs, then events(first: 20) with N stored
 python -m bench soak    the simulated feed at 20x its default rate for --minutes, sampling
                         candles, portfolio{equity performance}, events(first: 20), eventSummary
-                        every 15 s, RSS, and /healthz every 100 ms
+                        every 15 s, RSS, and /healthz every 100 ms, while WebSocket clients
+                        churn (bench/subscription_churn.py)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from bench.subscription_churn import SubscriptionChurn, describe, live_subscriptions
 from tests.conftest import ADMIN_ENV, login_admin, register
 from tests.support.clients import WEBHOOK_SECRET, GraphQLClient, send_webhook
 from tests.support.servers import Process, start_tradegraph
@@ -200,6 +202,9 @@ async def soak(minutes: float, tick_seconds: float, every: float) -> None:
 
             queries = {"candles": candles, "portfolio": portfolio, "events": events}
             queries["eventSummary"] = summary
+            open_before = await live_subscriptions(http)
+            churn = SubscriptionChurn(server.url, trader, portfolio_id)
+            churn.start()
             with HealthProbe(http) as probe:
                 while (elapsed := time.perf_counter() - started) < minutes * 60:
                     row: dict[str, float] = {"minute": elapsed / 60}
@@ -211,9 +216,24 @@ async def soak(minutes: float, tick_seconds: float, every: float) -> None:
                     rows.append(row)
                     print(json.dumps({k: round(v, 1) for k, v in row.items()}), file=sys.stderr)
                     await asyncio.sleep(max(0.0, every - (time.perf_counter() - started - elapsed)))
+            await churn.stop()
+            open_after = await _settled(http, open_before)
     finally:
         await server.stop()
     _report(rows, minutes)
+    print(describe(churn, open_before, open_after))
+    print(
+        "open subscriptions back where they started -> "
+        + ("ok" if open_after == open_before else "MISSED")
+    )
+
+
+async def _settled(http: httpx.AsyncClient, expected: dict[str, float]) -> dict[str, float]:
+    """The open subscriptions once the last churned sockets' closes are processed (or 30 s)."""
+    deadline = time.perf_counter() + 30
+    while (found := await live_subscriptions(http)) != expected and time.perf_counter() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)  # closes are processed by the server; no event to await here
+    return found
 
 
 def _report(rows: list[dict[str, float]], minutes: float) -> None:
