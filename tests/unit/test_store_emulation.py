@@ -125,3 +125,95 @@ def test_the_sweep_deletes_the_oldest_ticks_up_to_the_first_kept_one() -> None:
     ticks.delete_one({"age": 30})
     assert sweep_expired(ticks._store, T0 - timedelta(seconds=60)) == 1  # now at the front
     assert [t["age"] for t in ticks.find()] == [10]
+
+
+def _bars() -> Any:
+    bars = database()["bars"]
+    bars.create_indexes(
+        [
+            IndexModel(
+                [("symbol", ASCENDING), ("interval", ASCENDING), ("start", ASCENDING)],
+                unique=True,
+                name="symbol_interval_start",
+            )
+        ]
+    )
+    return bars
+
+
+def _scan(collection: Any, spec: dict[str, Any]) -> list[Any]:
+    """mongomock's own answer: a scan of every stored document."""
+    spec = mongomock.helpers.patch_datetime_awareness_in_document(spec)  # as find does
+    found = emulation_indexes._original_iter_documents(collection, spec)
+    return sorted(str(d["_id"]) for d in found)
+
+
+def test_range_lookups_find_what_a_scan_finds_through_inserts_deletes_and_updates() -> None:
+    bars = _bars()
+    rng = random.Random(5)
+    minutes = list(range(600))
+    rng.shuffle(minutes)  # stored out of order
+    seen: set[tuple[str, int]] = set()
+    for m in minutes:
+        symbol = rng.choice(["A", "B"])
+        if (symbol, m) not in seen:
+            seen.add((symbol, m))
+            bars.insert_one(
+                {
+                    "symbol": symbol,
+                    "interval": "1m",
+                    "start": T0 + timedelta(minutes=m),
+                    "source": rng.choice(["ticks", "import"]),
+                    "n": m,
+                }
+            )
+    bars.insert_many(  # values a sorted key list cannot hold are candidates all the same
+        [
+            {"symbol": "A", "interval": "1m", "start": "text", "n": -1},
+            {"symbol": "A", "interval": "1m", "n": -2},
+            {"symbol": "A", "interval": "1m", "start": 5, "n": -3},
+            {"symbol": ["A", "B"], "interval": "1m", "start": T0, "n": -4},
+        ]
+    )
+    specs: list[dict[str, Any]] = [
+        {"symbol": "A", "interval": "1m", "start": {"$gte": T0 + timedelta(minutes=100)}},
+        {"symbol": "B", "interval": "1m", "start": {"$lt": T0 + timedelta(minutes=50)}},
+        {
+            "symbol": "A",
+            "interval": "1m",
+            "source": "ticks",
+            "start": {"$gt": T0 + timedelta(minutes=10), "$lte": T0 + timedelta(minutes=200)},
+        },
+        {"symbol": "A", "interval": "1m", "start": {"$gte": T0, "$lt": T0}},
+        {"symbol": "A", "interval": "1m", "start": {"$gte": 0, "$lt": 10}},
+        {"symbol": "A", "interval": {"$gte": "1m"}},
+        {"symbol": "C", "interval": "1m", "start": {"$gte": T0}},
+    ]
+
+    def check() -> None:
+        for spec in specs:
+            assert _scan(bars, spec) == sorted(str(d["_id"]) for d in bars.find(spec)), spec
+            ordered = [d["n"] for d in bars.find(spec).sort([("start", 1), ("source", 1)])]
+            reference = [d["n"] for d in bars.find(spec)]
+            assert sorted(ordered) == sorted(reference)
+        narrow = {
+            "symbol": "A",
+            "interval": "1m",
+            "start": {"$gte": T0 + timedelta(minutes=300), "$lt": T0 + timedelta(minutes=310)},
+        }
+        candidates = emulation_indexes._range_candidates(bars._store, narrow)
+        assert candidates is not None
+        assert len(candidates) < 20  # looked up, not scanned
+
+    check()
+    bars.delete_many({"n": {"$lt": 100, "$gte": 0}})
+    check()
+    for n in range(500, 520):
+        moved = T0 + timedelta(days=1, minutes=n)
+        bars.update_one({"n": n}, {"$set": {"start": moved}})
+    bars.update_many({"n": {"$gte": 520, "$lt": 540}}, {"$set": {"symbol": "C"}})
+    bars.update_many({"n": {"$gte": 530, "$lt": 540}}, {"$set": {"symbol": "A"}})  # and back
+    specs.append({"symbol": "A", "interval": "1m", "start": {"$gte": T0 + timedelta(days=1)}})
+    check()
+    bars.insert_one({"symbol": "A", "interval": "1m", "start": T0 - timedelta(minutes=1), "n": 9})
+    check()

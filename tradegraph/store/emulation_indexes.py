@@ -12,10 +12,12 @@ mongomock's: candidates found by hash are still checked with mongomock's own fil
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import mongomock.aggregate
@@ -65,25 +67,38 @@ def _unique_key(document: Any, fields: list[str]) -> tuple[Any, ...]:
 
 
 class UniqueTable:
-    """Key -> ids of one unique index. Stale ids (deleted or changed documents) are dropped
-    when met, so deletes and in-place updates need no hook."""
+    """Key -> id(s) of one unique index (one id, or a set while stale ids linger). Stale ids
+    (deleted or changed documents) are dropped when met, so deletes and in-place updates need
+    no hook."""
 
     def __init__(self, fields: list[str], documents: dict[Any, Any]) -> None:
         self.fields = fields
-        self.ids: dict[tuple[Any, ...], set[Any]] = {}
+        self.ids: dict[tuple[Any, ...], Any] = {}
         for object_id, document in documents.items():
             self.add(document, object_id)
 
-    def add(self, document: Any, object_id: Any) -> tuple[Any, ...]:
+    def add(self, document: Any, object_id: Any) -> tuple[tuple[Any, ...], bool]:
+        """Records the document under its key; returns the key and whether it is new there."""
         key = _unique_key(document, self.fields)
-        self.ids.setdefault(key, set()).add(object_id)
-        return key
+        held = self.ids.get(key, _MISSING)
+        if held is _MISSING:
+            self.ids[key] = object_id  # the common case: one id, no set (memory)
+            return key, True
+        if isinstance(held, set):
+            new = object_id not in held
+            held.add(object_id)
+            return key, new
+        if held == object_id:
+            return key, False
+        self.ids[key] = {held, object_id}
+        return key, True
 
     def holders(self, key: tuple[Any, ...], documents: dict[Any, Any]) -> list[Any]:
         """The stored documents whose index key is `key` (validated, stale ids forgotten)."""
-        ids = self.ids.get(key)
-        if not ids:
+        held = self.ids.get(key, _MISSING)
+        if held is _MISSING:
             return []
+        ids = held if isinstance(held, set) else {held}
         found = []
         for object_id in list(ids):
             document = documents.get(object_id)
@@ -93,7 +108,98 @@ class UniqueTable:
                 found.append(document)
         if not ids:
             del self.ids[key]
+        elif len(ids) == 1:
+            self.ids[key] = next(iter(ids))
         return found
+
+
+# -- range lookups ---------------------------------------------------------------------------
+
+_NUMBER, _DATE, _TEXT = 0, 1, 2
+_RANGE_OPERATORS = {"$gt", "$gte", "$lt", "$lte"}
+
+
+def _orderable(value: Any) -> tuple[int, Any] | None:
+    """(kind, value) for a value a sorted key list can hold; None for anything else (missing,
+    null, bool, NaN, arrays, documents...), whose documents are always candidates."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal128):
+        value = value.to_decimal()
+    if isinstance(value, int | float | Decimal):
+        return (_NUMBER, value) if value == value else None  # NaN orders with nothing
+    if isinstance(value, datetime):
+        return _DATE, _key_part(value)
+    if isinstance(value, str):
+        return _TEXT, value
+    return None
+
+
+class RangeTable:
+    """For one compound unique index: per value of its first `width` fields, the next field's
+    values in order (a sorted key list, bisected), as MongoDB's index answers "equality on a
+    prefix, range on the next field". Entries are added as documents are stored; an entry whose
+    document is gone is dropped when met, and one whose document changed is skipped (the filter
+    rechecks every candidate), so deletes and updates need no hook."""
+
+    def __init__(self, fields: list[str], width: int, documents: dict[Any, Any]) -> None:
+        self.prefix = fields[:width]
+        self.field = fields[width]
+        # (prefix key, kind) -> (sorted values, ids in the same order)
+        self.sorted: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
+        self.unordered: dict[tuple[Any, ...], dict[Any, None]] = {}  # prefix -> ids
+        self.anywhere: dict[Any, None] = {}  # ids whose prefix holds an array or document
+        for object_id, document in documents.items():
+            self.add(document, object_id)
+
+    def add(self, document: Any, object_id: Any) -> None:
+        prefix = tuple(_field(document, name) for name in self.prefix)
+        if any(isinstance(part, list | dict) for part in prefix):
+            self.anywhere[object_id] = None
+            return
+        key = tuple(_key_part(part) for part in prefix)
+        found = _orderable(_field(document, self.field))
+        if found is None:
+            self.unordered.setdefault(key, {})[object_id] = None
+            return
+        kind, value = found
+        values, ids = self.sorted.setdefault((*key, kind), ([], []))
+        at = bisect.bisect_right(values, value)
+        values.insert(at, value)
+        ids.insert(at, object_id)
+
+    def candidates(
+        self, prefix: tuple[Any, ...], kind: int, low: Any, high: Any, documents: dict[Any, Any]
+    ) -> list[Any]:
+        """Documents that may have `prefix` and a `kind` value in [low, high] (None: open)."""
+        found: dict[Any, Any] = {}
+        for other in (_NUMBER, _DATE, _TEXT):  # other kinds: whatever the filter decides
+            entry = self.sorted.get((*prefix, other))
+            if entry is None:
+                continue
+            values, ids = entry
+            begin = 0 if other != kind or low is None else bisect.bisect_left(values, low)
+            end = (
+                len(values) if other != kind or high is None else bisect.bisect_right(values, high)
+            )
+            gone = []
+            for at in range(begin, end):
+                object_id = ids[at]
+                document = documents.get(object_id)
+                if document is None:
+                    gone.append(at)
+                else:
+                    found[object_id] = document  # an id listed twice counts once
+            for at in reversed(gone):
+                del values[at], ids[at]
+        for group in (self.unordered.get(prefix, {}), self.anywhere):
+            for object_id in list(group):
+                document = documents.get(object_id)
+                if document is None:
+                    del group[object_id]
+                else:
+                    found[object_id] = document
+        return list(found.values())
 
 
 def _tables(store: Any) -> dict[str, UniqueTable]:
@@ -112,6 +218,14 @@ def _table(store: Any, name: str, index: dict[str, Any]) -> UniqueTable:
     return table
 
 
+def _range_table(store: Any, name: str, fields: list[str], width: int) -> RangeTable:
+    tables: dict[tuple[str, int], RangeTable] = store.__dict__.setdefault("_tradegraph_ranges", {})
+    table = tables.get((name, width))
+    if table is None or [*table.prefix, table.field] != fields[: width + 1]:
+        table = tables[name, width] = RangeTable(fields, width, store._documents)
+    return table
+
+
 def _plain_object_id(object_id: Any) -> Any:
     return helpers.hashdict(object_id) if isinstance(object_id, dict) else object_id
 
@@ -126,7 +240,12 @@ def _ensure_uniques(self: mongomock.collection.Collection, new_data: Any) -> Non
             _scan_unique(self, new_data, index)
             continue
         table = _table(store, name, index)
-        key = table.add(new_data, _plain_object_id(new_data["_id"]))
+        object_id = _plain_object_id(new_data["_id"])
+        key, new = table.add(new_data, object_id)
+        if new:  # a new document, or one whose key changed
+            for (indexed, _), ranges in store.__dict__.get("_tradegraph_ranges", {}).items():
+                if indexed == name:
+                    ranges.add(new_data, object_id)
         if index.get("sparse") and all(part is None for part in key):
             continue
         if len(table.holders(key, store._documents)) > 1:
@@ -177,6 +296,49 @@ def _candidates(collection: mongomock.collection.Collection, spec: Any) -> list[
         if index.get("sparse") and all(part is None for part in key):
             continue
         return _table(store, name, index).holders(key, documents)
+    return _range_candidates(store, spec)
+
+
+def _bound(condition: Any) -> tuple[int, Any, Any] | None:
+    """(kind, low, high) of a range condition ($gt/$gte/$lt/$lte on values of one kind)."""
+    if not isinstance(condition, dict) or not condition or not set(condition) <= _RANGE_OPERATORS:
+        return None
+    kinds = set()
+    low = high = None
+    for operator, value in condition.items():
+        found = _orderable(value)
+        if found is None:
+            return None
+        kinds.add(found[0])
+        if operator in ("$gt", "$gte"):
+            low = found[1] if low is None else max(low, found[1])
+        else:
+            high = found[1] if high is None else min(high, found[1])
+    return (kinds.pop(), low, high) if len(kinds) == 1 else None
+
+
+def _range_candidates(store: Any, spec: dict[str, Any]) -> list[Any] | None:
+    """Candidates of equality on a prefix of a unique compound index plus a range on its next
+    field, in index order (as MongoDB returns an unsorted find that uses the index)."""
+    for name, index in list(store.indexes.items()):
+        if not index.get("unique") or index.get("partialFilterExpression") is not None:
+            continue
+        fields = [key for key, _ in index["key"]]
+        if len(fields) < 2 or any("." in field for field in fields):
+            continue
+        width = 0
+        while width < len(fields) - 1 and _equality(spec.get(fields[width], _MISSING)) is not (
+            _MISSING
+        ):
+            width += 1
+        if width == 0:
+            continue
+        bound = _bound(spec.get(fields[width]))
+        if bound is None:
+            continue
+        prefix = tuple(_key_part(spec[field]) for field in fields[:width])
+        ranges = _range_table(store, name, fields, width)
+        return ranges.candidates(prefix, *bound, store._documents)
     return None
 
 
@@ -215,6 +377,7 @@ def _delitem(self: Any, key: Any) -> None:
 def _drop(self: Any) -> None:
     _bump(self)
     self.__dict__.pop("_tradegraph_unique", None)
+    self.__dict__.pop("_tradegraph_ranges", None)
     _original_drop(self)
 
 
@@ -223,6 +386,7 @@ def changed(store: Any) -> None:
     _bump(store)
     if "_documents" in store.__dict__ and not store._documents:
         store.__dict__.pop("_tradegraph_unique", None)
+        store.__dict__.pop("_tradegraph_ranges", None)
 
 
 def _sort_key(key: str, document: Any) -> Any:
@@ -261,7 +425,11 @@ def _get_dataset(
 
 
 def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
-    """With a limit, produce only skip + limit documents instead of every match."""
+    """With a limit, produce only skip + limit documents instead of every match; without a
+    limit or skip, the results themselves (mongomock slices a copy of them for every document
+    a cursor yields, which makes reading n documents cost n^2)."""
+    if with_limit_and_skip and not self._limit and not self._skip:
+        with_limit_and_skip = False
     if not (with_limit_and_skip and self._limit and self._limit > 0):
         if self.__dict__.pop("_tradegraph_partial", False):
             self._results = None
@@ -275,6 +443,22 @@ def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
         self.__dict__["_tradegraph_taken"] = taken
     taken = self.__dict__["_tradegraph_taken"]
     return taken[self._skip :]  # type: ignore[no-any-return]
+
+
+_IMMUTABLE = (str, int, float, bool, bytes, ObjectId, datetime, Decimal128, type(None))
+_original_copy_field = mongomock.collection._copy_field
+
+
+def _copy_field(value: Any, container: Any) -> Any:
+    """mongomock's copy of a stored value for a reader, without copying immutable values
+    (`copy.copy` rebuilds every Decimal128 it meets)."""
+    if type(value) in _IMMUTABLE:
+        return value
+    if isinstance(value, dict):
+        return container((key, _copy_field(item, container)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_copy_field(item, container) for item in value]
+    return _original_copy_field(value, container)
 
 
 # -- aggregation ----------------------------------------------------------------------------
@@ -312,6 +496,7 @@ def install() -> None:
     collection.aggregate = _aggregate  # type: ignore[method-assign]
     collection._update = _tracking_update(collection._update)  # type: ignore[method-assign]
     mongomock.collection.Cursor._compute_results = _compute_results  # type: ignore[method-assign]
+    mongomock.collection._copy_field = _copy_field
     store = mongomock.store.CollectionStore
     store.__setitem__ = _setitem  # type: ignore[method-assign]
     store.__delitem__ = _delitem  # type: ignore[method-assign]
