@@ -16,6 +16,7 @@ import decimal
 import functools
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import mongomock.aggregate
@@ -112,6 +113,8 @@ def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
 _original_patch_datetimes = mongomock.helpers.patch_datetime_awareness_in_document
 _shared_decimals: dict[bytes, Decimal128] = {}
 MAX_SHARED_DECIMALS = 200_000
+_shared_datetimes: dict[datetime, datetime] = {}
+MAX_SHARED_DATETIMES = 200_000
 
 
 def _shared(value: Decimal128) -> Decimal128:
@@ -136,7 +139,21 @@ def _stored_form(value: Any) -> Any:
         return kind((key, _stored_form(item)) for key, item in value.items())
     if isinstance(value, list | tuple):
         return [_stored_form(item) for item in value]
+    if isinstance(value, datetime):
+        return _shared_datetime(_original_patch_datetimes(value))
     return _original_patch_datetimes(value)
+
+
+def _shared_datetime(value: datetime) -> datetime:
+    """One object per moment, as for Decimal128: bars of every symbol share their minute's
+    start, and a built bar's first tick is often its start (datetime is immutable)."""
+    found = _shared_datetimes.get(value)
+    if found is not None and found.tzinfo is value.tzinfo:
+        return found
+    if len(_shared_datetimes) >= MAX_SHARED_DATETIMES:
+        _shared_datetimes.clear()
+    _shared_datetimes[value] = value
+    return value
 
 
 def _install_patches() -> None:
