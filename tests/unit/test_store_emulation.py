@@ -217,3 +217,99 @@ def test_range_lookups_find_what_a_scan_finds_through_inserts_deletes_and_update
     check()
     bars.insert_one({"symbol": "A", "interval": "1m", "start": T0 - timedelta(minutes=1), "n": 9})
     check()
+
+
+def test_bucketed_aggregations_give_what_mongomock_alone_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bars = _bars()
+    rng = random.Random(11)
+    minutes = list(range(0, 900))
+    rng.shuffle(minutes)
+    bars.insert_many(
+        [
+            {
+                "symbol": "A",
+                "interval": "1m",
+                "start": T0 + timedelta(minutes=m),
+                "source": "ticks" if m % 7 else "import",
+                "first": {"at": T0 + timedelta(minutes=m), "price": 100 + rng.random()},
+                "last": {
+                    "at": T0 + timedelta(minutes=m, seconds=59),
+                    "price": rng.randrange(90, 110),
+                },
+                "high": 120,
+                "low": 80 + m % 5,
+                "volume": rng.choice([1, 2.5, 7]),
+            }
+            for m in minutes
+        ]
+    )
+    bars.insert_many(  # odd documents take mongomock's own road
+        [
+            {"symbol": "A", "interval": "1m", "start": "soon", "source": "ticks"},
+            {"symbol": "A", "interval": "1m", "start": T0 + timedelta(days=1), "source": ["ticks"]},
+            {"symbol": "A", "interval": "1m", "start": T0 + timedelta(hours=2, seconds=1)},
+            {
+                "symbol": "A",
+                "interval": "1m",
+                "start": T0 + timedelta(hours=3, seconds=1),
+                "source": "ticks",
+                "first": [{"price": 1}],
+                "volume": "x",
+            },
+        ]
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    since_epoch = {"$subtract": ["$start", epoch]}
+    pipelines = [
+        [
+            {
+                "$match": {
+                    "symbol": "A",
+                    "interval": "1m",
+                    "source": "ticks",
+                    "start": {"$gte": T0 + timedelta(minutes=5), "$lt": T0 + timedelta(days=2)},
+                }
+            },
+            {"$sort": {"start": 1}},
+            {
+                "$group": {
+                    "_id": {"$subtract": ["$start", {"$mod": [since_epoch, seconds * 1000]}]},
+                    "open": {"$first": "$first.price"},
+                    "high": {"$max": "$high"},
+                    "low": {"$min": "$low"},
+                    "close": {"$last": "$last.price"},
+                    "volume": {"$sum": "$volume"},
+                    "missing": {"$sum": "$nothing.here"},
+                }
+            },
+            {"$sort": {"_id": 1}},
+        ]
+        for seconds in (60, 3600, 86400)
+    ]
+    pipelines.append(
+        [{"$match": {"symbol": "A"}}, {"$group": {"_id": "$source", "n": {"$sum": 1}}}]
+    )
+    fast = [list(bars.aggregate(pipeline)) for pipeline in pipelines]
+    monkeypatch.setattr(
+        mongomock.aggregate, "_parse_expression", emulation_indexes._original_parse_expression
+    )
+    monkeypatch.setitem(
+        mongomock.aggregate._PIPELINE_HANDLERS, "$group", emulation_indexes._original_group_stage
+    )
+    monkeypatch.setattr(
+        mongomock.collection.Collection,
+        "_iter_documents",
+        emulation_indexes._original_iter_documents,
+    )
+    monkeypatch.setattr(mongomock.collection, "_copy_field", emulation_indexes._original_copy_field)
+
+    def plain(pipeline: list[Any]) -> list[Any]:
+        documents = list(bars.find(pipeline[0]["$match"]))
+        return list(
+            mongomock.aggregate.process_pipeline(documents, bars.database, pipeline[1:], None)
+        )
+
+    assert fast == [plain(pipeline) for pipeline in pipelines]
+    assert len(fast[1]) == 16  # 15 hours of bars, and the one a day later (source ["ticks"])

@@ -15,8 +15,9 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import math
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,7 @@ import mongomock.collection
 import mongomock.store
 from bson import Decimal128, ObjectId
 from mongomock import DuplicateKeyError, helpers
-from mongomock.filtering import filter_applies, resolve_sort_key
+from mongomock.filtering import BsonComparable, filter_applies, resolve_sort_key
 
 _SIMPLE = (str, int, float, bool, ObjectId, datetime, Decimal128, type(None))
 _MISSING = object()
@@ -350,11 +351,67 @@ def _hashable(value: Any) -> bool:
     return True
 
 
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "$gt": lambda a, b: a > b,
+    "$gte": lambda a, b: a >= b,
+    "$lt": lambda a, b: a < b,
+    "$lte": lambda a, b: a <= b,
+}
+
+
+def _quick_filter(spec: Any) -> Callable[[Any], bool | None] | None:
+    """For a filter of string equalities and naive-datetime ranges on top-level fields (what
+    candle reads send), a check giving mongomock's answer for documents holding exactly those
+    types, and None (ask mongomock) for any other document; None for any other filter."""
+    if not isinstance(spec, dict) or not spec:
+        return None
+    checks: list[tuple[str, type, Callable[[Any], bool]]] = []
+    for name, condition in spec.items():
+        if not isinstance(name, str) or name.startswith("$") or "." in name:
+            return None
+        if type(condition) is str:
+            checks.append((name, str, functools.partial(str.__eq__, condition)))
+            continue
+        if not isinstance(condition, dict) or not condition or not set(condition) <= set(_COMPARE):
+            return None
+        bounds = list(condition.items())
+        if any(type(bound) is not datetime or bound.tzinfo is not None for _, bound in bounds):
+            return None
+
+        def within(value: Any, bounds: list[tuple[str, Any]] = bounds) -> bool:
+            return all(_COMPARE[operator](value, bound) for operator, bound in bounds)
+
+        checks.append((name, datetime, within))
+
+    def check(document: Any) -> bool | None:
+        for name, kind, test in checks:
+            value: Any = document.get(name, _MISSING)
+            if type(value) is not kind:
+                return None
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                return None
+            if not test(value):
+                return False
+        return True
+
+    return check
+
+
 def _iter_documents(self: mongomock.collection.Collection, filter: Any) -> Iterable[Any]:
     candidates = _candidates(self, filter)
     if candidates is None:
         return _original_iter_documents(self, filter)  # type: ignore[no-any-return]
-    return [document for document in candidates if filter_applies(filter, document)]
+    quick = _quick_filter(filter)
+    if quick is None:
+        return [document for document in candidates if filter_applies(filter, document)]
+    found = []
+    for document in candidates:
+        answer = quick(document)
+        if answer is None:
+            answer = filter_applies(filter, document)
+        if answer:
+            found.append(document)
+    return found
 
 
 # -- sorted finds ---------------------------------------------------------------------------
@@ -461,6 +518,22 @@ def _copy_field(value: Any, container: Any) -> Any:
     return _original_copy_field(value, container)
 
 
+def _read_copy(value: Any, aware: bool) -> Any:
+    """What find hands out for a stored value (mongomock's copy, then, with tz_aware, its
+    datetimes in UTC) in one pass."""
+    kind = type(value)
+    if kind is datetime:
+        return value.replace(tzinfo=helpers.utc) if aware else value  # type: ignore[attr-defined]
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {key: _read_copy(item, aware) for key, item in value.items()}
+    if kind is list:
+        return [_read_copy(item, aware) for item in value]
+    copied = _copy_field(value, dict)
+    return helpers.make_datetime_timezone_aware_in_document(copied) if aware else copied
+
+
 # -- aggregation ----------------------------------------------------------------------------
 
 
@@ -468,10 +541,118 @@ def _aggregate(
     self: mongomock.collection.Collection, pipeline: list[Any], session: Any = None, **_: Any
 ) -> Any:
     if pipeline and isinstance(pipeline[0], dict) and set(pipeline[0]) == {"$match"}:
-        documents = list(self.find(pipeline[0]["$match"]))
+        spec = pipeline[0]["$match"]
+        if not isinstance(spec, dict):
+            documents = list(self.find(spec))  # mongomock's own error
+        else:
+            spec = helpers.patch_datetime_awareness_in_document(spec)  # as find does
+            aware = bool(self.codec_options.tz_aware)
+            documents = [_read_copy(document, aware) for document in self._iter_documents(spec)]
         return mongomock.aggregate.process_pipeline(documents, self.database, pipeline[1:], session)
     documents = list(self.find())
     return mongomock.aggregate.process_pipeline(documents, self.database, pipeline, session)
+
+
+_original_parse_expression = mongomock.aggregate._parse_expression
+_original_group_stage = mongomock.aggregate._handle_group_stage
+
+
+def _parse_expression(expression: Any, doc_dict: Any, ignore_missing_keys: bool = False) -> Any:
+    """mongomock's expression evaluation, with a field path ("$a.b") through documents read
+    directly (the common case in $group accumulators, which evaluate once per document)."""
+    if type(expression) is str and expression.startswith("$") and expression[1:2] != "$":
+        value = doc_dict
+        for part in expression[1:].split("."):
+            if type(value) is not dict or part not in value:
+                break  # arrays, missing fields: mongomock's own rules
+            value = value[part]
+        else:
+            return value
+    return _original_parse_expression(expression, doc_dict, ignore_missing_keys)
+
+
+_FALLBACK = object()
+
+
+def _compiled(expression: Any) -> Callable[[Any], Any] | None:
+    """A function evaluating `expression` as mongomock does, for the subset a time bucket
+    needs (field paths, literals, $subtract, $mod); None for anything else. It returns
+    _FALLBACK where mongomock's own rules apply (a missing field, a path through an array)."""
+    if isinstance(expression, str) and expression.startswith("$"):
+        if expression.startswith("$$"):
+            return None
+        path = expression[1:].split(".")
+
+        def read(document: Any) -> Any:
+            value = document
+            for part in path:
+                if type(value) is not dict or part not in value:
+                    return _FALLBACK
+                value = value[part]
+            return value
+
+        return read
+    if isinstance(expression, str | int | float | datetime) and not isinstance(expression, bool):
+        return lambda _: expression
+    if not isinstance(expression, dict) or len(expression) != 1:
+        return None
+    ((operator, operands),) = expression.items()
+    if operator not in ("$subtract", "$mod") or not isinstance(operands, list | tuple):
+        return None
+    if len(operands) != 2:
+        return None
+    left, right = _compiled(operands[0]), _compiled(operands[1])
+    if left is None or right is None:
+        return None
+    first, second = left, right
+
+    def apply(document: Any) -> Any:  # mongomock's _handle_arithmetic_operator, two operands
+        a, b = first(document), second(document)
+        if a is _FALLBACK or b is _FALLBACK:
+            return _FALLBACK
+        if a is None or b is None:
+            return None
+        if operator == "$mod":
+            return math.fmod(a, b)
+        if isinstance(a, datetime) and isinstance(b, int | float):
+            b = timedelta(milliseconds=b)
+        result = a - b
+        if isinstance(result, timedelta):
+            return round(result.total_seconds() * 1000)
+        return result
+
+    return apply
+
+
+def _group_stage(in_collection: Any, database: Any, options: dict[str, Any]) -> Any:
+    """mongomock's $group, evaluating each document's `_id` expression once instead of twice
+    (it sorts by the key, then groups by it again)."""
+    expression = options["_id"]
+    if not expression:
+        return _original_group_stage(in_collection, database, options)
+
+    compiled = _compiled(expression)
+
+    def key_of(document: Any) -> Any:
+        if compiled is not None:
+            key = compiled(document)
+            if key is not _FALLBACK:
+                return key
+        try:
+            return mongomock.aggregate._parse_expression(
+                expression, document, ignore_missing_keys=True
+            )
+        except KeyError:
+            return None
+
+    keyed = [(key_of(document), document) for document in in_collection]
+    keyed.sort(key=lambda pair: BsonComparable(pair[0]))
+    grouped = []
+    for key, group in itertools.groupby(keyed, key=lambda pair: pair[0]):
+        fields = mongomock.aggregate._accumulate_group(options, [document for _, document in group])
+        fields["_id"] = key
+        grouped.append(fields)
+    return grouped
 
 
 def _tracking_update(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -497,6 +678,8 @@ def install() -> None:
     collection._update = _tracking_update(collection._update)  # type: ignore[method-assign]
     mongomock.collection.Cursor._compute_results = _compute_results  # type: ignore[method-assign]
     mongomock.collection._copy_field = _copy_field
+    mongomock.aggregate._parse_expression = _parse_expression
+    mongomock.aggregate._PIPELINE_HANDLERS["$group"] = _group_stage
     store = mongomock.store.CollectionStore
     store.__setitem__ = _setitem  # type: ignore[method-assign]
     store.__delitem__ = _delitem  # type: ignore[method-assign]
