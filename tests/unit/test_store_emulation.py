@@ -245,6 +245,25 @@ def test_bucketed_aggregations_give_what_mongomock_alone_gives(
             for m in minutes
         ]
     )
+    bars.insert_many(  # seeded bars: open and close as plain fields (one of them null)
+        [
+            {
+                "symbol": "A",
+                "interval": "1m",
+                "start": T0 - timedelta(minutes=m),
+                "source": "ticks",
+                "open": None if m == 3 else 100 + m,
+                "close": 101 + m,
+                "high": 130,
+                "low": 70,
+                "volume": 1,
+            }
+            for m in range(1, 200)
+        ]
+    )
+    bars.update_one(  # a late tick in a seeded bar: its open stays the seeded one
+        {"start": T0 - timedelta(minutes=5)}, {"$set": {"first": {"at": T0, "price": 1}}}
+    )
     bars.insert_many(  # odd documents take mongomock's own road
         [
             {"symbol": "A", "interval": "1m", "start": "soon", "source": "ticks"},
@@ -269,14 +288,15 @@ def test_bucketed_aggregations_give_what_mongomock_alone_gives(
                     "symbol": "A",
                     "interval": "1m",
                     "source": "ticks",
-                    "start": {"$gte": T0 + timedelta(minutes=5), "$lt": T0 + timedelta(days=2)},
+                    "start": {"$gte": T0 - timedelta(hours=5), "$lt": T0 + timedelta(days=2)},
                 }
             },
             {"$sort": {"start": 1}},
             {
                 "$group": {
                     "_id": {"$subtract": ["$start", {"$mod": [since_epoch, seconds * 1000]}]},
-                    "open": {"$first": "$first.price"},
+                    "open": {"$first": {"$ifNull": ["$open", "$first.price"]}},
+                    "close_either": {"$last": {"$ifNull": ["$close", "$last.price"]}},
                     "high": {"$max": "$high"},
                     "low": {"$min": "$low"},
                     "close": {"$last": "$last.price"},
@@ -312,4 +332,5 @@ def test_bucketed_aggregations_give_what_mongomock_alone_gives(
         )
 
     assert fast == [plain(pipeline) for pipeline in pipelines]
-    assert len(fast[1]) == 16  # 15 hours of bars, and the one a day later (source ["ticks"])
+    assert len(fast[1]) == 20  # 4 seeded hours, 15 built, and a day later (source ["ticks"])
+    assert {row["open"] for row in fast[0]} >= {104, None}  # None: null open, no first

@@ -20,14 +20,13 @@ import numpy as np
 from bson import Decimal128
 
 from tradegraph import time_buckets
-from tradegraph.decimals import to_decimal
 from tradegraph.documents import CandleBar, CandleInterval, Instrument
 from tradegraph.documents.markets import BUILT
+from tradegraph.markets import bars
 
 MINUTE = CandleInterval.ONE_MINUTE.seconds
 MINUTES_PER_YEAR = 365 * 24 * 60
 BATCH = 1_000  # about 0.1 s of the emulation's worker thread per batch
-LAST_TICK = timedelta(seconds=59)
 
 
 def _decimals(step: Decimal) -> int:
@@ -89,13 +88,15 @@ def history_bars(
             "interval": CandleInterval.ONE_MINUTE.value,
             "start": start,
             "source": BUILT,
-            "first": {"at": start, "price": price[0]},
-            "last": {"at": start + LAST_TICK, "price": price[3]},
+            # open/close as plain fields, not first/last {at, price} documents (readers take
+            # either: bars.OPEN, bars.CLOSE), and no "ticks" (none was recorded; CandleBar
+            # reads 0): in the emulation a bar is then one dictionary of ten fields (272
+            # bytes) instead of three (464 + 2 x 184)
+            "open": price[0],
             "high": price[1],
             "low": price[2],
+            "close": price[3],
             "volume": number(str(lot * int(volumes[i]))),
-            # no "ticks": none was recorded (CandleBar reads 0), and ten fields keep the
-            # emulation's copy of a bar in a smaller dictionary (272 bytes instead of 464)
         }
 
 
@@ -133,15 +134,15 @@ async def seed_history(
         end = now
         if earliest is not None:
             end = earliest["start"].replace(tzinfo=UTC)
-            price = to_decimal(earliest["first"]["price"])
+            price = bars.bar_open(earliest)
         if end < now - timedelta(days=1):  # seeded before
             if progress:
                 progress(minutes)
             continue
-        bars = history_bars(instrument, price, end, minutes, drift, volatility, seed)
+        made = history_bars(instrument, price, end, minutes, drift, volatility, seed)
         # Batches made as they go: the event loop is held for one batch's making at most (the
         # emulation stores it in its worker thread) and a month of bars is never all in memory.
-        while batch := list(islice(bars, BATCH)):
+        while batch := list(islice(made, BATCH)):
             await collection.insert_many(batch, ordered=False)
             stored += len(batch)
             if progress:

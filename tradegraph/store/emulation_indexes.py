@@ -554,24 +554,42 @@ def _aggregate(
 
 
 _original_parse_expression = mongomock.aggregate._parse_expression
+_FALLBACK = object()
 _original_group_stage = mongomock.aggregate._handle_group_stage
 
 
 def _parse_expression(expression: Any, doc_dict: Any, ignore_missing_keys: bool = False) -> Any:
     """mongomock's expression evaluation, with a field path ("$a.b") through documents read
     directly (the common case in $group accumulators, which evaluate once per document)."""
-    if type(expression) is str and expression.startswith("$") and expression[1:2] != "$":
-        value = doc_dict
-        for part in expression[1:].split("."):
-            if type(value) is not dict or part not in value:
-                break  # arrays, missing fields: mongomock's own rules
-            value = value[part]
-        else:
-            return value
+    value = _path_value(expression, doc_dict)
+    if value is not _FALLBACK:
+        return value
+    if type(expression) is dict and len(expression) == 1 and "$ifNull" in expression:
+        operands = expression["$ifNull"]  # [path, path]: the first that is there and not null
+        if type(operands) is list and len(operands) == 2:
+            value = _path_value(operands[0], doc_dict, missing=None)
+            if value is not _FALLBACK:
+                if value is not None:
+                    return value
+                value = _path_value(operands[1], doc_dict)
+                if value is not _FALLBACK:
+                    return value
     return _original_parse_expression(expression, doc_dict, ignore_missing_keys)
 
 
-_FALLBACK = object()
+def _path_value(expression: Any, document: Any, missing: Any = _FALLBACK) -> Any:
+    """The value at a field path ("$a.b") through documents; `missing` where a field is
+    missing, _FALLBACK for anything else (not a path, a path through an array)."""
+    if type(expression) is not str or not expression.startswith("$") or expression[1:2] == "$":
+        return _FALLBACK
+    value = document
+    for part in expression[1:].split("."):
+        if type(value) is not dict:
+            return _FALLBACK
+        if part not in value:
+            return missing
+        value = value[part]
+    return value
 
 
 def _compiled(expression: Any) -> Callable[[Any], Any] | None:
