@@ -24,7 +24,7 @@ import mongomock.collection
 import mongomock.database
 import mongomock.filtering
 import mongomock.helpers
-from bson import Decimal128
+from bson import Decimal128, ObjectId
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
 from tradegraph.store import emulation_indexes, emulation_thread
@@ -150,9 +150,17 @@ def _shared(value: Decimal128) -> Decimal128:
     return value
 
 
+_KEPT_AS_IS = (str, int, float, bool, type(None), ObjectId)  # mongomock stores them unchanged
+
+
 def _stored_form(value: Any) -> Any:
     """mongomock's copy of an inserted document (naive UTC datetimes, milliseconds), with
     repeated Decimal128 values shared."""
+    kind = type(value)
+    if kind in _KEPT_AS_IS:
+        return value
+    if kind is dict:
+        return {key: _stored_form(item) for key, item in value.items()}
     if isinstance(value, Decimal128):
         return _shared(value)
     if isinstance(value, dict):
