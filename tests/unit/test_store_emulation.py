@@ -193,9 +193,17 @@ def test_range_lookups_find_what_a_scan_finds_through_inserts_deletes_and_update
     def check() -> None:
         for spec in specs:
             assert _scan(bars, spec) == sorted(str(d["_id"]) for d in bars.find(spec)), spec
-            ordered = [d["n"] for d in bars.find(spec).sort([("start", 1), ("source", 1)])]
-            reference = [d["n"] for d in bars.find(spec)]
-            assert sorted(ordered) == sorted(reference)
+            for direction in (1, -1):  # (symbol, interval, start) is unique: no ties
+                ordered = [d["n"] for d in bars.find(spec).sort("start", direction)]
+                found = emulation_indexes._original_iter_documents(
+                    bars, mongomock.helpers.patch_datetime_awareness_in_document(spec)
+                )
+                reference = sorted(
+                    found,
+                    key=lambda d: mongomock.filtering.resolve_sort_key("start", d),
+                    reverse=direction < 0,
+                )
+                assert ordered == [d["n"] for d in reference], (spec, direction)
         narrow = {
             "symbol": "A",
             "interval": "1m",

@@ -26,7 +26,7 @@ import mongomock.collection
 import mongomock.store
 from bson import Decimal128, ObjectId
 from mongomock import DuplicateKeyError, helpers
-from mongomock.filtering import BsonComparable, filter_applies, resolve_sort_key
+from mongomock.filtering import BsonComparable, filter_applies, resolve_key, resolve_sort_key
 
 _SIMPLE = (str, int, float, bool, ObjectId, datetime, Decimal128, type(None))
 _MISSING = object()
@@ -466,19 +466,62 @@ def _sorted_documents(store: Any, sort: list[tuple[str, int]]) -> list[Any]:
     return ordered
 
 
+def _same_plain_type(values: list[Any]) -> bool:
+    """Whether BSON order among `values` is Python's: all of one type among datetime (all
+    naive or all aware), str, int, float (no NaN)."""
+    if not values:
+        return True
+    kind = type(values[0])
+    if kind not in (datetime, str, int, float):
+        return False
+    aware = kind is datetime and values[0].tzinfo is not None
+    for value in values:
+        if type(value) is not kind:
+            return False
+        if kind is float and value != value:
+            return False
+        if kind is datetime and (value.tzinfo is not None) != aware:
+            return False
+    return True
+
+
+def _sorted(documents: list[Any], key: str, descending: bool) -> list[Any]:
+    """mongomock's sort of `documents` by one key (stable), comparing plain values directly
+    when they allow it instead of through its BSON comparator."""
+    values = [resolve_key(key, document) for document in documents]
+    if _same_plain_type(values):
+        order = sorted(range(len(documents)), key=values.__getitem__, reverse=descending)
+        return [documents[at] for at in order]
+    return sorted(documents, key=functools.partial(resolve_sort_key, key), reverse=descending)
+
+
 def _get_dataset(
     self: mongomock.collection.Collection, spec: Any, sort: Any, fields: Any, as_class: Any
 ) -> Iterator[Any]:
-    if sort and isinstance(spec, dict) and _candidates(self, spec) is None:
-        pairs = list(sort.items()) if isinstance(sort, dict) else list(sort)
-        if all(not key.startswith("$") for key, _ in pairs):
-            if self._store.is_empty:
-                filter_applies(spec, {})  # mongomock validates the filter even then
-            for document in _sorted_documents(self._store, pairs):
-                if filter_applies(spec, document):
-                    yield self._copy_only_fields(document, fields, as_class)
-            return
-    yield from _original_get_dataset(self, spec, sort, fields, as_class)
+    pairs = (list(sort.items()) if isinstance(sort, dict) else list(sort)) if sort else []
+    if not pairs or any(key.startswith("$") for key, _ in pairs):
+        yield from _original_get_dataset(self, spec, sort, fields, as_class)
+        return
+    if isinstance(spec, dict) and _candidates(self, spec) is None:
+        if self._store.is_empty:
+            filter_applies(spec, {})  # mongomock validates the filter even then
+        for document in _sorted_documents(self._store, pairs):
+            if filter_applies(spec, document):
+                yield self._copy_only_fields(document, fields, as_class)
+        return
+    dataset = list(self._iter_documents(spec))
+    for key, direction in reversed(pairs):
+        dataset = _sorted(dataset, key, direction < 0)
+    for document in dataset:
+        yield self._copy_only_fields(document, fields, as_class)
+
+
+def _sort_stage(in_collection: Any, database: Any, options: dict[str, Any]) -> Any:
+    """mongomock's $sort stage, through _sorted."""
+    documents = list(in_collection)
+    for key, direction in reversed(list(options.items())):
+        documents = _sorted(documents, key, direction < 0)
+    return documents
 
 
 def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
@@ -664,7 +707,10 @@ def _group_stage(in_collection: Any, database: Any, options: dict[str, Any]) -> 
             return None
 
     keyed = [(key_of(document), document) for document in in_collection]
-    keyed.sort(key=lambda pair: BsonComparable(pair[0]))
+    if _same_plain_type([key for key, _ in keyed]):
+        keyed.sort(key=lambda pair: pair[0])
+    else:
+        keyed.sort(key=lambda pair: BsonComparable(pair[0]))
     grouped = []
     for key, group in itertools.groupby(keyed, key=lambda pair: pair[0]):
         fields = mongomock.aggregate._accumulate_group(options, [document for _, document in group])
@@ -698,6 +744,7 @@ def install() -> None:
     mongomock.collection._copy_field = _copy_field
     mongomock.aggregate._parse_expression = _parse_expression
     mongomock.aggregate._PIPELINE_HANDLERS["$group"] = _group_stage
+    mongomock.aggregate._PIPELINE_HANDLERS["$sort"] = _sort_stage
     store = mongomock.store.CollectionStore
     store.__setitem__ = _setitem  # type: ignore[method-assign]
     store.__delitem__ = _delitem  # type: ignore[method-assign]
