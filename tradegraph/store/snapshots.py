@@ -133,7 +133,10 @@ def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[st
             store.create_index(index_name, index)
         for document in documents:
             key = document["_id"]
-            store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = document
+            # The form an insert stores (the emulation shares repeated values there: a restored
+            # month of bars would otherwise hold its own copy of every price and minute).
+            stored = helpers.patch_datetime_awareness_in_document(document)  # type: ignore[no-untyped-call]
+            store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = stored
         changed(store)
 
 
