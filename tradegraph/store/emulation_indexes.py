@@ -570,7 +570,13 @@ def _read_copy(value: Any, aware: bool) -> Any:
     if kind in _IMMUTABLE:
         return value
     if kind is dict:
-        return {key: _read_copy(item, aware) for key, item in value.items()}
+        copy = {}
+        for key, item in value.items():  # the common values inline: this runs per document
+            if type(item) in _IMMUTABLE and type(item) is not datetime:
+                copy[key] = item
+            else:
+                copy[key] = _read_copy(item, aware)
+        return copy
     if kind is list:
         return [_read_copy(item, aware) for item in value]
     copied = _copy_field(value, dict)
