@@ -15,6 +15,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from tradegraph.store import emulation_indexes
+from tradegraph.store.emulation import emulated_client
 from tradegraph.store.retention import sweep_expired
 from tradegraph.store.snapshots import (
     SnapshotUnreadable,
@@ -100,6 +101,23 @@ def test_a_snapshot_round_trip_keeps_values_and_indexes(tmp_path: Path) -> None:
     assert "symbol" in target["holdings"].index_information()
     with pytest.raises(DuplicateKeyError):
         target["holdings"].insert_one({"symbol": "PETR4"})
+
+
+def test_a_restored_snapshot_shares_repeated_values_as_inserts_do(tmp_path: Path) -> None:
+    emulated_client()  # the emulation's patches: what it stores shares repeated values
+    source = database()
+    source["bars"].insert_many(
+        [{"symbol": "PETR4", "open": Decimal128("10.50"), "start": T0} for _ in range(3)]
+    )
+    file = tmp_path / "db.snapshot.bson"
+    write_atomically(file, encode_store(source._store, T0))
+    snapshot = read_snapshot(file)
+    assert snapshot is not None
+    first, second = snapshot[1]["bars"][:2]
+    assert first == second | {"_id": first["_id"]}
+    for name in ("symbol", "open", "start"):
+        assert first[name] is second[name], name
+    assert [id(key) for key in first] == [id(key) for key in second]  # field names too
 
 
 def test_a_damaged_snapshot_is_refused_naming_the_file(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -150,17 +151,20 @@ def _shared(value: Decimal128) -> Decimal128:
     return value
 
 
-_KEPT_AS_IS = (str, int, float, bool, type(None), ObjectId)  # mongomock stores them unchanged
+_KEPT_AS_IS = (int, float, bool, type(None), ObjectId)  # mongomock stores them unchanged
+MAX_SHARED_TEXT = 64  # names, symbols, types: short strings repeat
 
 
 def _stored_form(value: Any) -> Any:
     """mongomock's copy of an inserted document (naive UTC datetimes, milliseconds), with
     repeated Decimal128 values shared."""
     kind = type(value)
+    if kind is str:
+        return sys.intern(value) if len(value) <= MAX_SHARED_TEXT else value
     if kind in _KEPT_AS_IS:
         return value
-    if kind is dict:
-        return {key: _stored_form(item) for key, item in value.items()}
+    if kind is dict:  # field names shared too (a decoded snapshot has its own per document)
+        return {_stored_form(key): _stored_form(item) for key, item in value.items()}
     if isinstance(value, Decimal128):
         return _shared(value)
     if isinstance(value, dict):
