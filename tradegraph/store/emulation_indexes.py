@@ -5,9 +5,14 @@ mongomock answers every query by scanning the collection and checks a unique ind
 a query per insert, so ingest is quadratic and a `find().sort().limit(20)` sorts everything.
 These patches give it what MongoDB's indexes give: a hash table per unique index (duplicate
 checks and equality queries on the index's fields), direct `_id` lookups, a cached sort order
-per collection version (a sorted find with a limit walks only until the limit is met), and
-aggregations that start with `$match` filter before copying documents. Results stay exactly
-mongomock's: candidates found by hash are still checked with mongomock's own filter.
+per collection version (a sorted find with a limit walks only until the limit is met), a
+sorted key list for equality on a unique compound index's prefix plus a range on its next
+field (a month of one-minute bars: one symbol's day is found by bisection), and aggregations
+that start with `$match` filter before copying documents. Sorts, `$group` keys and simple
+filters compare plain values directly where mongomock's generic BSON comparator and expression
+parser give the same answer. Results stay mongomock's: candidates found by hash or range are
+still checked by its filter (or an equivalent check for plain values); an unsorted find
+answered from a range comes in index order, as from MongoDB, not in insertion order.
 """
 
 from __future__ import annotations
