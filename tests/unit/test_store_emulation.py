@@ -94,6 +94,10 @@ def test_a_snapshot_round_trip_keeps_values_and_indexes(tmp_path: Path) -> None:
     snapshot = read_snapshot(file)
     assert snapshot is not None
     target = database()
+    target["holdings"].create_indexes(
+        [IndexModel([("symbol", ASCENDING)], unique=True, name="symbol")]
+    )
+    assert target["holdings"].find_one({"symbol": "PETR4"}) is None  # its lookup table is built
     _restore(target._store, *snapshot)
     restored = target["holdings"].find_one({"symbol": "PETR4"})
     assert restored == document

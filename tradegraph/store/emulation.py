@@ -152,7 +152,7 @@ def _shared(value: Decimal128) -> Decimal128:
 
 
 _KEPT_AS_IS = (int, float, bool, type(None), ObjectId)  # mongomock stores them unchanged
-MAX_SHARED_TEXT = 64  # names, symbols, types: short strings repeat
+MAX_SHARED_TEXT = 32  # names, symbols, types: short strings repeat (hashes, ids do not)
 
 
 def _stored_form(value: Any) -> Any:

@@ -443,10 +443,11 @@ def _drop(self: Any) -> None:
     _original_drop(self)
 
 
-def changed(store: Any) -> None:
-    """Call after changing stored documents in place (updates) or replacing them wholesale."""
+def changed(store: Any, replaced: bool = False) -> None:
+    """Call after changing stored documents in place (updates) or, with `replaced`, after
+    writing them into the store directly (the lookup tables are then built again)."""
     _bump(store)
-    if "_documents" in store.__dict__ and not store._documents:
+    if replaced or ("_documents" in store.__dict__ and not store._documents):
         store.__dict__.pop("_tradegraph_unique", None)
         store.__dict__.pop("_tradegraph_ranges", None)
 
@@ -560,7 +561,10 @@ def _copy_field(value: Any, container: Any) -> Any:
     if type(value) in _IMMUTABLE:
         return value
     if isinstance(value, dict):
-        return container((key, _copy_field(item, container)) for key, item in value.items())
+        copy = container()  # built as mongomock builds it (any document class)
+        for key, item in value.items():
+            copy[key] = _copy_field(item, container)
+        return copy
     if isinstance(value, list):
         return [_copy_field(item, container) for item in value]
     return _original_copy_field(value, container)

@@ -141,7 +141,7 @@ def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[st
         for document in documents:
             key = document["_id"]
             store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = document
-        changed(store)
+        changed(store, replaced=True)
 
 
 async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
