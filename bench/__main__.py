@@ -7,6 +7,7 @@ python -m bench optimize   a 1,000-combination grid vs the same backtests one by
 python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at 50,000
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
 python -m bench sockets  server memory per WebSocket (with and without compression)
+python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -15,7 +16,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import analytics, events_listing, optimize, quotes_fanout, socket_memory, store
+from bench import (
+    analytics,
+    events_listing,
+    optimize,
+    quotes_fanout,
+    seed_history,
+    socket_memory,
+    store,
+)
 
 
 def main() -> None:
@@ -27,7 +36,17 @@ def main() -> None:
     parser.add_argument(
         "suite",
         nargs="?",
-        choices=["events", "quotes", "sockets", "analytics", "optimize", "store", "soak", "all"],
+        choices=[
+            "events",
+            "quotes",
+            "sockets",
+            "analytics",
+            "optimize",
+            "store",
+            "soak",
+            "seed",
+            "all",
+        ],
         default="all",
     )
     parser.add_argument("--requests", type=int, default=1000, help="events: requests per side")
@@ -43,6 +62,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: duration")
     parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
+    parser.add_argument("--days", type=int, default=30, help="seed: days of price history")
     parser.add_argument("--sockets", type=int, default=2000, help="sockets: how many")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
@@ -58,6 +78,8 @@ def main() -> None:
         optimize.main(args.workers, args.repeats)
     if args.suite == "store":
         asyncio.run(store.ingest_and_list(args.stored, args.listings))
+    if args.suite == "seed":
+        asyncio.run(seed_history.seed_and_read(args.days))
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -68,6 +69,7 @@ async def test_serve_seed_starts_with_the_demo_universe_and_synthetic_events() -
         {
             "TRADEGRAPH_ADMIN_EMAIL": "seed-admin@example.com",
             "TRADEGRAPH_ADMIN_PASSWORD": "seed-admin-password",
+            "TRADEGRAPH_SEED_HISTORY_DAYS": "2",
         },
         "--seed",
     )
@@ -94,5 +96,13 @@ async def test_serve_seed_starts_with_the_demo_universe_and_synthetic_events() -
                 listed.items()
             )
             assert markets["quote"] is not None  # priced from the start
+            since = (datetime.now(UTC) - timedelta(hours=47)).isoformat()
+            history = await gql.data(
+                'query($from: DateTime!) { candles(symbol: "PETR4", interval: ONE_HOUR, '
+                "from: $from) { start close } }",
+                {"from": since},
+                token=token,
+            )
+            assert len(history["candles"]) >= 47  # two seeded days reach back past `since`
     finally:
         await server.stop()

@@ -177,7 +177,8 @@ async def first_result(client: TransportWS) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def seeded(fake_openai: FakeOpenAI) -> AsyncIterator[RunningServer]:
-    running = await start_server(server_settings(market_feed="simulated"))
+    # Three days of price history are enough: the examples' dates move into the last two.
+    running = await start_server(server_settings(market_feed="simulated", seed_history_days=3))
     await _seed(running.app.state.services, days=3, users=5)
     yield running
     await running.stop()

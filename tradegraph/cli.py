@@ -28,10 +28,6 @@ SEED_BATCH = 1000
 # `serve --seed` stays small: the in-process emulation checks unique keys by scanning.
 SERVE_SEED_DAYS = 7
 SERVE_SEED_USERS = 20
-HISTORY_DAYS = 30  # one-minute bars per instrument, ending now
-# The emulation scans a collection for every range query: 30 days (820k bars) would take ~2 min
-# to store, ~1.3 GB and seconds per candles query, so it gets 3 days unless told otherwise.
-EMULATED_HISTORY_DAYS = 3
 IN_MEMORY_REFUSAL = (
     "TRADEGRAPH_MONGODB_URL is not set, so the store is an in-process emulation that lives and "
     "dies with one process: what this command wrote would be lost. Set TRADEGRAPH_MONGODB_URL, "
@@ -92,9 +88,10 @@ async def _seed(services: Services, days: int, users: int, seed: int = 7) -> Non
 
     created, present = await seed_universe(services.instruments, services.market)
     log.info("instruments seeded", created=created, already_present=present)
-    await _seed_history(
-        services, EMULATED_HISTORY_DAYS if services.store.emulated else HISTORY_DAYS
-    )
+    # One-minute bars per instrument ending now (TRADEGRAPH_SEED_HISTORY_DAYS, 30 by default),
+    # on MongoDB and on the emulation alike: its range lookups (store/emulation_indexes.py)
+    # keep a candles query over a month of bars from scanning the collection.
+    await _seed_history(services, services.settings.seed_history_days)
 
     events = synthetic_events(days, users, seed)
     stored = duplicates = 0

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     )
     simulated_drift: float = Field(default=0.05, description="annualised GBM drift")
     simulated_volatility: float = Field(default=0.30, ge=0, description="annualised GBM vol")
+    seed_history_days: int = Field(
+        default=30, ge=1, description="serve --seed / seed: days of one-minute bars per instrument"
+    )
     simulated_tick_seconds: float = Field(default=1.0, gt=0, description="per instrument")
     binance_url: str = "wss://stream.binance.com:9443"
     binance_symbols: str = Field(default="BTCUSDT,ETHUSDT", description="comma-separated")

@@ -15,6 +15,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from tradegraph.store import emulation_indexes
+from tradegraph.store.emulation import emulated_client
 from tradegraph.store.retention import sweep_expired
 from tradegraph.store.snapshots import (
     SnapshotUnreadable,
@@ -93,6 +94,10 @@ def test_a_snapshot_round_trip_keeps_values_and_indexes(tmp_path: Path) -> None:
     snapshot = read_snapshot(file)
     assert snapshot is not None
     target = database()
+    target["holdings"].create_indexes(
+        [IndexModel([("symbol", ASCENDING)], unique=True, name="symbol")]
+    )
+    assert target["holdings"].find_one({"symbol": "PETR4"}) is None  # its lookup table is built
     _restore(target._store, *snapshot)
     restored = target["holdings"].find_one({"symbol": "PETR4"})
     assert restored == document
@@ -100,6 +105,23 @@ def test_a_snapshot_round_trip_keeps_values_and_indexes(tmp_path: Path) -> None:
     assert "symbol" in target["holdings"].index_information()
     with pytest.raises(DuplicateKeyError):
         target["holdings"].insert_one({"symbol": "PETR4"})
+
+
+def test_a_restored_snapshot_shares_repeated_values_as_inserts_do(tmp_path: Path) -> None:
+    emulated_client()  # the emulation's patches: what it stores shares repeated values
+    source = database()
+    source["bars"].insert_many(
+        [{"symbol": "PETR4", "open": Decimal128("10.50"), "start": T0} for _ in range(3)]
+    )
+    file = tmp_path / "db.snapshot.bson"
+    write_atomically(file, encode_store(source._store, T0))
+    snapshot = read_snapshot(file)
+    assert snapshot is not None
+    first, second = snapshot[1]["bars"][:2]
+    assert first == second | {"_id": first["_id"]}
+    for name in ("symbol", "open", "start"):
+        assert first[name] is second[name], name
+    assert [id(key) for key in first] == [id(key) for key in second]  # field names too
 
 
 def test_a_damaged_snapshot_is_refused_naming_the_file(tmp_path: Path) -> None:
@@ -125,3 +147,220 @@ def test_the_sweep_deletes_the_oldest_ticks_up_to_the_first_kept_one() -> None:
     ticks.delete_one({"age": 30})
     assert sweep_expired(ticks._store, T0 - timedelta(seconds=60)) == 1  # now at the front
     assert [t["age"] for t in ticks.find()] == [10]
+
+
+def _bars() -> Any:
+    bars = database()["bars"]
+    bars.create_indexes(
+        [
+            IndexModel(
+                [("symbol", ASCENDING), ("interval", ASCENDING), ("start", ASCENDING)],
+                unique=True,
+                name="symbol_interval_start",
+            )
+        ]
+    )
+    return bars
+
+
+def _scan(collection: Any, spec: dict[str, Any]) -> list[Any]:
+    """mongomock's own answer: a scan of every stored document."""
+    spec = mongomock.helpers.patch_datetime_awareness_in_document(spec)  # as find does
+    found = emulation_indexes._original_iter_documents(collection, spec)
+    return sorted(str(d["_id"]) for d in found)
+
+
+def test_range_lookups_find_what_a_scan_finds_through_inserts_deletes_and_updates() -> None:
+    bars = _bars()
+    rng = random.Random(5)
+    minutes = list(range(600))
+    rng.shuffle(minutes)  # stored out of order
+    seen: set[tuple[str, int]] = set()
+    for m in minutes:
+        symbol = rng.choice(["A", "B"])
+        if (symbol, m) not in seen:
+            seen.add((symbol, m))
+            bars.insert_one(
+                {
+                    "symbol": symbol,
+                    "interval": "1m",
+                    "start": T0 + timedelta(minutes=m),
+                    "source": rng.choice(["ticks", "import"]),
+                    "n": m,
+                }
+            )
+    bars.insert_many(  # values a sorted key list cannot hold are candidates all the same
+        [
+            {"symbol": "A", "interval": "1m", "start": "text", "n": -1},
+            {"symbol": "A", "interval": "1m", "n": -2},
+            {"symbol": "A", "interval": "1m", "start": 5, "n": -3},
+            {"symbol": ["A", "B"], "interval": "1m", "start": T0, "n": -4},
+        ]
+    )
+    specs: list[dict[str, Any]] = [
+        {"symbol": "A", "interval": "1m", "start": {"$gte": T0 + timedelta(minutes=100)}},
+        {"symbol": "B", "interval": "1m", "start": {"$lt": T0 + timedelta(minutes=50)}},
+        {
+            "symbol": "A",
+            "interval": "1m",
+            "source": "ticks",
+            "start": {"$gt": T0 + timedelta(minutes=10), "$lte": T0 + timedelta(minutes=200)},
+        },
+        {"symbol": "A", "interval": "1m", "start": {"$gte": T0, "$lt": T0}},
+        {"symbol": "A", "interval": "1m", "start": {"$gte": 0, "$lt": 10}},
+        {"symbol": "A", "interval": {"$gte": "1m"}},
+        {"symbol": "C", "interval": "1m", "start": {"$gte": T0}},
+    ]
+
+    def check() -> None:
+        for spec in specs:
+            assert _scan(bars, spec) == sorted(str(d["_id"]) for d in bars.find(spec)), spec
+            for direction in (1, -1):  # (symbol, interval, start) is unique: no ties
+                ordered = [d["n"] for d in bars.find(spec).sort("start", direction)]
+                found = emulation_indexes._original_iter_documents(
+                    bars, mongomock.helpers.patch_datetime_awareness_in_document(spec)
+                )
+                reference = sorted(
+                    found,
+                    key=lambda d: mongomock.filtering.resolve_sort_key("start", d),
+                    reverse=direction < 0,
+                )
+                assert ordered == [d["n"] for d in reference], (spec, direction)
+        narrow = {
+            "symbol": "A",
+            "interval": "1m",
+            "start": {"$gte": T0 + timedelta(minutes=300), "$lt": T0 + timedelta(minutes=310)},
+        }
+        candidates = emulation_indexes._range_candidates(bars._store, narrow)
+        assert candidates is not None
+        assert len(candidates) < 20  # looked up, not scanned
+
+    check()
+    bars.delete_many({"n": {"$lt": 100, "$gte": 0}})
+    check()
+    for n in range(500, 520):
+        moved = T0 + timedelta(days=1, minutes=n)
+        bars.update_one({"n": n}, {"$set": {"start": moved}})
+    bars.update_many({"n": {"$gte": 520, "$lt": 540}}, {"$set": {"symbol": "C"}})
+    bars.update_many({"n": {"$gte": 530, "$lt": 540}}, {"$set": {"symbol": "A"}})  # and back
+    specs.append({"symbol": "A", "interval": "1m", "start": {"$gte": T0 + timedelta(days=1)}})
+    check()
+    bars.insert_one({"symbol": "A", "interval": "1m", "start": T0 - timedelta(minutes=1), "n": 9})
+    check()
+
+
+def test_bucketed_aggregations_give_what_mongomock_alone_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bars = _bars()
+    rng = random.Random(11)
+    minutes = list(range(0, 900))
+    rng.shuffle(minutes)
+    bars.insert_many(
+        [
+            {
+                "symbol": "A",
+                "interval": "1m",
+                "start": T0 + timedelta(minutes=m),
+                "source": "ticks" if m % 7 else "import",
+                "first": {"at": T0 + timedelta(minutes=m), "price": 100 + rng.random()},
+                "last": {
+                    "at": T0 + timedelta(minutes=m, seconds=59),
+                    "price": rng.randrange(90, 110),
+                },
+                "high": 120,
+                "low": 80 + m % 5,
+                "volume": rng.choice([1, 2.5, 7]),
+            }
+            for m in minutes
+        ]
+    )
+    bars.insert_many(  # seeded bars: open and close as plain fields (one of them null)
+        [
+            {
+                "symbol": "A",
+                "interval": "1m",
+                "start": T0 - timedelta(minutes=m),
+                "source": "ticks",
+                "open": None if m == 3 else 100 + m,
+                "close": 101 + m,
+                "high": 130,
+                "low": 70,
+                "volume": 1,
+            }
+            for m in range(1, 200)
+        ]
+    )
+    bars.update_one(  # a late tick in a seeded bar: its open stays the seeded one
+        {"start": T0 - timedelta(minutes=5)}, {"$set": {"first": {"at": T0, "price": 1}}}
+    )
+    bars.insert_many(  # odd documents take mongomock's own road
+        [
+            {"symbol": "A", "interval": "1m", "start": "soon", "source": "ticks"},
+            {"symbol": "A", "interval": "1m", "start": T0 + timedelta(days=1), "source": ["ticks"]},
+            {"symbol": "A", "interval": "1m", "start": T0 + timedelta(hours=2, seconds=1)},
+            {
+                "symbol": "A",
+                "interval": "1m",
+                "start": T0 + timedelta(hours=3, seconds=1),
+                "source": "ticks",
+                "first": [{"price": 1}],
+                "volume": "x",
+            },
+        ]
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    since_epoch = {"$subtract": ["$start", epoch]}
+    pipelines = [
+        [
+            {
+                "$match": {
+                    "symbol": "A",
+                    "interval": "1m",
+                    "source": "ticks",
+                    "start": {"$gte": T0 - timedelta(hours=5), "$lt": T0 + timedelta(days=2)},
+                }
+            },
+            {"$sort": {"start": 1}},
+            {
+                "$group": {
+                    "_id": {"$subtract": ["$start", {"$mod": [since_epoch, seconds * 1000]}]},
+                    "open": {"$first": {"$ifNull": ["$open", "$first.price"]}},
+                    "close_either": {"$last": {"$ifNull": ["$close", "$last.price"]}},
+                    "high": {"$max": "$high"},
+                    "low": {"$min": "$low"},
+                    "close": {"$last": "$last.price"},
+                    "volume": {"$sum": "$volume"},
+                    "missing": {"$sum": "$nothing.here"},
+                }
+            },
+            {"$sort": {"_id": 1}},
+        ]
+        for seconds in (60, 3600, 86400)
+    ]
+    pipelines.append(
+        [{"$match": {"symbol": "A"}}, {"$group": {"_id": "$source", "n": {"$sum": 1}}}]
+    )
+    fast = [list(bars.aggregate(pipeline)) for pipeline in pipelines]
+    monkeypatch.setattr(
+        mongomock.aggregate, "_parse_expression", emulation_indexes._original_parse_expression
+    )
+    monkeypatch.setitem(
+        mongomock.aggregate._PIPELINE_HANDLERS, "$group", emulation_indexes._original_group_stage
+    )
+    monkeypatch.setattr(
+        mongomock.collection.Collection,
+        "_iter_documents",
+        emulation_indexes._original_iter_documents,
+    )
+    monkeypatch.setattr(mongomock.collection, "_copy_field", emulation_indexes._original_copy_field)
+
+    def plain(pipeline: list[Any]) -> list[Any]:
+        documents = list(bars.find(pipeline[0]["$match"]))
+        return list(
+            mongomock.aggregate.process_pipeline(documents, bars.database, pipeline[1:], None)
+        )
+
+    assert fast == [plain(pipeline) for pipeline in pipelines]
+    assert len(fast[1]) == 20  # 4 seeded hours, 15 built, and a day later (source ["ticks"])
+    assert {row["open"] for row in fast[0]} >= {104, None}  # None: null open, no first

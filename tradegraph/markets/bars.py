@@ -54,6 +54,22 @@ async def record_tick(
     await CandleBar.get_pymongo_collection().update_one(match, update, upsert=True)
 
 
+# A bar's open and close: a bar built from ticks has its first and last tick as {at, price};
+# a seeded one (markets/history.py) has them as plain fields, like an imported bar.
+OPEN = {"$ifNull": ["$open", "$first.price"]}
+CLOSE = {"$ifNull": ["$close", "$last.price"]}
+
+
+def bar_open(bar: dict[str, Any]) -> Decimal:
+    """The open of a stored bar document (see OPEN)."""
+    return to_decimal(bar["open"] if bar.get("open") is not None else bar["first"]["price"])
+
+
+def bar_close(bar: dict[str, Any]) -> Decimal:
+    """The close of a stored bar document (see CLOSE)."""
+    return to_decimal(bar["close"] if bar.get("close") is not None else bar["last"]["price"])
+
+
 def built_pipeline(
     symbol: str, first: datetime, to: datetime, interval: CandleInterval
 ) -> list[dict[str, Any]]:
@@ -73,10 +89,10 @@ def built_pipeline(
         {
             "$group": {
                 "_id": start,
-                "open": {"$first": "$first.price"},
+                "open": {"$first": OPEN},
                 "high": {"$max": "$high"},
                 "low": {"$min": "$low"},
-                "close": {"$last": "$last.price"},
+                "close": {"$last": CLOSE},
                 "volume": {"$sum": "$volume"},
             }
         },

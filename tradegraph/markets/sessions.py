@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from tradegraph.decimals import ZERO, to_decimal
 from tradegraph.documents import AssetClass, CandleBar, CandleInterval, Instrument
 from tradegraph.documents.markets import BUILT
+from tradegraph.markets import bars
 
 ROLLING_REFRESH_SECONDS = 60.0  # a 24-hour window drops its oldest minute this often
 PREVIOUS_CLOSE_LOOKBACK = timedelta(days=60)  # reaches past long weekends and holidays
@@ -70,7 +71,7 @@ async def read_stats(symbol: str, start: datetime) -> SessionStats:
             {
                 "$group": {
                     "_id": None,
-                    "open": {"$first": "$first.price"},
+                    "open": {"$first": bars.OPEN},
                     "high": {"$max": "$high"},
                     "low": {"$min": "$low"},
                     "volume": {"$sum": "$volume"},
@@ -83,7 +84,7 @@ async def read_stats(symbol: str, start: datetime) -> SessionStats:
         {**match, "start": {"$lt": start, "$gte": start - PREVIOUS_CLOSE_LOOKBACK}},
         sort=[("start", -1)],
     )
-    previous = to_decimal(before["last"]["price"]) if before else None
+    previous = bars.bar_close(before) if before else None
     if not rows:
         return SessionStats(start, None, None, None, previous, ZERO)
     row = rows[0]

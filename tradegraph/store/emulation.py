@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import decimal
 import functools
+import sys
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import mongomock.aggregate
@@ -23,7 +25,7 @@ import mongomock.collection
 import mongomock.database
 import mongomock.filtering
 import mongomock.helpers
-from bson import Decimal128
+from bson import Decimal128, ObjectId
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
 from tradegraph.store import emulation_indexes, emulation_thread
@@ -59,8 +61,29 @@ async def _async_create_collection(self: AsyncMongoMockDatabase, name: str, **op
     return self.get_collection(name)
 
 
+_decimal_values: dict[bytes, decimal.Decimal] = {}
+MAX_DECIMAL_VALUES = 200_000
+
+
 def _plain(value: Any) -> Any:
-    return value.to_decimal() if isinstance(value, Decimal128) else value
+    """Decimal128 as Decimal (cached: stored values repeat, and converting one costs ~10 us,
+    the most of a comparison or a sum over bars); anything else as it is."""
+    if not isinstance(value, Decimal128):
+        return value
+    bid = value.bid
+    found = _decimal_values.get(bid)
+    if found is None:
+        if len(_decimal_values) >= MAX_DECIMAL_VALUES:
+            _decimal_values.clear()
+        found = _decimal_values[bid] = value.to_decimal()
+    return found
+
+
+_original_sum = mongomock.aggregate._GROUPING_OPERATOR_MAP["$sum"]
+
+
+def _sum(values: list[Any]) -> Any:
+    return _original_sum([_plain(value) for value in values])
 
 
 def _compare_type(value: Any) -> int:
@@ -112,6 +135,8 @@ def _extreme(pick: Callable[..., Any]) -> Callable[[list[Any]], Any]:
 _original_patch_datetimes = mongomock.helpers.patch_datetime_awareness_in_document
 _shared_decimals: dict[bytes, Decimal128] = {}
 MAX_SHARED_DECIMALS = 200_000
+_shared_datetimes: dict[datetime, datetime] = {}
+MAX_SHARED_DATETIMES = 200_000
 
 
 def _shared(value: Decimal128) -> Decimal128:
@@ -126,9 +151,20 @@ def _shared(value: Decimal128) -> Decimal128:
     return value
 
 
+_KEPT_AS_IS = (int, float, bool, type(None), ObjectId)  # mongomock stores them unchanged
+MAX_SHARED_TEXT = 32  # names, symbols, types: short strings repeat (hashes, ids do not)
+
+
 def _stored_form(value: Any) -> Any:
     """mongomock's copy of an inserted document (naive UTC datetimes, milliseconds), with
     repeated Decimal128 values shared."""
+    kind = type(value)
+    if kind is str:
+        return sys.intern(value) if len(value) <= MAX_SHARED_TEXT else value
+    if kind in _KEPT_AS_IS:
+        return value
+    if kind is dict:  # field names shared too (a decoded snapshot has its own per document)
+        return {_stored_form(key): _stored_form(item) for key, item in value.items()}
     if isinstance(value, Decimal128):
         return _shared(value)
     if isinstance(value, dict):
@@ -136,7 +172,21 @@ def _stored_form(value: Any) -> Any:
         return kind((key, _stored_form(item)) for key, item in value.items())
     if isinstance(value, list | tuple):
         return [_stored_form(item) for item in value]
+    if isinstance(value, datetime):
+        return _shared_datetime(_original_patch_datetimes(value))
     return _original_patch_datetimes(value)
+
+
+def _shared_datetime(value: datetime) -> datetime:
+    """One object per moment, as for Decimal128: bars of every symbol share their minute's
+    start, and a built bar's first tick is often its start (datetime is immutable)."""
+    found = _shared_datetimes.get(value)
+    if found is not None and found.tzinfo is value.tzinfo:
+        return found
+    if len(_shared_datetimes) >= MAX_SHARED_DATETIMES:
+        _shared_datetimes.clear()
+    _shared_datetimes[value] = value
+    return value
 
 
 def _install_patches() -> None:
@@ -150,6 +200,7 @@ def _install_patches() -> None:
     mongomock.collection._updaters["$min"] = _extreme_updater(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$min"] = _extreme(min)
     mongomock.aggregate._GROUPING_OPERATOR_MAP["$max"] = _extreme(max)
+    mongomock.aggregate._GROUPING_OPERATOR_MAP["$sum"] = _sum
     mongomock.helpers.patch_datetime_awareness_in_document = _stored_form
     emulation_indexes.install()
     emulation_thread.install()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,7 +103,14 @@ def read_snapshot(path: Path) -> Snapshot | None:
         return None
     try:
         raw = path.read_bytes()
-        documents = bson.decode_all(raw, _RAW)
+        decoded = bson.decode_iter(raw, _RAW)
+        manifest = next(decoded, None)
+        # Each document in the form an insert stores, as it is decoded: the emulation shares
+        # repeated keys and values there, and a restored month of bars would otherwise hold
+        # its own copy of every field name, price and minute (and all of them twice at once).
+        documents = [] if manifest is None else [manifest]
+        stored_form: Callable[[Any], Any] = helpers.patch_datetime_awareness_in_document
+        documents.extend(stored_form(document) for document in decoded)
     except (OSError, bson.errors.BSONError, ValueError) as error:
         raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {error}") from error
     if not documents or documents[0].get("format") != FORMAT:
@@ -134,7 +141,7 @@ def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[st
         for document in documents:
             key = document["_id"]
             store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = document
-        changed(store)
+        changed(store, replaced=True)
 
 
 async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
