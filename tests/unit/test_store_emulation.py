@@ -14,7 +14,12 @@ from bson import Decimal128, ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from tradegraph.store import emulation_indexes
+from tradegraph.store import (
+    emulation_aggregation,
+    emulation_copies,
+    emulation_indexes,
+    emulation_lookups,
+)
 from tradegraph.store.emulation import emulated_client
 from tradegraph.store.retention import sweep_expired
 from tradegraph.store.snapshots import (
@@ -166,7 +171,7 @@ def _bars() -> Any:
 def _scan(collection: Any, spec: dict[str, Any]) -> list[Any]:
     """mongomock's own answer: a scan of every stored document."""
     spec = mongomock.helpers.patch_datetime_awareness_in_document(spec)  # as find does
-    found = emulation_indexes._original_iter_documents(collection, spec)
+    found = emulation_lookups._original_iter_documents(collection, spec)
     return sorted(str(d["_id"]) for d in found)
 
 
@@ -217,7 +222,7 @@ def test_range_lookups_find_what_a_scan_finds_through_inserts_deletes_and_update
             assert _scan(bars, spec) == sorted(str(d["_id"]) for d in bars.find(spec)), spec
             for direction in (1, -1):  # (symbol, interval, start) is unique: no ties
                 ordered = [d["n"] for d in bars.find(spec).sort("start", direction)]
-                found = emulation_indexes._original_iter_documents(
+                found = emulation_lookups._original_iter_documents(
                     bars, mongomock.helpers.patch_datetime_awareness_in_document(spec)
                 )
                 reference = sorted(
@@ -231,7 +236,7 @@ def test_range_lookups_find_what_a_scan_finds_through_inserts_deletes_and_update
             "interval": "1m",
             "start": {"$gte": T0 + timedelta(minutes=300), "$lt": T0 + timedelta(minutes=310)},
         }
-        candidates = emulation_indexes._range_candidates(bars._store, narrow)
+        candidates = emulation_lookups._range_candidates(bars._store, narrow)
         assert candidates is not None
         assert len(candidates) < 20  # looked up, not scanned
 
@@ -343,17 +348,19 @@ def test_bucketed_aggregations_give_what_mongomock_alone_gives(
     )
     fast = [list(bars.aggregate(pipeline)) for pipeline in pipelines]
     monkeypatch.setattr(
-        mongomock.aggregate, "_parse_expression", emulation_indexes._original_parse_expression
+        mongomock.aggregate, "_parse_expression", emulation_aggregation._original_parse_expression
     )
     monkeypatch.setitem(
-        mongomock.aggregate._PIPELINE_HANDLERS, "$group", emulation_indexes._original_group_stage
+        mongomock.aggregate._PIPELINE_HANDLERS,
+        "$group",
+        emulation_aggregation._original_group_stage,
     )
     monkeypatch.setattr(
         mongomock.collection.Collection,
         "_iter_documents",
-        emulation_indexes._original_iter_documents,
+        emulation_lookups._original_iter_documents,
     )
-    monkeypatch.setattr(mongomock.collection, "_copy_field", emulation_indexes._original_copy_field)
+    monkeypatch.setattr(mongomock.collection, "_copy_field", emulation_copies._original_copy_field)
 
     def plain(pipeline: list[Any]) -> list[Any]:
         documents = list(bars.find(pipeline[0]["$match"]))

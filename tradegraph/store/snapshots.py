@@ -24,7 +24,7 @@ import bson
 from bson.codec_options import CodecOptions
 from mongomock import helpers
 
-from tradegraph.store.emulation_indexes import changed
+from tradegraph.store.emulation_sorting import changed
 from tradegraph.store.emulation_thread import run_in_store_thread
 
 FORMAT = "tradegraph-snapshot-1"

@@ -1,0 +1,187 @@
+# mypy: disable-error-code="no-untyped-call"
+"""Sorted finds from a sort order cached per collection version.
+
+mongomock sorts every match of a find before applying its limit, so a `find().sort().limit(20)`
+sorts everything, compares values through its generic BSON comparator, and a cursor slices a
+copy of its results for every document it yields. These patches keep a cached sort order per
+collection version (a sorted find with a limit walks only until the limit is met), produce only
+skip + limit documents, compare plain values directly in sorts (finds and the $sort stage) where
+that comparator gives the same answer, and count versions: the collection store's writes,
+drops and updates bump them, and `changed` is called after changes made around mongomock (a
+drop or a replacing change also forgets emulation_lookups' tables, built again when needed).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import mongomock.aggregate
+import mongomock.collection
+import mongomock.store
+from mongomock import helpers
+from mongomock.filtering import filter_applies, resolve_key, resolve_sort_key
+
+from tradegraph.store.emulation_lookups import candidates
+
+_original_get_dataset = mongomock.collection.Collection._get_dataset
+_original_compute_results = mongomock.collection.Cursor._compute_results
+_original_setitem = mongomock.store.CollectionStore.__setitem__
+_original_delitem = mongomock.store.CollectionStore.__delitem__
+_original_drop = mongomock.store.CollectionStore.drop
+
+
+def _bump(store: Any) -> None:
+    store.__dict__["_tradegraph_version"] = store.__dict__.get("_tradegraph_version", 0) + 1
+
+
+def _setitem(self: Any, key: Any, value: Any) -> None:
+    _bump(self)
+    _original_setitem(self, key, value)
+
+
+def _delitem(self: Any, key: Any) -> None:
+    _bump(self)
+    _original_delitem(self, key)
+
+
+def _drop(self: Any) -> None:
+    _bump(self)
+    self.__dict__.pop("_tradegraph_unique", None)
+    self.__dict__.pop("_tradegraph_ranges", None)
+    _original_drop(self)
+
+
+def changed(store: Any, replaced: bool = False) -> None:
+    """Call after changing stored documents in place (updates) or, with `replaced`, after
+    writing them into the store directly (the lookup tables are then built again)."""
+    _bump(store)
+    if replaced or ("_documents" in store.__dict__ and not store._documents):
+        store.__dict__.pop("_tradegraph_unique", None)
+        store.__dict__.pop("_tradegraph_ranges", None)
+
+
+def _sort_key(key: str, document: Any) -> Any:
+    return resolve_sort_key(key, document)
+
+
+def _sorted_documents(store: Any, sort: list[tuple[str, int]]) -> list[Any]:
+    """The collection in `sort` order (stable, as mongomock sorts), cached per version."""
+    version = store.__dict__.get("_tradegraph_version", 0)
+    cache: dict[tuple[Any, ...], tuple[int, list[Any]]] = store.__dict__.setdefault(
+        "_tradegraph_sorted", {}
+    )
+    cached = cache.get(tuple(sort))
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    ordered = list(store._documents.values())
+    for key, direction in reversed(sort):
+        ordered.sort(key=functools.partial(_sort_key, key), reverse=direction < 0)
+    cache[tuple(sort)] = (version, ordered)
+    return ordered
+
+
+def same_plain_type(values: list[Any]) -> bool:
+    """Whether BSON order among `values` is Python's: all of one type among datetime (all
+    naive or all aware), str, int, float (no NaN)."""
+    if not values:
+        return True
+    kind = type(values[0])
+    if kind not in (datetime, str, int, float):
+        return False
+    aware = kind is datetime and values[0].tzinfo is not None
+    for value in values:
+        if type(value) is not kind:
+            return False
+        if kind is float and value != value:
+            return False
+        if kind is datetime and (value.tzinfo is not None) != aware:
+            return False
+    return True
+
+
+def _sorted(documents: list[Any], key: str, descending: bool) -> list[Any]:
+    """mongomock's sort of `documents` by one key (stable), comparing plain values directly
+    when they allow it instead of through its BSON comparator."""
+    values = [resolve_key(key, document) for document in documents]
+    if same_plain_type(values):
+        order = sorted(range(len(documents)), key=values.__getitem__, reverse=descending)
+        return [documents[at] for at in order]
+    return sorted(documents, key=functools.partial(resolve_sort_key, key), reverse=descending)
+
+
+def _get_dataset(
+    self: mongomock.collection.Collection, spec: Any, sort: Any, fields: Any, as_class: Any
+) -> Iterator[Any]:
+    pairs = (list(sort.items()) if isinstance(sort, dict) else list(sort)) if sort else []
+    if not pairs or any(key.startswith("$") for key, _ in pairs):
+        yield from _original_get_dataset(self, spec, sort, fields, as_class)
+        return
+    if isinstance(spec, dict) and candidates(self, spec) is None:
+        if self._store.is_empty:
+            filter_applies(spec, {})  # mongomock validates the filter even then
+        for document in _sorted_documents(self._store, pairs):
+            if filter_applies(spec, document):
+                yield self._copy_only_fields(document, fields, as_class)
+        return
+    dataset = list(self._iter_documents(spec))
+    for key, direction in reversed(pairs):
+        dataset = _sorted(dataset, key, direction < 0)
+    for document in dataset:
+        yield self._copy_only_fields(document, fields, as_class)
+
+
+def _sort_stage(in_collection: Any, database: Any, options: dict[str, Any]) -> Any:
+    """mongomock's $sort stage, through _sorted."""
+    documents = list(in_collection)
+    for key, direction in reversed(list(options.items())):
+        documents = _sorted(documents, key, direction < 0)
+    return documents
+
+
+def _compute_results(self: Any, with_limit_and_skip: bool = False) -> list[Any]:
+    """With a limit, produce only skip + limit documents instead of every match; without a
+    limit or skip, the results themselves (mongomock slices a copy of them for every document
+    a cursor yields, which makes reading n documents cost n^2)."""
+    if with_limit_and_skip and not self._limit and not self._skip:
+        with_limit_and_skip = False
+    if not (with_limit_and_skip and self._limit and self._limit > 0):
+        if self.__dict__.pop("_tradegraph_partial", False):
+            self._results = None
+        return _original_compute_results(self, with_limit_and_skip)  # type: ignore[no-any-return]
+    wanted = (self._factory, self._skip, self._limit)
+    if self.__dict__.get("_tradegraph_limited") != wanted:
+        taken = list(itertools.islice(self._factory(), self._skip + self._limit))
+        if self.collection.codec_options.tz_aware:
+            taken = [helpers.make_datetime_timezone_aware_in_document(x) for x in taken]
+        self.__dict__["_tradegraph_limited"] = wanted
+        self.__dict__["_tradegraph_taken"] = taken
+    taken = self.__dict__["_tradegraph_taken"]
+    return taken[self._skip :]  # type: ignore[no-any-return]
+
+
+def _tracking_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    def update(self: mongomock.collection.Collection, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            changed(self._store)  # documents are changed in place
+
+    return update
+
+
+def install() -> None:
+    """Patches mongomock's sorted finds, cursor limits, $sort stage and collection store
+    (once, through emulation_indexes.install: updates are wrapped again on every call)."""
+    collection = mongomock.collection.Collection
+    collection._get_dataset = _get_dataset  # type: ignore[method-assign]
+    collection._update = _tracking_update(collection._update)  # type: ignore[method-assign]
+    mongomock.collection.Cursor._compute_results = _compute_results  # type: ignore[method-assign]
+    mongomock.aggregate._PIPELINE_HANDLERS["$sort"] = _sort_stage
+    store = mongomock.store.CollectionStore
+    store.__setitem__ = _setitem  # type: ignore[method-assign]
+    store.__delitem__ = _delitem  # type: ignore[method-assign]
+    store.drop = _drop  # type: ignore[method-assign]
