@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,10 +22,12 @@ from tradegraph.store import (
     emulation_lookups,
 )
 from tradegraph.store.emulation import emulated_client
+from tradegraph.store.emulation_thread import run_in_store_thread
 from tradegraph.store.retention import sweep_expired
 from tradegraph.store.snapshots import (
     SnapshotUnreadable,
     _restore,
+    encode_in_chunks,
     encode_store,
     read_snapshot,
     write_atomically,
@@ -127,6 +130,40 @@ def test_a_restored_snapshot_shares_repeated_values_as_inserts_do(tmp_path: Path
     for name in ("symbol", "open", "start"):
         assert first[name] is second[name], name
     assert [id(key) for key in first] == [id(key) for key in second]  # field names too
+
+
+async def test_market_data_is_snapshotted_in_chunks_that_let_other_store_calls_through(
+    tmp_path: Path,
+) -> None:
+    emulated_client()
+    source = database()
+    source["candles"].insert_many([{"symbol": "PETR4", "n": n} for n in range(300)])
+    source["orders"].insert_many([{"status": "NEW", "n": n} for n in range(3)])
+
+    encoding = asyncio.create_task(encode_in_chunks(source._store, chunk=1))
+    interleaved = 0  # other store calls that ran while the snapshot was being encoded
+    while not encoding.done():
+        await run_in_store_thread(source["orders"].count_documents, {})
+        interleaved += 1
+    chunked = await encoding
+
+    assert interleaved > 100  # one call between chunks; encoded in one call, it would be ~2
+
+    assert set(chunked) == {"candles"}  # orders have invariants across documents: not chunked
+    file = tmp_path / "db.snapshot.bson"
+    write_atomically(file, encode_store(source._store, T0, chunked))
+    snapshot = read_snapshot(file)
+    assert snapshot is not None
+    whole = read_snapshot_of(tmp_path, encode_store(source._store, T0))
+    assert snapshot[1] == whole[1]  # the same documents as encoding all at once
+
+
+def read_snapshot_of(tmp_path: Path, parts: list[bytes]) -> Any:
+    file = tmp_path / "whole.snapshot.bson"
+    write_atomically(file, parts)
+    snapshot = read_snapshot(file)
+    assert snapshot is not None
+    return snapshot
 
 
 def test_a_damaged_snapshot_is_refused_naming_the_file(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from tradegraph.store.snapshots import SnapshotInfo, load_snapshot, snapshot_pat
 log = structlog.get_logger("tradegraph")
 FREEZE_SECONDS = 0.5
 SERVER_SELECTION_MS = 5000
+SNAPSHOT_SHARE = 10  # at least this many times a snapshot's duration between two
 
 
 class StoreUnreachable(RuntimeError):
@@ -71,12 +73,17 @@ class Store:
         log.debug("store snapshot written", path=str(self.snapshot_file), bytes=size)
 
     async def _snapshot_periodically(self) -> None:
+        pause = self.snapshot_seconds
         while True:
-            await asyncio.sleep(self.snapshot_seconds)
+            await asyncio.sleep(pause)
+            started = time.monotonic()
             try:
                 await self.snapshot()
             except Exception:  # keep trying: the next interval may succeed (disk space, …)
                 log.exception("store snapshot failed", path=str(self.snapshot_file))
+            # A large store (a seeded month of bars) takes seconds of CPU to encode: snapshot
+            # it less often, so snapshots never take more than a tenth of the process's time.
+            pause = max(self.snapshot_seconds, SNAPSHOT_SHARE * (time.monotonic() - started))
 
     async def _freeze_long_lived_objects(self) -> None:
         """The emulation holds every document as Python objects; a full garbage collection
