@@ -87,6 +87,7 @@ async def _timed(call: Callable[[], Awaitable[None]], repeats: int) -> list[floa
 
 
 async def _server(extra: dict[str, str], *args: str) -> Process:
+    # `--seed` stores a month of one-minute bars (about a minute) before it says it listens.
     return await start_tradegraph(
         {
             **ADMIN_ENV,
@@ -95,6 +96,7 @@ async def _server(extra: dict[str, str], *args: str) -> Process:
             **extra,
         },
         *args,
+        start_timeout=600,
     )
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -26,6 +28,7 @@ from tests.support.servers import Process, start_tradegraph
 from tests.support.trading import create_instrument, publish_quote
 from tradegraph.pubsub.channels import quote_channel
 from tradegraph.server import RunningServer, start_server
+from tradegraph.web.graphql_ws import PingingTransportWSHandler
 
 QUOTES = 'subscription { quotes(symbols: ["PETR4"]) { symbol bid } }'
 QUOTES_CHANNEL = quote_channel("PETR4")
@@ -233,3 +236,37 @@ async def test_a_flooding_trader_is_limited_healthz_answers_and_memory_comes_bac
             assert during > 0
     finally:
         await server.stop()
+
+
+async def test_a_closed_sockets_server_objects_are_garbage_collected() -> None:
+    """The server keeps running for days: what a socket held must be freed once it closes,
+    including objects in reference cycles (only the cyclic collector frees those, and nothing
+    may hide them from it, e.g. by gc.freeze while the socket is open)."""
+    async with limited_server(ws_keepalive_seconds=1.0) as running:
+        token = await trader_and_instrument(running.url)
+        async with httpx.AsyncClient(base_url=running.url, timeout=60) as http:
+            clients = [await connected(running.url, token) for _ in range(3)]
+            for client in clients:
+                await subscribe(client, "graphql-transport-ws", "q")
+            await wait_for_subscribers(http, QUOTES_CHANNEL, 3)
+            await publish_quote(
+                GraphQLClient(http), await login_admin(GraphQLClient(http)), "10", "11"
+            )
+            for client in clients:  # each socket has served a message: its state is all there
+                assert (await client.receive())["type"] == "next"
+            for client in clients:  # and has been open a while: idle for a keepalive ping
+                assert json.loads(await client.socket.recv())["type"] == "ping"
+            handlers = [
+                weakref.ref(o) for o in gc.get_objects() if isinstance(o, PingingTransportWSHandler)
+            ]
+            assert len(handlers) == 3  # all visible to the collector while open
+
+            for client in clients:
+                await client.close()
+            await wait_for_subscribers(http, QUOTES_CHANNEL, 0)
+        alive = handlers
+        async with asyncio.timeout(10):  # the server finishes each socket's shutdown meanwhile
+            while alive := [ref for ref in alive if ref() is not None]:
+                gc.collect()
+                await asyncio.sleep(0.05)
+        assert alive == []

@@ -18,6 +18,7 @@ from tradegraph.config import Settings
 from tradegraph.documents import Role
 from tradegraph.logs import configure_logging
 from tradegraph.services import Services
+from tradegraph.store import bulk_load
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -40,7 +41,8 @@ async def _serve(settings: Settings, host: str, port: int, seed_days: int | None
 
     running = await start_server(settings, host, port)
     if seed_days:
-        await _seed(running.app.state.services, seed_days, users=SERVE_SEED_USERS)
+        with bulk_load():  # a month of bars in the emulation: see bulk_load
+            await _seed(running.app.state.services, seed_days, users=SERVE_SEED_USERS)
     log.info(
         "listening",
         url=running.url,

@@ -55,8 +55,11 @@ async def start_redis(port: int | None = None) -> Process:
     return Process(process, f"redis://127.0.0.1:{port}/0")
 
 
-async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
-    """`tradegraph serve --port 0`; the URL is read from its 'listening' log line."""
+async def start_tradegraph(
+    env: dict[str, str], *args: str, start_timeout: float | None = None
+) -> Process:
+    """`tradegraph serve --port 0`; the URL is read from its 'listening' log line (logged
+    once `--seed` has seeded: give that more than the default START_TIMEOUT)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -72,19 +75,25 @@ async def start_tradegraph(env: dict[str, str], *args: str) -> Process:
     )
     assert process.stderr is not None
     output: list[str] = []
-    line = await _line_containing(process.stderr, '"event": "listening"', "tradegraph", output)
+    line = await _line_containing(
+        process.stderr, '"event": "listening"', "tradegraph", output, start_timeout
+    )
     url = re.search(r'"url": "(http://[^"]+)"', line)
     assert url, line
     return Process(process, url.group(1), output)
 
 
 async def _line_containing(
-    stream: asyncio.StreamReader, marker: str, name: str, sink: list[str] | None = None
+    stream: asyncio.StreamReader,
+    marker: str,
+    name: str,
+    sink: list[str] | None = None,
+    within: float | None = None,
 ) -> str:
     """The first output line with `marker` (the process's readiness signal); the rest of the
     output is drained in the background so the process never blocks on a full pipe."""
     seen = []
-    async with asyncio.timeout(START_TIMEOUT):
+    async with asyncio.timeout(within or START_TIMEOUT):
         while line := (await stream.readline()).decode():
             seen.append(line)
             if marker in line:
