@@ -244,6 +244,7 @@ async def test_a_closed_sockets_server_objects_are_garbage_collected() -> None:
     may hide them from it, e.g. by gc.freeze while the socket is open)."""
     async with limited_server(ws_keepalive_seconds=1.0) as running:
         token = await trader_and_instrument(running.url)
+        before = {id(o) for o in socket_handlers()}  # other tests' servers may still hold some
         async with httpx.AsyncClient(base_url=running.url, timeout=60) as http:
             clients = [await connected(running.url, token) for _ in range(3)]
             for client in clients:
@@ -256,9 +257,7 @@ async def test_a_closed_sockets_server_objects_are_garbage_collected() -> None:
                 assert (await client.receive())["type"] == "next"
             for client in clients:  # and has been open a while: idle for a keepalive ping
                 assert json.loads(await client.socket.recv())["type"] == "ping"
-            handlers = [
-                weakref.ref(o) for o in gc.get_objects() if isinstance(o, PingingTransportWSHandler)
-            ]
+            handlers = [weakref.ref(o) for o in socket_handlers() if id(o) not in before]
             assert len(handlers) == 3  # all visible to the collector while open
 
             for client in clients:
@@ -270,3 +269,8 @@ async def test_a_closed_sockets_server_objects_are_garbage_collected() -> None:
                 gc.collect()
                 await asyncio.sleep(0.05)
         assert alive == []
+
+
+def socket_handlers() -> list[object]:
+    # type(), not isinstance(): the heap may hold dead weak proxies, which isinstance() trips on
+    return [o for o in gc.get_objects() if type(o) is PingingTransportWSHandler]
