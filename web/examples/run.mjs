@@ -54,6 +54,8 @@ function startServer() {
     TRADEGRAPH_ADMIN_PASSWORD: "change-me-now",
     // Shorter than the snippets' 30 s margin: every token is refreshed before use.
     TRADEGRAPH_ACCESS_TOKEN_TTL_SECONDS: "25",
+    // The examples read quotes, not history: one day of bars instead of the default month.
+    TRADEGRAPH_SEED_HISTORY_DAYS: "1",
   };
   const tradegraph = join(root, ".venv", "bin", "tradegraph");
   const server = spawn(tradegraph, ["serve", "--seed", "--port", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -142,7 +144,7 @@ for (const file of readdirSync(here)) {
 let running;
 let url = process.env.TRADEGRAPH_URL;
 if (!url) {
-  console.log("starting tradegraph serve --seed --port 0 (seeding takes a minute)…");
+  console.log("starting tradegraph serve --seed --port 0 (seeding takes a few seconds)…");
   running = await startServer();
   url = running.url;
   console.log(`server at ${url}`);
