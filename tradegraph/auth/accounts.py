@@ -79,9 +79,9 @@ class Accounts:
         """A new TRADER, logged in. "Email taken" answers are limited per client address."""
         email = normalise_email(email)
         await self._check_password(password, email)  # refused input is not counted
-        await self.registrations.reserve(client_address)
+        slots = await self.registrations.reserve(client_address)
         user = await self._insert_user(email, password, Role.TRADER)
-        await self.registrations.succeeded(client_address)
+        await self.registrations.succeeded(slots)
         return await self._issue(user, family_id=secrets.token_hex(16))
 
     async def login(self, email: str, password: str, client_address: str) -> TokenPair:
@@ -91,11 +91,11 @@ class Accounts:
             key = normalise_email(email)
         except InvalidInput:
             key = email.strip().lower()  # still throttled, and answered like a wrong password
-        await self.throttle.reserve(key, client_address)
+        slots = await self.throttle.reserve(key, client_address)
         user = await User.find_one(User.email == key)
         if not await self.passwords.verify(password, user.password_hash if user else None):
             raise NotAuthenticated("email or password is incorrect")
-        await self.throttle.succeeded(key, client_address)
+        await self.throttle.succeeded(slots)
         assert user is not None
         return await self._issue(user, family_id=secrets.token_hex(16))
 

@@ -6,14 +6,19 @@ succeeds. So a window admits at most `limit` failures however many requests run 
 success gives back no more than the slot it took: it cannot reset anyone's count.
 
 A window is fixed: it starts at its first counted attempt and lasts `window_seconds`; attempts
-refused while it is full take no slot and do not extend it.
+refused while it is full take no slot and do not extend it. Each start of a window is a new
+instance with its own id, and a slot is given back only to the instance it was taken from: an
+attempt that straddles the end of a window cannot free a slot of the next one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
+import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,14 +43,24 @@ class Window:
     window_seconds: float
 
 
+@dataclass(frozen=True)
+class Slots:
+    """The slots one `reserve` took: one per window, each in the window's instance of then."""
+
+    windows: tuple[Window, ...]
+    instances: tuple[str, ...]
+
+
 class AttemptWindows(Protocol):
-    async def reserve(self, windows: list[Window]) -> float:
+    async def reserve(self, windows: list[Window]) -> Slots | float:
         """Takes one slot in every window, atomically, unless one of them is full: then takes
-        none and returns the seconds until every full window reopens. 0 when taken."""
+        none and returns the seconds until every full window reopens."""
         ...
 
-    async def give_back(self, windows: list[Window]) -> None:
-        """Returns one slot previously taken in each window (never below zero)."""
+    async def give_back(self, slots: Slots) -> None:
+        """Returns the slots to the window instances they were taken from, if those are
+        still running (never below zero); a window that has ended and begun again keeps its
+        count."""
         ...
 
     async def clear(self) -> None:
@@ -70,31 +85,38 @@ class MemoryAttemptWindows:
 
     description = "in this process"
 
-    def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, float]] = {}  # key -> (count, monotonic expiry)
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        # key -> (count, expiry on the clock, instance)
+        self._counts: dict[str, tuple[int, float, str]] = {}
+        self._instances = itertools.count(1)
 
-    async def reserve(self, windows: list[Window]) -> float:
-        now = time.monotonic()
+    async def reserve(self, windows: list[Window]) -> Slots | float:
+        now = self._clock()
         # No await until the slots are taken: the check and the increments are one step.
         counts = [self._live(window.key, now) for window in windows]
         waits = [
             expiry - now
-            for window, (count, expiry) in zip(windows, counts, strict=True)
+            for window, (count, expiry, _) in zip(windows, counts, strict=True)
             if count >= window.limit
         ]
         if waits:
             return max(max(waits), 0.001)
-        for window, (count, expiry) in zip(windows, counts, strict=True):
+        instances = []
+        for window, (count, expiry, instance) in zip(windows, counts, strict=True):
+            if not count:  # a window starts
+                expiry, instance = now + window.window_seconds, str(next(self._instances))
             self._make_room()
-            self._counts[window.key] = (count + 1, expiry if count else now + window.window_seconds)
-        return 0.0
+            self._counts[window.key] = (count + 1, expiry, instance)
+            instances.append(instance)
+        return Slots(tuple(windows), tuple(instances))
 
-    async def give_back(self, windows: list[Window]) -> None:
-        now = time.monotonic()
-        for window in windows:
-            count, expiry = self._live(window.key, now)
-            if count > 0:
-                self._counts[window.key] = (count - 1, expiry)
+    async def give_back(self, slots: Slots) -> None:
+        now = self._clock()
+        for window, taken_in in zip(slots.windows, slots.instances, strict=True):
+            count, expiry, instance = self._live(window.key, now)
+            if count > 0 and instance == taken_in:
+                self._counts[window.key] = (count - 1, expiry, instance)
 
     async def clear(self) -> None:
         self._counts.clear()
@@ -102,49 +124,59 @@ class MemoryAttemptWindows:
     async def close(self) -> None:
         self._counts.clear()
 
-    def _live(self, key: str, now: float) -> tuple[int, float]:
-        count, expiry = self._counts.get(key, (0, 0.0))
+    def _live(self, key: str, now: float) -> tuple[int, float, str]:
+        count, expiry, instance = self._counts.get(key, (0, 0.0, ""))
         if expiry <= now:
             self._counts.pop(key, None)
-            return 0, 0.0
-        return count, expiry
+            return 0, 0.0, ""
+        return count, expiry, instance
 
     def _make_room(self) -> None:
         if len(self._counts) < MAX_TRACKED_WINDOWS:
             return
-        now = time.monotonic()
-        for key in [key for key, (_, expiry) in self._counts.items() if expiry <= now]:
+        now = self._clock()
+        for key in [key for key, (_, expiry, _) in self._counts.items() if expiry <= now]:
             del self._counts[key]
         if len(self._counts) >= MAX_TRACKED_WINDOWS:
             del self._counts[next(iter(self._counts))]
 
 
-# KEYS: the windows' keys; ARGV: limit and window in milliseconds, per key.
-# Returns 0 when a slot was taken in every window, else the longest wait in milliseconds.
+# KEYS: per window its counter and its instance id; ARGV: limit and window in milliseconds per
+# window, then an id for windows that start now. Returns {wait in ms} when a window is full
+# (no slot taken), else {0, the instance each slot was taken in...}.
 _RESERVE = """
 local wait = 0
-for i, key in ipairs(KEYS) do
-  local count = tonumber(redis.call('GET', key) or '0')
-  if count >= tonumber(ARGV[2 * i - 1]) then
-    local ttl = redis.call('PTTL', key)
+for i = 1, #KEYS, 2 do
+  local w = (i + 1) / 2
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if count >= tonumber(ARGV[2 * w - 1]) then
+    local ttl = redis.call('PTTL', KEYS[i])
     if ttl < 0 then
-      redis.call('PEXPIRE', key, ARGV[2 * i])
-      ttl = tonumber(ARGV[2 * i])
+      redis.call('PEXPIRE', KEYS[i], ARGV[2 * w])
+      ttl = tonumber(ARGV[2 * w])
     end
     if ttl > wait then wait = ttl end
   end
 end
-if wait > 0 then return wait end
-for i, key in ipairs(KEYS) do
-  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+if wait > 0 then return {wait} end
+local taken = {0}
+for i = 1, #KEYS, 2 do
+  local w = (i + 1) / 2
+  if redis.call('INCR', KEYS[i]) == 1 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2 * w])
+    redis.call('SET', KEYS[i + 1], ARGV[#ARGV], 'PX', ARGV[2 * w])
+  end
+  taken[w + 1] = redis.call('GET', KEYS[i + 1]) or ''
 end
-return 0
+return taken
 """
 
+# KEYS: as for _RESERVE; ARGV: the instance each slot was taken in.
 _GIVE_BACK = """
-for _, key in ipairs(KEYS) do
-  local count = tonumber(redis.call('GET', key) or '0')
-  if count > 0 then redis.call('DECR', key) end
+for i = 1, #KEYS, 2 do
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local instance = redis.call('GET', KEYS[i + 1]) or ''
+  if count > 0 and instance == ARGV[(i + 1) / 2] then redis.call('DECR', KEYS[i]) end
 end
 return 0
 """
@@ -160,23 +192,27 @@ class RedisAttemptWindows:
         self._give_back = self._redis.register_script(_GIVE_BACK)
         self.description = f"shared through Redis (keys {prefix}*)"
 
-    async def reserve(self, windows: list[Window]) -> float:
-        arguments: list[int] = []
+    async def reserve(self, windows: list[Window]) -> Slots | float:
+        arguments: list[int | str] = []
         for window in windows:
             arguments += [window.limit, max(1, math.ceil(window.window_seconds * 1000))]
+        arguments.append(secrets.token_hex(8))  # the id of any window that starts now
         try:
-            wait_ms = await self._reserve(keys=self._keys(windows), args=arguments)
+            answer = await self._reserve(keys=self._keys(windows), args=arguments)
         except RedisError as error:  # fail closed: an attempt that cannot be counted is refused
             raise ServiceUnavailable(
                 "sign-in is briefly unavailable: the attempt counter it needs (Redis) cannot be "
                 "reached, and attempts are refused rather than let through uncounted; try again "
                 "in a few seconds"
             ) from error
-        return int(wait_ms) / 1000
+        if int(answer[0]):
+            return int(answer[0]) / 1000
+        instances = tuple(_text(instance) for instance in answer[1:])
+        return Slots(tuple(windows), instances)
 
-    async def give_back(self, windows: list[Window]) -> None:
+    async def give_back(self, slots: Slots) -> None:
         try:
-            await self._give_back(keys=self._keys(windows), args=[])
+            await self._give_back(keys=self._keys(list(slots.windows)), args=list(slots.instances))
         except RedisError as error:  # the attempt stays counted: errs on the safe side
             log.warning("attempt not given back: Redis unreachable", error=str(error))
 
@@ -188,7 +224,15 @@ class RedisAttemptWindows:
         await self._redis.aclose()
 
     def _keys(self, windows: list[Window]) -> list[str]:
-        return [self._prefix + window.key for window in windows]
+        """Per window: its counter, then its instance id."""
+        keys = []
+        for window in windows:
+            keys += [self._prefix + window.key, f"{self._prefix}{window.key}:instance"]
+        return keys
+
+
+def _text(value: bytes | str | int) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def attempt_windows(broadcast_url: str, namespace: str) -> AttemptWindows:

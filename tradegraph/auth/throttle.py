@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from tradegraph.auth.attempts import AttemptWindows, Window, window_key
+from tradegraph.auth.attempts import AttemptWindows, Slots, Window, window_key
 from tradegraph.errors import TooManyRequests
 
 
@@ -37,15 +37,17 @@ class LoginThrottle:
         self.max_failures_per_address = max_failures_per_address
         self.window_seconds = window_seconds
 
-    async def reserve(self, email: str, address: str) -> None:
+    async def reserve(self, email: str, address: str) -> Slots:
         """Counts this attempt as a failure until `succeeded`; TooManyRequests when a limit is
         reached, before any password is looked at."""
-        if wait := await self.windows.reserve(self._windows(email, address)):
-            raise _refusal("failed logins", wait)
+        taken = await self.windows.reserve(self._windows(email, address))
+        if not isinstance(taken, Slots):
+            raise _refusal("failed logins", taken)
+        return taken
 
-    async def succeeded(self, email: str, address: str) -> None:
+    async def succeeded(self, slots: Slots) -> None:
         """Gives back the slots this attempt took, and only those."""
-        await self.windows.give_back(self._windows(email, address))
+        await self.windows.give_back(slots)
 
     async def clear(self) -> None:
         await self.windows.clear()
@@ -70,12 +72,14 @@ class RegistrationThrottle:
         self.max_conflicts = max_conflicts
         self.window_seconds = window_seconds
 
-    async def reserve(self, address: str) -> None:
-        if wait := await self.windows.reserve(self._windows(address)):
-            raise _refusal("registrations of taken emails", wait)
+    async def reserve(self, address: str) -> Slots:
+        taken = await self.windows.reserve(self._windows(address))
+        if not isinstance(taken, Slots):
+            raise _refusal("registrations of taken emails", taken)
+        return taken
 
-    async def succeeded(self, address: str) -> None:
-        await self.windows.give_back(self._windows(address))
+    async def succeeded(self, slots: Slots) -> None:
+        await self.windows.give_back(slots)
 
     def _windows(self, address: str) -> list[Window]:
         key = window_key("register-address", address)
