@@ -120,7 +120,9 @@ def bulk_load() -> Iterator[None]:
     (gc.freeze): documents hold no reference cycles, so reference counting still frees them.
     Only at such moments, never periodically: an object frozen while in use (a WebSocket's
     handler) and dropped later in a reference cycle is never collected, so a periodic freeze
-    leaked ~10 KB per closed socket."""
+    leaked ~10 KB per closed socket. `serve --seed` seeds while already serving, so the
+    sockets open when its seed ends are frozen too: a bounded, one-time cost (~10 KB each),
+    taken rather than full collections walking the month of bars every few hours."""
     gc.disable()
     try:
         yield

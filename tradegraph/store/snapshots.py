@@ -203,8 +203,8 @@ async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
 async def take_snapshot(database: Any, path: Path) -> int:
     """Copies the store (in the store thread) and writes it (in another); returns the size."""
     database_store = _database_store(database)
+    taken_at = datetime.now(UTC)  # the capture's start: everything before it is in the file
     market_data = await encode_in_chunks(database_store)
-    taken_at = datetime.now(UTC)
     parts = await run_in_store_thread(encode_store, database_store, taken_at, market_data)
     await asyncio.to_thread(write_atomically, path, parts)
     return sum(len(part) for part in parts)
