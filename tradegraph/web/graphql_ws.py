@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
@@ -82,9 +82,30 @@ class TokenLifetime:
             await self.websocket.close(code=FORBIDDEN, reason=TOKEN_EXPIRED)
 
 
-class PingingTransportWSHandler(
-    TokenLifetime, UserLimits, BaseGraphQLTransportWSHandler[Context, None]
-):
+class Acknowledging(TokenLifetime, UserLimits):
+    """Mixed into both handlers: the end of an accepted connection_init, the same on both
+    protocols: count the socket for its user, acknowledge, start the token's timer."""
+
+    connection_acknowledged: bool
+
+    if TYPE_CHECKING:  # the protocol handler's; a definition here would shadow it in the MRO
+
+        async def send_message(self, message: Any) -> None: ...
+
+    async def acknowledge(self, ack_payload: object) -> bool:
+        """False when the socket was refused (closed 4429 past the user's limit)."""
+        if not await self.admit_connection():
+            return False
+        if isinstance(ack_payload, UnsetType) or ack_payload is None:
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+        self.start_token_timer()
+        return True
+
+
+class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws: sends {"type": "ping"} whenever nothing was sent for
     `keepalive_seconds`; closes 4403 with a reason on a refused init or an expired token."""
 
@@ -117,14 +138,8 @@ class PingingTransportWSHandler(
         except ConnectionRejectionError as rejection:
             await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
             return
-        if not await self.admit_connection():
+        if not await self.acknowledge(ack_payload):
             return
-        if isinstance(ack_payload, UnsetType) or ack_payload is None:
-            await self.send_message({"type": "connection_ack"})
-        else:
-            await self.send_message({"type": "connection_ack", "payload": ack_payload})
-        self.connection_acknowledged = True
-        self.start_token_timer()
         if self._ping_timer is None:
             self._schedule_ping(self.view.keepalive_seconds)
 
@@ -232,7 +247,7 @@ class PingingTransportWSHandler(
             await self.send_message({"type": "ping", "payload": {"reason": "keepalive"}})
 
 
-class TimedInitWSHandler(TokenLifetime, UserLimits, BaseGraphQLWSHandler[Context, None]):
+class TimedInitWSHandler(Acknowledging, BaseGraphQLWSHandler[Context, None]):
     """Legacy graphql-ws: closes 4408 when connection_init does not arrive in time, and 4403
     (not Strawberry's 1011) with a reason on a refused init or an expired token."""
 
@@ -268,14 +283,8 @@ class TimedInitWSHandler(TokenLifetime, UserLimits, BaseGraphQLWSHandler[Context
             await self.send_message({"type": "connection_error", "payload": rejection.payload})
             await self.websocket.close(code=FORBIDDEN, reason=rejection_reason(rejection))
             return
-        if not await self.admit_connection():
+        if not await self.acknowledge(ack_payload):
             return
-        if isinstance(ack_payload, UnsetType) or ack_payload is None:
-            await self.send_message({"type": "connection_ack"})
-        else:
-            await self.send_message({"type": "connection_ack", "payload": ack_payload})
-        self.connection_acknowledged = True
-        self.start_token_timer()
         if self.keep_alive:
             self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
 
