@@ -151,7 +151,13 @@ class Quote:
         """Prices at the instrument's tick decimals; mid and last one more (a mid can fall
         between ticks); changePercent at two."""
         session = quote.session
-        places = quote.places
+        scales = decimals.Scales(price_places=quote.places, cash_places=0)  # prices only
+
+        def price(value: Decimal, extra: int = 0) -> Decimal:
+            return scales.price(value, extra)
+
+        def maybe_price(value: Decimal | None, extra: int = 0) -> Decimal | None:
+            return None if value is None else scales.price(value, extra)
 
         last = quote.last_price
         previous = session.previous_close if session else None
@@ -161,29 +167,21 @@ class Quote:
         )
         return cls(
             symbol=quote.symbol,
-            bid=_price(quote.bid, places),
-            ask=_price(quote.ask, places),
-            mid=_price(quote.mid, places, 1),
+            bid=price(quote.bid),
+            ask=price(quote.ask),
+            mid=price(quote.mid, 1),
             bid_size=quote.bid_size,
             ask_size=quote.ask_size,
             timestamp=quote.timestamp,
-            last=_price(last, places, 1),
-            open=_maybe_price(session.open if session else None, places),
-            high=_maybe_price(session.high if session else None, places),
-            low=_maybe_price(session.low if session else None, places),
-            previous_close=_maybe_price(previous, places),
-            change=_maybe_price(change, places, 1),
+            last=price(last, 1),
+            open=maybe_price(session.open if session else None),
+            high=maybe_price(session.high if session else None),
+            low=maybe_price(session.low if session else None),
+            previous_close=maybe_price(previous),
+            change=maybe_price(change, 1),
             change_percent=percent,
             volume=session.volume if session else Decimal(0),
         )
-
-
-def _price(value: Decimal, places: int | None, extra: int = 0) -> Decimal:
-    return value if places is None else decimals.at_places(value, places + extra)
-
-
-def _maybe_price(value: Decimal | None, places: int | None, extra: int = 0) -> Decimal | None:
-    return None if value is None else _price(value, places, extra)
 
 
 @strawberry.input(description="A quote to publish (ADMIN); it takes the same path as feed quotes.")

@@ -18,11 +18,6 @@ from tradegraph.schema.markets import CandleInterval
 from tradegraph.trading import day_pnl, valuation
 
 
-def money(value: Decimal, places: int | None) -> Decimal:
-    """An amount at the currency's scale; as computed when the scale is not known."""
-    return value if places is None else at_places(value, places)
-
-
 @strawberry.type(description="A holding, valued at the last quote's mid (average-cost method).")
 class Position:
     symbol: str
@@ -132,16 +127,14 @@ class PortfolioValue:
     timestamp: datetime
 
     @classmethod
-    def from_value(
-        cls, value: valuation.PortfolioValue, places: int | None = None
-    ) -> PortfolioValue:
-        """Amounts at `places` decimals (the portfolio currency's) when given."""
+    def from_value(cls, value: valuation.PortfolioValue, places: int) -> PortfolioValue:
+        """Amounts at `places` decimals (the portfolio currency's)."""
         return cls(
             portfolio_id=strawberry.ID(value.portfolio_id),
-            cash=money(value.cash, places),
-            equity=money(value.equity, places),
-            unrealized_pnl=money(value.unrealized_pnl, places),
-            day_pnl=None if value.day_pnl is None else money(value.day_pnl, places),
+            cash=at_places(value.cash, places),
+            equity=at_places(value.equity, places),
+            unrealized_pnl=at_places(value.unrealized_pnl, places),
+            day_pnl=None if value.day_pnl is None else at_places(value.day_pnl, places),
             timestamp=value.timestamp,
         )
 
@@ -166,8 +159,8 @@ class Portfolio:
             id=strawberry.ID(str(portfolio.id)),
             name=portfolio.name,
             base_currency=portfolio.base_currency,
-            cash=money(portfolio.cash, currency_places(portfolio.base_currency)),
-            available_cash=money(portfolio.available, currency_places(portfolio.base_currency)),
+            cash=at_places(portfolio.cash, currency_places(portfolio.base_currency)),
+            available_cash=at_places(portfolio.available, currency_places(portfolio.base_currency)),
             created_at=portfolio.created_at,
             _document=portfolio,
             _values={},
@@ -206,7 +199,7 @@ class Portfolio:
         "close of what was held then - cost of today's buys + proceeds of today's sells.",
     )
     async def daily_pnl(self, info: Info) -> Decimal:  # not day_pnl: that is the module
-        return money((await self._day_pnl(info)).total, self._places)
+        return at_places((await self._day_pnl(info)).total, self._places)
 
     @strawberry.field(description="dayPnl / (equity - dayPnl); null when that is not positive.")
     async def day_pnl_percent(self, info: Info) -> Decimal | None:
@@ -219,15 +212,15 @@ class Portfolio:
 
     @strawberry.field(description="cash + market value of positions.")
     async def equity(self, info: Info) -> Decimal:
-        return money((await self._valuation(info)).equity, self._places)
+        return at_places((await self._valuation(info)).equity, self._places)
 
     @strawberry.field(description="Sum of the positions' unrealized P&L.")
     async def unrealized_pnl(self, info: Info) -> Decimal:
-        return money((await self._valuation(info)).unrealized_pnl, self._places)
+        return at_places((await self._valuation(info)).unrealized_pnl, self._places)
 
     @strawberry.field(description="Realized P&L of every position, closed ones included.")
     async def realized_pnl(self, info: Info) -> Decimal:
-        return money((await self._valuation(info)).realized_pnl, self._places)
+        return at_places((await self._valuation(info)).realized_pnl, self._places)
 
     @strawberry.field(description="Open positions by symbol; includeClosed adds closed ones.")
     async def positions(self, info: Info, include_closed: bool = False) -> list[Position]:
@@ -251,7 +244,7 @@ class Portfolio:
         slices = valuation.allocation(value, by_symbol=by is AllocationBy.SYMBOL)
         return [
             AllocationSlice(
-                key=s.key, market_value=money(s.market_value, self._places), weight=s.weight
+                key=s.key, market_value=at_places(s.market_value, self._places), weight=s.weight
             )
             for s in slices
         ]
@@ -272,9 +265,9 @@ class Portfolio:
         return [
             EquityPoint(
                 time=p.time,
-                cash=money(p.cash, self._places),
-                equity=money(p.equity, self._places),
-                net_deposits=money(p.net_deposits, self._places),
+                cash=at_places(p.cash, self._places),
+                equity=at_places(p.equity, self._places),
+                net_deposits=at_places(p.net_deposits, self._places),
             )
             for p in points
         ]
