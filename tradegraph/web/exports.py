@@ -51,8 +51,13 @@ ORDER_COLUMNS = [
 
 # Shown at the same scale as the GraphQL fields: prices at the tick decimals (a mid one more),
 # amounts of money at the currency's decimals.
-PRICE_COLUMNS = {"average_cost": 0, "market_price": 1, "average_fill_price": 0, "limit_price": 0}
-PRICE_COLUMNS |= {"stop_price": 0}
+PRICE_COLUMNS = {  # column -> decimals beyond the tick's
+    "average_cost": 0,
+    "market_price": 1,
+    "average_fill_price": 0,
+    "limit_price": 0,
+    "stop_price": 0,
+}
 CASH_COLUMNS = frozenset({"market_value", "unrealized_pnl", "realized_pnl"})
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
