@@ -21,7 +21,9 @@ log = structlog.get_logger("tradegraph.cors")
 LOCAL_DEVELOPMENT = re.compile(r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?")
 # What a browser's Origin header holds: scheme://host[:port], nothing else (no userinfo, path,
 # query, fragment or whitespace). Anything more is a forged or broken header, never echoed.
-SERIALIZED_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?")
+SERIALIZED_ORIGIN = re.compile(
+    r"[a-z][a-z0-9+.-]*://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?", re.IGNORECASE
+)
 ALLOWED_HEADERS = ("authorization", "content-type")
 ALLOWED_METHODS = ("GET", "POST")
 PREFLIGHT_MAX_AGE = 600
@@ -54,11 +56,11 @@ class OriginPolicy:
         browsers serialize it can be allowed (and so echoed), even with `*`."""
         if SERIALIZED_ORIGIN.fullmatch(origin) is None:
             return False
-        normalized = normalize_origin(origin)
-        if normalized != origin:  # e.g. a default port spelled out: not what a browser sends
-            return False
         if "*" in self.origins:
             return True
+        normalized = normalize_origin(origin)
+        if normalized is None:
+            return False
         if self.pattern is not None and self.pattern.fullmatch(normalized):
             return True
         return normalized in self.origins
