@@ -26,6 +26,7 @@ from tradegraph.web.exports import export_portfolio
 from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
 from tradegraph.web.metrics import Metrics
+from tradegraph.web.security_headers import SecurityHeaders
 from tradegraph.web.webhooks import receive_events
 
 log = structlog.get_logger("tradegraph")
@@ -135,9 +136,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     cors = Middleware(Cors, policy=OriginPolicy.from_settings(settings))
     limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
+    headers = Middleware(SecurityHeaders)  # outermost: error responses get the headers too
     handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=[cors, limit], exception_handlers=handlers
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[headers, cors, limit],
+        exception_handlers=handlers,
     )
     app.state.started = asyncio.Event()  # set once startup has completed
     return app
