@@ -19,6 +19,7 @@ from tradegraph.services import Services, start_services, stop_services
 from tradegraph.store import StoreUnreachable
 from tradegraph.store.snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
+from tradegraph.web.client_address import client_address_middleware
 from tradegraph.web.cors import Cors, OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
 from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[headers, cors, limit],
+        middleware=[*client_address_middleware(settings), headers, cors, limit],
         exception_handlers=handlers,
     )
     app.state.started = asyncio.Event()  # set once startup has completed

@@ -29,6 +29,16 @@ class MarketFeed(StrEnum):
     NONE = "none"
 
 
+class ForwardedHeader(StrEnum):
+    X_FORWARDED_FOR = "x-forwarded-for"
+    FORWARDED = "forwarded"
+
+
+def _spare_cores() -> int:
+    """Password hashing leaves one core to the event loop (at least one hash at a time)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 class LogFormat(StrEnum):
     CONSOLE = "console"
     JSON = "json"
@@ -97,10 +107,12 @@ class Settings(BaseSettings):
     )
     register_window_seconds: float = Field(default=3600.0, gt=0)
     password_hash_concurrency: int = Field(
-        default=2,
+        default_factory=_spare_cores,
         ge=1,
         le=64,
-        description="argon2 hashes/verifications run at once (in threads); the rest queue",
+        description="argon2 hashes/verifications run at once, in low-priority threads; the "
+        "rest queue. Default: the number of cores less one (at least 1), so hashing never "
+        "takes the core the event loop needs",
     )
     user_cache_seconds: float = Field(
         default=5.0,
@@ -188,6 +200,30 @@ class Settings(BaseSettings):
     dashboard: bool = Field(default=True, description="the live dashboard at GET /")
     export_link_seconds: int = Field(
         default=60, gt=0, le=3600, description="how long an exportUrl link works"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="the server's address as browsers reach it (https://trading.example.com), "
+        "used for links it hands out (exportUrl); unset: links are built from the request's "
+        "own address only when its Host header names this server's socket, else left relative",
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="comma-separated addresses or networks (10.0.0.0/8, '*' for any) of "
+        "reverse proxies whose forwarding header tells the client's address (and https); "
+        "unset: the socket's peer is the client, and forwarding headers are ignored",
+    )
+    forwarded_header: ForwardedHeader = Field(
+        default=ForwardedHeader.X_FORWARDED_FOR,
+        description="which header the trusted proxies set: x-forwarded-for (with "
+        "X-Forwarded-Proto) or forwarded (RFC 7239; X-Forwarded-* are then ignored)",
+    )
+    max_portfolio_cash: Decimal = Field(
+        default=Decimal(1_000_000_000),
+        gt=0,
+        le=Decimal(10) ** 15,
+        description="the most paper cash one portfolio may hold after a deposit, in its base "
+        "currency; a deposit past it is BAD_USER_INPUT",
     )
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE

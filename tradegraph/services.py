@@ -85,7 +85,7 @@ async def start_services(
     engine = MatchingEngine(market, instruments, execution, settings.fee_bps, settings.slippage_bps)
     market.on_quote(engine.on_quote)  # every accepted quote is matched against resting orders
     candles = Candles(instruments)
-    portfolios = Portfolios(market)
+    portfolios = Portfolios(market, max_cash=settings.max_portfolio_cash)
     orders = OrdersService(
         instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
     )

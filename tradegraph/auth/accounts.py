@@ -59,6 +59,7 @@ class Accounts:
 
     async def close(self) -> None:
         await self.throttle.windows.close()
+        self.passwords.close()
 
     async def create_user(self, email: str, password: str, role: Role) -> User:
         email = normalise_email(email)
@@ -76,12 +77,16 @@ class Accounts:
         return True
 
     async def register(self, email: str, password: str, client_address: str) -> TokenPair:
-        """A new TRADER, logged in. "Email taken" answers are limited per client address."""
+        """A new TRADER, logged in. "Email taken" answers are limited per client address; only
+        they are counted, once known."""
         email = normalise_email(email)
         await self._check_password(password, email)  # refused input is not counted
-        slots = await self.registrations.reserve(client_address)
-        user = await self._insert_user(email, password, Role.TRADER)
-        await self.registrations.succeeded(slots)
+        await self.registrations.check(client_address)
+        try:
+            user = await self._insert_user(email, password, Role.TRADER)
+        except AlreadyExists:
+            await self.registrations.charge_conflict(client_address)
+            raise
         return await self._issue(user, family_id=secrets.token_hex(16))
 
     async def login(self, email: str, password: str, client_address: str) -> TokenPair:

@@ -31,6 +31,7 @@ from tradegraph.documents.portfolios import (
     Side,
     TimeInForce,
 )
+from tradegraph.documents.quotas import OwnedCount
 from tradegraph.documents.users import RefreshToken, Role, User
 from tradegraph.documents.watchlists import Watchlist
 
@@ -55,6 +56,7 @@ ALL_DOCUMENTS: list[type] = [
     Watchlist,
     SequenceCounter,
     OrderEventRecord,
+    OwnedCount,
 ]
 
 __all__ = [

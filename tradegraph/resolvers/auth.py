@@ -14,8 +14,8 @@ def _payload(info: Info, tokens: TokenPair) -> AuthPayload:
 
 
 def client_address(info: Info) -> str:
-    """The caller's IP as the server sees it (behind a proxy: what uvicorn's
-    --forwarded-allow-ips lets X-Forwarded-For say), the key of per-address throttling."""
+    """The caller's IP: the socket's peer, or what a proxy named in TRADEGRAPH_TRUSTED_PROXIES
+    forwarded (web/client_address.py); the key of per-address throttling."""
     client = getattr(info.context.request, "client", None)
     return client.host if client is not None and client.host else UNKNOWN_ADDRESS
 
