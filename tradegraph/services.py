@@ -120,6 +120,7 @@ async def start_services(
         outbox = Outbox(MongoOutboxStore(), broker.send, settings.outbox_poll_seconds)
         broker.attach_outbox(outbox)
         services.background.append(asyncio.create_task(outbox.run(), name="outbox-drainer"))
+    await services.accounts.fill_in_skeletons()  # accounts from before look-alike checks
     await _ensure_admin(services)
     await recover()
     await recover_legs(order_classes)

@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from pymongo.errors import DuplicateKeyError
 
 from tradegraph.auth.attempts import attempt_windows
+from tradegraph.auth.lookalikes import skeleton
 from tradegraph.auth.password_policy import check_password_rules
 from tradegraph.auth.passwords import Passwords
 from tradegraph.auth.principal import Principal
@@ -142,9 +143,24 @@ class Accounts:
         # zxcvbn is pure Python (~10 ms): in a thread the event loop runs meanwhile.
         await asyncio.to_thread(check_password_rules, password, email)
 
+    async def fill_in_skeletons(self) -> int:
+        """Stores the email skeleton of accounts created before it was kept (at startup); an
+        account that looks like an earlier one keeps none and is logged. Returns how many."""
+        filled = 0
+        async for user in User.find({"email_skeleton": None}):  # missing (or null)
+            try:
+                await User.find_one(User.id == user.id).set(
+                    {"email_skeleton": skeleton(user.email)}
+                )
+                filled += 1
+            except DuplicateKeyError:
+                log.warning("account email looks like another account's", user_id=str(user.id))
+        return filled
+
     async def _insert_user(self, email: str, password: str, role: Role) -> User:
         user = User(
             email=email,
+            email_skeleton=skeleton(email),
             password_hash=await self.passwords.hash(password),
             role=role,
             created_at=datetime.now(UTC),
@@ -152,8 +168,10 @@ class Accounts:
         try:
             await user.insert()
         except DuplicateKeyError as error:
+            # The same email or one that looks like it (a skeleton match): one answer for both.
             raise AlreadyExists(
-                "an account with this email already exists; log in, or register another email"
+                "an account with this email, or one that looks like it, already exists; log "
+                "in, or register another email"
             ) from error
         log.info("user created", user_id=str(user.id), role=role.value)
         return user
