@@ -9,7 +9,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, start_live_server
+from tradegraph.schema.session_cookie import REFRESH_COOKIE
 from tradegraph.server import RunningServer
 from tradegraph.web.security_headers import GRAPHIQL_POLICY, PAGE_POLICY, headers_for
 
@@ -127,4 +129,51 @@ async def test_graphiql_runs_a_query_under_its_policy_without_a_violation(
     await page.keyboard.insert_text("{ __typename }")
     await page.click(".graphiql-execute-button")
     await expect(page.locator(".graphiql-response")).to_contain_text('"Query"', timeout=10_000)
+    assert await violations(page) == []
+
+
+async def test_the_dashboard_keeps_the_refresh_token_out_of_page_reach(
+    live: RunningServer, page: Page
+) -> None:
+    await page.goto(live.url + "/")
+    await page.fill("input[name=email]", ADMIN_EMAIL)
+    await page.fill("input[name=password]", ADMIN_PASSWORD)
+    await page.click("button[value=login]")
+    await expect(page.locator("header .user")).to_contain_text(ADMIN_EMAIL)
+    storage: str = await page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert "refreshToken" not in storage
+    assert "accessToken" not in storage
+    (cookie,) = [c for c in await page.context.cookies() if c["name"] == REFRESH_COOKIE]
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/auth")
+    assert await page.evaluate("document.cookie") == ""
+
+    # A reload restores the session from the cookie alone.
+    async with page.expect_response(lambda r: r.url.endswith("/auth/refresh") and r.ok):
+        await page.reload()
+    await expect(page.locator("header .user")).to_contain_text(ADMIN_EMAIL)
+
+    # Logging out revokes the session's refresh family on the server.
+    (before,) = [c["value"] for c in await page.context.cookies() if c["name"] == REFRESH_COOKIE]
+    async with page.expect_response(lambda r: r.url.endswith("/auth/logout")) as ended:
+        await page.get_by_role("button", name="Log out").click()
+    assert await (await ended.value).json() == {"loggedOut": True}
+    async with httpx.AsyncClient(base_url=live.url, cookies={REFRESH_COOKIE: before}) as thief:
+        assert (await thief.post("/auth/refresh")).status_code == 401
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lightweight-charts injects an inline <style> for its attribution logo, which the "
+    "dashboard policy refuses: the chart must be created with layout.attributionLogo false "
+    "(web/src/dashboard, the terminal rewrite); then this passes and the marker goes",
+)
+async def test_the_signed_in_dashboard_runs_under_its_policy_without_a_violation(
+    live: RunningServer, page: Page
+) -> None:
+    await page.goto(live.url + "/")
+    await page.fill("input[name=email]", ADMIN_EMAIL)
+    await page.fill("input[name=password]", ADMIN_PASSWORD)
+    await page.click("button[value=login]")
+    await expect(page.locator("header .user")).to_contain_text(ADMIN_EMAIL)
+    await expect(page.locator(".chart")).not_to_have_attribute("data-bars", "0", timeout=10_000)
     assert await violations(page) == []

@@ -28,6 +28,7 @@ from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
 from tradegraph.web.metrics import Metrics
 from tradegraph.web.security_headers import SecurityHeaders
+from tradegraph.web.session_endpoints import end_session, refresh_session
 from tradegraph.web.webhooks import receive_events
 
 log = structlog.get_logger("tradegraph")
@@ -128,6 +129,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/events", receive_events, methods=["POST"]),
+        Route("/auth/refresh", refresh_session, methods=["POST"]),
+        Route("/auth/logout", end_session, methods=["POST"]),
         Route("/exports/portfolios/{portfolio_id}/{kind:str}.csv", export_portfolio),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

@@ -29,6 +29,7 @@ class Mutation:
     register: AuthPayload = fields.mutation(auth_resolvers.register, None)
     login: AuthPayload = fields.mutation(auth_resolvers.login, None)
     refresh_token: AuthPayload = fields.mutation(auth_resolvers.refresh_token, None)
+    logout: bool = fields.mutation(auth_resolvers.logout, None)
     ingest_event: Event = fields.mutation(event_resolvers.ingest_event, IsAdmin)
     create_instrument: Instrument = fields.mutation(market_resolvers.create_instrument, IsAdmin)
     update_instrument: Instrument = fields.mutation(market_resolvers.update_instrument, IsAdmin)

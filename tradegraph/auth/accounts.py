@@ -128,6 +128,25 @@ class Accounts:
             raise NotAuthenticated("the account of this refresh token no longer exists")
         return await self._issue(user, family_id=spent["family_id"])
 
+    async def logout(self, session_id: str | None, refresh_token: str | None) -> int:
+        """Revokes the refresh-token family of a session (an access token's `sid`) and/or of a
+        refresh token: no token of that login can be refreshed again. Returns how many tokens
+        were revoked (0: nothing was live)."""
+        families: set[str] = {session_id} if session_id else set()
+        if refresh_token:
+            known = await RefreshToken.find_one(
+                RefreshToken.token_hash == refresh_token_hash(refresh_token)
+            )
+            if known is not None:
+                families.add(known.family_id)
+        if not families:
+            return 0
+        revoked = await RefreshToken.get_pymongo_collection().update_many(
+            {"family_id": {"$in": sorted(families)}, "revoked": False},
+            {"$set": {"revoked": True}},
+        )
+        return revoked.modified_count
+
     async def get_user(self, user_id: str) -> User | None:
         return await by_id(User, user_id)
 
@@ -189,6 +208,7 @@ class Accounts:
             Principal.of(user),
             self.settings.effective_jwt_secret,
             self.settings.access_token_ttl_seconds,
+            session_id=family_id,
         )
         return TokenPair(access_token=access, refresh_token=refresh, user=user)
 
