@@ -23,7 +23,7 @@ from tradegraph.web.client_address import client_address_middleware
 from tradegraph.web.cors import Cors, OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
 from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
-from tradegraph.web.exports import export_portfolio
+from tradegraph.web.exports import export_portfolio, redact_export_tokens_in_access_log
 from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
 from tradegraph.web.metrics import Metrics
@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     cors = Middleware(Cors, policy=OriginPolicy.from_settings(settings))
     limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
+    redact_export_tokens_in_access_log()
     headers = Middleware(SecurityHeaders)  # outermost: error responses get the headers too
     handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
     app = Starlette(
