@@ -114,6 +114,14 @@ class Settings(BaseSettings):
         "rest queue. Default: the number of cores less one (at least 1), so hashing never "
         "takes the core the event loop needs",
     )
+    password_hash_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="scheduling niceness of the hashing threads (Linux, per thread): higher "
+        "yields the CPU to the event loop sooner; 19 also yields to every other process on the "
+        "host, which can stall logins on a busy machine; 0: normal priority",
+    )
     user_cache_seconds: float = Field(
         default=5.0,
         ge=0,

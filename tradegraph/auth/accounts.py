@@ -55,7 +55,9 @@ class Accounts:
         self.registrations = RegistrationThrottle(
             windows, settings.register_max_conflicts_per_address, settings.register_window_seconds
         )
-        self.passwords = Passwords(settings.password_hash_concurrency)
+        self.passwords = Passwords(
+            settings.password_hash_concurrency, settings.password_hash_niceness
+        )
         self.users = UserCache(self.get_user, settings.user_cache_seconds)
 
     async def close(self) -> None:

@@ -2,9 +2,9 @@
 
 Hashing is deliberately slow (~0.2 s of CPU each). It runs in a pool of its own threads, at
 most `max_concurrency` at once (default: the cores less one), so a flood of logins queues here.
-On Linux those threads also run at the lowest scheduling priority (nice 19, per thread): when
-the event loop has work (/healthz, queries, subscriptions) the kernel gives it the core at once
-instead of sharing it with the hashes, whatever else the machine is doing.
+On Linux those threads also run at a lower scheduling priority (nice 10 by default, per thread;
+argon2's lane threads inherit it): when the event loop has work (/healthz, queries,
+subscriptions) the kernel gives it the core at once instead of sharing it with the hashes.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash("tradegraph-timing-equaliser")
 
 T = TypeVar("T")
-HASHING_NICENESS = 19  # the lowest priority: hashing waits for anything else this host runs
+DEFAULT_NICENESS = 10  # TRADEGRAPH_PASSWORD_HASH_NICENESS's default
 
 
-def lower_this_threads_priority() -> None:
+def lower_this_threads_priority(niceness: int) -> None:
     """Runs first in each hashing thread. Linux applies setpriority to one thread by its id;
     elsewhere it would lower the whole process, so it is skipped."""
-    if sys.platform == "linux":
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+    if sys.platform == "linux" and niceness > 0:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 def current_thread_niceness() -> int:
@@ -44,11 +44,14 @@ def current_thread_niceness() -> int:
 class Passwords:
     """Hashes and verifies with at most `max_concurrency` computations running at once."""
 
-    def __init__(self, max_concurrency: int) -> None:
+    def __init__(self, max_concurrency: int, niceness: int = DEFAULT_NICENESS) -> None:
         self.max_concurrency = max_concurrency
         self._slots = asyncio.Semaphore(max_concurrency)
         self._threads = ThreadPoolExecutor(
-            max_concurrency, "password-hashing", initializer=lower_this_threads_priority
+            max_concurrency,
+            "password-hashing",
+            initializer=lower_this_threads_priority,
+            initargs=(niceness,),
         )
         # For /metrics: what a flood of logins costs, and how long the queue is.
         self.hashes = 0
