@@ -140,7 +140,17 @@ class Settings(BaseSettings):
     order_expiry_check_seconds: float = Field(default=1.0, gt=0)
     portfolio_value_interval_seconds: float = Field(default=1.0, gt=0)
     feed_poll_seconds: float = Field(
-        default=2.0, gt=0, description="resumable feeds: idle subscribers re-read the store"
+        default=2.0,
+        gt=0,
+        description="resumable feeds: how often each process reads its followed sequences' "
+        "counters (one read for all subscribers) to find messages the broker lost",
+    )
+    feed_max_replay: int = Field(
+        default=1000,
+        gt=0,
+        le=4000,
+        description="resumable feeds: the most stored messages one `after` replays; a cursor "
+        "further behind is refused with BAD_USER_INPUT",
     )
     feed_gap_grace_seconds: float = Field(
         default=2.0, gt=0, description="resumable feeds: wait this long for a missing cursor"

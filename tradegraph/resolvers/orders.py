@@ -140,17 +140,19 @@ async def order_events(
     REPLACED), each with a `cursor`. Given `after` (a cursor received before), first every
     event stored after it, in order, then live ones: a client that reconnects misses nothing
     and sees nothing twice, whichever server process it reaches and even if the broker lost
-    messages meanwhile. Without `after`: live only. Same visibility as `portfolio`."""
+    messages meanwhile. Without `after`: live only. Same visibility as `portfolio`. A cursor
+    more than TRADEGRAPH_FEED_MAX_REPLAY events behind is refused (BAD_USER_INPUT)."""
     portfolio = await info.context.readable_portfolio(str(portfolio_id))
     start = parse_cursor(after)
     settings = info.context.services.settings
     assert portfolio.id is not None  # stored
     feed = live_order_events(
         info.context.services.broker,
+        info.context.services.feed_watch,
         portfolio.id,
         start,
         settings.feed_gap_grace_seconds,
-        settings.feed_poll_seconds,
+        settings.feed_max_replay,
     )
     async for record in feed:
         yield OrderEvent.from_record(record)
