@@ -187,6 +187,12 @@ class Settings(BaseSettings):
         default=50_000, gt=0, description="fields resolved, lists counted at first/limit items"
     )
     graphql_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    ws_max_message_bytes: int | None = Field(
+        default=None,
+        gt=0,
+        description="the largest WebSocket message taken (larger: close 1009); unset: "
+        "TRADEGRAPH_GRAPHQL_MAX_BODY_BYTES, the same as an HTTP request body",
+    )
     graphiql: bool | None = Field(default=None, description="unset: on in development only")
     introspection: bool | None = Field(default=None, description="unset: on in development only")
     cors_origins: str | None = Field(
@@ -259,6 +265,11 @@ class Settings(BaseSettings):
         if self.tick_retention_seconds is not None:
             return self.tick_retention_seconds
         return 3600 if self.uses_emulated_store else 7 * 24 * 3600
+
+    @property
+    def effective_ws_max_message_bytes(self) -> int:
+        """TRADEGRAPH_WS_MAX_MESSAGE_BYTES, else the HTTP body cap."""
+        return self.ws_max_message_bytes or self.graphql_max_body_bytes
 
     @property
     def uses_memory_broker(self) -> bool:

@@ -1,13 +1,15 @@
 """The GraphQL view: HTTP, GraphiQL, and WebSocket (graphql-transport-ws and legacy graphql-ws).
 
 Adds what Strawberry leaves out: authentication at connection_init (close 4403 with a reason
-saying what to send), JSON errors for refused HTTP requests, and JSON depth limits. The
+saying what to send), JSON errors for refused HTTP requests, and JSON cost limits
+(web/json_cost.py; big bodies are decoded off the event loop). The
 WebSocket protocol handlers (token lifetime, pings, per-user limits) are in web/graphql_ws.py.
 """
 
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +30,6 @@ from tradegraph.api import build_schema
 from tradegraph.config import Settings
 from tradegraph.schema.context import ACCOUNT_GONE, Context
 from tradegraph.schema.query_limits import QueryLimits
-from tradegraph.schema.scalars import json_number
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL
@@ -37,13 +38,16 @@ from tradegraph.web.graphql_ws import (
     PingingTransportWSHandler,
     TimedInitWSHandler,
 )
+from tradegraph.web.json_cost import JSONTooCostly, decode, decode_off_loop
 from tradegraph.web.shared_feeds import SharedFeeds
 from tradegraph.web.user_quota import UserQuota
+from tradegraph.web.ws_messages import MeasuredWebSocketAdapter
 
 
 class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = PingingTransportWSHandler
     graphql_ws_handler_class = TimedInitWSHandler
+    websocket_adapter_class = MeasuredWebSocketAdapter
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -92,30 +96,36 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
         return acknowledged
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON of a request body or a WebSocket message, refused past MAX_JSON_DEPTH levels.
-
-        A JSONDecodeError: the view answers 400, graphql-transport-ws closes with 4400. A number
-        a float would round keeps its text, so a Decimal input is exact or refused, never
-        silently rounded."""
-        try:
-            value = json.loads(data, parse_float=json_number)
-        except RecursionError:
-            raise JSONTooDeep(data) from None
-        except json.JSONDecodeError:
-            raise
-        except ValueError as error:  # e.g. an integer beyond Python's 4300-digit limit
-            raise json.JSONDecodeError(str(error), "", 0) from error
-        if _nesting_exceeds(value, MAX_JSON_DEPTH):
-            raise JSONTooDeep(data)
-        return value
+        """JSON of a request body or a WebSocket message (web/json_cost.py): refused past
+        MAX_JSON_VALUES values or MAX_JSON_DEPTH levels before it is parsed. A
+        JSONDecodeError: the view answers 400, graphql-transport-ws closes with 4400."""
+        return decode(data)
 
     def parse_json(self, data: str | bytes) -> Any:
+        parsed = _parsed_body.get()
+        if parsed is not None and parsed[0] is data:  # decoded by parse_http_body already
+            return parsed[1]
         try:
             return self.decode_json(data)
-        except JSONTooDeep as error:
-            raise HTTPException(400, error.msg) from error
         except json.JSONDecodeError as error:
-            raise HTTPException(400, f"request body is not valid JSON: {error}") from error
+            raise _bad_json(error) from error
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's, but a big JSON body is decoded off the event loop first."""
+        if request.method != "POST" or "json" not in (request.content_type or ""):
+            return await super().parse_http_body(request)
+        body = await request.get_body()
+        try:
+            value = await decode_off_loop(body)
+        except json.JSONDecodeError as error:
+            raise _bad_json(error) from error
+        token = _parsed_body.set((body, value))
+        try:
+            return await super().parse_http_body(request)
+        finally:
+            _parsed_body.reset(token)
 
     async def execute_single(
         self,
@@ -148,7 +158,6 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
             raise HTTPException(400, "No GraphQL query found in the request") from error
 
 
-MAX_JSON_DEPTH = 100  # far beyond any real variables; stops recursion in graphql-core and json
 HTTP_OPERATIONS = {
     "GET": (OperationType.QUERY,),
     "POST": (OperationType.QUERY, OperationType.MUTATION),
@@ -159,24 +168,14 @@ SUBSCRIPTION_OVER_HTTP = (
 )
 
 
-class JSONTooDeep(json.JSONDecodeError):
-    def __init__(self, document: str | bytes) -> None:
-        text = document if isinstance(document, str) else document.decode("utf-8", "replace")
-        super().__init__(f"JSON nested more than {MAX_JSON_DEPTH} levels deep", text, 0)
+# The body parse_http_body decoded, for Strawberry's parse_json call on the same bytes.
+_parsed_body: ContextVar[tuple[str | bytes, object] | None] = ContextVar("parsed", default=None)
 
 
-def _nesting_exceeds(value: object, limit: int) -> bool:
-    """Whether arrays/objects nest more than `limit` levels (iterative: no recursion limit)."""
-    pending: list[tuple[dict[str, Any] | list[Any], int]] = []
-    if isinstance(value, dict | list):
-        pending.append((value, 1))
-    while pending:
-        item, depth = pending.pop()
-        if depth > limit:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+def _bad_json(error: json.JSONDecodeError) -> HTTPException:
+    if isinstance(error, JSONTooCostly):
+        return HTTPException(400, error.msg)
+    return HTTPException(400, f"request body is not valid JSON: {error}")
 
 
 def _http_error(error: HTTPException) -> Response:
