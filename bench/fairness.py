@@ -13,18 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import httpx
 
 from bench.fairness_attacks import ATTACKS
-from bench.fairness_world import World, open_socket, setup
-from tests.support.clients import GraphQLClient
-from tests.support.trading import (
-    PUBLISH_QUOTE,
-)
+from bench.fairness_world import World, setup
 
 TARGET_RATIO = 3.0
 TARGET_MS = 250.0
@@ -39,59 +35,6 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-class Victim:
-    """Another user, one request at a time, each kind timed apart."""
-
-    def __init__(self, world: World, http: httpx.AsyncClient) -> None:
-        self.world = world
-        self.gql = GraphQLClient(http)
-        self.http = http
-
-    async def run(self, stop: asyncio.Event) -> dict[str, list[float]]:
-        times: dict[str, list[float]] = {
-            k: [] for k in ("me", "quote", "orders", "quotes sub", "healthz")
-        }
-        socket = await open_socket(self.world.ws_url, self.world.victim)
-        await socket.send(
-            json.dumps({"id": "q", "type": "subscribe", "payload": {"query": QUOTES}})
-        )
-        await asyncio.sleep(0.2)  # subscribed (the protocol does not acknowledge a subscribe)
-        tick = 0
-        try:
-            while not stop.is_set():
-                token = self.world.victim
-                await _timed(times["me"], self.gql.data(ME, token=token))
-                await _timed(times["quote"], self.gql.data(QUOTE, token=token))
-                variables = {"id": self.world.victim_portfolio}
-                await _timed(times["orders"], self.gql.data(ORDERS, variables, token))
-                await _timed(times["healthz"], self.http.get("/healthz"))
-                tick += 1
-                bid = f"{10 + (tick % 50) / 100:.2f}"
-                await _timed(times["quotes sub"], self._quote_arrives(socket, bid))
-                await asyncio.sleep(0.02)
-        finally:
-            await socket.close()
-        return times
-
-    async def _quote_arrives(self, socket: Any, bid: str) -> None:
-        quote = {"symbol": "PETR4", "bid": bid, "ask": f"{float(bid) + 0.02:.2f}"}
-        await self.gql.data(PUBLISH_QUOTE, {"input": quote}, self.world.admin)
-        async with asyncio.timeout(30):
-            while True:
-                message = json.loads(await socket.recv())
-                if message.get("type") == "next":
-                    if message["payload"]["data"]["quotes"]["bid"].startswith(bid):
-                        return
-                elif message.get("type") == "ping":
-                    await socket.send(json.dumps({"type": "pong"}))
-
-
-async def _timed(sink: list[float], work: Awaitable[Any]) -> None:
-    started = time.perf_counter()
-    await work
-    sink.append(1000 * (time.perf_counter() - started))
-
-
 async def _phase(
     world: World,
     seconds: float,
@@ -99,17 +42,29 @@ async def _phase(
 ) -> tuple[dict[str, list[float]], str]:
     stop = asyncio.Event()
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with (
-        httpx.AsyncClient(base_url=world.server.url, timeout=120) as victim_http,
-        httpx.AsyncClient(base_url=world.server.url, timeout=120, limits=limits) as attack_http,
-    ):
-        attacking = asyncio.create_task(attack(world, attack_http, stop)) if attack else None
+    async with httpx.AsyncClient(base_url=world.server.url, timeout=120, limits=limits) as http:
+        attacking = asyncio.create_task(attack(world, http, stop)) if attack else None
         if attacking is not None:
             await asyncio.sleep(min(2.0, seconds / 3))  # the attack under way before measuring
-        victim = asyncio.create_task(Victim(world, victim_http).run(stop))
+        victim = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.fairness_victim",
+            world.server.url,
+            world.victim,
+            world.admin,
+            world.victim_portfolio,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert victim.stdin is not None
+        assert victim.stdout is not None
+        assert (await victim.stdout.readline()).strip() == b"ready"
         await asyncio.sleep(seconds)
+        victim.stdin.close()  # the victim finishes its request in flight, then reports
+        times: dict[str, list[float]] = json.loads(await victim.stdout.readline())
+        await victim.wait()
         stop.set()
-        times = await victim
         note = await attacking if attacking is not None else "no attack"
     return times, note
 

@@ -117,7 +117,7 @@ async def _optimization(gql: GraphQLClient, admin: str, token: str, rows: int) -
     async with asyncio.timeout(900):
         while True:
             found = await gql.data(STATUS, {"id": optimization}, token)
-            if found["optimization"]["status"] in ("SUCCEEDED", "FAILED"):
+            if found["optimization"]["status"] in ("COMPLETED", "FAILED"):
                 break
             await asyncio.sleep(1)
     return optimization
@@ -132,35 +132,41 @@ async def setup(events: int, heatmap_rows: int) -> World:
             "TRADEGRAPH_MONGODB_DATABASE": f"fairness_{uuid.uuid4().hex[:8]}",
         }
     )
-    async with httpx.AsyncClient(base_url=server.url, timeout=300) as http:
-        gql = GraphQLClient(http)
-        admin = await login_admin(gql)
-        await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, admin)
-        await gql.data(
-            PUBLISH_QUOTE, {"input": {"symbol": "PETR4", "bid": "10", "ask": "10.02"}}, admin
-        )
-        victim = await _register(gql, "victim@example.com")
-        victim_portfolio = await _portfolio(gql, victim["accessToken"], "100000")
-        for price in ("5.00", "5.10", "5.20", "5.30", "5.40"):
-            order = {
-                "portfolioId": victim_portfolio,
-                "symbol": "PETR4",
-                "side": "BUY",
-                "type": "LIMIT",
-                "quantity": "1",
-                "limitPrice": price,
-                "timeInForce": "GTC",
-            }
-            await gql.data(PLACE_ORDER, {"input": order}, victim["accessToken"])
-        email = "attacker@example.com"
-        attacker = await _register(gql, email)
-        attacker_portfolio = await _portfolio(gql, attacker["accessToken"], "1000")
-        await _seed_events(http, events)
-        own = {"userId": attacker["user"]["id"], "type": "login", "value": 1}
-        cursor = (await gql.data(INGEST, {"input": own}, admin))["ingestEvent"]["cursor"]
-        optimization = None
-        if heatmap_rows:
-            optimization = await _optimization(gql, admin, attacker["accessToken"], heatmap_rows)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=300) as http:
+            gql = GraphQLClient(http)
+            admin = await login_admin(gql)
+            await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, admin)
+            await gql.data(
+                PUBLISH_QUOTE, {"input": {"symbol": "PETR4", "bid": "10", "ask": "10.02"}}, admin
+            )
+            victim = await _register(gql, "victim@example.com")
+            victim_portfolio = await _portfolio(gql, victim["accessToken"], "100000")
+            for price in ("5.00", "5.10", "5.20", "5.30", "5.40"):
+                order = {
+                    "portfolioId": victim_portfolio,
+                    "symbol": "PETR4",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "quantity": "1",
+                    "limitPrice": price,
+                    "timeInForce": "GTC",
+                }
+                await gql.data(PLACE_ORDER, {"input": order}, victim["accessToken"])
+            email = "attacker@example.com"
+            attacker = await _register(gql, email)
+            attacker_portfolio = await _portfolio(gql, attacker["accessToken"], "1000")
+            await _seed_events(http, events)
+            own = {"userId": attacker["user"]["id"], "type": "login", "value": 1}
+            cursor = (await gql.data(INGEST, {"input": own}, admin))["ingestEvent"]["cursor"]
+            optimization = None
+            if heatmap_rows:
+                optimization = await _optimization(
+                    gql, admin, attacker["accessToken"], heatmap_rows
+                )
+    except BaseException:
+        await server.stop()  # a failed setup leaves no server behind
+        raise
     return World(
         server,
         admin,
