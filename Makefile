@@ -37,7 +37,7 @@ examples: $(VENV)/.installed-run
 # Refreshes docs/dashboard.png and docs/graphiql.png (the README's pictures) from the browser tests.
 screenshots: $(VENV)/.installed-test
 	scripts/ensure-chromium
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_browser.py -q
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

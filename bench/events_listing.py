@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tqdm import tqdm
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, server_settings
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, server_settings
 from tests.support.clients import WEBHOOK_SECRET, send_webhook
 from tradegraph.documents import Event
 from tradegraph.server import start_server

@@ -12,7 +12,7 @@ import httpx
 import websockets
 
 from bench.quotes_fanout import SUBSCRIBE, raise_open_file_limit, rss_kib
-from tests.conftest import ADMIN_ENV, login_admin
+from tests.e2e.conftest import ADMIN_ENV, login_admin
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tests.support.servers import start_tradegraph
 from tests.support.trading import CREATE_INSTRUMENT, PETR4

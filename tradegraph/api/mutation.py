@@ -14,13 +14,13 @@ from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
 from tradegraph.schema.analytics import BacktestRun, Insight
-from tradegraph.schema.auth import AuthPayload
+from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Instrument, Quote
 from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order
-from tradegraph.schema.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.users import AuthPayload
 from tradegraph.schema.watchlists import Watchlist
 
 

@@ -20,13 +20,13 @@ from tradegraph.schema.analytics import (
     Insight,
     PortfolioRisk,
 )
-from tradegraph.schema.auth import User
+from tradegraph.schema.core.permissions import IsAnalystOrAdmin
 from tradegraph.schema.events import Event, EventConnection, EventSummary
 from tradegraph.schema.markets import Candle, Instrument, Quote
 from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
-from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.users import User
 from tradegraph.schema.watchlists import Watchlist
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tradegraph.auth.accounts import TokenPair
-from tradegraph.schema.auth import AuthPayload, RegisterInput, User
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
+from tradegraph.schema.users import AuthPayload, RegisterInput, User
 
 UNKNOWN_ADDRESS = "unknown"
 

@@ -11,7 +11,7 @@ import strawberry
 from tradegraph import decimals, documents, errors
 from tradegraph.markets import candles, quotes
 from tradegraph.markets.instruments import InstrumentFields
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 
 PERCENT = Decimal("0.01")
 

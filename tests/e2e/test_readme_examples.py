@@ -1,0 +1,199 @@
+"""Every GraphQL example in README.md returns data on a server started like `serve --seed`.
+
+The ```graphql blocks are split into operations and run in order, as an admin, against a seeded
+server with the simulated feed. Placeholders are filled in from earlier results: "…" ids (the
+portfolio, an open order, the last backtest/optimisation), the refresh token, the admin's
+password, and each `from`/`to` pair of dates becomes the last two days (the seeded history).
+A subscription must deliver a first result, after the README's own trigger when it needs one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, server_settings
+from tests.support.clients import GraphQLClient, TransportWS, connected
+from tests.support.fake_openai import FakeOpenAI
+from tradegraph.cli import _seed
+from tradegraph.server import RunningServer, start_server
+
+README = Path(__file__).parents[2] / "README.md"
+KEYWORD = re.compile(r"\b(query|mutation|subscription)\b")
+DATE = re.compile(r'"\d{4}-\d\d-\d\dT[0-9:]+Z"')
+# The seeded server already lists PETR4: the README's createInstrument shows the call only.
+EXPECTED_ERRORS = {"createInstrument": "CONFLICT"}
+# Subscriptions that send nothing until something happens, and what the README does for it.
+TRIGGERS = {
+    "eventCreated": 'mutation { ingestEvent(input: {userId: "u9", type: "purchase", value: 5}) '
+    "{ id } }",
+    "orderUpdates": 'mutation { placeOrder(input: {portfolioId: "…", symbol: "PETR4", side: BUY,'
+    ' type: MARKET, quantity: "1"}) { id } }',
+    "insightCreated": 'mutation { generateInsight(range: "7d") { text } }',
+}
+
+RUNS = ("backtestProgress", "optimizationProgress")  # followed until the run ends
+
+
+def operations(markdown: str) -> list[str]:
+    """The operations of every ```graphql block, comments removed, in README order."""
+    found = []
+    for block in re.findall(r"```graphql\n(.*?)```", markdown, re.DOTALL):
+        text = "\n".join(line.split("#")[0] for line in block.splitlines())
+        depth, start = 0, None
+        for index, char in enumerate(text):
+            if depth == 0 and start is None and KEYWORD.match(text, index):
+                start = index
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            if char == "}" and depth == 0 and start is not None:
+                found.append(text[start : index + 1].strip())
+                start = None
+    return found
+
+
+def root_field(operation: str) -> str:
+    match = re.search(r"\{\s*(\w+)", operation)
+    assert match, operation
+    return match.group(1)
+
+
+def non_empty(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(non_empty(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value)
+    return value is not None
+
+
+class Examples:
+    """Runs README operations in order, filling placeholders from what came before."""
+
+    def __init__(self, running: RunningServer, gql: GraphQLClient, admin: str) -> None:
+        self.running = running
+        self.gql = gql
+        self.admin = admin
+        self.ids: dict[str, str] = {}
+        self.refresh = ""
+        now = datetime.now(UTC)
+        self.window = iter([])
+        self.dates = ((now - timedelta(days=2)).isoformat(), now.isoformat())
+
+    def fill(self, operation: str) -> str:
+        operation = operation.replace("change-me-now", ADMIN_PASSWORD)
+        operation = operation.replace('"admin@example.com"', f'"{ADMIN_EMAIL}"')
+        operation = operation.replace('refreshToken: "…"', f'refreshToken: "{self.refresh}"')
+        for key in ("portfolioId", "portfolio(id"):
+            portfolio = self.ids.get("portfolio", "")
+            operation = operation.replace(f'{key}: "…"', f'{key}: "{portfolio}"')
+        field = root_field(operation)
+        kind = {"backtestProgress": "backtest", "optimizationProgress": "optimization"}
+        wanted = kind.get(field, field if field in ("optimization",) else "order")
+        operation = operation.replace('id: "…"', f'id: "{self.ids.get(wanted, "")}"')
+        dates = iter(self.dates * 10)
+        return DATE.sub(lambda _: f'"{next(dates)}"', operation)
+
+    def remember(self, field: str, data: dict[str, Any]) -> None:
+        value = data.get(field)
+        if field == "createPortfolio":
+            self.ids["portfolio"] = value["id"]
+        elif field == "placeOrder" and value.get("status") in ("NEW", "ACCEPTED"):
+            self.ids["order"] = value["id"]
+        elif field == "runBacktest":
+            self.ids["backtest"] = value["id"]
+        elif field == "optimizeBacktest":
+            self.ids["optimization"] = value["id"]
+        elif field == "login":
+            self.refresh = value["refreshToken"]
+
+    async def run(self, operation: str) -> dict[str, Any]:
+        field = root_field(operation)
+        if field == "replaceOrder":  # the README cancelled its order just before: place another
+            await self.open_order()
+        operation = self.fill(operation)
+        if operation.startswith("subscription"):
+            return await self.subscribe(operation, field)
+        body = await self.gql.execute(operation, None, self.admin)
+        if field in EXPECTED_ERRORS and body.get("errors"):
+            assert body["errors"][0]["extensions"]["code"] == EXPECTED_ERRORS[field], body
+            return {field: "expected error"}
+        assert not body.get("errors"), (operation, body["errors"])
+        data: dict[str, Any] = body["data"]
+        assert data, operation
+        assert all(non_empty(v) for v in data.values()), (operation, data)
+        self.remember(field, data)
+        if field == "placeOrder" and "type: MARKET" in operation:
+            await self.filled(data[field]["id"])  # the README goes on to sell what it bought
+        return data
+
+    async def filled(self, order_id: str) -> None:
+        """Waits for a MARKET order to fill: quoted sizes may split it over a few quotes."""
+        query = "query($id: ID!) { order(id: $id) { status } }"
+        async with asyncio.timeout(30):
+            while True:
+                order = (await self.gql.data(query, {"id": order_id}, self.admin))["order"]
+                if order["status"] == "FILLED":
+                    return
+                await asyncio.sleep(0.2)  # fills follow quotes; polled, as a client would
+
+    async def open_order(self) -> None:
+        place = self.fill(
+            'mutation { placeOrder(input: {portfolioId: "…", symbol: "PETR4", side: BUY, '
+            'type: LIMIT, quantity: "100", limitPrice: "1.00", timeInForce: GTC}) { id status } }'
+        )
+        self.remember("placeOrder", (await self.gql.data(place, None, self.admin)))
+
+    async def subscribe(self, operation: str, field: str) -> dict[str, Any]:
+        client = await connected(self.running.url, self.admin)
+        try:
+            await client.subscribe("1", operation)
+            if field in TRIGGERS:
+                await asyncio.sleep(0.5)  # no acknowledgement exists for a subscription
+                await self.gql.data(self.fill(TRIGGERS[field]), None, self.admin)
+            message = await first_result(client)
+            while field in RUNS and message["type"] == "next":  # read on to the end of the run
+                status = message["payload"]["data"][field]["status"]
+                if status not in ("PENDING", "RUNNING", "QUEUED"):
+                    break
+                message = await first_result(client)
+        finally:
+            await client.close()
+        assert message["type"] == "next", (operation, message)
+        payload = message["payload"]
+        assert not payload.get("errors"), (operation, payload)
+        assert non_empty(payload["data"][field]), (operation, payload)
+        return dict(payload["data"])
+
+
+async def first_result(client: TransportWS) -> dict[str, Any]:
+    return await client.receive(timeout=120)
+
+
+@pytest.fixture(scope="module")
+async def seeded(fake_openai: FakeOpenAI) -> AsyncIterator[RunningServer]:
+    # Three days of price history are enough: the examples' dates move into the last two.
+    running = await start_server(server_settings(market_feed="simulated", seed_history_days=3))
+    await _seed(running.app.state.services, days=3, users=5)
+    yield running
+    await running.stop()
+
+
+def test_the_readme_has_examples_of_every_kind() -> None:
+    found = operations(README.read_text())
+    kinds = {op.split(None, 1)[0] for op in found}
+    assert kinds == {"query", "mutation", "subscription"}
+    assert len(found) >= 35, found  # 39 when written
+
+
+async def test_every_readme_example_returns_data(seeded: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=seeded.url, timeout=60) as http:
+        gql = GraphQLClient(http)
+        examples = Examples(seeded, gql, await login_admin(gql))
+        for operation in operations(README.read_text()):
+            await examples.run(operation)
