@@ -10,6 +10,7 @@ import uuid
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from bench.quotes_fanout import SUBSCRIBE, raise_open_file_limit, rss_kib
 from tests.e2e.conftest import ADMIN_ENV, login_admin
@@ -23,9 +24,9 @@ BATCH = 200
 async def _open(url: str, token: str) -> websockets.ClientConnection:
     socket = await websockets.connect(
         url,
-        subprotocols=["graphql-transport-ws"],
+        subprotocols=[Subprotocol("graphql-transport-ws")],
         max_queue=None,
-        ping_interval=None,  # type: ignore[list-item]
+        ping_interval=None,
     )
     init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
     await socket.send(json.dumps(init))

@@ -97,7 +97,7 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
     services: Services = request.getfixturevalue("services")
     for document in ALL_DOCUMENTS:
         if document is not User:  # the configured admin stays
-            await document.find_all().delete()
+            await document.find_all().delete()  # type: ignore[attr-defined]
     services.instruments.forget()
     services.market.sessions.forget()
     await User.find(User.email != ADMIN_EMAIL).delete()
@@ -155,5 +155,7 @@ async def redis_server() -> AsyncIterator[Process]:
     await process.stop()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

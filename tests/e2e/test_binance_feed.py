@@ -78,6 +78,7 @@ class ReplayServer:
         self.go = asyncio.Event()
 
     async def handle(self, socket: ServerConnection) -> None:
+        assert socket.request is not None
         self.paths.append(socket.request.path)
         await self.go.wait()
         if len(self.paths) == 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.support.clients import GraphQLClient, error_code, send_webhook
@@ -103,12 +105,8 @@ async def test_filters_and_orders(
     )
     assert [e["node"]["value"] for e in purchases["edges"]] == [3.0, 5.0, 7.0]
     assert purchases["totalCount"] == 3
-    window = await page(
-        gql,
-        admin_token,
-        order="TIMESTAMP_ASC",
-        **{"from": "2026-03-01T00:02:00Z", "to": "2026-03-01T00:05:00Z"},
-    )
+    bounds: dict[str, Any] = {"from": "2026-03-01T00:02:00Z", "to": "2026-03-01T00:05:00Z"}
+    window = await page(gql, admin_token, order="TIMESTAMP_ASC", **bounds)
     assert [e["node"]["value"] for e in window["edges"]] == [2.0, 3.0, 4.0]
     by_value = await page(gql, admin_token, first=3, order="VALUE_DESC")
     after = await page(

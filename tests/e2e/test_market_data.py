@@ -203,6 +203,6 @@ async def test_a_slow_quote_reader_gets_the_newest_quote_per_symbol() -> None:
         # The first quote was already being handed over; after it, only the newest per symbol.
         assert len(received) <= 4
         assert {(q.symbol, q.bid) for q in received[-2:]} == {("AAA", 200), ("BBB", 200)}
-        await stream.aclose()
+        await stream.aclose()  # type: ignore[attr-defined]  # an async generator
     finally:
         await broker.disconnect()

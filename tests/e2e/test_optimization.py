@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from tests.e2e.conftest import login_admin, register, server_settings
+from tests.e2e.test_analytics import START, load, walk, window
 from tests.support.clients import GraphQLClient, connected, error_code
 from tests.support.number_format import at_scale, near
 from tests.support.reference_backtest import backtest as reference_backtest
-from tests.test_analytics import START, load, walk, window
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
 

@@ -68,10 +68,10 @@ async def test_risk_of_the_holdings_follows_the_documented_formulas(
     # Today's bar comes from today's quotes (ticks); the benchmark has none today.
     petr4, vale3 = [*series["PETR4"], 20.0], [*series["VALE3"], 40.0]
     own = 0.3 * returns(petr4) + 0.1 * returns(vale3)  # weights of equity; cash earns 0
-    volatility = np.std(own, ddof=1) * math.sqrt(365)
+    volatility = float(np.std(own, ddof=1)) * math.sqrt(365)
     common = 0.3 * returns(series["PETR4"]) + 0.1 * returns(series["VALE3"])
     bench = returns(series["BOVA11"])
-    beta = np.cov(common, bench)[0, 1] / np.var(bench, ddof=1)
+    beta = float(np.cov(common, bench)[0, 1] / np.var(bench, ddof=1))
     concentration = 0.75**2 + 0.25**2
     assert risk["days"] == DAYS + 1
     assert risk["volatility"] == pytest.approx(volatility)

@@ -6,13 +6,14 @@ import base64
 from datetime import timedelta
 from typing import Any
 
+from beanie import PydanticObjectId
 from bson import ObjectId
 
 from tests.support import unsaved
 from tradegraph.documents import Order, OrderStatus, Side
 from tradegraph.trading.order_listing import OrderQuery
 
-PORTFOLIO = ObjectId()
+PORTFOLIO = PydanticObjectId()
 
 
 def b64(text: str) -> str:
