@@ -357,14 +357,14 @@ async def test_csv_exports_neutralise_formulas_and_keep_negative_numbers_numeric
 ORDER_UPDATES = """subscription($id: ID!) { orderUpdates(portfolioId: $id) { id } }"""
 QUOTES = """subscription($symbols: [String!]!) { quotes(symbols: $symbols) { symbol } }"""
 KINDS = {
-    "events",
-    "quotes",
-    "orders",
-    "orderevents",
-    "portfolios",
     "backtests",
-    "optimizations",
+    "events",
     "insights",
+    "optimizations",
+    "orderevents",
+    "orders",
+    "portfolios",
+    "quotes",
 }
 
 

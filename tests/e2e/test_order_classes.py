@@ -36,6 +36,18 @@ async def place_class(gql: GraphQLClient, token: str, pid: str, side: str, **ext
     return (await gql.data(PLACE, variables, token))["placeOrder"]
 
 
+async def oco_exits_of_ten(gql: GraphQLClient, admin_token: str, token: str) -> tuple[str, dict]:
+    """A portfolio holding 10 (bought at the quote) and its OCO exits: a take-profit SELL LIMIT
+    at 12.00 whose leg is a stop-loss at 9.00. Returns the portfolio id and the OCO order."""
+    pid = await quoted_portfolio(gql, admin_token, token)
+    await place(gql, token, pid, "BUY", "10")
+    take = await place_class(
+        gql, token, pid, "SELL", type="LIMIT", timeInForce="GTC", orderClass="OCO",
+        takeProfit={"limitPrice": "12.00"}, stopLoss={"stopPrice": "9.00"},
+    )  # fmt: skip
+    return pid, take
+
+
 async def legs_of(gql: GraphQLClient, token: str, order_id: str) -> list[dict]:
     return (await gql.data(ORDER, {"id": order_id}, token))["order"]["legs"]
 
@@ -310,12 +322,7 @@ async def test_an_oco_legs_quantity_cannot_be_replaced_and_nothing_oversells(
     gql: GraphQLClient, admin_token: str, trader: dict, leg: str
 ) -> None:
     token = trader["accessToken"]
-    pid = await quoted_portfolio(gql, admin_token, token)
-    await place(gql, token, pid, "BUY", "10")
-    take = await place_class(
-        gql, token, pid, "SELL", type="LIMIT", timeInForce="GTC", orderClass="OCO",
-        takeProfit={"limitPrice": "12.00"}, stopLoss={"stopPrice": "9.00"},
-    )  # fmt: skip
+    pid, take = await oco_exits_of_ten(gql, admin_token, token)
     target = take["id"] if leg == "take-profit" else take["legs"][0]["id"]
     error = await gql.error(REPLACE_QUANTITY, {"id": target, "quantity": "100"}, token)
     assert error_code(error) == "BAD_USER_INPUT"
@@ -331,12 +338,7 @@ async def test_an_oco_leg_that_cannot_trade_does_not_cancel_its_peer(
     gql: GraphQLClient, admin_token: str, trader: dict
 ) -> None:
     token = trader["accessToken"]
-    pid = await quoted_portfolio(gql, admin_token, token)
-    await place(gql, token, pid, "BUY", "10")
-    take = await place_class(
-        gql, token, pid, "SELL", type="LIMIT", timeInForce="GTC", orderClass="OCO",
-        takeProfit={"limitPrice": "12.00"}, stopLoss={"stopPrice": "9.00"},
-    )  # fmt: skip
+    _, take = await oco_exits_of_ten(gql, admin_token, token)
     await publish_quote(gql, admin_token, bid="8.90", ask="8.95", bidSize="0")  # no depth
     state = (await gql.data(ORDER, {"id": take["id"]}, token))["order"]
     assert dec(state["legs"][0]["filledQuantity"]) == 0  # nothing traded...
