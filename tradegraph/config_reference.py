@@ -47,8 +47,10 @@ In production (`TRADEGRAPH_ENVIRONMENT=production`) the server refuses to start 
 several processes (`serve --workers N`, replicas) set `TRADEGRAPH_BROADCAST_URL=redis://…` and a
 shared `TRADEGRAPH_JWT_SECRET` too. [Deploying](operations/deploying.md) has the whole list.
 
-| Variable | Type | Default | Description |
-|---|---|---|---|
+## All variables
+
+| Variable | Default |
+|---|---|
 """
 
 _TYPE_NAMES: dict[object, str] = {
@@ -116,8 +118,8 @@ _VARIABLE = re.compile(r"\b(?:TRADEGRAPH|OPENAI)_[A-Z0-9_]+\b")
 
 
 def _cell(text: str) -> str:
-    """Markdown for a table cell: pipes escaped; outside code spans, `<` escaped (it would open
-    an HTML tag) and variable names set as code."""
+    """Markdown for text from a field: pipes escaped (it may sit in a table); outside code
+    spans, `<` escaped (it would open an HTML tag) and variable names set as code."""
     parts = text.replace("|", "\\|").replace("\n", " ").split("`")
     for index in range(0, len(parts), 2):  # even parts lie outside code spans
         plain = parts[index].replace("<", "&lt;")
@@ -125,15 +127,26 @@ def _cell(text: str) -> str:
     return "`".join(parts)
 
 
-def row(name: str, field: FieldInfo) -> str:
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", ")", "!", "?")) else f"{text}."
+
+
+def summary_row(name: str, field: FieldInfo) -> str:
+    """The variable, linked to its section, and its default."""
+    env = variable(name, field)
+    return f"| [`{env}`](#{env.lower()}) | {_cell(default(field))} |\n"
+
+
+def section(name: str, field: FieldInfo) -> str:
+    """A variable's own section: its description, then type, bounds and default."""
     kind = type_name(field.annotation)
     limits = bounds(field)
     if limits:
         kind = f"{kind} ({limits})"
-    description = field.description or ""
-    description = description[:1].upper() + description[1:]
-    cells = [f"`{variable(name, field)}`", kind, default(field), description]
-    return "| " + " | ".join(_cell(c) for c in cells) + " |\n"
+    description = _cell(_sentence(field.description or ""))
+    facts = f"Type: {_cell(kind)} · Default: {_cell(default(field))}"
+    return f"### `{variable(name, field)}`\n\n{description}\n\n{facts}\n"
 
 
 def undescribed() -> list[str]:
@@ -143,8 +156,10 @@ def undescribed() -> list[str]:
 
 def render() -> str:
     """The whole configuration page."""
-    rows = "".join(row(name, field) for name, field in Settings.model_fields.items())
-    return INTRODUCTION.format(command=COMMAND) + rows
+    fields = Settings.model_fields.items()
+    summary = "".join(summary_row(name, field) for name, field in fields)
+    sections = "\n".join(section(name, field) for name, field in fields)
+    return f"{INTRODUCTION.format(command=COMMAND)}{summary}\n## Each variable\n\n{sections}"
 
 
 def main() -> int:

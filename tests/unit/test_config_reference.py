@@ -29,25 +29,28 @@ def test_the_committed_configuration_page_matches_settings() -> None:
     )
 
 
-def test_every_setting_has_a_row_under_its_environment_variable() -> None:
+def test_every_setting_has_a_section_and_a_row_under_its_environment_variable() -> None:
     page = config_reference.render()
     for name, field in Settings.model_fields.items():
-        assert f"| `{config_reference.variable(name, field)}` |" in page, name
-    assert "| `TRADEGRAPH_JWT_SECRET` | secret | unset |" in page
-    assert "| `OPENAI_API_KEY` | secret | unset |" in page  # an alias keeps its own name
+        env = config_reference.variable(name, field)
+        assert f"\n### `{env}`\n" in page, name
+        assert f"| [`{env}`](#{env.lower()}) |" in page, name
+    assert "### `OPENAI_API_KEY`" in page  # an alias keeps its own name
+    assert "Type: secret · Default: unset" in page
 
 
-def test_a_row_states_type_bounds_default_and_description() -> None:
+def test_a_section_states_description_type_bounds_and_default() -> None:
     class Example(BaseSettings):
-        fee_bps: Decimal = Field(default=Decimal(5), ge=0, le=1000, description="fee | in bps")
+        fee_bps: Decimal = Field(default=Decimal(5), ge=0, le=1000, description="fee in bps")
         data_dir: Path | None = Field(default=None, description="see TRADEGRAPH_X, <dir>/`<a>`")
 
     fee, data_dir = Example.model_fields["fee_bps"], Example.model_fields["data_dir"]
-    assert config_reference.row("fee_bps", fee) == (
-        "| `TRADEGRAPH_FEE_BPS` | decimal (≥ 0, ≤ 1000) | `5` | Fee \\| in bps |\n"
+    assert config_reference.section("fee_bps", fee) == (
+        "### `TRADEGRAPH_FEE_BPS`\n\nFee in bps.\n\nType: decimal (≥ 0, ≤ 1000) · Default: `5`\n"
     )
-    assert config_reference.row("data_dir", data_dir) == (
-        "| `TRADEGRAPH_DATA_DIR` | path | unset | See `TRADEGRAPH_X`, &lt;dir>/`<a>` |\n"
+    assert config_reference.section("data_dir", data_dir) == (
+        "### `TRADEGRAPH_DATA_DIR`\n\nSee `TRADEGRAPH_X`, &lt;dir>/`<a>`.\n\n"
+        "Type: path · Default: unset\n"
     )
 
 
