@@ -29,7 +29,9 @@ import pytest
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, server_settings
 from tests.support.clients import GraphQLClient, TransportWS, connected
 from tests.support.fake_openai import FakeOpenAI
+from tradegraph.auth.password_policy import check_password_rules
 from tradegraph.cli import _seed
+from tradegraph.config import Settings
 from tradegraph.server import RunningServer, start_server
 
 ROOT = Path(__file__).parent.parent
@@ -98,7 +100,6 @@ class Examples:
         self.ids: dict[str, str] = {}
         self.refresh = ""
         now = datetime.now(UTC)
-        self.window = iter([])
         self.dates = ((now - timedelta(days=2)).isoformat(), now.isoformat())
 
     def fill(self, operation: str) -> str:
@@ -116,7 +117,7 @@ class Examples:
         return DATE.sub(lambda _: f'"{next(dates)}"', operation)
 
     def remember(self, field: str, data: dict[str, Any]) -> None:
-        value = data.get(field)
+        value: Any = data.get(field)
         if field == "createPortfolio":
             self.ids["portfolio"] = value["id"]
         elif field == "placeOrder" and value.get("status") in ("NEW", "ACCEPTED"):
@@ -264,9 +265,9 @@ def on_server(block: str, running: RunningServer) -> str:
     return block.replace("http://127.0.0.1:8000", running.url)
 
 
-async def run_bash(script: str) -> str:
+async def run_bash(script: str, cwd: Path | None = None) -> str:
     process = await asyncio.create_subprocess_exec(
-        "bash", "-euo", "pipefail", "-c", script, stdout=PIPE, stderr=PIPE
+        "bash", "-euo", "pipefail", "-c", script, cwd=cwd, stdout=PIPE, stderr=PIPE
     )
     out, err = await process.communicate()
     assert process.returncode == 0, (script, err.decode())
@@ -297,6 +298,19 @@ async def test_the_signed_webhook_example_stores_once(seeded: RunningServer) -> 
     first, again = (json.loads(line) for line in out.splitlines())
     assert first == {"received": 1, "stored": 1, "duplicates": 0}
     assert again == {"received": 1, "stored": 0, "duplicates": 1}
+
+
+async def test_the_env_file_example_writes_settings_production_accepts(tmp_path: Path) -> None:
+    (block,) = [block for block in shell_blocks() if "cat > .env" in block]
+    script = block[: block.index("docker compose")]  # everything but starting the containers
+    out = await run_bash(script, cwd=tmp_path)
+    env = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines())
+    assert out.strip() == f"TRADEGRAPH_ADMIN_PASSWORD={env['TRADEGRAPH_ADMIN_PASSWORD']}"
+    # docker-compose.yml adds the rest: production, a MongoDB and Redis.
+    values: dict[str, object] = {"environment": "production", "mongodb_url": "mongodb://mongo"}
+    values.update({name.removeprefix("TRADEGRAPH_").lower(): v for name, v in env.items()})
+    Settings(**values).check_production()  # type: ignore[arg-type]  # no development secret
+    check_password_rules(env["TRADEGRAPH_ADMIN_PASSWORD"], env["TRADEGRAPH_ADMIN_EMAIL"])
 
 
 async def test_the_curl_example_registers_and_queries(seeded: RunningServer) -> None:
