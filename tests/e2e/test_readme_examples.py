@@ -1,16 +1,23 @@
-"""Every GraphQL example in README.md returns data on a server started like `serve --seed`.
+"""Every example of README.md and of the GraphQL guide works on a server started like
+`serve --seed`.
 
-The ```graphql blocks are split into operations and run in order, as an admin, against a seeded
-server with the simulated feed. Placeholders are filled in from earlier results: "…" ids (the
-portfolio, an open order, the last backtest/optimisation), the refresh token, the admin's
+The ```graphql blocks of EXAMPLE_PAGES are split into operations and run in order (the pages
+build on each other: the portfolio made on one is traded on the next), as an admin, against a
+seeded server with the simulated feed. Placeholders are filled in from earlier results: "…" ids
+(the portfolio, an open order, the last backtest/optimisation), the refresh token, the admin's
 password, and each `from`/`to` pair of dates becomes the last two days (the seeded history).
-A subscription must deliver a first result, after the README's own trigger when it needs one.
+A subscription must deliver a first result, after the page's own trigger when it needs one.
+
+The ```bash blocks of SHELL_PAGES run as written against the same server (only its address
+changes), or are listed in NOT_RUN with the reason; a new shell example must be one or the other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,10 +29,21 @@ import pytest
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, server_settings
 from tests.support.clients import GraphQLClient, TransportWS, connected
 from tests.support.fake_openai import FakeOpenAI
+from tradegraph.auth.password_policy import check_password_rules
 from tradegraph.cli import _seed
+from tradegraph.config import Settings
 from tradegraph.server import RunningServer, start_server
 
-README = Path(__file__).parents[2] / "README.md"
+ROOT = Path(__file__).parents[2]
+README = ROOT / "README.md"
+# In reading order: later pages use what earlier ones made (a portfolio, orders, a backtest).
+EXAMPLE_PAGES = [
+    README,
+    ROOT / "docs/graphql/queries.md",
+    ROOT / "docs/graphql/trading.md",
+    ROOT / "docs/graphql/analytics.md",
+    ROOT / "docs/graphql/subscriptions.md",
+]
 KEYWORD = re.compile(r"\b(query|mutation|subscription)\b")
 DATE = re.compile(r'"\d{4}-\d\d-\d\dT[0-9:]+Z"')
 # The seeded server already lists PETR4: the README's createInstrument shows the call only.
@@ -82,7 +100,6 @@ class Examples:
         self.ids: dict[str, str] = {}
         self.refresh = ""
         now = datetime.now(UTC)
-        self.window = iter([])
         self.dates = ((now - timedelta(days=2)).isoformat(), now.isoformat())
 
     def fill(self, operation: str) -> str:
@@ -100,7 +117,7 @@ class Examples:
         return DATE.sub(lambda _: f'"{next(dates)}"', operation)
 
     def remember(self, field: str, data: dict[str, Any]) -> None:
-        value = data.get(field)
+        value: Any = data.get(field)
         if field == "createPortfolio":
             self.ids["portfolio"] = value["id"]
         elif field == "placeOrder" and value.get("status") in ("NEW", "ACCEPTED"):
@@ -109,7 +126,7 @@ class Examples:
             self.ids["backtest"] = value["id"]
         elif field == "optimizeBacktest":
             self.ids["optimization"] = value["id"]
-        elif field == "login":
+        elif field == "login" and "refreshToken" in value:
             self.refresh = value["refreshToken"]
 
     async def run(self, operation: str) -> dict[str, Any]:
@@ -178,22 +195,130 @@ async def first_result(client: TransportWS) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 async def seeded(fake_openai: FakeOpenAI) -> AsyncIterator[RunningServer]:
     # Three days of price history are enough: the examples' dates move into the last two.
-    running = await start_server(server_settings(market_feed="simulated", seed_history_days=3))
+    # The development webhook secret, as `make serve` has it: the signing example uses it.
+    settings = server_settings(market_feed="simulated", seed_history_days=3, webhook_secret=None)
+    running = await start_server(settings)
     await _seed(running.app.state.services, days=3, users=5)
     yield running
     await running.stop()
 
 
-def test_the_readme_has_examples_of_every_kind() -> None:
-    found = operations(README.read_text())
-    kinds = {op.split(None, 1)[0] for op in found}
-    assert kinds == {"query", "mutation", "subscription"}
-    assert len(found) >= 35, found  # 39 when written
+def test_the_readmes_links_lead_to_files() -> None:
+    # The docs site's own links are checked by `mkdocs build --strict`; the README is not in it.
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README.read_text())
+    local = [link for link in links if not link.startswith(("http://", "https://"))]
+    assert local, "the README links into docs/"
+    assert [link for link in local if not (ROOT / link).exists()] == []
 
 
-async def test_every_readme_example_returns_data(seeded: RunningServer) -> None:
+def example_operations() -> list[str]:
+    return [op for page in EXAMPLE_PAGES for op in operations(page.read_text())]
+
+
+def test_the_readme_and_the_guide_have_examples_of_every_kind() -> None:
+    readme = {op.split(None, 1)[0] for op in operations(README.read_text())}
+    assert readme == {"query", "mutation", "subscription"}  # the five-minute tour
+    found = example_operations()
+    assert {op.split(None, 1)[0] for op in found} == {"query", "mutation", "subscription"}
+    assert len(found) >= 43, found  # 43 when written
+
+
+async def test_every_readme_and_guide_example_returns_data(seeded: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=seeded.url, timeout=60) as http:
         gql = GraphQLClient(http)
         examples = Examples(seeded, gql, await login_admin(gql))
-        for operation in operations(README.read_text()):
+        for operation in example_operations():
             await examples.run(operation)
+
+
+# Shell examples ------------------------------------------------------------------------------
+
+SHELL_PAGES = [
+    README,
+    ROOT / "docs/getting-started.md",
+    ROOT / "docs/graphql/queries.md",
+    ROOT / "docs/http/webhooks.md",
+    ROOT / "docs/operations/deploying.md",
+    ROOT / "docs/operations/backups.md",
+]
+# Shown but not run here, each for a reason; anything else in a ```bash block must be run.
+NOT_RUN = {
+    "make serve": "installs and starts a server: what every test server is",
+    "make test": "the command running this test",
+    "serve --seed": "what the `seeded` fixture does in-process (start_server + _seed)",
+    "docker compose up": "needs Docker and a MongoDB image",
+    "mongodump": "needs a real MongoDB and its tools",
+}
+SIGNED_WEBHOOK = "webhook-signature: v1,$SIG"
+REGISTER_WITH_CURL = '"Authorization: Bearer $TOKEN"'
+
+
+def shell_blocks() -> list[str]:
+    return [
+        block
+        for page in SHELL_PAGES
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.DOTALL)
+    ]
+
+
+def on_server(block: str, running: RunningServer) -> str:
+    return block.replace("http://127.0.0.1:8000", running.url)
+
+
+async def run_bash(script: str, cwd: Path | None = None) -> str:
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-euo", "pipefail", "-c", script, cwd=cwd, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, (script, err.decode())
+    return out.decode()
+
+
+def test_every_shell_example_is_run_or_says_why_not() -> None:
+    blocks = shell_blocks()
+    unexplained = [
+        block
+        for block in blocks
+        if SIGNED_WEBHOOK not in block
+        and REGISTER_WITH_CURL not in block
+        and not any(command in block for command in NOT_RUN)
+    ]
+    assert unexplained == []
+    # The README's webhook example is the webhooks page's, word for word.
+    signed = {block for block in blocks if SIGNED_WEBHOOK in block}
+    assert len(signed) == 1, signed
+
+
+async def test_the_signed_webhook_example_stores_once(seeded: RunningServer) -> None:
+    (block,) = {block for block in shell_blocks() if SIGNED_WEBHOOK in block}
+    script = on_server(block, seeded)
+    curl = script[script.index("curl ") :]
+    # As the README says: the same request again (same id and signature) stores nothing new.
+    out = await run_bash(f"{script}\necho\n{curl}")
+    first, again = (json.loads(line) for line in out.splitlines())
+    assert first == {"received": 1, "stored": 1, "duplicates": 0}
+    assert again == {"received": 1, "stored": 0, "duplicates": 1}
+
+
+async def test_the_env_file_example_writes_settings_production_accepts(tmp_path: Path) -> None:
+    (block,) = [block for block in shell_blocks() if "cat > .env" in block]
+    script = block[: block.index("docker compose")]  # everything but starting the containers
+    out = await run_bash(script, cwd=tmp_path)
+    env = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines())
+    assert out.strip() == f"TRADEGRAPH_ADMIN_PASSWORD={env['TRADEGRAPH_ADMIN_PASSWORD']}"
+    # docker-compose.yml adds the rest: production, a MongoDB and Redis.
+    values: dict[str, object] = {"environment": "production", "mongodb_url": "mongodb://mongo"}
+    values.update({name.removeprefix("TRADEGRAPH_").lower(): v for name, v in env.items()})
+    Settings(**values).check_production()  # type: ignore[arg-type]  # no development secret
+    check_password_rules(env["TRADEGRAPH_ADMIN_PASSWORD"], env["TRADEGRAPH_ADMIN_EMAIL"])
+
+
+async def test_the_curl_example_registers_and_queries(seeded: RunningServer) -> None:
+    (block,) = [block for block in shell_blocks() if REGISTER_WITH_CURL in block]
+    # A fresh email: the GraphQL examples register ana@example.com on this server too.
+    script = on_server(block, seeded).replace("ana@example.com", "ana-shell@example.com")
+    body = json.loads(await run_bash(script))
+    assert "errors" not in body, body
+    assert body["data"]["me"]["email"] == "ana-shell@example.com"
+    assert body["data"]["me"]["role"] == "TRADER"
+    assert body["data"]["events"]["totalCount"] == 0  # a TRADER sees only their own events

@@ -124,6 +124,7 @@ LAYERS: list[set[str]] = [
         "logs",
         "__init__",
         "tradegraph",
+        "config_reference",
     },
     {"documents", "pubsub", "sequences"},
     {"events", "markets", "trading", "analytics", "auth", "insights"},
