@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import websockets
 
-from tests.conftest import ADMIN_ENV, REGISTER, login_admin
+from tests.e2e.conftest import ADMIN_ENV, REGISTER, login_admin
+from tests.e2e.test_analytics import IMPORT, START, walk
 from tests.support.clients import WEBHOOK_SECRET, GraphQLClient, send_webhook
 from tests.support.servers import Process, start_tradegraph
 from tests.support.trading import (
@@ -27,7 +28,6 @@ from tests.support.trading import (
     PLACE_ORDER,
     PUBLISH_QUOTE,
 )
-from tests.test_analytics import IMPORT, START, walk
 
 PASSWORD = "fairness-password"
 INGEST = """mutation($input: EventInput!) { ingestEvent(input: $input) { cursor } }"""

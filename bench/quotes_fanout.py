@@ -27,7 +27,7 @@ import httpx
 import websockets
 from tqdm import tqdm
 
-from tests.conftest import ADMIN_ENV, login_admin
+from tests.e2e.conftest import ADMIN_ENV, login_admin
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tests.support.servers import Process, start_tradegraph
 from tests.support.trading import CREATE_INSTRUMENT, PETR4, PUBLISH_QUOTE

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from tradegraph.schema.permissions import IsAuthenticated
+from tradegraph.schema.core.permissions import IsAuthenticated
 
 Permission = type[BasePermission] | None
 

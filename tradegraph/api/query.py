@@ -6,12 +6,12 @@ import strawberry
 
 from tradegraph.api import fields
 from tradegraph.resolvers import analytics as analytics_resolvers
-from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.resolvers import users as user_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
 from tradegraph.schema.analytics import (
     BacktestConnection,
@@ -20,19 +20,19 @@ from tradegraph.schema.analytics import (
     Insight,
     PortfolioRisk,
 )
-from tradegraph.schema.auth import User
+from tradegraph.schema.core.permissions import IsAnalystOrAdmin
 from tradegraph.schema.events import Event, EventConnection, EventSummary
 from tradegraph.schema.markets import Candle, Instrument, Quote
 from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
-from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.users import User
 from tradegraph.schema.watchlists import Watchlist
 
 
 @strawberry.type
 class Query:
-    me: User | None = fields.query(auth_resolvers.me, None)
+    me: User | None = fields.query(user_resolvers.me, None)
     events: EventConnection = fields.query(event_resolvers.events)
     event: Event | None = fields.query(event_resolvers.event)
     event_summary: EventSummary = fields.query(event_resolvers.event_summary)

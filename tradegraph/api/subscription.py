@@ -12,11 +12,11 @@ from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.schema.analytics import BacktestRun, Insight
+from tradegraph.schema.core.permissions import IsAnalystOrAdmin
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Candle, Quote
 from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order, OrderEvent
-from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import PortfolioValue
 
 

@@ -17,20 +17,17 @@ from tradegraph.documents.markets import (
     Tick,
 )
 from tradegraph.documents.optimizations import OptimizationRows, OptimizationRun
-from tradegraph.documents.outbox import OutboxMessage, OutboxState
-from tradegraph.documents.portfolios import (
+from tradegraph.documents.orders import (
     Fill,
-    LedgerEntry,
-    LedgerKind,
     Order,
     OrderClass,
     OrderStatus,
     OrderType,
-    Portfolio,
-    Position,
     Side,
     TimeInForce,
 )
+from tradegraph.documents.outbox import OutboxMessage, OutboxState
+from tradegraph.documents.portfolios import LedgerEntry, LedgerKind, Portfolio, Position
 from tradegraph.documents.users import RefreshToken, Role, User
 from tradegraph.documents.watchlists import Watchlist
 

@@ -14,7 +14,7 @@ from tradegraph.events.filters import EventQuery
 from tradegraph.events.listing import EventOrder
 from tradegraph.events.service import visible_query
 from tradegraph.events.validation import submission_of
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.events import (
     Event,
     EventConnection,

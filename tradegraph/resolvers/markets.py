@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import (
     AssetClass,
     Candle,

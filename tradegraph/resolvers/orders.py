@@ -8,7 +8,7 @@ from functools import partial
 
 from strawberry import ID
 
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.orders import (
     Order,
     OrderConnection,

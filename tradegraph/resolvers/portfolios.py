@@ -10,7 +10,7 @@ from strawberry import ID
 
 from tradegraph.auth.export_links import ExportLinks
 from tradegraph.decimals import currency_places
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.portfolios import (
     CreatePortfolioInput,
     ExportKind,

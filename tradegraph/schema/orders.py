@@ -9,12 +9,12 @@ from enum import Enum
 import strawberry
 
 from tradegraph import decimals, documents, sequences
-from tradegraph.schema.connection import Connection
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.connection import Connection
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import price_of, scales_of
 from tradegraph.trading import exits, replace
 from tradegraph.trading.order_listing import OrderQuery
-from tradegraph.trading.orders import OrderRequest
+from tradegraph.trading.order_rules import OrderRequest
 
 strawberry.enum(documents.Side, name="Side")
 Side = documents.Side

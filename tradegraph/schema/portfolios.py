@@ -12,9 +12,9 @@ import strawberry
 
 from tradegraph import documents
 from tradegraph.decimals import Scales, at_places, currency_places
-from tradegraph.schema.auth import User
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import CandleInterval
+from tradegraph.schema.users import User
 from tradegraph.trading import day_pnl, valuation
 
 

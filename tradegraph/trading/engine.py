@@ -12,7 +12,7 @@ import structlog
 
 from tradegraph.decimals import currency_places, round_to_step
 from tradegraph.documents import Instrument, Order, OrderStatus, OrderType, Side, TimeInForce
-from tradegraph.documents.portfolios import OPEN_STATUSES
+from tradegraph.documents.orders import OPEN_STATUSES
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData, Quote
 from tradegraph.trading.execution import Execution

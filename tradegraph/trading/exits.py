@@ -9,7 +9,7 @@ from typing import Any
 
 from tradegraph.documents import Order, OrderClass, OrderType, Side, TimeInForce
 from tradegraph.errors import InvalidInput
-from tradegraph.trading.orders import OrderRequest
+from tradegraph.trading.order_rules import OrderRequest
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from tradegraph.api import build_schema
 from tradegraph.config import Settings
-from tradegraph.schema.context import ACCOUNT_GONE, Context
-from tradegraph.schema.query_limits import QueryLimits
+from tradegraph.schema.core.context import ACCOUNT_GONE, Context
+from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL

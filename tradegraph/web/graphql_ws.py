@@ -23,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UnsetType
 
-from tradegraph.schema.context import Context
+from tradegraph.schema.core.context import Context
 from tradegraph.web.shared_feeds import Member, shareable
 from tradegraph.web.socket_outbox import SocketOutbox
 from tradegraph.web.ws_limits import (

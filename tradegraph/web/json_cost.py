@@ -17,7 +17,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tradegraph.schema.scalars import json_number
+from tradegraph.schema.core.scalars import json_number
 
 MAX_JSON_DEPTH = 100  # far beyond any real variables; stops recursion in graphql-core and json
 MAX_JSON_VALUES = 100_000  # a full 1 MiB import of candles is about 60,000

@@ -18,7 +18,7 @@ from strawberry.http.async_base_view import AsyncWebSocketAdapter
 
 from tradegraph.error_codes import error_code
 from tradegraph.errors import TooManyRequests
-from tradegraph.schema.context import Context
+from tradegraph.schema.core.context import Context
 
 if TYPE_CHECKING:
     from tradegraph.web.user_quota import UserQuota
