@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         description="live subscriptions of one user across all its sockets; past it subscribe "
         "gets RATE_LIMITED and the socket stays open (counted per server process)",
     )
+    widget_key_max_connections: int = Field(
+        default=1000,
+        gt=0,
+        description="WebSockets one widget key may hold open (per process); past it the next "
+        "is closed 4429",
+    )
+    widget_key_max_subscriptions: int = Field(
+        default=10000,
+        gt=0,
+        description="live subscriptions one widget key may hold across its sockets (per "
+        "process); past it a subscribe gets RATE_LIMITED",
+    )
     login_max_failures: int = Field(
         default=5,
         gt=0,
