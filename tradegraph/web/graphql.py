@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLSchema
 from starlette.requests import Request
@@ -52,6 +53,8 @@ from tradegraph.web.widget_sockets import (
 )
 from tradegraph.widgets.grants import WidgetGrant
 from tradegraph.widgets.keys import TwoCredentials, WidgetKeyRefused, WidgetOriginRefused
+
+log = structlog.get_logger("tradegraph.widgets")
 
 WIDGET_REFUSALS = (WidgetKeyRefused, WidgetOriginRefused, TwoCredentials)
 SEND_WIDGET_KEY = 'send {"widgetKey": "wk_…"} in connection_init'
@@ -232,6 +235,7 @@ async def _admit_widget_key(context: Context, widget_key: object, authorization:
     try:
         context.widget_grant = await context.services.widget_keys.admit(widget_key, origin)
     except WIDGET_REFUSALS as refused:
+        log.info("widget socket refused", reason=refused.message, origin=origin)
         raise ConnectionRejectionError({"message": refused.message}) from None
 
 
