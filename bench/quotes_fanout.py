@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 import httpx
 import websockets
 from tqdm import tqdm
+from websockets.typing import Origin, Subprotocol
 
 from tests.e2e.conftest import ADMIN_ENV, login_admin
 from tests.support.clients import GraphQLClient, wait_for_subscribers
@@ -97,10 +98,10 @@ async def _graphql_subscriber(
 ) -> None:
     async with websockets.connect(
         credential.url(url),
-        subprotocols=["graphql-transport-ws"],
+        subprotocols=[Subprotocol("graphql-transport-ws")],
         max_queue=None,
         ping_interval=None,
-        origin=WIDGET_ORIGIN if credential.widget_key else None,  # type: ignore[arg-type]
+        origin=Origin(WIDGET_ORIGIN) if credential.widget_key else None,
     ) as socket:
         await socket.send(json.dumps({"type": "connection_init", "payload": credential.init()}))
         assert json.loads(await socket.recv())["type"] == "connection_ack"

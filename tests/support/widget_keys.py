@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import websockets
+from websockets.typing import Origin, Subprotocol
 
 from tests.support.clients import GraphQLClient, TransportWS
 
@@ -38,7 +39,11 @@ async def widget_socket(
 ) -> TransportWS:
     """A widget socket that has sent connection_init with `key` (not yet acknowledged)."""
     url = server_url.replace("http", "ws", 1) + "/graphql?widget"
-    socket = await websockets.connect(url, subprotocols=["graphql-transport-ws"], origin=origin)
+    socket = await websockets.connect(
+        url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        origin=Origin(origin) if origin is not None else None,
+    )
     client = TransportWS(socket)
     payload = {"widgetKey": key, **params} if key is not None else params
     await client.send({"type": "connection_init", "payload": payload})

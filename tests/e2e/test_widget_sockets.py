@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 import redis.asyncio as redis
 
-from tests.conftest import login_admin, server_settings
-from tests.support.clients import GraphQLClient, connected, error_code, wait_for_subscribers
+from tests.e2e.conftest import login_admin, server_settings
+from tests.support.clients import (
+    GraphQLClient,
+    TransportWS,
+    connected,
+    error_code,
+    wait_for_subscribers,
+)
 from tests.support.servers import Process
 from tests.support.trading import (
     PLACE_ORDER,
@@ -39,8 +46,8 @@ from tradegraph.widgets.keys import WIDGET_KEYS_REVOKED
 LIVE = "subscription($s: [String!]!) { quotes(symbols: $s) { symbol bid ask } }"
 
 
-async def next_payload(client: object, operation_id: str) -> dict:
-    message = await client.receive()  # type: ignore[attr-defined]
+async def next_payload(client: TransportWS, operation_id: str) -> dict:
+    message = await client.receive()
     assert message["id"] == operation_id, message
     return message
 
@@ -100,7 +107,7 @@ async def test_a_widget_socket_may_not_trade_read_portfolios_or_other_symbols(
     await create_instrument(gql, admin_token, symbol="VALE3", name="Vale ON")
     key = (await create_widget_key(gql, admin_token, symbols=["PETR4"]))["key"]
     client = await acknowledged_widget(server.url, key)
-    refused = [
+    refused: list[tuple[str, dict[str, Any], str]] = [
         (PLACE_ORDER, {"input": order_input(portfolio_id, "BUY", "1")}, "reads only market"),
         (PORTFOLIO, {"id": portfolio_id}, "reads only market"),
         ("subscription { eventCreated { type } }", {}, "reads only market"),

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route as PageRoute
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, start_live_server
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tests.support.widget_keys import create_widget_key, revoke_widget_key

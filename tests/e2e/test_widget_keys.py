@@ -4,6 +4,7 @@ key (X-Widget-Key) reads market data from its origins only, with CORS for them."
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import httpx
 import pytest
@@ -188,7 +189,7 @@ async def test_a_key_cannot_place_an_order_read_a_portfolio_or_manage_keys(
     portfolio_id = await quoted_portfolio(gql, admin_token, trader["accessToken"])
     created = await create_widget_key(gql, admin_token)
     key = created["key"]
-    refused = [
+    refused: list[tuple[str, dict[str, Any]]] = [
         (PLACE_ORDER, {"input": order_input(portfolio_id, "BUY", "1")}),
         (PORTFOLIO, {"id": portfolio_id}),
         ("{ portfolios { id } }", {}),
