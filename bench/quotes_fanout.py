@@ -39,8 +39,9 @@ from tests.support.trading import CREATE_INSTRUMENT, PETR4, PUBLISH_QUOTE
 SUBSCRIBE = 'subscription { quotes(symbols: ["PETR4"]) { symbol bid ask timestamp } }'
 WIDGET_ORIGIN = "https://widgets.bench.example"
 CREATE_WIDGET_KEY = """mutation($input: CreateWidgetKeyInput!) {
-  createWidgetKey(input: $input) { key }
+  createWidgetKey(input: $input) { id key }
 }"""
+REVOKE_WIDGET_KEY = "mutation($id: ID!) { revokeWidgetKey(id: $id) { id } }"
 CONNECT_BATCH = 100
 
 
@@ -50,6 +51,7 @@ class Tally:
     last_arrival: float = 0.0
     since: float = field(default_factory=time.time)  # ticks of this run are sent after it
     replayed: int = 0  # the latest quote a `quotes` subscription starts with, from a past run
+    closed: list[tuple[float, int]] = field(default_factory=list)  # by the server: when, code
 
 
 def rss_kib(pid: int) -> int:
@@ -109,12 +111,15 @@ async def _graphql_subscriber(
             json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
         )
         ready.set()
-        async for raw in socket:
-            message = json.loads(raw)
-            if message["type"] == "ping":
-                await socket.send(json.dumps({"type": "pong"}))
-            elif message["type"] == "next":
-                _arrived(tally, message["payload"]["data"]["quotes"]["timestamp"])
+        try:
+            async for raw in socket:
+                message = json.loads(raw)
+                if message["type"] == "ping":
+                    await socket.send(json.dumps({"type": "pong"}))
+                elif message["type"] == "next":
+                    _arrived(tally, message["payload"]["data"]["quotes"]["timestamp"])
+        except websockets.ConnectionClosed as closed:  # e.g. 4403 when its widget key is revoked
+            tally.closed.append((time.time(), closed.rcvd.code if closed.rcvd else 1006))
 
 
 async def _bare_subscriber(url: str, tally: Tally, ready: asyncio.Event) -> None:
@@ -187,6 +192,7 @@ async def _run(
     settle: Callable[[], Awaitable[None]],
     publish: Callable[[dict[str, str]], Awaitable[None]],
     health_url: str | None = None,
+    revoke: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, float]:
     tally = Tally()
     before = rss_kib(pid)
@@ -207,6 +213,7 @@ async def _run(
         await asyncio.sleep(0.05)  # clients count arrivals; poll until all came in or timeout
     cpu = cpu_seconds(pid) - cpu_before
     health = sorted(await probe.latencies_ms())
+    revocation = await _revocation(revoke, tasks, tally) if revoke else {}
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -228,6 +235,22 @@ async def _run(
         # /healthz from another process while the ticks fan out: does delivery hold the loop?
         "health_p99_ms": health[max(0, int(len(health) * 0.99) - 1)] if health else float("nan"),
         "health_worst_ms": health[-1] if health else float("nan"),
+        **revocation,
+    }
+
+
+async def _revocation(
+    revoke: Callable[[], Awaitable[None]], tasks: list[asyncio.Task[None]], tally: Tally
+) -> dict[str, float]:
+    """Revokes the subscribers' widget key: how long until the server has closed all of their
+    sockets (from sending revokeWidgetKey), and the share it closed with 4403."""
+    sent = time.time()
+    await revoke()
+    await asyncio.wait(tasks, timeout=30)
+    forbidden = [when for when, code in tally.closed if code == 4403]
+    return {
+        "revoke_all_closed_ms": 1000 * (max(forbidden) - sent) if forbidden else float("nan"),
+        "revoke_closed_share": len(forbidden) / len(tasks),
     }
 
 
@@ -320,10 +343,17 @@ async def _tradegraph_run(
             token = await login_admin(gql)
             await gql.data(CREATE_INSTRUMENT, {"input": PETR4}, token)
             credential = Credential(token=token)
+            revoke = None
             if widget:
                 key_input = {"name": "bench", "origins": [WIDGET_ORIGIN]}
-                created = await gql.data(CREATE_WIDGET_KEY, {"input": key_input}, token)
-                credential = Credential(widget_key=created["createWidgetKey"]["key"])
+                created = (await gql.data(CREATE_WIDGET_KEY, {"input": key_input}, token))[
+                    "createWidgetKey"
+                ]
+                credential = Credential(widget_key=created["key"])
+
+                async def revoke() -> None:
+                    await gql.data(REVOKE_WIDGET_KEY, {"id": created["id"]}, token)
+
             ws_url = server.url.replace("http", "ws", 1) + "/graphql"
 
             async def graphql_publish(tick: dict[str, str]) -> None:
@@ -339,6 +369,7 @@ async def _tradegraph_run(
                 lambda: wait_for_subscribers(http, "tradegraph.quotes.PETR4", count, timeout=120),
                 graphql_publish,
                 health_url=server.url,
+                revoke=revoke,
             )
     finally:
         await server.stop()
@@ -372,3 +403,9 @@ def _report(rows: list[Row], rate: float, seconds: float) -> None:
                 f"/healthz during the ticks p99 {row['health_p99_ms']:.0f} ms, worst "
                 f"{row['health_worst_ms']:.0f} ms"
             )
+        print(
+            f"{'':>11} revokeWidgetKey: {widget['revoke_closed_share']:.0%} of the "
+            f"{widget['subscribers']:.0f} widget sockets closed 4403, the last "
+            f"{widget['revoke_all_closed_ms']:.0f} ms after the request was sent (a tick's p99 "
+            f"to all of them in the same run: {widget['p99_ms']:.0f} ms)"
+        )
