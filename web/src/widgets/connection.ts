@@ -58,6 +58,7 @@ export class Connection {
   private failures = 0;
   private acknowledged = false;
   private everLive = false;
+  private refusal: string | null = null; // why the server refused the key (4403): final
   private retry: ReturnType<typeof setTimeout> | null = null;
   private linger: ReturnType<typeof setTimeout> | null = null;
   private silence: ReturnType<typeof setTimeout> | null = null;
@@ -76,8 +77,8 @@ export class Connection {
 
   /** Runs an operation on the socket (a subscription, or a query when `once`). */
   run(query: string, variables: Record<string, unknown>, sink: Sink, once = false): () => void {
-    if (this.state === "offline" && this.reasonIsFinal()) {
-      sink.error(this.reason); // refused for good: the page must be reloaded with a valid key
+    if (this.refusal !== null) {
+      sink.error(this.refusal); // refused for good: the page must be reloaded with a valid key
       return () => {};
     }
     const id = String(this.nextId++);
@@ -86,10 +87,6 @@ export class Connection {
     if (this.acknowledged) this.send({ id, type: "subscribe", payload: { query, variables } });
     else this.open();
     return () => this.stop(id);
-  }
-
-  private reasonIsFinal(): boolean {
-    return this.socket === null && this.retry === null;
   }
 
   private stop(id: string): void {
@@ -108,6 +105,7 @@ export class Connection {
     this.socket = null;
     this.acknowledged = false;
     socket?.close(1000, "no widget left");
+    if (this.silence) clearTimeout(this.silence);
     this.setState("connecting", "");
   }
 
@@ -178,6 +176,7 @@ export class Connection {
   private refused(reason: string): void {
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
+    this.refusal = reason;
     this.setState("offline", reason);
     for (const operation of this.operations.values()) operation.sink.error(reason);
     this.operations.clear();

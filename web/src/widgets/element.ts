@@ -22,7 +22,7 @@ export abstract class WidgetElement extends HTMLElement {
   private readonly stateLine = document.createElement("span");
   private readonly problem = document.createElement("div");
   private stops: (() => void)[] = [];
-  private restart: number | null = null;
+  private restarting = false;
   protected conn: Connection | null = null;
 
   constructor() {
@@ -69,9 +69,10 @@ export abstract class WidgetElement extends HTMLElement {
 
   private schedule(): void {
     // Attributes often change together: start once, after all of them.
-    if (this.restart !== null) return;
-    this.restart = requestAnimationFrame(() => {
-      this.restart = null;
+    if (this.restarting) return;
+    this.restarting = true;
+    queueMicrotask(() => {
+      this.restarting = false;
       this.stop();
       if (this.isConnected) this.begin();
     });
