@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -19,12 +21,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route as PageRoute
 
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, server_settings
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, start_live_server
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tests.support.widget_keys import create_widget_key, revoke_widget_key
+from tradegraph.config import MarketFeed
+from tradegraph.markets.feeds import market_feed
+from tradegraph.markets.seed import seed_universe
 from tradegraph.pubsub.channels import quote_channel
-from tradegraph.server import RunningServer, listening_socket
+from tradegraph.server import RunningServer, listening_socket, start_server
 from tradegraph.web.graphql import GraphQLView
 
 STRICT_CSP = (
@@ -264,3 +269,46 @@ async def test_the_builder_creates_a_key_previews_live_and_gives_the_snippet(
     await row.locator("button").click()  # revoke
     await expect(preview).to_have_attribute("state", "offline")
     assert violations == []
+
+
+async def test_widgets_show_delayed_while_the_server_restarts_then_go_live_again(
+    page: Page, tmp_path: Path
+) -> None:
+    """The server goes away and comes back on the same address (its snapshot keeps the key):
+    the widget keeps its last price marked "delayed", reconnects by itself and ticks again."""
+    settings = server_settings(data_dir=str(tmp_path))
+    first = await start_server(settings)
+    services = first.app.state.services
+    await seed_universe(services.instruments, services.market)
+    fast = settings.model_copy(
+        update={
+            "market_feed": MarketFeed.SIMULATED,
+            "simulated_tick_seconds": 0.2,
+            "simulated_seed": 13,
+        }
+    )
+    simulated = market_feed(fast, services.market, services.instruments)
+    assert simulated is not None
+    feed = asyncio.create_task(simulated.run())
+    async with hosted_page("127.0.0.2") as (origin, set_html):
+        async with httpx.AsyncClient(base_url=first.url, timeout=30) as http:
+            gql = GraphQLClient(http)
+            created = await create_widget_key(gql, await login_admin(gql), [origin])
+        set_html(
+            f'<script src="{first.url}/widgets.js"></script>'
+            f'<tg-quote server="{first.url}" key="{created["key"]}" symbol="AAPL"></tg-quote>'
+        )
+        await page.goto(origin + "/")
+        quote = page.locator("tg-quote")
+        await expect(quote).to_have_attribute("state", "live", timeout=10_000)
+        await price_moves(page, "tg-quote")
+        feed.cancel()
+        await first.stop()  # snapshots the store on the way out
+        await expect(quote).to_have_attribute("state", "delayed")
+        await expect(quote.locator(".last")).not_to_have_text("—")  # the last price stays
+        second = await start_server(fast, port=urlsplit(first.url).port or 0)
+        try:
+            await expect(quote).to_have_attribute("state", "live", timeout=15_000)
+            await price_moves(page, "tg-quote")
+        finally:
+            await second.stop()
