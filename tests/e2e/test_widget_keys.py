@@ -146,6 +146,27 @@ async def test_over_http_a_key_reads_market_data_from_its_origin_with_cors(
     assert "access-control-allow-credentials" not in preflight.headers
 
 
+async def test_a_widget_key_header_opens_no_other_path_to_other_origins(
+    http: httpx.AsyncClient, gql: GraphQLClient, admin_token: str
+) -> None:
+    """Only /graphql checks the key: elsewhere (metrics, health, exports) the header is
+    nothing, and CORS stays the TRADEGRAPH_CORS_ORIGINS policy."""
+    key = (await create_widget_key(gql, admin_token))["key"]
+    for path in ("/metrics", "/healthz"):
+        response = await http.get(path, headers={"origin": SITE, "x-widget-key": key})
+        assert "access-control-allow-origin" not in response.headers, path
+        preflight = await http.options(
+            path,
+            headers={
+                "origin": SITE,
+                "access-control-request-method": "GET",
+                "access-control-request-headers": "x-widget-key",
+            },
+        )
+        assert preflight.status_code == 400, path
+        assert "access-control-allow-origin" not in preflight.headers
+
+
 async def test_over_http_a_key_is_refused_without_its_origin_or_when_unknown(
     http: httpx.AsyncClient, gql: GraphQLClient, admin_token: str
 ) -> None:

@@ -6,17 +6,29 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
-from starlette.types import Message, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradegraph.web.cors import ALLOWED_METHODS, PREFLIGHT_MAX_AGE, Cors
+from tradegraph.web.cors import ALLOWED_METHODS, PREFLIGHT_MAX_AGE, Cors, OriginPolicy
 
+GRAPHQL_PATH = "/graphql"  # the only route a widget key opens to other origins
 WIDGET_KEY_HEADER = "x-widget-key"
 WIDGET_HEADERS = frozenset({WIDGET_KEY_HEADER, "content-type"})
 
 
 class WidgetKeyCors(Cors):
-    """The origin policy's CORS, plus widget-key requests from any origin (never with
-    credentials: a widget key is the request's only authority)."""
+    """The origin policy's CORS, plus widget-key requests to /graphql from any origin (never
+    with credentials: a widget key is the request's only authority). Other paths (metrics,
+    exports, health) keep the policy alone, whatever headers a request carries."""
+
+    def __init__(self, app: ASGIApp, policy: OriginPolicy) -> None:
+        super().__init__(app, policy)
+        self.policy_only = Cors(app, policy)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != GRAPHQL_PATH:
+            await self.policy_only(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         if not _widget_preflight(request_headers):
