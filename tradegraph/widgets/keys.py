@@ -98,6 +98,9 @@ class WidgetKeys:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self._cache: dict[str, tuple[float, _Known | None]] = {}
+        # Keys this process knows are revoked: a lookup that was in flight when the revocation
+        # came may still have read the key as active, and must not admit it.
+        self._revoked: set[str] = set()
         self._on_revoked: OnRevoked | None = None
 
     async def create(
@@ -162,9 +165,10 @@ class WidgetKeys:
         ):
             raise WidgetKeyRefused(UNKNOWN)
         known = await self._lookup(key_hash(presented))
+        # No await from here on: a socket admitted now is listed before any revocation can run.
         if known is None:
             raise WidgetKeyRefused(UNKNOWN)
-        if known.revoked:
+        if known.revoked or known.key_id in self._revoked:
             raise WidgetKeyRefused(REVOKED)
         if origin is None:
             raise WidgetOriginRefused(NO_ORIGIN)
@@ -217,13 +221,11 @@ class WidgetKeys:
         return known
 
     def _forget(self, key_id: str) -> None:
+        """`key_id` is revoked: refused from now on, whatever a cached or in-flight read says."""
+        self._revoked.add(key_id)
         stale = [h for h, (_, known) in self._cache.items() if known and known.key_id == key_id]
         for hashed in stale:
             del self._cache[hashed]
-
-    def forget(self) -> None:
-        """Drops every cached admission (tests clear the store between cases)."""
-        self._cache.clear()
 
 
 def _revoked_ids(message: object) -> list[str]:
