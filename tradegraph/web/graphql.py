@@ -44,13 +44,13 @@ from tradegraph.web.graphql_ws import (
 from tradegraph.web.json_cost import JSONTooCostly, decode, decode_off_loop
 from tradegraph.web.shared_feeds import SharedFeeds
 from tradegraph.web.user_quota import UserQuota
-from tradegraph.web.ws_messages import MeasuredWebSocketAdapter
 from tradegraph.web.widget_sockets import (
     WidgetKeyQuota,
     WidgetSockets,
     grant_covers,
     is_widget_handshake,
 )
+from tradegraph.web.ws_messages import MeasuredWebSocketAdapter
 from tradegraph.widgets.grants import WidgetGrant
 from tradegraph.widgets.keys import TwoCredentials, WidgetKeyRefused, WidgetOriginRefused
 
