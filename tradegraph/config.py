@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         description="live subscriptions of one user across all its sockets; past it subscribe "
         "gets RATE_LIMITED and the socket stays open (counted per server process)",
     )
+    widget_key_max_connections: int = Field(
+        default=1000,
+        gt=0,
+        description="WebSockets one widget key (embeddable widgets) may hold open; past it the "
+        "next is closed 4429 (counted per server process)",
+    )
+    widget_key_max_subscriptions: int = Field(
+        default=10000,
+        gt=0,
+        description="live subscriptions of one widget key across all its sockets; past it "
+        "subscribe gets RATE_LIMITED and the socket stays open (counted per server process)",
+    )
     login_max_failures: int = Field(
         default=5,
         gt=0,

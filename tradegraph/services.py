@@ -42,6 +42,7 @@ from tradegraph.trading.portfolios import Portfolios
 from tradegraph.trading.replace import Replacements
 from tradegraph.trading.settlement import recover
 from tradegraph.trading.watchlists import Watchlists
+from tradegraph.widgets.keys import WidgetKeys
 
 log = structlog.get_logger("tradegraph")
 
@@ -69,6 +70,7 @@ class Services:
     risk: RiskAnalysis
     insights: Insights
     feed_watch: FeedWatch
+    widget_keys: WidgetKeys
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -118,6 +120,7 @@ async def start_services(
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),
         insights=Insights(settings, broker),
         feed_watch=FeedWatch(settings.feed_poll_seconds),
+        widget_keys=WidgetKeys(broker),
     )
     if not settings.uses_memory_broker:  # a message Redis cannot take waits in MongoDB
         outbox = Outbox(MongoOutboxStore(), broker.send, settings.outbox_poll_seconds)

@@ -30,6 +30,7 @@ from tradegraph.documents.outbox import OutboxMessage, OutboxState
 from tradegraph.documents.portfolios import LedgerEntry, LedgerKind, Portfolio, Position
 from tradegraph.documents.users import RefreshToken, Role, User
 from tradegraph.documents.watchlists import Watchlist
+from tradegraph.documents.widget_keys import WidgetKey
 
 ALL_DOCUMENTS: list[type] = [
     User,
@@ -52,6 +53,7 @@ ALL_DOCUMENTS: list[type] = [
     Watchlist,
     SequenceCounter,
     OrderEventRecord,
+    WidgetKey,
 ]
 
 __all__ = [
@@ -89,4 +91,5 @@ __all__ = [
     "TimeInForce",
     "User",
     "Watchlist",
+    "WidgetKey",
 ]

@@ -27,9 +27,12 @@ from tradegraph.subscriptions import markets as live
 async def instruments(
     info: Info, search: str | None = None, asset_class: AssetClass | None = None
 ) -> list[Instrument]:
-    """Instruments by symbol; `search` matches part of the symbol or name, any case."""
+    """Instruments by symbol; `search` matches part of the symbol or name, any case. With a
+    widget key that lists symbols, only those."""
     found = await info.context.services.instruments.search(search, asset_class)
-    return [Instrument.from_document(i) for i in found]
+    grant = info.context.widget_grant
+    covered = [i for i in found if grant is None or grant.allows_symbol(i.symbol)]
+    return [Instrument.from_document(i) for i in covered]
 
 
 async def instrument(info: Info, symbol: str) -> Instrument | None:
