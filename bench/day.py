@@ -162,21 +162,26 @@ async def profiled(pid: int, path: str | None, seconds: float) -> AsyncIterator[
         print(top_of_profile(path), file=sys.stderr)
 
 
-def top_of_profile(path: str, lines: int = 15) -> str:
-    """The functions most often on the stack (inclusive share of samples), from collapsed
-    stacks: what to look at first."""
+def top_of_profile(path: str, lines: int = 12) -> str:
+    """Where the server's time went, from collapsed stacks: the tradegraph functions most
+    often on the stack (inclusive), then the functions most often running (self)."""
     inclusive: Counter[str] = Counter()
+    running: Counter[str] = Counter()
     total = 0
     for line in Path(path).read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
         total += int(count)
-        for frame in set(stack.split(";")):
-            inclusive[frame] += int(count)
-    rows = [f"{100 * n / max(total, 1):5.1f}%  {frame}" for frame, n in inclusive.most_common()]
-    interesting = [r for r in rows if "site-packages/uvicorn" not in r and "<module>" not in r]
-    return f"py-spy, {total} samples, share of samples on the stack:\n" + "\n".join(
-        interesting[:lines]
-    )
+        running[frames[-1]] += int(count)
+        for frame in set(frames):
+            if "(tradegraph/" in frame:
+                inclusive[frame] += int(count)
+
+    def share(counter: Counter[str]) -> list[str]:
+        return [f"{100 * n / max(total, 1):5.1f}%  {f}" for f, n in counter.most_common(lines)]
+
+    head = f"py-spy: {total} samples; tradegraph functions on the stack:"
+    return "\n".join([head, *share(inclusive), "running (self):", *share(running)])
 
 
 async def trading_phase(
@@ -348,3 +353,6 @@ def report(
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     for problem in day["problems"][:10]:
         print(f"  problem: {problem}")
+    print(f"failed requests: {day['error_count']}")
+    for error in day["errors"][:5]:
+        print(f"  error: {error}")

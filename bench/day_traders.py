@@ -218,7 +218,7 @@ class Trader:
             await self.gql(ORDERS, {"id": self.portfolio_id, "first": 20})
             await self.refresh_portfolio()
         except Exception as error:  # reported, the run goes on
-            self.stats.problems.append(f"{self.plan.name}: after fill: {error}")
+            self.stats.errors.append(f"{self.plan.name}: after fill: {error!r}")
 
     async def trade(self, stop: asyncio.Event, every: tuple[float, float]) -> None:
         first = self.rng.uniform(0, every[1])  # spread over the first period
@@ -232,7 +232,7 @@ class Trader:
             try:
                 await self.act()
             except Exception as error:
-                self.stats.problems.append(f"{self.plan.name}: {error}")
+                self.stats.errors.append(f"{self.plan.name}: {error!r}")
             pause = self.rng.uniform(*every)
 
     async def act(self) -> None:
@@ -284,7 +284,8 @@ class Stats:
         self.quotes = Histogram()
         self.staleness = Histogram()
         self.fill_delivery = Histogram()
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # the order events' stream: lost, duplicated, disorder
+        self.errors: list[str] = []  # requests that failed (timeouts under load)
         self.orders = self.amends = self.amends_refused = self.fills = self.values = (
             self.candles
         ) = 0
@@ -298,6 +299,8 @@ class Stats:
             "fill_delivery": self.fill_delivery,
             "problems": self.problems[:50],
             "problem_count": len(self.problems),
+            "errors": self.errors[:20],
+            "error_count": len(self.errors),
             "orders": self.orders,
             "amends": self.amends,
             "amends_refused": self.amends_refused,
