@@ -307,7 +307,11 @@ async def main(
             **plan,
         )
     finally:
-        await server.stop()
+        try:
+            await server.stop()
+        except TimeoutError:  # a saturated server may not finish its shutdown in time
+            server.process.kill()
+            await server.process.wait()
     report(traders, minutes, idle, relay, day)
 
 

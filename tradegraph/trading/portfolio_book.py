@@ -223,6 +223,12 @@ async def _until_interrupted(source: AsyncIterable[Any]) -> None:
         pass
 
 
+def _seen(task: asyncio.Task[None]) -> None:
+    """The watchers raise a book's failure; the task's own copy is not an unhandled error."""
+    if not task.cancelled():
+        task.exception()
+
+
 class PortfolioBooks:
     """The books of the portfolios watched in this process, by id, while anyone watches."""
 
@@ -243,6 +249,7 @@ class PortfolioBooks:
         if book is None or book.failure is not None:
             book = PortfolioBook(portfolio_id, self.market, self.day_pnl)
             book.task = asyncio.create_task(book.follow(interval))
+            book.task.add_done_callback(_seen)
             self._books[portfolio_id] = book
         book.watchers += 1
         try:
@@ -254,6 +261,4 @@ class PortfolioBooks:
                 if self._books.get(portfolio_id) is book:
                     del self._books[portfolio_id]
                 if book.task is not None:
-                    book.task.cancel()
-                    with contextlib.suppress(BaseException):
-                        await book.task
+                    book.task.cancel()  # it leaves its broker subscriptions as it ends
