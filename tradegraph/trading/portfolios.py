@@ -15,6 +15,7 @@ from tradegraph.documents.lookup import by_id, by_ids
 from tradegraph.errors import InsufficientFunds, InvalidInput, NotFound, PermissionDenied
 from tradegraph.markets.instruments import CURRENCY
 from tradegraph.markets.quotes import MarketData
+from tradegraph.pubsub.channels import portfolio_channel
 from tradegraph.trading.day_pnl import DayPnl, DayPnlService
 from tradegraph.trading.performance import (
     EquityPoint,
@@ -22,6 +23,7 @@ from tradegraph.trading.performance import (
     equity_history,
     performance,
 )
+from tradegraph.trading.portfolio_book import PortfolioBooks
 from tradegraph.trading.settlement import apply_cash_entry
 from tradegraph.trading.valuation import PortfolioValue, value_portfolio
 
@@ -67,6 +69,7 @@ class Portfolios:
     def __init__(self, market: MarketData, day_pnl: DayPnlService | None = None) -> None:
         self.market = market
         self.day_pnl = day_pnl or DayPnlService(market.instruments)
+        self.books = PortfolioBooks(market, self.day_pnl)  # live values (portfolioValue)
 
     async def readable(self, principal: Principal, portfolio_id: str) -> Portfolio:
         return await readable_portfolio(principal, portfolio_id)
@@ -87,10 +90,19 @@ class Portfolios:
         return await create_portfolio(principal, name, base_currency)
 
     async def deposit(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
-        return await move_cash(principal, portfolio_id, amount, LedgerKind.DEPOSIT)
+        return await self._cash_moved(
+            await move_cash(principal, portfolio_id, amount, LedgerKind.DEPOSIT)
+        )
 
     async def withdraw(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
-        return await move_cash(principal, portfolio_id, amount, LedgerKind.WITHDRAWAL)
+        return await self._cash_moved(
+            await move_cash(principal, portfolio_id, amount, LedgerKind.WITHDRAWAL)
+        )
+
+    async def _cash_moved(self, portfolio: Portfolio) -> Portfolio:
+        """Live values hold cash in memory: they read it again on this hint."""
+        await self.market.broker.publish(portfolio_channel(str(portfolio.id)), "{}")
+        return portfolio
 
     async def value(self, portfolio: Portfolio, include_closed: bool = False) -> PortfolioValue:
         return await value_portfolio(portfolio, self.market, include_closed)
