@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     )
     simulated_drift: float = Field(default=0.05, description="annualised GBM drift")
     simulated_volatility: float = Field(default=0.30, ge=0, description="annualised GBM vol")
+    demo: bool = Field(
+        default=True,
+        description="development only: the first `serve` on an empty store (no instruments) "
+        "loads the demo universe, its price history and synthetic events, as `serve --seed` "
+        "does, so the dashboard has a live market at once; false: start with an empty store",
+    )
     seed_history_days: int = Field(
         default=30, ge=1, description="serve --seed / seed: days of one-minute bars per instrument"
     )

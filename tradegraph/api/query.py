@@ -22,7 +22,7 @@ from tradegraph.schema.analytics import (
 )
 from tradegraph.schema.auth import User
 from tradegraph.schema.events import Event, EventConnection, EventSummary
-from tradegraph.schema.markets import Candle, Instrument, Quote
+from tradegraph.schema.markets import Candle, Instrument, MarketHistory, Quote
 from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.permissions import IsAnalystOrAdmin
@@ -38,6 +38,7 @@ class Query:
     event_summary: EventSummary = fields.query(event_resolvers.event_summary)
     instruments: list[Instrument] = fields.query(market_resolvers.instruments)
     instrument: Instrument | None = fields.query(market_resolvers.instrument)
+    market_history: MarketHistory = fields.query(market_resolvers.market_history)
     quote: Quote | None = fields.query(market_resolvers.quote)
     quotes: list[Quote] = fields.query(market_resolvers.quotes)
     candles: list[Candle] = fields.query(market_resolvers.candles)

@@ -17,6 +17,7 @@ from tradegraph.schema.markets import (
     Instrument,
     InstrumentInput,
     InstrumentUpdateInput,
+    MarketHistory,
     Quote,
     QuoteInput,
     scales_of,
@@ -30,6 +31,12 @@ async def instruments(
     """Instruments by symbol; `search` matches part of the symbol or name, any case."""
     found = await info.context.services.instruments.search(search, asset_class)
     return [Instrument.from_document(i) for i in found]
+
+
+async def market_history(info: Info) -> MarketHistory:
+    """Whether this server is still loading price history (a demo's first run): until it
+    ends, candles, indicators and day changes are partial."""
+    return MarketHistory.from_status(info.context.services.market.history)
 
 
 async def instrument(info: Info, symbol: str) -> Instrument | None:

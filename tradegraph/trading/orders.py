@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from tradegraph.auth.principal import Principal
 from tradegraph.decimals import ZERO, currency_places, fee_of, is_multiple, plain
 from tradegraph.documents import (
+    AssetClass,
     Instrument,
     Order,
     OrderStatus,
@@ -77,7 +78,7 @@ class OrderRequest:
     side: Side
     type: OrderType
     quantity: Decimal
-    time_in_force: TimeInForce = TimeInForce.DAY
+    time_in_force: TimeInForce | None = None  # None: the venue's default (default_time_in_force)
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     client_order_id: str | None = None
@@ -85,8 +86,27 @@ class OrderRequest:
     trail_percent: Decimal | None = None
 
 
+def default_time_in_force(instrument: Instrument) -> TimeInForce:
+    """DAY on a venue with sessions; GTC for crypto, which trades around the clock (a DAY
+    order there would expire at an arbitrary midnight, part-filled)."""
+    return TimeInForce.GTC if instrument.asset_class is AssetClass.CRYPTO else TimeInForce.DAY
+
+
+def with_time_in_force(request: OrderRequest, instrument: Instrument) -> OrderRequest:
+    """The request with its time in force chosen: as given, else the venue's default."""
+    if request.time_in_force is not None:
+        return request
+    return replace(request, time_in_force=default_time_in_force(instrument))
+
+
 def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
     """Raises InvalidInput for the first rule the request breaks."""
+    if request.time_in_force is TimeInForce.DAY and instrument.asset_class is AssetClass.CRYPTO:
+        raise InvalidInput(
+            f"{instrument.symbol} trades around the clock, so DAY does not apply: use GTC "
+            "(the default), IOC or FOK",
+            field="timeInForce",
+        )
     if request.quantity <= 0:
         raise InvalidInput("quantity must be greater than 0", field="quantity")
     if not is_multiple(request.quantity, instrument.lot_size):
@@ -210,6 +230,7 @@ class OrdersService:
         order before it is stored and stores its legs once the reservation is in place."""
         portfolio = await writable_portfolio(principal, request.portfolio_id)
         instrument = await self.instruments.require(request.symbol)
+        request = with_time_in_force(request, instrument)
         check_order(request, instrument, portfolio)
         if plan is not None:
             plan.check(request, instrument, portfolio)
@@ -221,7 +242,7 @@ class OrdersService:
         if existing is not None:
             return replayed(existing, order)
         quote = await self.market.latest(instrument.symbol)
-        ask = quote.ask if quote else None
+        ask = self.engine.walked_ask(quote, order.quantity) if quote else None
         reserve = self.reservation(order, instrument, ask)
         if plan is not None and reserve is not None:
             reserve = plan.reservation(order, instrument, ask, reserve)
@@ -264,7 +285,7 @@ class OrdersService:
             stop_price=request.stop_price,
             trail_price=request.trail_price,
             trail_percent=request.trail_percent,
-            time_in_force=request.time_in_force,
+            time_in_force=request.time_in_force or default_time_in_force(instrument),
             status=OrderStatus.PENDING_NEW,
             filled_quantity=ZERO,
             filled_notional=ZERO,
