@@ -57,6 +57,8 @@ export function select(name: string, options: (string | [string, string])[], lab
 
 /** A labelled control: <label><span>Label</span>control</label>. */
 export function field(label: string, control: HTMLElement, attributes: Record<string, string> = {}): HTMLLabelElement {
+  // The control's name is the label alone (a <select> inside a <label> would add its options).
+  if (!control.hasAttribute("aria-label")) control.setAttribute("aria-label", label);
   return h("label", attributes, h("span", {}, label), control);
 }
 

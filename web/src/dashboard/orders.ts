@@ -28,12 +28,16 @@ export interface Order {
   updatedAt: string;
   parent: { id: string } | null;
   fills: { price: string; quantity: string; timestamp: string }[];
+  legs?: Order[];
 }
 
-export const ORDER = `id symbol side type orderClass timeInForce status quantity filledQuantity
+const FLAT = `id symbol side type orderClass timeInForce status quantity filledQuantity
   averageFillPrice limitPrice stopPrice trailPrice trailPercent highWaterMark rejectReason createdAt
-  updatedAt parent { id } fills { price quantity timestamp }`;
-const ORDERS = `query($id: ID!) { orders(portfolioId: $id, first: 200) { edges { node { ${ORDER} } } } }`;
+  updatedAt parent { id }`;
+// Legs without their fills (they arrive again on their own when they trade): within the
+// server's query cost limit for a page of 100 orders.
+export const ORDER = `${FLAT} fills { price quantity timestamp } legs { ${FLAT} }`;
+const ORDERS = `query($id: ID!) { orders(portfolioId: $id, first: 100) { edges { node { ${ORDER} } } } }`;
 const UPDATES = `subscription($id: ID!) { orderUpdates(portfolioId: $id) { ${ORDER} } }`;
 const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { ${ORDER} } }`;
 const CANCEL_ALL = `mutation($id: ID!) { cancelAllOrders(portfolioId: $id) { ${ORDER} } }`;
@@ -113,9 +117,14 @@ export class Orders {
 
   /** Keeps the newest version of an order (an older update arriving late is ignored). */
   upsert(order: Order, render = true): void {
+    // Legs (held exits too) come with their entry: grouped under it.
+    for (const leg of order.legs ?? []) {
+      const known = this.orders.get(leg.id);
+      this.upsert({ ...leg, fills: known?.fills ?? [], parent: leg.parent ?? { id: order.id } }, false);
+    }
     const known = this.orders.get(order.id);
     if (known && known.updatedAt > order.updatedAt) return;
-    this.orders.set(order.id, order);
+    this.orders.set(order.id, { ...order, parent: order.parent ?? known?.parent ?? null });
     if (render) this.renderSoon();
   }
 

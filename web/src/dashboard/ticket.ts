@@ -37,7 +37,7 @@ export class Ticket {
   private readonly quantity = h("input", { name: "quantity", value: "1", inputmode: "decimal", required: "" });
   private readonly limit = h("input", { name: "limitPrice", inputmode: "decimal" });
   private readonly stop = h("input", { name: "stopPrice", inputmode: "decimal" });
-  private readonly trail = h("input", { name: "trail", inputmode: "decimal" });
+  private readonly trail = h("input", { name: "trail", inputmode: "decimal", "aria-label": "Trail" });
   private readonly trailKind = select("trailKind", [["trailPercent", "%"], ["trailPrice", "amount"]], "Trail as");
   private readonly takeProfit = h("input", { name: "takeProfit", inputmode: "decimal" });
   private readonly stopLoss = h("input", { name: "stopLoss", inputmode: "decimal" });
@@ -69,7 +69,7 @@ export class Ticket {
     this.rows = {
       limit: field("Limit", this.limit),
       stop: field("Stop", this.stop),
-      trail: field("Trail", h("span", { class: "pair" }, this.trail, this.trailKind)),
+      trail: field("Trail", h("span", { class: "pair", "aria-label": "Trail and unit" }, this.trail, this.trailKind)),
       takeProfit: field("Take profit", this.takeProfit),
       stopLoss: field("Stop loss", this.stopLoss),
       stopLossLimit: field("SL limit", this.stopLossLimit),
