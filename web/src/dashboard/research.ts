@@ -127,9 +127,14 @@ export class Research {
     this.maximizeField.hidden = !optimize;
     const grid = GRIDS[this.kind.value];
     this.params.replaceChildren(...grid.map(([name, start, stop, step]) => {
-      const input = (key: string, value: number) => h("input", { name: `${name}-${key}`, value: String(value), inputmode: "decimal", "aria-label": `${name} ${key}` });
+      const input = (key: string, value: number) => h("input", { name: `${name}-${key}`, value: String(value), inputmode: "decimal" });
       if (!optimize) return field(name, input("value", start));
-      return h("fieldset", { class: "range" }, h("legend", {}, name), input("start", start), input("stop", stop), input("step", step));
+      const ranged = (key: string, value: number) => {
+        const control = input(key, value);
+        control.setAttribute("aria-label", `${name} ${key}`);
+        return control;
+      };
+      return h("fieldset", { class: "range" }, h("legend", {}, name), ranged("start", start), ranged("stop", stop), ranged("step", step));
     }));
     this.run.textContent = optimize ? "Optimise" : "Run backtest";
   }
