@@ -3,9 +3,11 @@ simulated feed) shared by these tests; each test registers users of its own."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -130,3 +132,16 @@ async def orders_of(api: Api, portfolio_id: str) -> list[dict[str, Any]]:
 async def choose_symbol(page: Page, symbol: str) -> None:
     await page.locator(f"table.watchlist tr[data-symbol={symbol}]").click()
     await expect(page.locator(".chart-symbol")).to_contain_text(symbol)
+
+
+DOCS = Path(__file__).parents[2] / "docs"
+# `make screenshots` sets this to refresh the docs' pictures; otherwise they go to tmp_path.
+UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+
+
+async def screenshot(page: Page, name: str, tmp_path: Path) -> None:
+    folder = DOCS if UPDATE_SCREENSHOTS else tmp_path
+    folder.mkdir(exist_ok=True)
+    await page.evaluate("() => document.activeElement?.blur()")  # no focus ring in the picture
+    await page.screenshot(path=str(folder / name))
+    assert (folder / name).stat().st_size > 10_000  # a rendered page, not a blank one

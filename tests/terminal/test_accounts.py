@@ -4,6 +4,7 @@ portfolio read-only, positions and the account summary live, close and close-hal
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
@@ -16,6 +17,7 @@ from tests.terminal.conftest import (
     log_in,
     orders_of,
     portfolio,
+    screenshot,
 )
 from tradegraph.server import RunningServer
 
@@ -67,7 +69,7 @@ async def test_staff_open_another_users_portfolio_only_by_choosing_it_read_only(
 
 
 async def test_positions_and_account_follow_trades_and_close_half(
-    live: RunningServer, page: Page, trader: Account
+    live: RunningServer, page: Page, trader: Account, tmp_path: Path
 ) -> None:
     pid = await funded(trader.api, "USD", "100000")
     await log_in(page, live.url, trader.email, trader.password)
@@ -89,6 +91,14 @@ async def test_positions_and_account_follow_trades_and_close_half(
     await expect(account.locator("[data-field=buyingPower]")).to_have_text(
         f"{Decimal(state['availableCash']):,} USD"
     )
+    await ticket.get_by_label("Type").select_option("LIMIT")
+    await ticket.get_by_label("Limit", exact=True).fill("200.00")
+    await ticket.get_by_label("Class").select_option("BRACKET")
+    await ticket.get_by_label("Take profit").fill("260.00")
+    await ticket.get_by_label("Stop loss").fill("180.00")
+    await ticket.get_by_role("button", name="Buy AAPL").click()
+    await expect(page.locator("table.orders tr[data-status=HELD]")).to_have_count(2)
+    await screenshot(page, "terminal-positions.png", tmp_path)
     await row.get_by_role("button", name="Close half of AAPL").click()
     await expect(row.locator("td.quantity")).to_have_text("5", timeout=10_000)
     state = await portfolio(trader.api, pid, "positions { quantity realizedPnl }")

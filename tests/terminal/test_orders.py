@@ -112,6 +112,7 @@ async def test_a_bracket_order_shows_its_legs_under_the_entry(
     await ticket.get_by_label("Take profit", exact=True).fill("650.00")
     await ticket.get_by_label("Stop loss", exact=True).fill("450.00")
     await ticket.get_by_role("button", name="Buy SPY").click()
+    await expect(page.locator("table.orders tr[data-order-id]")).to_have_count(3)
     listed = await orders_of(trader.api, pid)
     entry = next(o for o in listed if o["parent"] is None)
     legs = page.locator(f"table.orders tr[data-parent-id='{entry['id']}']")

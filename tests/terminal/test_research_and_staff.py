@@ -5,12 +5,13 @@ with recent events, and an axe-core scan with no serious or critical violation."
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.terminal.conftest import Account, Api, choose_symbol, funded, log_in
+from tests.terminal.conftest import Account, Api, choose_symbol, funded, log_in, screenshot
 from tradegraph.markets.history import seed_history
 from tradegraph.server import RunningServer
 from tradegraph.services import Services
@@ -28,7 +29,7 @@ async def with_history(live: RunningServer, symbol: str) -> None:
 
 
 async def test_a_backtest_and_an_optimisation_run_from_the_research_view(
-    live: RunningServer, page: Page, trader: Account
+    live: RunningServer, page: Page, trader: Account, tmp_path: Path
 ) -> None:
     await with_history(live, "QQQ")
     await log_in(page, live.url, trader.email, trader.password)
@@ -57,6 +58,7 @@ async def test_a_backtest_and_an_optimisation_run_from_the_research_view(
     await research.get_by_label("Metric", exact=True).select_option("SHARPE")
     await expect(heatmap.locator("table")).to_be_visible()
     await expect(research.locator(".run-state")).to_contain_text("combinations")
+    await screenshot(page, "terminal-research.png", tmp_path)
 
 
 async def test_the_terminal_says_while_history_is_still_loading(

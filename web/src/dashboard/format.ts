@@ -60,6 +60,17 @@ export function fractionPercent(value: Value, places = 2): string {
   return percent(Number(value) * 100, places);
 }
 
+/** A share the API gives as a fraction, unsigned (a win rate, a weight): "32.26%". */
+export function share(value: Value, places = 2): string {
+  if (value === null || value === undefined || value === "") return "—";
+  return `${num(Number(value) * 100, places)}%`;
+}
+
+/** A parameter value: whole numbers without decimals. */
+export function plainNumber(value: number): string {
+  return num(value, Number.isInteger(value) ? 0 : 2);
+}
+
 /** "up", "down" or "" for colouring a signed value. */
 export function direction(value: Value): string {
   const n = Number(value);

@@ -4,7 +4,7 @@
 import { createChart, LineSeries, type IChartApi, type ISeriesApi, type UTCTimestamp } from "lightweight-charts";
 import type { Api } from "./api";
 import { button, field, h, hideError, panel, select, showError, table, td } from "./dom";
-import { dateTime, fractionPercent, num } from "./format";
+import { dateTime, fractionPercent, num, plainNumber, share } from "./format";
 import type { Market } from "./market";
 import type { Instrument, Selection } from "./state";
 
@@ -219,7 +219,7 @@ export class Research {
       ...entry("Max drawdown", fractionPercent(-stats.maxDrawdown)),
       ...entry("Sharpe", ratio(stats.sharpe)),
       ...entry("Sortino", ratio(stats.sortino)),
-      ...entry("Win rate", fractionPercent(stats.winRate)),
+      ...entry("Win rate", share(stats.winRate)),
       ...entry("Profit factor", ratio(stats.profitFactor)),
       ...entry("Trades", num(stats.tradeCount, 0)),
       ...entry("Fees", num(stats.totalFees)),
@@ -283,9 +283,9 @@ export class Research {
         }
         return cell;
       });
-      body.append(h("tr", {}, h("th", { scope: "row" }, num(y)), ...cells));
+      body.append(h("tr", {}, h("th", { scope: "row" }, plainNumber(y)), ...cells));
     });
-    const grid = table("heatmap-grid", [`${this.heatY.value} \\ ${this.heatX.value}`, ...map.xValues.map((x) => num(x))], body);
+    const grid = table("heatmap-grid", [`${this.heatY.value} \\ ${this.heatX.value}`, ...map.xValues.map(plainNumber)], body);
     this.heatmap.replaceChildren(grid);
     this.heatmap.dataset.cells = String(map.xValues.length * map.yValues.length);
   }

@@ -197,6 +197,7 @@ export class Watchlists {
   private async add(text: string): Promise<void> {
     hideError(this.error);
     const wanted = text.split("·")[0].trim().toUpperCase();
+    if (!wanted) return;
     const found =
       this.market.instrument(wanted) ??
       [...this.market.instruments.values()].find((i) => i.name.toUpperCase().includes(wanted));
@@ -205,9 +206,9 @@ export class Watchlists {
       return;
     }
     const symbols = this.symbols.filter((s) => s !== found.symbol).concat(found.symbol);
+    if (this.search.value === text) this.search.value = ""; // unless the user typed on
     try {
       await this.change({ symbols });
-      this.search.value = "";
     } catch (error) {
       showError(this.error, error);
     }
