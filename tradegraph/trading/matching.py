@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from tradegraph.decimals import round_to_step
 from tradegraph.documents import Order, OrderType, Side
@@ -93,7 +93,7 @@ class QuoteDepth:
         size = self.ask_size
         if size is None or size <= 0 or quantity <= size:
             return ask
-        deeper = -(-(quantity - size) // size)  # levels needed beyond the touch, rounded up
+        deeper = ((quantity - size) / size).to_integral_value(ROUND_CEILING)  # beyond the touch
         return ask + self.step * min(int(deeper), self.levels)
 
 
