@@ -4,7 +4,7 @@
 // every `portfolioValue` message (at most once a second) and after order changes.
 import type { Api } from "./api";
 import { button, field, h, hideError, panel, select, showError, table, td } from "./dom";
-import { decimalsOf, direction, fractionPercent, money, num, signed } from "./format";
+import { decimalsOf, direction, fractionPercent, money, num, percent, signed } from "./format";
 import type { Market } from "./market";
 import { LAST_PORTFOLIO, type Portfolio, type Selection } from "./state";
 
@@ -205,7 +205,7 @@ export class Accounts {
       ...entry("Reserved", money(reserved, currency), "", "reserved"),
       ...entry("Unrealized P&L", signed(account.unrealizedPnl), direction(account.unrealizedPnl), "unrealizedPnl"),
       ...entry("Realized P&L", signed(account.realizedPnl), direction(account.realizedPnl), "realizedPnl"),
-      ...entry("Day P&L", `${signed(account.dayPnl)} (${fractionPercent(account.dayPnlPercent)})`, direction(account.dayPnl), "dayPnl"),
+      ...entry("Day P&L", `${signed(account.dayPnl)} (${percent(account.dayPnlPercent)})`, direction(account.dayPnl), "dayPnl"),
     );
     const equity = Number(account.equity);
     const readOnly = this.selection.readOnly;
