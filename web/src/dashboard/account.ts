@@ -218,8 +218,8 @@ export class Accounts {
       const actions = h("td", { class: "actions" });
       if (!readOnly) {
         actions.append(
-          button("Close", () => void this.close(position.symbol, null), { class: "secondary small", "aria-label": `Close ${position.symbol}` }),
-          button("Close ½", () => void this.close(position.symbol, "50"), { class: "secondary small", "aria-label": `Close half of ${position.symbol}` }),
+          button("Close", () => void this.closePosition(position.symbol, null), { class: "secondary small", "aria-label": `Close ${position.symbol}` }),
+          button("Close ½", () => void this.closePosition(position.symbol, "50"), { class: "secondary small", "aria-label": `Close half of ${position.symbol}` }),
         );
       }
       const row = h("tr", { "data-symbol": position.symbol },
@@ -272,7 +272,7 @@ export class Accounts {
     }
   }
 
-  private async close(symbol: string, percentage: string | null): Promise<void> {
+  private async closePosition(symbol: string, percentage: string | null): Promise<void> {
     const portfolio = this.selection.portfolio;
     if (!portfolio) return;
     hideError(this.positionsError);
@@ -284,7 +284,7 @@ export class Accounts {
     }
   }
 
-  close_(): void {
+  close(): void {
     this.stop?.();
     if (this.timer !== null) clearTimeout(this.timer);
   }

@@ -82,7 +82,7 @@ async function dashboard(): Promise<HTMLElement> {
   const orders = new Orders(api, selection);
   const ticket = new Ticket(api, market, selection, accounts);
   const watchlists = new Watchlists(api, market, selection);
-  const research = new Research(api, market, selection);
+  const research = new Research(api);
   const banner = h("p", { class: "banner", hidden: "", role: "status" });
   market.onError = (error) => showError(banner, error);
 
@@ -145,7 +145,7 @@ async function dashboard(): Promise<HTMLElement> {
     market.close();
     chart.close();
     orders.close();
-    accounts.close_();
+    accounts.close();
     research.close();
     events?.close();
     api.close();

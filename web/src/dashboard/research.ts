@@ -5,8 +5,7 @@ import { createChart, LineSeries, type IChartApi, type ISeriesApi, type UTCTimes
 import type { Api } from "./api";
 import { button, field, h, hideError, panel, select, showError, table, td } from "./dom";
 import { dateTime, fractionPercent, num, plainNumber, share } from "./format";
-import type { Market } from "./market";
-import type { Instrument, Selection } from "./state";
+import type { Instrument } from "./state";
 
 interface Stats {
   finalEquity: string;
@@ -89,11 +88,7 @@ export class Research {
   private current: { id: string; kind: "backtest" | "optimize" } | null = null;
   private cancellable = new Set<string>();
 
-  constructor(
-    private readonly api: Api,
-    private readonly market: Market,
-    private readonly selection: Selection,
-  ) {
+  constructor(private readonly api: Api) {
     this.maximizeField = field("Maximise", this.maximize);
     const form = h("form", { class: "research-form" }, this.title, field("Run", this.mode), field("Strategy", this.kind),
       field("Interval", this.interval), field("Range", this.days), field("Initial cash", this.cash), this.maximizeField,
@@ -114,7 +109,6 @@ export class Research {
       .query<{ __type: { fields: { name: string }[] } | null }>(MUTATIONS)
       .then(({ __type }) => (this.cancellable = new Set((__type?.fields ?? []).map((f) => f.name))))
       .catch(() => {});
-    void this.market;
   }
 
   use(instrument: Instrument): void {
