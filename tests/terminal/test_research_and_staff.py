@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.terminal.conftest import Account, Api, choose_symbol, funded, log_in, screenshot
@@ -111,3 +111,39 @@ async def test_axe_finds_no_serious_or_critical_violation(
         for name, result in pages.items()
     }
     assert found == {"login": [], "trade": [], "research": []}
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+async def test_the_terminal_runs_under_the_strict_content_security_policy(
+    live: RunningServer, page: Page, trader: Account
+) -> None:
+    async def with_csp(route: Route) -> None:
+        response = await route.fetch()
+        headers = {**response.headers, "content-security-policy": CSP}
+        await route.fulfill(response=response, headers=headers)
+
+    await page.route(live.url + "/", with_csp)
+    await page.add_init_script(
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    await funded(trader.api, "USD")
+    await log_in(page, live.url, trader.email, trader.password)
+    await choose_symbol(page, "AAPL")
+    await expect(page.locator(".chart")).not_to_have_attribute("data-bars", "0")
+    await page.get_by_label("Bollinger 20·2").check()
+    await expect(page.locator(".chart")).to_have_attribute("data-overlays", "BOLLINGER(20,2)")
+    await page.get_by_role("button", name="Research").click()
+    await expect(page.locator(".research-form")).to_be_visible()
+    assert await page.evaluate("() => window.violations") == []
+    # The policy is in force: what the terminal never does is refused and reported.
+    await page.evaluate("() => document.body.setAttribute('style', 'color: red')")
+    await page.wait_for_function("() => window.violations.length > 0")
+    assert (await page.evaluate("() => window.violations"))[0].startswith("style-src")
