@@ -55,6 +55,8 @@ export class Accounts {
   private readonly owner = h("p", { class: "owner muted" });
   private readonly tile = h("dl", { class: "value" });
   private readonly rows = h("tbody");
+  private readonly positionRows = new Map<string, HTMLTableRowElement>();
+  private readonly empty = h("p", { class: "muted" }, "No positions.");
   private readonly error = h("p", { class: "error", hidden: "", role: "alert" });
   private readonly positionsError = h("p", { class: "error", hidden: "", role: "alert" });
   private readonly createForm: HTMLFormElement;
@@ -97,7 +99,7 @@ export class Accounts {
     this.summary.classList.add("account");
     this.positions = panel("Positions", h("div", { class: "scroll" }, table("positions",
       ["Symbol", "Qty", "Avg cost", "Last", "Mkt value", "Unrealized", "Realized", "Day P&L", "Weight", ""], this.rows)),
-      this.positionsError);
+      this.empty, this.positionsError);
     selection.onPortfolio((portfolio) => this.open(portfolio));
   }
 
@@ -149,6 +151,7 @@ export class Accounts {
     this.stop = null;
     this.account = null;
     this.rows.replaceChildren();
+    this.positionRows.clear();
     this.tile.replaceChildren();
     hideError(this.error);
     hideError(this.positionsError);
@@ -207,39 +210,57 @@ export class Accounts {
       ...entry("Realized P&L", signed(account.realizedPnl), direction(account.realizedPnl), "realizedPnl"),
       ...entry("Day P&L", `${signed(account.dayPnl)} (${percent(account.dayPnlPercent)})`, direction(account.dayPnl), "dayPnl"),
     );
+    // Rows are updated in place (keyed by symbol), so a click on Close never lands on a row
+    // being replaced by the next second's values.
     const equity = Number(account.equity);
-    const readOnly = this.selection.readOnly;
-    this.rows.replaceChildren(...account.positions.map((position) => {
+    const held = new Set(account.positions.map((p) => p.symbol));
+    for (const [symbol, row] of this.positionRows) {
+      if (!held.has(symbol)) {
+        row.remove();
+        this.positionRows.delete(symbol);
+      }
+    }
+    this.empty.hidden = account.positions.length > 0;
+    for (const position of account.positions) {
+      const row = this.positionRows.get(position.symbol) ?? this.positionRow(position.symbol);
       const instrument = this.market.instrument(position.symbol);
-      const places = instrument ? decimalsOf(instrument.lotSize) : undefined;
       const day = position.previousClose !== null && position.marketPrice !== null
         ? (Number(position.quantity) * (Number(position.marketPrice) - Number(position.previousClose))).toFixed(scale(account.cash))
         : null;
-      const actions = h("td", { class: "actions" });
-      if (!readOnly) {
-        actions.append(
-          button("Close", () => void this.closePosition(position.symbol, null), { class: "secondary small", "aria-label": `Close ${position.symbol}` }),
-          button("Close ½", () => void this.closePosition(position.symbol, "50"), { class: "secondary small", "aria-label": `Close half of ${position.symbol}` }),
-        );
-      }
-      const row = h("tr", { "data-symbol": position.symbol },
-        td(position.symbol, "symbol"),
-        td(num(position.quantity, places), "quantity"),
-        td(num(position.averageCost)),
-        td(num(position.marketPrice)),
-        td(num(position.marketValue)),
-        td(signed(position.unrealizedPnl), direction(position.unrealizedPnl)),
-        td(signed(position.realizedPnl), direction(position.realizedPnl)),
-        td(day === null ? "—" : `${signed(day)} (${fractionPercent(position.changeToday)})`, direction(day)),
-        td(equity > 0 ? `${num((Number(position.marketValue) / equity) * 100, 1)}%` : "—"),
-        actions,
-      );
-      row.addEventListener("dblclick", () => instrument && this.selection.selectInstrument(instrument));
-      return row;
-    }));
-    if (!account.positions.length) {
-      this.rows.append(h("tr", { class: "empty" }, h("td", { colspan: "10" }, "No positions.")));
+      const values: [string, string][] = [
+        [num(position.quantity, instrument ? decimalsOf(instrument.lotSize) : undefined), "quantity"],
+        [num(position.averageCost), ""],
+        [num(position.marketPrice), ""],
+        [num(position.marketValue), ""],
+        [signed(position.unrealizedPnl), direction(position.unrealizedPnl)],
+        [signed(position.realizedPnl), direction(position.realizedPnl)],
+        [day === null ? "—" : `${signed(day)} (${fractionPercent(position.changeToday)})`, direction(day)],
+        [equity > 0 ? `${num((Number(position.marketValue) / equity) * 100, 1)}%` : "—", ""],
+      ];
+      values.forEach(([text, className], i) => {
+        const cell = row.cells[i + 1];
+        cell.textContent = text;
+        cell.className = className;
+      });
     }
+  }
+
+  private positionRow(symbol: string): HTMLTableRowElement {
+    const actions = h("td", { class: "actions" });
+    if (!this.selection.readOnly) {
+      actions.append(
+        button("Close", () => void this.closePosition(symbol, null), { class: "secondary small", "aria-label": `Close ${symbol}` }),
+        button("Close ½", () => void this.closePosition(symbol, "50"), { class: "secondary small", "aria-label": `Close half of ${symbol}` }),
+      );
+    }
+    const row = h("tr", { "data-symbol": symbol }, td(symbol, "symbol"), ...Array.from({ length: 8 }, () => td("")), actions);
+    row.addEventListener("dblclick", () => {
+      const instrument = this.market.instrument(symbol);
+      if (instrument) this.selection.selectInstrument(instrument);
+    });
+    this.positionRows.set(symbol, row);
+    this.rows.append(row);
+    return row;
   }
 
   private async create(name: string, currency: string, deposit?: string): Promise<Portfolio> {

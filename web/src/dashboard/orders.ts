@@ -63,6 +63,8 @@ export class Orders {
   private readonly cancelAll = button("Cancel all", () => void this.cancelEverything(), { class: "secondary small" });
   private readonly download = button("Download CSV", () => void this.exportOrders(), { class: "link small" });
   private editing: string | null = null;
+  private editorRow: HTMLTableRowElement | null = null;
+  private readonly rowCache = new Map<string, [string, HTMLTableRowElement]>();
   private stop: (() => void) | null = null;
   private pending = false;
 
@@ -92,7 +94,9 @@ export class Orders {
     this.stop?.();
     this.stop = null;
     this.orders.clear();
+    this.rowCache.clear();
     this.editing = null;
+    this.editorRow = null;
     hideError(this.error);
     const portfolio = this.selection.portfolio;
     this.element.dataset.portfolioId = portfolio?.id ?? "";
@@ -153,14 +157,25 @@ export class Orders {
     const add = (order: Order, depth: number): void => {
       const legs = (children.get(order.id) ?? []).reverse();
       if (!this.shown(order) && !legs.some((leg) => this.shown(leg))) return;
-      rows.push(this.row(order, depth));
-      if (this.editing === order.id) rows.push(this.editor(order));
+      rows.push(this.cachedRow(order, depth));
+      // The open editor is kept as it is (what the user typed) across live updates.
+      if (this.editing === order.id) rows.push((this.editorRow ??= this.editor(order)));
       for (const leg of legs) add(leg, depth + 1);
     };
     for (const order of all) if (!order.parent || !this.orders.has(order.parent.id)) add(order, 0);
     if (!rows.length) rows.push(h("tr", { class: "empty" }, h("td", { colspan: String(HEADINGS.length) }, "No orders in this view.")));
     this.rows.replaceChildren(...rows);
     this.onChange(this.orders);
+  }
+
+  /** An unchanged order keeps its row (and its buttons) across renders. */
+  private cachedRow(order: Order, depth: number): HTMLTableRowElement {
+    const key = `${order.updatedAt}|${order.status}|${depth}`;
+    const known = this.rowCache.get(order.id);
+    if (known && known[0] === key) return known[1];
+    const row = this.row(order, depth);
+    this.rowCache.set(order.id, [key, row]);
+    return row;
   }
 
   private row(order: Order, depth: number): HTMLTableRowElement {
@@ -172,6 +187,7 @@ export class Orders {
       if (order.status !== "HELD") {
         actions.append(button("Modify", () => {
           this.editing = this.editing === order.id ? null : order.id;
+          this.editorRow = null;
           this.render();
         }, { class: "secondary small", "aria-label": `Modify order ${order.symbol} ${order.side} ${order.quantity}` }));
       }
@@ -221,7 +237,7 @@ export class Orders {
     tif.value = order.timeInForce;
     controls.push(field("TIF", tif));
     const form = h("form", { class: "inline replace" }, ...controls, h("button", { type: "submit", class: "small" }, "Send"),
-      button("Close", () => { this.editing = null; this.render(); }, { class: "secondary small" }));
+      button("Close", () => { this.editing = null; this.editorRow = null; this.render(); }, { class: "secondary small" }));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const input: Record<string, string> = {};
@@ -243,6 +259,7 @@ export class Orders {
     try {
       const { replaceOrder } = await this.api.query<{ replaceOrder: Order }>(REPLACE, { id, input });
       this.editing = null;
+      this.editorRow = null;
       this.upsert(replaceOrder);
       const old = this.orders.get(id);
       if (old) this.upsert({ ...old, status: "REPLACED", updatedAt: replaceOrder.createdAt });
