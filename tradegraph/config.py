@@ -221,6 +221,12 @@ class Settings(BaseSettings):
         ge=0,
         description="annualised volatility of the simulated GBM price paths",
     )
+    demo: bool = Field(
+        default=True,
+        description="development only: the first `serve` on an empty store (no instruments) "
+        "loads the demo universe, its price history and synthetic events, as `serve --seed` "
+        "does, so the dashboard has a live market at once; false: start with an empty store",
+    )
     seed_history_days: int = Field(
         default=30,
         ge=1,

@@ -23,7 +23,7 @@ from tradegraph.schema.analytics import (
 )
 from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin, MarketDataReader
 from tradegraph.schema.events import Event, EventConnection, EventSummary
-from tradegraph.schema.markets import Candle, Instrument, Quote
+from tradegraph.schema.markets import Candle, Instrument, MarketHistory, Quote
 from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.portfolios import Portfolio
@@ -40,6 +40,7 @@ class Query:
     event_summary: EventSummary = fields.query(event_resolvers.event_summary)
     instruments: list[Instrument] = fields.query(market_resolvers.instruments, MarketDataReader)
     instrument: Instrument | None = fields.query(market_resolvers.instrument, MarketDataReader)
+    market_history: MarketHistory = fields.query(market_resolvers.market_history)
     quote: Quote | None = fields.query(market_resolvers.quote, MarketDataReader)
     quotes: list[Quote] = fields.query(market_resolvers.quotes, MarketDataReader)
     candles: list[Candle] = fields.query(market_resolvers.candles, MarketDataReader)

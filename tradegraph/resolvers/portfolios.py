@@ -51,7 +51,7 @@ async def create_portfolio(info: Info, input: CreatePortfolioInput) -> Portfolio
 
 
 async def deposit(info: Info, portfolio_id: ID, amount: Decimal) -> Portfolio:
-    """Adds cash. amount ≤ 0: BAD_USER_INPUT. Owner or ADMIN only."""
+    """Adds cash. amount ≤ 0: BAD_USER_INPUT. The owner only (staff: FORBIDDEN)."""
     updated = await info.context.services.portfolios.deposit(
         info.context.require_principal(), str(portfolio_id), amount
     )
@@ -60,7 +60,7 @@ async def deposit(info: Info, portfolio_id: ID, amount: Decimal) -> Portfolio:
 
 async def withdraw(info: Info, portfolio_id: ID, amount: Decimal) -> Portfolio:
     """Takes cash out. amount ≤ 0: BAD_USER_INPUT; more than the available cash (cash not
-    reserved by open BUY orders): INSUFFICIENT_FUNDS. Owner or ADMIN only."""
+    reserved by open BUY orders): INSUFFICIENT_FUNDS. The owner only (staff: FORBIDDEN)."""
     updated = await info.context.services.portfolios.withdraw(
         info.context.require_principal(), str(portfolio_id), amount
     )

@@ -37,8 +37,10 @@ def can_read(principal: Principal, owner_id: str) -> bool:
 
 
 def check_can_change(principal: Principal, owner_id: str) -> None:
-    """Trading and moving cash: the owner, or an ADMIN. Call after can_read held."""
-    if principal.role is not Role.ADMIN and owner_id != principal.user_id:
+    """Trading and moving cash: the owner only. Staff read others' portfolios but never trade
+    in them (a desk acting in a client's account by mistake is worse than asking the client).
+    Call after can_read held."""
+    if owner_id != principal.user_id:
         raise PermissionDenied(
             f"{principal.role.value} may read this portfolio but only its owner may change it"
         )
@@ -57,7 +59,7 @@ async def readable_portfolio(principal: Principal, portfolio_id: str) -> Portfol
 
 
 async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
-    """The portfolio if the caller may trade or move cash in it: its owner, or an ADMIN."""
+    """The portfolio if the caller may trade or move cash in it: its owner only."""
     portfolio = await readable_portfolio(principal, portfolio_id)
     check_can_change(principal, portfolio.owner_id)
     return portfolio
