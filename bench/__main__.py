@@ -8,6 +8,9 @@ python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
 python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
+python -m bench fairness each attack of issue 20 beside a victim, against the idle victim
+                         (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
+python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -18,7 +21,9 @@ import asyncio
 
 from bench import (
     analytics,
+    day,
     events_listing,
+    fairness,
     optimize,
     quotes_fanout,
     seed_history,
@@ -45,6 +50,8 @@ def main() -> None:
             "store",
             "soak",
             "seed",
+            "fairness",
+            "day",
             "all",
         ],
         default="all",
@@ -54,16 +61,30 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="events: HTTP concurrency")
     parser.add_argument("--subscribers", default="100,1000,5000", help="quotes: counts")
     parser.add_argument("--rate", type=float, default=2.0, help="quotes: ticks per second")
-    parser.add_argument("--seconds", type=float, default=10.0, help="quotes: per run")
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="quotes: per run; fairness: per phase"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="analytics, optimize: best of")
     parser.add_argument("--workers", type=int, default=None, help="optimize: default cores")
     parser.add_argument("--stored", type=int, default=50_000, help="store: events to ingest")
     parser.add_argument("--listings", type=int, default=200, help="store: listing requests")
-    parser.add_argument("--minutes", type=float, default=10.0, help="soak: duration")
+    parser.add_argument("--minutes", type=float, default=10.0, help="soak, day: duration")
     parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
     parser.add_argument("--days", type=int, default=30, help="seed: days of price history")
     parser.add_argument("--sockets", type=int, default=2000, help="sockets: how many")
+    parser.add_argument("--fair-events", type=int, default=10_000, help="fairness: events")
+    parser.add_argument(
+        "--heatmap-rows", type=int, default=10_000, help="fairness: optimisation size (0: skip)"
+    )
+    parser.add_argument("--attacks", default=None, help="fairness: comma-separated names")
+    parser.add_argument("--traders", type=int, default=1000, help="day: simulated traders")
+    parser.add_argument("--clients", type=int, default=2, help="day: client processes")
+    parser.add_argument("--idle-seconds", type=float, default=60.0, help="day: N=1 baseline")
+    parser.add_argument("--relay-seconds", type=float, default=30.0, help="day: relay baseline")
+    parser.add_argument("--watchlists", type=int, default=20, help="day: distinct watchlists")
+    parser.add_argument("--history-days", type=int, default=2, help="day: seeded price history")
+    parser.add_argument("--profile", default=None, help="day: py-spy collapsed stacks to this file")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -80,6 +101,22 @@ def main() -> None:
         asyncio.run(store.ingest_and_list(args.stored, args.listings))
     if args.suite == "seed":
         asyncio.run(seed_history.seed_and_read(args.days))
+    if args.suite == "fairness":
+        only = args.attacks.split(",") if args.attacks else None
+        asyncio.run(fairness.main(args.seconds, args.fair_events, args.heatmap_rows, only))
+    if args.suite == "day":
+        asyncio.run(
+            day.main(
+                args.traders,
+                args.minutes,
+                args.clients,
+                args.idle_seconds,
+                args.relay_seconds,
+                args.watchlists,
+                args.history_days,
+                args.profile,
+            )
+        )
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

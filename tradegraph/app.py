@@ -20,7 +20,7 @@ from tradegraph.store import StoreUnreachable
 from tradegraph.store.snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
 from tradegraph.web.client_address import client_address_middleware
-from tradegraph.web.cors import Cors, OriginPolicy
+from tradegraph.web.cors import OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
 from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
 from tradegraph.web.exports import export_portfolio, redact_export_tokens_in_access_log
@@ -30,6 +30,8 @@ from tradegraph.web.metrics import Metrics
 from tradegraph.web.security_headers import SecurityHeaders
 from tradegraph.web.session_endpoints import end_session, refresh_session
 from tradegraph.web.webhooks import receive_events
+from tradegraph.web.widget_cors import WidgetKeyCors
+from tradegraph.web.widgets import widget_builder, widgets_script
 
 log = structlog.get_logger("tradegraph")
 
@@ -119,6 +121,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services = services
         _announce(services)
         await start_market_feed(services)
+        revocations = services.widget_keys.watch_revocations(
+            graphql.widget_sockets.close_key, graphql.widget_sockets.keys
+        )
+        services.background.append(asyncio.create_task(revocations, name="widget-revocations"))
         app.state.started.set()
         try:
             yield
@@ -136,9 +142,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
         Route("/", dashboard if settings.dashboard else no_dashboard),
+        Route("/widgets.js", widgets_script),
+        Route("/widgets", widget_builder),
         Mount("/static", static_files(), name="static"),
     ]
-    cors = Middleware(Cors, policy=OriginPolicy.from_settings(settings))
+    cors = Middleware(WidgetKeyCors, policy=OriginPolicy.from_settings(settings))
     limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
     redact_export_tokens_in_access_log()
     headers = Middleware(SecurityHeaders)  # outermost: error responses get the headers too

@@ -32,6 +32,7 @@ from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.outbox import Outbox
 from tradegraph.store import Store, open_store
 from tradegraph.subscriptions.decoders import register_decoders
+from tradegraph.subscriptions.feed_watch import FeedWatch
 from tradegraph.trading.closeouts import CloseOuts
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
@@ -41,6 +42,7 @@ from tradegraph.trading.portfolios import Portfolios
 from tradegraph.trading.replace import Replacements
 from tradegraph.trading.settlement import recover
 from tradegraph.trading.watchlists import Watchlists
+from tradegraph.widgets.keys import WidgetKeys
 
 log = structlog.get_logger("tradegraph")
 
@@ -67,6 +69,8 @@ class Services:
     optimizations: Optimizations
     risk: RiskAnalysis
     insights: Insights
+    feed_watch: FeedWatch
+    widget_keys: WidgetKeys
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -115,6 +119,8 @@ async def start_services(
         optimizations=Optimizations(instruments, broker, WorkerPool(settings.backtest_workers)),
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),
         insights=Insights(settings, broker),
+        feed_watch=FeedWatch(settings.feed_poll_seconds),
+        widget_keys=WidgetKeys(broker),
     )
     if not settings.uses_memory_broker:  # a message Redis cannot take waits in MongoDB
         outbox = Outbox(MongoOutboxStore(), broker.send, settings.outbox_poll_seconds)
@@ -130,6 +136,7 @@ async def start_services(
     services.background.append(
         asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))
     )
+    services.background.append(asyncio.create_task(services.feed_watch.run(), name="feed-watch"))
     return services
 
 

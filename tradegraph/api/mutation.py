@@ -6,30 +6,32 @@ import strawberry
 
 from tradegraph.api import fields
 from tradegraph.resolvers import analytics as analytics_resolvers
-from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.resolvers import users as user_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
+from tradegraph.resolvers import widget_keys as widget_key_resolvers
 from tradegraph.schema.analytics import BacktestRun, Insight
-from tradegraph.schema.auth import AuthPayload
+from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.events import Event
 from tradegraph.schema.markets import Instrument, Quote
 from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order
-from tradegraph.schema.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.users import AuthPayload
 from tradegraph.schema.watchlists import Watchlist
+from tradegraph.schema.widget_keys import WidgetKey
 
 
 @strawberry.type
 class Mutation:
-    register: AuthPayload = fields.mutation(auth_resolvers.register, None)
-    login: AuthPayload = fields.mutation(auth_resolvers.login, None)
-    refresh_token: AuthPayload = fields.mutation(auth_resolvers.refresh_token, None)
-    logout: bool = fields.mutation(auth_resolvers.logout, None)
+    register: AuthPayload = fields.mutation(user_resolvers.register, None)
+    login: AuthPayload = fields.mutation(user_resolvers.login, None)
+    refresh_token: AuthPayload = fields.mutation(user_resolvers.refresh_token, None)
+    logout: bool = fields.mutation(user_resolvers.logout, None)
     ingest_event: Event = fields.mutation(event_resolvers.ingest_event, IsAdmin)
     create_instrument: Instrument = fields.mutation(market_resolvers.create_instrument, IsAdmin)
     update_instrument: Instrument = fields.mutation(market_resolvers.update_instrument, IsAdmin)
@@ -52,3 +54,5 @@ class Mutation:
     generate_insight: Insight = fields.mutation(
         analytics_resolvers.generate_insight, IsAnalystOrAdmin
     )
+    create_widget_key: WidgetKey = fields.mutation(widget_key_resolvers.create_widget_key, IsAdmin)
+    revoke_widget_key: WidgetKey = fields.mutation(widget_key_resolvers.revoke_widget_key, IsAdmin)

@@ -17,23 +17,21 @@ from tradegraph.documents.markets import (
     Tick,
 )
 from tradegraph.documents.optimizations import OptimizationRows, OptimizationRun
-from tradegraph.documents.outbox import OutboxMessage, OutboxState
-from tradegraph.documents.portfolios import (
+from tradegraph.documents.orders import (
     Fill,
-    LedgerEntry,
-    LedgerKind,
     Order,
     OrderClass,
     OrderStatus,
     OrderType,
-    Portfolio,
-    Position,
     Side,
     TimeInForce,
 )
+from tradegraph.documents.outbox import OutboxMessage, OutboxState
+from tradegraph.documents.portfolios import LedgerEntry, LedgerKind, Portfolio, Position
 from tradegraph.documents.quotas import OwnedCount
 from tradegraph.documents.users import RefreshToken, Role, User
 from tradegraph.documents.watchlists import Watchlist
+from tradegraph.documents.widget_keys import WidgetKey
 
 ALL_DOCUMENTS: list[type] = [
     User,
@@ -57,6 +55,7 @@ ALL_DOCUMENTS: list[type] = [
     SequenceCounter,
     OrderEventRecord,
     OwnedCount,
+    WidgetKey,
 ]
 
 __all__ = [
@@ -94,4 +93,5 @@ __all__ = [
     "TimeInForce",
     "User",
     "Watchlist",
+    "WidgetKey",
 ]

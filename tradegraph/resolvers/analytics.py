@@ -19,7 +19,7 @@ from tradegraph.schema.analytics import (
     Insight,
     PortfolioRisk,
 )
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import CandleInterval
 from tradegraph.subscriptions.analytics import backtest_progress as live_progress
 from tradegraph.subscriptions.analytics import insights_created

@@ -7,7 +7,7 @@ from functools import partial
 
 from strawberry import ID
 
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.optimizations import Optimization, OptimizationConnection, OptimizeInput
 from tradegraph.subscriptions.optimizations import optimization_progress as live_progress
 

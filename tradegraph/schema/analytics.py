@@ -15,8 +15,8 @@ from tradegraph.analytics import indicator_series, indicators
 from tradegraph.analytics import risk as risk_rules
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.backtest_runs import BacktestRequest
-from tradegraph.schema.connection import Connection, Edge
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.connection import Connection, Edge
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
 
 strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")

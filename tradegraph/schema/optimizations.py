@@ -14,8 +14,8 @@ from tradegraph.analytics import optimization, optimization_runs, parameter_grid
 from tradegraph.analytics.backtest_engine import StrategyKind
 from tradegraph.errors import InvalidInput
 from tradegraph.schema.analytics import BacktestResult, BacktestStatus, EquityCurvePoint
-from tradegraph.schema.connection import Connection, Edge
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.connection import Connection, Edge
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
 
 strawberry.enum(

@@ -11,8 +11,11 @@ from tradegraph.documents import OrderEventRecord
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import order_events_channel
 from tradegraph.sequences import Sequenced, check_not_ahead
-from tradegraph.subscriptions.resumable import resume
+from tradegraph.subscriptions.feed_watch import FeedWatch
+from tradegraph.subscriptions.resumable import ResumeRules, resume
 from tradegraph.trading.order_events import order_sequence, replay_order_events
+
+LIST_INSTEAD = "read the portfolio's orders with the `orders` query"
 
 
 def _numbered(record: OrderEventRecord) -> list[list[Sequenced[OrderEventRecord]]]:
@@ -21,14 +24,16 @@ def _numbered(record: OrderEventRecord) -> list[list[Sequenced[OrderEventRecord]
 
 async def order_events(
     broker: Broker,
+    watch: FeedWatch,
     portfolio_id: PydanticObjectId,
     after: int | None,
     grace: float,
-    poll: float,
+    limit: int,
 ) -> AsyncIterator[OrderEventRecord]:
     """Live order events; with `after`, first every stored one after that cursor."""
+    sequence = order_sequence(portfolio_id)
     if after is not None:
-        await check_not_ahead(order_sequence(portfolio_id), after)
+        await check_not_ahead(sequence, after)
     channel = order_events_channel(str(portfolio_id))
     async with broker.subscribe(channel, _numbered) as live:  # subscribed before replaying
         if after is None:
@@ -37,6 +42,7 @@ async def order_events(
                     if entry.item is not None:
                         yield entry.item
             return
-        replay = partial(replay_order_events, portfolio_id)
-        async for record in resume(aiter(live), replay, after, grace, poll):
+        rules = ResumeRules(sequence, watch, grace, limit, LIST_INSTEAD)
+        replay = partial(replay_order_events, portfolio_id, limit)
+        async for record in resume(aiter(live), replay, after, rules):
             yield record

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tradegraph.errors import NotAuthenticated, PermissionDenied
-from tradegraph.schema.session_cookie import (
+from tradegraph.schema.core.session_cookie import (
     REFRESH_COOKIE,
     clear_refresh_cookie,
     set_refresh_cookie,

@@ -27,7 +27,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from tradegraph.pubsub.broker import Fanout, serve_fanout
-from tradegraph.schema.context import Context
+from tradegraph.schema.core.context import Context
 from tradegraph.web.socket_outbox import SocketOutbox
 
 log = structlog.get_logger(__name__)
@@ -233,4 +233,5 @@ def _feed_context(caller: Context) -> Context:
     context.connection_params = caller.connection_params
     context.access_token = caller.access_token
     context.principal = caller.principal
+    context.widget_grant = caller.widget_grant
     return context
