@@ -76,3 +76,31 @@ async def test_a_websocket_handshake_with_userinfo_in_its_origin_is_refused(
 ) -> None:
     assert await handshake(server.url, "http://user@localhost:5173") == 403
     assert await handshake(server.url, "http://localhost:5173") == 101
+
+
+@pytest.mark.parametrize("origin", ["http://user@site.example", "https://site.example/x"])
+async def test_a_widget_key_request_never_echoes_a_malformed_origin(
+    http: httpx.AsyncClient, origin: str
+) -> None:
+    """Widget-key requests may come from any origin, but only from an origin."""
+    preflight = await http.options(
+        "/graphql",
+        headers={
+            "origin": origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type,x-widget-key",
+        },
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"origin": origin, "x-widget-key": "wk_unknown"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+    allowed = await http.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"origin": "https://site.example", "x-widget-key": "wk_unknown"},
+    )
+    assert allowed.headers["access-control-allow-origin"] == "https://site.example"

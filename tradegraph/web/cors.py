@@ -29,6 +29,12 @@ ALLOWED_METHODS = ("GET", "POST")
 PREFLIGHT_MAX_AGE = 600
 
 
+def well_formed(origin: str) -> bool:
+    """Whether `origin` is exactly scheme://host[:port], as browsers send it: only such a value
+    may ever be echoed back in Access-Control-Allow-Origin."""
+    return SERIALIZED_ORIGIN.fullmatch(origin) is not None
+
+
 @dataclass(frozen=True)
 class OriginPolicy:
     """Exact origins (normalised as browsers send them), `*` for any, and optionally the
@@ -54,7 +60,7 @@ class OriginPolicy:
     def allows(self, origin: str) -> bool:
         """Whether a page served from `origin` may call the API. Only an origin exactly as
         browsers serialize it can be allowed (and so echoed), even with `*`."""
-        if SERIALIZED_ORIGIN.fullmatch(origin) is None:
+        if not well_formed(origin):
             return False
         if "*" in self.origins:
             return True
