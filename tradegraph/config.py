@@ -161,6 +161,17 @@ class Settings(BaseSettings):
         gt=0,
         description="processes optimisations run their grids on (default: the core count)",
     )
+    runs_per_user: int = Field(
+        default=2,
+        gt=0,
+        description="backtests and optimisations of one user computed at once (per process); "
+        "the user's further runs wait QUEUED",
+    )
+    queued_runs_per_user: int = Field(
+        default=10,
+        ge=0,
+        description="runs of one user that may wait QUEUED (per process); one more is RATE_LIMITED",
+    )
     risk_benchmark_symbol: str = Field(default="BOVA11", description="beta is measured against it")
     metrics_token: SecretStr | None = Field(
         default=None,

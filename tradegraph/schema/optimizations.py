@@ -13,10 +13,11 @@ from tradegraph import decimals, documents
 from tradegraph.analytics import optimization, optimization_runs, parameter_grid
 from tradegraph.analytics.backtest_engine import StrategyKind
 from tradegraph.errors import InvalidInput
-from tradegraph.schema.analytics import BacktestResult, BacktestStatus, EquityCurvePoint
+from tradegraph.schema.analytics import BacktestResult, EquityCurvePoint
 from tradegraph.schema.connection import Connection, Edge
 from tradegraph.schema.context import Info
-from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
+from tradegraph.schema.markets import CandleInterval, scales_of
+from tradegraph.schema.research_runs import ResearchRun, run_fields
 
 strawberry.enum(
     optimization.OptimizationMetric,
@@ -191,16 +192,7 @@ class WalkForwardFold:
     description="A parameter optimisation: queued, running with progress, then the ranked "
     "combinations, the best one's full result and, with walkForward, the folds."
 )
-class Optimization:
-    id: strawberry.ID
-    status: BacktestStatus
-    progress: float = strawberry.field(description="0 to 1.")
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    _initial_cash: strawberry.Private[float]
-    fee_bps: float
+class Optimization(ResearchRun):
     kind: StrategyKind
     maximize: OptimizationMetric
     constraint: str | None
@@ -209,18 +201,18 @@ class Optimization:
         description="Combinations tested: the grid's points that satisfy the constraint and "
         "the strategy's rules."
     )
-    bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
     best_parameters: JSON | None = strawberry.field(description="The winner's parameters.")
-    _document: strawberry.Private[documents.OptimizationRun]
-    error: str | None = strawberry.field(description="Why it FAILED.")
-    created_at: datetime
-    finished_at: datetime | None
+
+    @property
+    def _run(self) -> documents.OptimizationRun:
+        assert isinstance(self._document, documents.OptimizationRun)
+        return self._document
 
     @strawberry.field(description="The n best combinations (n from 1 to 100), best first.")
     async def top(self, info: Info, n: int = 10) -> list[OptimizationRow]:
         if not 1 <= n <= 100:
             raise InvalidInput("n must be between 1 and 100", field="n")
-        rows = await info.context.services.optimizations.rows(str(self.id))
+        rows = await info.context.loaders.optimization_rows.load(str(self.id))
         return [
             OptimizationRow(
                 rank=rank,
@@ -228,7 +220,7 @@ class Optimization:
                 score=optimization.score(row, self.maximize),
                 metrics=OptimizationMetrics.from_stored(row["metrics"]),
             )
-            for rank, row in enumerate(optimization.ranked(rows, self.maximize)[:n], start=1)
+            for rank, row in enumerate(rows.ranked(self.maximize)[:n], start=1)
         ]
 
     @strawberry.field(
@@ -238,11 +230,9 @@ class Optimization:
     async def heatmap(
         self, info: Info, x: str, y: str, metric: OptimizationMetric | None = None
     ) -> Heatmap:
-        rows = await info.context.services.optimizations.rows(str(self.id))
+        rows = await info.context.loaders.optimization_rows.load(str(self.id))
         chosen = OptimizationMetric((metric or self.maximize).value)
-        if not rows:
-            return Heatmap(x=x, y=y, metric=chosen, x_values=[], y_values=[], values=[])
-        found = optimization.heatmap(rows, x, y, chosen)
+        found = rows.heatmap(x, y, chosen)
         return Heatmap(
             x=x,
             y=y,
@@ -252,13 +242,9 @@ class Optimization:
             values=found.values,
         )
 
-    @strawberry.field(description="Cash at the start, at the scale of the instrument's currency.")
-    async def initial_cash(self, info: Info) -> Decimal:
-        return await cash_of(info, self.symbol, self._initial_cash)
-
     @strawberry.field(description="The winner's full backtest on the whole range.")
     async def best(self, info: Info) -> BacktestResult | None:
-        best = self._document.best
+        best = self._run.best
         return (
             BacktestResult.from_stored(best, await scales_of(info, self.symbol)) if best else None
         )
@@ -266,7 +252,7 @@ class Optimization:
     @strawberry.field(description="Empty without walkForward.")
     async def folds(self, info: Info) -> list[WalkForwardFold]:
         scales = await scales_of(info, self.symbol)
-        return [WalkForwardFold.from_stored(fold, scales) for fold in self._document.folds]
+        return [WalkForwardFold.from_stored(fold, scales) for fold in self._run.folds]
 
     @strawberry.field(
         description="The folds' out-of-sample equity curves stitched (each fold starts from "
@@ -274,33 +260,18 @@ class Optimization:
     )
     async def out_of_sample_equity(self, info: Info) -> list[EquityCurvePoint]:
         scales = await scales_of(info, self.symbol)
-        return [
-            EquityCurvePoint.from_stored(p, scales) for p in self._document.out_of_sample_equity
-        ]
+        return [EquityCurvePoint.from_stored(p, scales) for p in self._run.out_of_sample_equity]
 
     @classmethod
     def from_document(cls, run: documents.OptimizationRun) -> Optimization:
         return cls(
-            id=strawberry.ID(str(run.id)),
-            status=run.status,
-            progress=run.progress,
-            symbol=run.symbol,
-            interval=documents.CandleInterval(run.interval),
-            from_=run.from_,
-            to=run.to,
-            _initial_cash=run.initial_cash,
-            fee_bps=run.fee_bps,
+            **run_fields(run),
             kind=StrategyKind(run.kind),
             maximize=OptimizationMetric(run.maximize),
             constraint=run.constraint,
             parameters=JSON(run.parameters),
             combinations=run.combinations,
-            bars=run.bars,
             best_parameters=JSON(run.best_parameters) if run.best_parameters else None,
-            _document=run,
-            error=run.error,
-            created_at=run.created_at,
-            finished_at=run.finished_at,
         )
 
 

@@ -1,22 +1,25 @@
-"""Live analytics feeds: a backtest run's progress until it finishes, new insights."""
+"""Live analytics feeds: a research run's progress until it finishes, new insights."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
-from tradegraph.documents import BacktestRun, InsightRecord
+from tradegraph.documents import InsightRecord
+from tradegraph.documents.analytics import BackgroundRun
 from tradegraph.pubsub.broker import Broker
-from tradegraph.pubsub.channels import INSIGHTS_CREATED, backtest_channel
+from tradegraph.pubsub.channels import INSIGHTS_CREATED
+
+Run = TypeVar("Run", bound=BackgroundRun)
 
 
-async def backtest_progress(
-    broker: Broker, run_id: str, read: Callable[[], Awaitable[BacktestRun]]
-) -> AsyncIterator[BacktestRun]:
-    """The run now, then after each progress or status change; ends when it has finished.
-    Updates are conflated: a slow reader gets the newest state, not every percent."""
-    async with broker.subscribe(
-        backtest_channel(run_id), lambda m: [m], conflate=lambda m: "run"
-    ) as updates:
+async def run_progress(
+    broker: Broker, channel: str, read: Callable[[], Awaitable[Run]]
+) -> AsyncIterator[Run]:
+    """A research run (backtest or optimisation) now, then after each progress or status
+    change; ends once it has finished (COMPLETED, FAILED or CANCELED). Updates are conflated:
+    a slow reader gets the newest state, not every percent."""
+    async with broker.subscribe(channel, lambda m: [m], conflate=lambda m: "run") as updates:
         run = await read()  # after subscribing: no change falls in between
         yield run
         if run.status.finished:
