@@ -129,7 +129,6 @@ def test_a_chunk_evaluates_its_combinations_in_order_on_a_part_of_its_bars() -> 
     for row in rows:
         single = run_backtest(part, strategy_of(SMA, row["parameters"]), 1000, 0, 60)
         assert row["metrics"] == metrics_of(single)
-    assert [combo for chunk in chunks(combos, 2) for combo in chunk] == combos
 
 
 def test_stored_rows_rank_and_draw_each_heatmap_once() -> None:
@@ -201,9 +200,18 @@ def test_walk_forward_refuses_parts_too_small_and_bad_settings() -> None:
 
 
 @pytest.mark.parametrize(("count", "workers"), [(1, 4), (7, 2), (1000, 2), (10_000, 16)])
-def test_chunks_keep_the_order_and_stay_short(count: int, workers: int) -> None:
+def test_chunks_cover_the_grid_once_and_stay_short(count: int, workers: int) -> None:
     combos = [{"fast": float(i)} for i in range(count)]
     parts = chunks(combos, workers)
-    assert [combo for part in parts for combo in part] == combos
+    assert sorted(index for part in parts for index in part) == list(range(count))
     assert all(0 < len(part) <= MAX_CHUNK for part in parts)  # bounds a shutdown's wait
     assert len(parts) >= min(count, workers * 8)  # enough to balance and report progress
+
+
+def test_a_chunk_spans_few_windows_of_a_wide_grid() -> None:
+    combos = grid(SMA, [ParameterRange("fast", 5, 50, 5), ParameterRange("slow", 60, 555, 5)], None)
+    parts = chunks(combos, 2)
+    assert sorted(index for part in parts for index in part) == list(range(len(combos)))
+    for part in parts:  # 4 slow windows x 10 fast ones, not 1 fast x 40 slow
+        windows = {combos[i]["fast"] for i in part} | {-combos[i]["slow"] for i in part}
+        assert len(windows) <= 14

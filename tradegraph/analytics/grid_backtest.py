@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,5 +92,5 @@ def run_grid_chunk(job: GridJob) -> list[Row]:
         entries, exits = signals(strategy, cache)
         trades = find_trades(strategy, bars.closes, bars.opens, entries, exits)
         found = performance(bars, trades, job.initial_cash, fee, job.bar_seconds)
-        rows.append({"parameters": params, "metrics": asdict(found.metrics)})
+        rows.append({"parameters": params, "metrics": dict(vars(found.metrics))})
     return rows

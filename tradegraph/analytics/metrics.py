@@ -5,7 +5,8 @@ The equity is never built bar by bar. It is the initial cash until the first ent
 close while a position is held, and the sale's cash from a sale's bar to the next entry. So a
 per-bar return inside a held stretch is the close's own return (prefix sums over the bars give
 their sums), flat bars return 0, and only the bars around an entry or a sale need their own
-term. The drawdown needs the closes of the held stretches only.
+term. The drawdown needs, per held stretch, its highest and lowest close and its own largest
+fall, which close_ranges.py answers for long stretches without reading their bars.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
+from tradegraph.analytics.close_ranges import BLOCK, CloseRanges
 from tradegraph.analytics.statistics import calmar, sqn
 from tradegraph.analytics.trade_finder import TradeBars
 
@@ -41,11 +43,9 @@ class Bars:
         )
 
     @cached_property
-    def log_closes(self) -> tuple[np.ndarray, float]:
-        """log(close), and a step larger than their range: stretch k of a run shifted by k
-        steps lies above stretch k - 1, so one running maximum serves every stretch."""
-        logs = np.log(self.closes)
-        return logs, float(np.ptp(logs)) + 1.0 if len(logs) else 1.0
+    def close_ranges(self) -> CloseRanges:
+        """Highest, lowest close and largest fall of any range of these bars."""
+        return CloseRanges(self.closes)
 
 
 @dataclass(frozen=True)
@@ -156,16 +156,14 @@ def _max_drawdown(
     if not len(cash):
         return 0.0
     held = trades.sales > trades.starts
-    s, t, q = trades.starts[held], trades.sales[held], quantities[held]
     highest = np.full(len(cash), -np.inf)
     lowest = np.zeros(len(cash))
     within = np.zeros(len(cash))
-    if len(s):
-        edges = np.empty(2 * len(s), dtype=np.int64)
-        edges[0::2], edges[1::2] = s, t
-        highest[held] = q * np.maximum.reduceat(bars.closes, edges)[0::2]
-        lowest[held] = q * np.minimum.reduceat(bars.closes, edges)[0::2]
-        within[held] = _falls_within(bars, s, t)
+    if held.any():
+        high, low, fall = _held_stretches(bars, trades.starts[held], trades.sales[held])
+        highest[held] = quantities[held] * high
+        lowest[held] = quantities[held] * low
+        within[held] = fall
     # peaks: before each stretch, and at its sale (the stretch's high may be a new one)
     steps = np.empty(2 * len(cash) + 1)
     steps[0], steps[1::2], steps[2::2] = initial, highest, cash
@@ -175,14 +173,33 @@ def _max_drawdown(
     return float(falls.max())
 
 
-def _falls_within(bars: Bars, s: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Per stretch [s, t): the closes' largest fall from their running high inside it."""
-    logs, step = bars.log_closes
+def _held_stretches(
+    bars: Bars, s: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per stretch [s, t): its highest and lowest close, and the closes' largest fall from
+    their running high inside it. Stretches over several blocks of bars read precomputed
+    figures (close_ranges.py); the others read their few bars, in rows of equal width."""
+    high, low, fall = np.empty(len(s)), np.empty(len(s)), np.empty(len(s))
+    spans = s // BLOCK < (t - 1) // BLOCK
+    if spans.any():
+        found = bars.close_ranges.of(s[spans], t[spans])
+        high[spans], low[spans], fall[spans] = found.high, found.low, found.fall
     lengths = t - s
-    first = np.cumsum(lengths) - lengths  # where each stretch begins in the gathered bars
-    index = np.arange(int(lengths.sum())) + np.repeat(s - first, lengths)
-    shifted = logs[index]
-    shifted += np.repeat(np.arange(len(s)) * step, lengths)
-    falls = np.maximum.accumulate(shifted)
-    falls -= shifted
-    return -np.expm1(-np.maximum.reduceat(falls, first))
+    width = 1
+    while width < BLOCK:  # rows of width 2, 4 … BLOCK: never more than twice the bars read
+        width *= 2
+        short = ~spans & (lengths <= width) & (lengths > width // 2 if width > 2 else True)
+        if short.any():
+            high[short], low[short], fall[short] = _in_rows(bars.closes, s[short], t[short], width)
+    return high, low, fall
+
+
+def _in_rows(
+    closes: np.ndarray, s: np.ndarray, t: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The figures of ranges at most `width` long, each read as one row (its last close
+    repeated to the width: repeats change none of the figures)."""
+    rows = closes[np.minimum(s[:, None] + np.arange(width), (t - 1)[:, None])]
+    running = np.maximum.accumulate(rows, axis=1)
+    fall = (1 - rows / running).max(axis=1)
+    return running[:, -1], rows.min(axis=1), fall

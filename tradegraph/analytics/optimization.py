@@ -77,14 +77,30 @@ def heatmap(rows: list[Row], x: str, y: str, metric: OptimizationMetric) -> Heat
 MAX_CHUNK = 40  # combinations per job: bounds how long shutting the pool down waits
 
 
-def chunks(combinations: list[dict[str, float]], workers: int) -> list[list[dict[str, float]]]:
-    """At least eight chunks per worker (progress and balance) of at most MAX_CHUNK
-    combinations, consecutive so that neighbours sharing an indicator window land together."""
+def chunks(combinations: list[dict[str, float]], workers: int) -> list[list[int]]:
+    """The combinations' indexes in chunks: at least eight per worker (progress and balance)
+    of at most MAX_CHUNK, each a tile of the grid that spans few values of every parameter, so
+    that a chunk computes few indicator windows (SMA(fast) and SMA(slow) serve many pairs)."""
     count = max(
         1, min(len(combinations), max(workers * 8, math.ceil(len(combinations) / MAX_CHUNK)))
     )
     size = math.ceil(len(combinations) / count)
-    return [combinations[i : i + size] for i in range(0, len(combinations), size)]
+    order = _tiled(combinations, size)
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def _tiled(combinations: list[dict[str, float]], size: int) -> list[int]:
+    """Grid order, except that the parameter with the most values varies slowest, in groups
+    of as few of its values as fill a chunk with every value of the others."""
+    if not combinations:
+        return []
+    values = {name: sorted({c[name] for c in combinations}) for name in combinations[0]}
+    widest = max(values, key=lambda name: len(values[name]))
+    rank = {value: i for i, value in enumerate(values[widest])}
+    group = max(1, math.ceil(size * len(rank) / len(combinations)))
+    return sorted(
+        range(len(combinations)), key=lambda i: (rank[combinations[i][widest]] // group, i)
+    )
 
 
 class StoredRows:

@@ -184,21 +184,26 @@ class _Grids:
     async def rows(self, start: int, stop: int) -> list[Row]:
         """Every combination's metrics on bars [start, stop), in grid order."""
         r = self.request
+        parts = chunks(self.combos, self.work.service.queue.pool.workers)
         jobs = [
             GridJob(
                 self.bars_file.path,
                 start,
                 stop,
                 r.kind,
-                part,
+                [self.combos[i] for i in part],
                 r.initial_cash,
                 r.fee_bps,
                 r.interval.seconds,
             )
-            for part in chunks(self.combos, self.work.service.queue.pool.workers)
+            for part in parts
         ]
-        parts = await self.work.in_pool(run_grid_chunk, jobs, self._advance)
-        return [row for part in parts for row in part]
+        found = await self.work.in_pool(run_grid_chunk, jobs, self._advance)
+        rows: list[Row] = [{}] * len(self.combos)
+        for part, part_rows in zip(parts, found, strict=True):
+            for index, row in zip(part, part_rows, strict=True):
+                rows[index] = row
+        return rows
 
     async def _advance(self, job: GridJob) -> None:
         self.done += len(job.combinations) / len(self.combos) / self.stages

@@ -36,10 +36,12 @@ class IndicatorCache:
         if name == "sums":
             return (np.cumsum(np.concatenate(([0.0], c))),)
         if name == "sma":  # indicators.sma, sharing the running sums between windows
-            out = np.full(len(c), np.nan)
+            out = np.empty(len(c))
+            out[: window - 1] = np.nan
             if len(c) >= window:
                 (sums,) = self.get(("sums",))
-                out[window - 1 :] = (sums[window:] - sums[:-window]) / window
+                np.subtract(sums[window:], sums[:-window], out=out[window - 1 :])
+                out[window - 1 :] /= window
             return (out,)
         if name == "rsi":
             return (indicators.rsi(c, window),)
@@ -54,10 +56,10 @@ def crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(up, down) bar indexes, ascending: a crosses above b (previous <=, now >), and below
     (previous >=, now <). Bars where either is NaN never cross."""
     with np.errstate(invalid="ignore"):
-        above = (a > b).view(np.int8)
-        below = (a < b).view(np.int8)
-    up = np.flatnonzero(np.diff(above) == 1) + 1
-    down = np.flatnonzero(np.diff(below) == 1) + 1
+        above = a > b
+        below = a < b
+    up = np.flatnonzero(above[1:] > above[:-1]) + 1  # now above, before not
+    down = np.flatnonzero(below[1:] > below[:-1]) + 1
     # "not above" is "<=" only where both are defined: drop crossings out of a NaN bar
     up = up[~(np.isnan(a[up - 1]) | np.isnan(b[up - 1]))]
     down = down[~(np.isnan(a[down - 1]) | np.isnan(b[down - 1]))]
