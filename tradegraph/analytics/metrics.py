@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
@@ -48,7 +48,7 @@ class Bars:
         return CloseRanges(self.closes)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Metrics:
     """What an optimisation ranks by and reports per combination (the one list of them)."""
 
@@ -61,6 +61,9 @@ class Metrics:
     max_drawdown: float
     win_rate: float | None
     trade_count: int
+
+
+METRIC_NAMES = tuple(field.name for field in fields(Metrics))
 
 
 @dataclass(frozen=True)

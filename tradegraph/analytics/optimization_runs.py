@@ -21,7 +21,7 @@ from tradegraph.analytics.backtest_engine import (
 )
 from tradegraph.analytics.backtest_runs import BacktestRequest, load_bars, stored_result
 from tradegraph.analytics.grid_backtest import BarsFile, GridJob, Row, run_grid_chunk
-from tradegraph.analytics.metrics import Metrics
+from tradegraph.analytics.metrics import METRIC_NAMES
 from tradegraph.analytics.optimization import OptimizationMetric, StoredRows, chunks, ranked
 from tradegraph.analytics.parameter_grid import ParameterRange, count_combinations, grid
 from tradegraph.analytics.parameter_grid import strategy_of as strategy_for
@@ -36,8 +36,6 @@ from tradegraph.documents import (
 from tradegraph.errors import InvalidInput
 from tradegraph.markets.instruments import Instruments
 from tradegraph.pubsub.channels import optimization_channel
-
-METRIC_NAMES = tuple(Metrics.__dataclass_fields__)
 
 
 @dataclass(frozen=True)

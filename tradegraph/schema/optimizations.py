@@ -10,8 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from tradegraph import decimals, documents
-from tradegraph.analytics import optimization, optimization_runs, parameter_grid
+from tradegraph.analytics import metrics, optimization, optimization_runs, parameter_grid
 from tradegraph.analytics.backtest_engine import StrategyKind
+from tradegraph.analytics.metrics import METRIC_NAMES
 from tradegraph.errors import InvalidInput
 from tradegraph.schema.analytics import BacktestResult, EquityCurvePoint
 from tradegraph.schema.connection import Connection, Edge
@@ -98,20 +99,10 @@ class OptimizeInput:
 
 
 @strawberry.type(description="Metrics of one backtest, as defined on BacktestResult.")
-class OptimizationMetrics:
-    total_return: float
-    sharpe: float | None
-    sortino: float | None
-    calmar: float | None
-    sqn: float | None
-    profit_factor: float | None
-    max_drawdown: float
-    win_rate: float | None
-    trade_count: int
-
+class OptimizationMetrics(metrics.Metrics):  # the fields: analytics/metrics.py's one list
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> OptimizationMetrics:
-        return cls(**{name: data[name] for name in cls.__annotations__})
+        return cls(**{name: data[name] for name in METRIC_NAMES})
 
 
 @strawberry.type(description="One tested combination.")
