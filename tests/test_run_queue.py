@@ -1,4 +1,4 @@
-"""analytics/run_queue.py (with a real worker process): per-user slots with a bounded line, and the worker pool taking
+"""analytics/run_queue.py: per-user slots with a bounded line, and the worker pool taking
 chunks from users in turn (one real worker process, so completion order is dispatch order)."""
 
 from __future__ import annotations
