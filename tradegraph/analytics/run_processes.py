@@ -3,8 +3,9 @@ one left behind.
 
 Every process records itself (`ResearchProcess`: a random id, its host and pid) and refreshes
 `seen_at` every HEARTBEAT_SECONDS. A process is dead when its record has not moved for
-STALE_AFTER, or at once when it ran on this host and its pid is gone or is our own (a restart,
-e.g. pid 1 in a container). Runs of live processes are left alone."""
+STALE_AFTER, or at once when it ran on this host and its pid is gone, or is our own pid but
+not a server of this interpreter (a restart, e.g. pid 1 in a container). Runs of live
+processes are left alone."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tradegraph.documents import ResearchProcess
 
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+_IN_THIS_PROCESS: set[str] = set()  # servers started in this interpreter (tests start several)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -35,6 +37,7 @@ class RunProcesses:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.started_at = datetime.now(UTC)
+        _IN_THIS_PROCESS.add(self.id)
 
     async def beat(self) -> None:
         """Records this process as alive now (re-creating its record if it was removed)."""
@@ -67,12 +70,16 @@ class RunProcesses:
         if (seen if seen.tzinfo else seen.replace(tzinfo=UTC)) < now - STALE_AFTER:
             return True
         pid = record.get("pid")
-        same_host = record.get("host") == self.host
-        return same_host and isinstance(pid, int) and (pid == self.pid or not _pid_alive(pid))
+        if record.get("host") != self.host or not isinstance(pid, int):
+            return False
+        if pid == self.pid:  # our pid: a server of this interpreter, or one before it
+            return record["_id"] not in _IN_THIS_PROCESS
+        return not _pid_alive(pid)
 
     async def forget_dead(self, alive: set[str]) -> None:
         await ResearchProcess.get_pymongo_collection().delete_many({"_id": {"$nin": list(alive)}})
 
     async def leave(self) -> None:
         """This process stops: its record goes (its runs are closed by then)."""
+        _IN_THIS_PROCESS.discard(self.id)
         await ResearchProcess.get_pymongo_collection().delete_one({"_id": self.id})
