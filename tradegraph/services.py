@@ -121,8 +121,8 @@ async def start_services(
         closeouts=CloseOuts(orders),
         watchlists=Watchlists(instruments, market),
         indicators=IndicatorSeriesService(candles),
-        backtests=ResearchRuns(BacktestKind(instruments), broker, queue, processes),
-        optimizations=ResearchRuns(OptimizationKind(instruments), broker, queue, processes),
+        backtests=ResearchRuns(BacktestKind(), instruments, broker, queue, processes),
+        optimizations=ResearchRuns(OptimizationKind(), instruments, broker, queue, processes),
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),
         insights=Insights(settings, broker),
     )

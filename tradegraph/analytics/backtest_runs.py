@@ -6,17 +6,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from tradegraph.analytics.backtest_engine import BacktestResult, Bars, Strategy, run_backtest
 from tradegraph.analytics.research_runs import RunStopped, RunWork
-from tradegraph.auth.principal import Principal
-from tradegraph.documents import BacktestRun, BacktestStatus, CandleInterval
+from tradegraph.documents import BacktestRun, CandleInterval
 from tradegraph.errors import InvalidInput
 from tradegraph.markets.candles import candles
-from tradegraph.markets.instruments import Instruments
 from tradegraph.pubsub.channels import backtest_channel
 
 MAX_BARS = 1_100_000  # two years of one-minute bars
@@ -77,26 +75,13 @@ def stored_result(result: BacktestResult) -> dict[str, Any]:
 class BacktestKind:
     """One backtest: the engine over the run's candles, in a thread."""
 
-    document = BacktestRun
-    noun = "backtest"
+    noun: ClassVar = "backtest"
+    document: ClassVar = BacktestRun
+    channel: ClassVar = staticmethod(backtest_channel)
 
-    def __init__(self, instruments: Instruments) -> None:
-        self.instruments = instruments
-
-    def channel(self, run_id: str) -> str:
-        return backtest_channel(run_id)
-
-    async def prepare(self, principal: Principal, request: BacktestRequest) -> BacktestRun:
+    def fields(self, request: BacktestRequest) -> dict[str, Any]:
         request.checked()
-        instrument = await self.instruments.require(request.symbol)
-        return BacktestRun(
-            owner_id=principal.user_id,
-            status=BacktestStatus.QUEUED,
-            **{**request.market(), "symbol": instrument.symbol},
-            strategy=asdict(request.strategy.checked()),
-            created_at=datetime.min,  # set when stored
-            updated_at=datetime.min,
-        )
+        return {**request.market(), "strategy": asdict(request.strategy.checked())}
 
     async def execute(
         self, run: BacktestRun, request: BacktestRequest, work: RunWork

@@ -37,7 +37,7 @@ def ranked(rows: list[Row], metric: OptimizationMetric) -> list[Row]:
     return [row for _, _, row in scored]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Heatmap:
     x: str
     y: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from tradegraph.analytics import walk_forward
 from tradegraph.analytics.backtest_engine import (
@@ -26,15 +26,8 @@ from tradegraph.analytics.optimization import OptimizationMetric, StoredRows, ch
 from tradegraph.analytics.parameter_grid import ParameterRange, count_combinations, grid
 from tradegraph.analytics.parameter_grid import strategy_of as strategy_for
 from tradegraph.analytics.research_runs import RunWork
-from tradegraph.auth.principal import Principal
-from tradegraph.documents import (
-    BacktestStatus,
-    CandleInterval,
-    OptimizationRows,
-    OptimizationRun,
-)
+from tradegraph.documents import CandleInterval, OptimizationRows, OptimizationRun
 from tradegraph.errors import InvalidInput
-from tradegraph.markets.instruments import Instruments
 from tradegraph.pubsub.channels import optimization_channel
 
 
@@ -98,31 +91,21 @@ def metrics_of(result: BacktestResult) -> dict[str, Any]:
 class OptimizationKind:
     """A grid of backtests across the worker pool, then its winner in full."""
 
-    document = OptimizationRun
-    noun = "optimization"
+    document: ClassVar = OptimizationRun
+    channel: ClassVar = staticmethod(optimization_channel)
+    noun: ClassVar = "optimization"
 
-    def __init__(self, instruments: Instruments) -> None:
-        self.instruments = instruments
-
-    def channel(self, run_id: str) -> str:
-        return optimization_channel(run_id)
-
-    async def prepare(self, principal: Principal, request: OptimizationRequest) -> OptimizationRun:
-        combos = request.combinations()
-        instrument = await self.instruments.require(request.symbol)
-        return OptimizationRun(
-            owner_id=principal.user_id,
-            status=BacktestStatus.QUEUED,
-            **{**request.market().market(), "symbol": instrument.symbol},
-            kind=request.kind.value,
-            parameters=[asdict(r) for r in request.parameters],
-            maximize=request.maximize.value,
-            constraint=request.constraint,
-            walk_forward=asdict(request.walk_forward) if request.walk_forward else None,
-            combinations=len(combos),
-            created_at=datetime.min,  # set when stored
-            updated_at=datetime.min,
-        )
+    def fields(self, request: OptimizationRequest) -> dict[str, Any]:
+        wf = request.walk_forward
+        return {
+            "combinations": len(request.combinations()),  # checks the whole request first
+            **request.market().market(),
+            "kind": request.kind.value,
+            "parameters": [asdict(r) for r in request.parameters],
+            "maximize": request.maximize.value,
+            "constraint": request.constraint,
+            "walk_forward": asdict(wf) if wf else None,
+        }
 
     async def execute(
         self, run: OptimizationRun, request: OptimizationRequest, work: RunWork

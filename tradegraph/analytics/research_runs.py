@@ -22,6 +22,7 @@ from tradegraph.documents import BacktestRun, BacktestStatus, OptimizationRun, R
 from tradegraph.documents.analytics import ACTIVE_STATUSES
 from tradegraph.documents.lookup import by_id
 from tradegraph.errors import AlreadyExists, DomainError, NotFound
+from tradegraph.markets.instruments import Instruments
 from tradegraph.pagination import Page, Sort, count, fetch_page
 from tradegraph.pubsub.broker import Broker
 
@@ -45,13 +46,22 @@ class RunStopped(Exception):
 class RunKind(Protocol[Run, Request_contra]):
     """What differs between kinds of run: their document, names, channel and the work."""
 
-    document: type[Run]
-    noun: str  # "backtest", "optimization": in messages and error details
+    @property
+    def document(self) -> type[Run]: ...
 
-    def channel(self, run_id: str) -> str: ...
+    @property
+    def noun(self) -> str:
+        """ "backtest", "optimization": in messages and error details."""
+        ...
 
-    async def prepare(self, principal: Principal, request: Request_contra) -> Run:
-        """The validated, unsaved run (InvalidInput before anything is stored)."""
+    @property
+    def channel(self) -> Callable[[str], str]:
+        """The broker channel of a run's state, by its id."""
+        ...
+
+    def fields(self, request: Request_contra) -> dict[str, Any]:
+        """The run's stored fields from a request: its market (symbol, interval, from_, to,
+        initial_cash, fee_bps) and the kind's own; InvalidInput for a bad request."""
         ...
 
     async def execute(self, run: Run, request: Request_contra, work: RunWork) -> dict[str, Any]:
@@ -110,11 +120,13 @@ class ResearchRuns(Generic[Run, Request]):
     def __init__(
         self,
         kind: RunKind[Run, Request],
+        instruments: Instruments,
         broker: Broker,
         queue: RunQueue,
         processes: RunProcesses,
     ) -> None:
         self.kind: RunKind[Run, Request] = kind
+        self.instruments = instruments
         self.broker = broker
         self.queue = queue
         self.processes = processes
@@ -123,12 +135,19 @@ class ResearchRuns(Generic[Run, Request]):
 
     async def start(self, principal: Principal, request: Request) -> Run:
         """Stores the run QUEUED and computes it in the background; returns at once."""
-        run: Run = await self.kind.prepare(principal, request)
-        ticket = self.queue.admit(principal.user_id)  # RATE_LIMITED before anything is stored
+        fields = self.kind.fields(request)  # BAD_USER_INPUT before anything is stored
+        instrument = await self.instruments.require(fields["symbol"])
+        ticket = self.queue.admit(principal.user_id)  # RATE_LIMITED, likewise
         try:
             now = datetime.now(UTC)
-            run.created_at = run.updated_at = now
-            run.process_id = self.processes.id
+            run = self.kind.document(
+                **{**fields, "symbol": instrument.symbol},
+                owner_id=principal.user_id,
+                status=BacktestStatus.QUEUED,
+                created_at=now,
+                updated_at=now,
+                process_id=self.processes.id,
+            )
             await run.insert()
         except BaseException:
             ticket.release()

@@ -68,20 +68,16 @@ async def backtests(info: Info, first: int = 20, after: str | None = None) -> Ba
     """Your runs, newest first; `first` at most 100, `after: endCursor` for more."""
     principal = info.context.require_principal()
     service = info.context.services.backtests
+    count = partial(service.count, principal)
     page = await service.page(principal, first, after)
-    return BacktestConnection.from_page(
-        page, BacktestRun.from_document, partial(service.count, principal)
-    )
+    return BacktestConnection.from_page(page, BacktestRun.from_document, count)
 
 
 async def backtest_progress(info: Info, id: ID) -> AsyncGenerator[BacktestRun, None]:
     """The run's status and progress now and at each change; completes once it is COMPLETED
     (with its result), FAILED or CANCELED. Same visibility as backtest(id)."""
-    service = info.context.services.backtests
-    principal = info.context.require_principal()
-    run = await service.get(principal, str(id))
-    read = partial(service.get, principal, str(run.id))
-    async for current in run_progress(service.broker, service.kind.channel(str(run.id)), read):
+    updates = run_progress(info.context.services.backtests, info.context.require_principal(), id)
+    async for current in updates:
         yield BacktestRun.from_document(current)
 
 

@@ -47,18 +47,14 @@ async def optimizations(
     """Your optimisations, newest first; `first` at most 100, `after: endCursor` for more."""
     principal = info.context.require_principal()
     service = info.context.services.optimizations
-    page = await service.page(principal, first, after)
-    return OptimizationConnection.from_page(
-        page, Optimization.from_document, partial(service.count, principal)
-    )
+    found = await service.page(principal, first, after)
+    count = partial(service.count, principal)
+    return OptimizationConnection.from_page(found, Optimization.from_document, count)
 
 
 async def optimization_progress(info: Info, id: ID) -> AsyncGenerator[Optimization, None]:
     """The optimisation's status and progress now and at each change; completes once it is
     COMPLETED (with its results), FAILED or CANCELED. Same visibility as optimization(id)."""
     service = info.context.services.optimizations
-    principal = info.context.require_principal()
-    run = await service.get(principal, str(id))
-    read = partial(service.get, principal, str(run.id))
-    async for current in run_progress(service.broker, service.kind.channel(str(run.id)), read):
+    async for current in run_progress(service, info.context.require_principal(), id):
         yield Optimization.from_document(current)

@@ -15,10 +15,15 @@ from tradegraph.analytics import indicator_series, indicators
 from tradegraph.analytics import risk as risk_rules
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.backtest_runs import BacktestRequest
-from tradegraph.schema.connection import Connection, Edge
+from tradegraph.schema.connection import Connection
 from tradegraph.schema.context import Info
-from tradegraph.schema.markets import CandleInterval, scales_of
-from tradegraph.schema.research_runs import ResearchRun, run_fields
+from tradegraph.schema.markets import scales_of
+from tradegraph.schema.research_runs import (
+    ResearchRun,
+    RunMarketInput,
+    relay_connection,
+    run_fields,
+)
 
 strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
 IndicatorKind = indicators.IndicatorKind
@@ -110,13 +115,7 @@ class StrategyInput:
     "closed at the last close. Each entry invests all cash: quantity = cash / "
     "(price*(1 + fee)); a sale yields quantity*price*(1 - fee); fee = feeBps / 10,000."
 )
-class BacktestInput:
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    initial_cash: Decimal
-    fee_bps: float = 0.0
+class BacktestInput(RunMarketInput):
     strategy: StrategyInput
 
     def to_request(self) -> BacktestRequest:
@@ -289,14 +288,9 @@ class BacktestRun(ResearchRun):
         return cls(**run_fields(run), strategy=JSON(run.strategy))
 
 
-@strawberry.type(name="BacktestEdge")
-class BacktestEdge(Edge[BacktestRun]):
-    pass
-
-
-@strawberry.type(description="Your backtest runs, newest first (Relay connection).")
+@relay_connection("Backtest", "Your backtest runs, newest first (Relay connection).")
 class BacktestConnection(Connection[BacktestRun]):
-    edges: list[BacktestEdge]  # type: ignore[assignment]  # keeps the name BacktestEdge
+    pass
 
 
 COST_USD_PLACES = 6  # model prices are quoted per million tokens: cents are too coarse

@@ -15,10 +15,15 @@ from tradegraph.analytics.backtest_engine import StrategyKind
 from tradegraph.analytics.metrics import METRIC_NAMES
 from tradegraph.errors import InvalidInput
 from tradegraph.schema.analytics import BacktestResult, EquityCurvePoint
-from tradegraph.schema.connection import Connection, Edge
+from tradegraph.schema.connection import Connection
 from tradegraph.schema.context import Info
-from tradegraph.schema.markets import CandleInterval, scales_of
-from tradegraph.schema.research_runs import ResearchRun, run_fields
+from tradegraph.schema.markets import scales_of
+from tradegraph.schema.research_runs import (
+    ResearchRun,
+    RunMarketInput,
+    relay_connection,
+    run_fields,
+)
 
 strawberry.enum(
     optimization.OptimizationMetric,
@@ -63,13 +68,7 @@ class WalkForwardInput:
     "combinations that satisfy `constraint` and the strategy's rules (e.g. SMA fast < slow). "
     "Parameters without a range keep the kind's defaults."
 )
-class OptimizeInput:
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    initial_cash: Decimal
-    fee_bps: float = 0.0
+class OptimizeInput(RunMarketInput):
     kind: StrategyKind
     parameters: list[ParameterRange]
     maximize: OptimizationMetric
@@ -127,14 +126,7 @@ class HeatmapCell:
     "yValues[j]); where other parameters vary too, each cell holds the best value among the "
     "combinations at that (x, y)."
 )
-class Heatmap:
-    x: str
-    y: str
-    metric: OptimizationMetric
-    x_values: list[float]
-    y_values: list[float]
-    values: list[list[float | None]]
-
+class Heatmap(optimization.Heatmap):  # the fields: analytics/optimization.py's
     @strawberry.field(description="The same values, one cell per (x, y), row by row.")
     def cells(self) -> list[HeatmapCell]:
         return [
@@ -223,15 +215,7 @@ class Optimization(ResearchRun):
     ) -> Heatmap:
         rows = await info.context.loaders.optimization_rows.load(str(self.id))
         chosen = OptimizationMetric((metric or self.maximize).value)
-        found = rows.heatmap(x, y, chosen)
-        return Heatmap(
-            x=x,
-            y=y,
-            metric=chosen,
-            x_values=found.x_values,
-            y_values=found.y_values,
-            values=found.values,
-        )
+        return Heatmap(**vars(rows.heatmap(x, y, chosen)))
 
     @strawberry.field(description="The winner's full backtest on the whole range.")
     async def best(self, info: Info) -> BacktestResult | None:
@@ -266,11 +250,6 @@ class Optimization(ResearchRun):
         )
 
 
-@strawberry.type(name="OptimizationEdge")
-class OptimizationEdge(Edge[Optimization]):
-    pass
-
-
-@strawberry.type(description="Your optimisations, newest first (Relay connection).")
+@relay_connection("Optimization", "Your optimisations, newest first (Relay connection).")
 class OptimizationConnection(Connection[Optimization]):
-    edges: list[OptimizationEdge]  # type: ignore[assignment]  # keeps the name OptimizationEdge
+    pass

@@ -3,14 +3,17 @@ BacktestRun and Optimization implement."""
 
 from __future__ import annotations
 
+import types
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
 from tradegraph import documents
 from tradegraph.analytics.research_runs import queue_position
+from tradegraph.schema.connection import Edge
 from tradegraph.schema.context import Info
 from tradegraph.schema.markets import CandleInterval, cash_of
 
@@ -21,6 +24,16 @@ strawberry.enum(
     "RUNNING; then one of COMPLETED, FAILED (see error) or CANCELED.",
 )
 BacktestStatus = documents.BacktestStatus
+
+
+@strawberry.input(description="The market, cash and fee every kind of run is given.")
+class RunMarketInput:
+    symbol: str
+    interval: CandleInterval
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    initial_cash: Decimal
+    fee_bps: float = 0.0
 
 
 @strawberry.interface(
@@ -56,6 +69,22 @@ class ResearchRun:
     )
     async def queue_position(self) -> int | None:
         return await queue_position(self._document)
+
+
+Listed = TypeVar("Listed", bound=type)
+
+
+def relay_connection(noun: str, description: str) -> Callable[[Listed], Listed]:
+    """Declares a Connection[Node] subclass as the GraphQL type `{noun}Connection`, its edges
+    as `{noun}Edge`."""
+
+    def declared(connection: Listed) -> Listed:
+        node = connection.__orig_bases__[0].__args__[0]  # type: ignore[attr-defined]
+        edge = types.new_class(f"{noun}Edge", (Edge[node],))  # type: ignore[valid-type]
+        connection.__annotations__["edges"] = list[strawberry.type(edge, name=f"{noun}Edge")]  # type: ignore[misc]
+        return strawberry.type(connection, name=f"{noun}Connection", description=description)
+
+    return declared
 
 
 def run_fields(run: documents.BacktestRun | documents.OptimizationRun) -> dict[str, Any]:

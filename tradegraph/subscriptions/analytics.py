@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
 
+from tradegraph.analytics.research_runs import ResearchRuns, Run
+from tradegraph.auth.principal import Principal
 from tradegraph.documents import InsightRecord
-from tradegraph.documents.analytics import BackgroundRun
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import INSIGHTS_CREATED
 
-Run = TypeVar("Run", bound=BackgroundRun)
-
 
 async def run_progress(
-    broker: Broker, channel: str, read: Callable[[], Awaitable[Run]]
+    service: ResearchRuns[Run, Any], principal: Principal, run_id: str
 ) -> AsyncIterator[Run]:
     """A research run (backtest or optimisation) now, then after each progress or status
-    change; ends once it has finished (COMPLETED, FAILED or CANCELED). Updates are conflated:
-    a slow reader gets the newest state, not every percent."""
-    async with broker.subscribe(channel, lambda m: [m], conflate=lambda m: "run") as updates:
+    change; ends once it has finished (COMPLETED, FAILED or CANCELED). NOT_FOUND as
+    service.get. Updates are conflated: a slow reader gets the newest state, not every
+    percent."""
+    run = await service.get(principal, str(run_id))
+    read = partial(service.get, principal, str(run.id))
+    channel = service.kind.channel(str(run.id))
+    async with service.broker.subscribe(
+        channel, lambda m: [m], conflate=lambda m: "run"
+    ) as updates:
         run = await read()  # after subscribing: no change falls in between
         yield run
         if run.status.finished:
