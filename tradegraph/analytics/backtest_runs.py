@@ -12,47 +12,22 @@ import numpy as np
 
 from tradegraph.analytics.backtest_engine import BacktestResult, Bars, Strategy, run_backtest
 from tradegraph.analytics.research_runs import RunStopped, RunWork
+from tradegraph.analytics.run_market import RunMarket
 from tradegraph.documents import BacktestRun, CandleInterval
-from tradegraph.errors import InvalidInput
 from tradegraph.markets.candles import candles
 from tradegraph.pubsub.channels import backtest_channel
 
-MAX_BARS = 1_100_000  # two years of one-minute bars
 MAX_STORED_TRADES = 20_000  # keeps a run under MongoDB's 16 MiB document limit
 
 
 @dataclass(frozen=True)
-class BacktestRequest:
-    symbol: str
-    interval: CandleInterval
-    from_: datetime
-    to: datetime
-    initial_cash: float
-    fee_bps: float
+class BacktestRequest(RunMarket):
     strategy: Strategy
 
     def checked(self) -> BacktestRequest:
-        if self.from_ >= self.to:
-            raise InvalidInput("from must be before to", field="from")
-        if (self.to - self.from_).total_seconds() / self.interval.seconds > MAX_BARS:
-            raise InvalidInput(f"at most {MAX_BARS:,} candles per backtest", field="to")
-        if not self.initial_cash > 0:
-            raise InvalidInput("initialCash must be greater than 0", field="initialCash")
-        if not 0 <= self.fee_bps <= 1000:
-            raise InvalidInput("feeBps must be between 0 and 1000", field="feeBps")
+        self.check_market()
         self.strategy.checked()
         return self
-
-    def market(self) -> dict[str, Any]:
-        """The fields every kind of run stores about its market, cash and fee."""
-        return {
-            "symbol": self.symbol,
-            "interval": self.interval.value,
-            "from_": self.from_,
-            "to": self.to,
-            "initial_cash": self.initial_cash,
-            "fee_bps": self.fee_bps,
-        }
 
 
 async def load_bars(symbol: str, interval: CandleInterval, from_: datetime, to: datetime) -> Bars:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, ClassVar
 
 from tradegraph.analytics import walk_forward
@@ -15,18 +14,18 @@ from tradegraph.analytics.backtest_engine import (
     MAX_CURVE_POINTS,
     BacktestResult,
     Bars,
-    Strategy,
     StrategyKind,
     run_backtest,
 )
-from tradegraph.analytics.backtest_runs import BacktestRequest, load_bars, stored_result
+from tradegraph.analytics.backtest_runs import load_bars, stored_result
 from tradegraph.analytics.grid_backtest import BarsFile, GridJob, Row, run_grid_chunk
 from tradegraph.analytics.metrics import METRIC_NAMES
 from tradegraph.analytics.optimization import OptimizationMetric, StoredRows, chunks, ranked
 from tradegraph.analytics.parameter_grid import ParameterRange, count_combinations, grid
 from tradegraph.analytics.parameter_grid import strategy_of as strategy_for
 from tradegraph.analytics.research_runs import RunWork
-from tradegraph.documents import CandleInterval, OptimizationRows, OptimizationRun
+from tradegraph.analytics.run_market import RunMarket
+from tradegraph.documents import OptimizationRows, OptimizationRun
 from tradegraph.errors import InvalidInput
 from tradegraph.pubsub.channels import optimization_channel
 
@@ -38,33 +37,16 @@ class WalkForward:
 
 
 @dataclass(frozen=True)
-class OptimizationRequest:
-    symbol: str
-    interval: CandleInterval
-    from_: datetime
-    to: datetime
-    initial_cash: float
-    fee_bps: float
+class OptimizationRequest(RunMarket):
     kind: StrategyKind
     parameters: list[ParameterRange]
     maximize: OptimizationMetric
     constraint: str | None = None
     walk_forward: WalkForward | None = None
 
-    def market(self) -> BacktestRequest:
-        return BacktestRequest(
-            self.symbol,
-            self.interval,
-            self.from_,
-            self.to,
-            self.initial_cash,
-            self.fee_bps,
-            Strategy(self.kind),
-        )
-
     def combinations(self) -> list[dict[str, float]]:
         """The grid to test; InvalidInput for a bad market range, grid or constraint."""
-        self.market().checked()
+        self.check_market()
         if self.walk_forward is not None:
             walk_forward.check_walk_forward(
                 self.walk_forward.folds, self.walk_forward.train_fraction
@@ -99,7 +81,7 @@ class OptimizationKind:
         wf = request.walk_forward
         return {
             "combinations": len(request.combinations()),  # checks the whole request first
-            **request.market().market(),
+            **request.market(),
             "kind": request.kind.value,
             "parameters": [asdict(r) for r in request.parameters],
             "maximize": request.maximize.value,
