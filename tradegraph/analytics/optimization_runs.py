@@ -92,7 +92,7 @@ class OptimizationKind:
     async def execute(
         self, run: OptimizationRun, request: OptimizationRequest, work: RunWork
     ) -> dict[str, Any]:
-        combos = request.combinations()
+        combos = await asyncio.to_thread(request.combinations)
         bars = await load_bars(run.symbol, request.interval, request.from_, request.to)
         if len(bars.closes) < 2:
             raise InvalidInput("the range holds fewer than 2 candles: nothing to optimise")

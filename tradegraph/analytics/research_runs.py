@@ -101,7 +101,12 @@ class RunWork:
             await done(job)
             return result
 
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
+        try:  # the first failure (e.g. RunStopped) cancels the other chunks of the run
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(job)) for job in jobs]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _still_wanted(self) -> None:
         """Raises RunStopped when the run was cancelled by another process (checked at most
@@ -135,7 +140,8 @@ class ResearchRuns(Generic[Run, Request]):
 
     async def start(self, principal: Principal, request: Request) -> Run:
         """Stores the run QUEUED and computes it in the background; returns at once."""
-        fields = self.kind.fields(request)  # BAD_USER_INPUT before anything is stored
+        # BAD_USER_INPUT before anything is stored; a grid of 10,000 is built off the loop
+        fields = await asyncio.to_thread(self.kind.fields, request)
         instrument = await self.instruments.require(fields["symbol"])
         ticket = self.queue.admit(principal.user_id)  # RATE_LIMITED, likewise
         try:
