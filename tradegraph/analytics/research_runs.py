@@ -51,7 +51,7 @@ class RunKind(Protocol[Run, Request_contra]):
 
     @property
     def noun(self) -> str:
-        """ "backtest", "optimization": in messages and error details."""
+        """Names the kind in messages and error details: backtest, optimization."""
         ...
 
     @property
