@@ -25,8 +25,8 @@ from tradegraph.analytics.strategy import StrategyKind
 from tradegraph.analytics.trade_finder import find_trades
 
 Row = dict[str, Any]  # {"parameters": {name: value}, "metrics": {metric: value}}
-KEPT_BARS = 4  # bar sets a worker keeps mapped (runs or walk-forward parts in flight)
-KEPT_INDICATORS = 32  # indicator arrays kept per bar set (each 8 bytes a bar)
+KEPT_BARS = 2  # bar sets a worker keeps mapped (a run's range, or one walk-forward part)
+KEPT_INDICATORS = 16  # indicator arrays kept per bar set (8 bytes a bar each): one chunk's
 
 
 class BarsFile:
