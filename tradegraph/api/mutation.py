@@ -50,6 +50,8 @@ class Mutation:
     delete_watchlist: bool = fields.mutation(watchlist_resolvers.delete_watchlist)
     run_backtest: BacktestRun = fields.mutation(analytics_resolvers.run_backtest)
     optimize_backtest: Optimization = fields.mutation(optimization_resolvers.optimize_backtest)
+    cancel_backtest: BacktestRun = fields.mutation(analytics_resolvers.cancel_backtest)
+    cancel_optimization: Optimization = fields.mutation(optimization_resolvers.cancel_optimization)
     generate_insight: Insight = fields.mutation(
         analytics_resolvers.generate_insight, IsAnalystOrAdmin
     )

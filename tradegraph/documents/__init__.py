@@ -5,6 +5,7 @@ from tradegraph.documents.analytics import (
     BacktestStatus,
     InsightRecord,
     InsightSource,
+    ResearchProcess,
 )
 from tradegraph.documents.events import Event
 from tradegraph.documents.feeds import OrderEventKind, OrderEventRecord, SequenceCounter
@@ -47,6 +48,7 @@ ALL_DOCUMENTS: list[type] = [
     BacktestRun,
     OptimizationRun,
     OptimizationRows,
+    ResearchProcess,
     InsightRecord,
     OutboxMessage,
     OutboxState,
@@ -84,6 +86,7 @@ __all__ = [
     "Portfolio",
     "Position",
     "RefreshToken",
+    "ResearchProcess",
     "Role",
     "SequenceCounter",
     "Side",
