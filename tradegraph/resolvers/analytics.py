@@ -10,17 +10,12 @@ from typing import Annotated
 import strawberry
 from strawberry import ID
 
-from tradegraph.schema.analytics import (
-    BacktestConnection,
-    BacktestInput,
-    BacktestRun,
-    IndicatorSeries,
-    IndicatorSpec,
-    Insight,
-    PortfolioRisk,
-)
+from tradegraph.schema.backtests import BacktestConnection, BacktestInput, BacktestRun
 from tradegraph.schema.core.context import Info
+from tradegraph.schema.indicators import IndicatorSeries, IndicatorSpec
+from tradegraph.schema.insights import Insight
 from tradegraph.schema.markets import CandleInterval
+from tradegraph.schema.risk import PortfolioRisk
 from tradegraph.subscriptions.analytics import insights_created, run_progress
 
 

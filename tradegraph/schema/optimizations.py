@@ -14,7 +14,7 @@ from tradegraph.analytics import metrics, optimization, optimization_runs, param
 from tradegraph.analytics.backtest_engine import StrategyKind
 from tradegraph.analytics.metrics import METRIC_NAMES
 from tradegraph.errors import InvalidInput
-from tradegraph.schema.analytics import BacktestResult, EquityCurvePoint
+from tradegraph.schema.backtests import BacktestResult, EquityCurvePoint
 from tradegraph.schema.core.connection import Connection
 from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import scales_of
