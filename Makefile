@@ -44,10 +44,10 @@ dashboard:
 examples: $(VENV)/.installed-run
 	cd web && npm ci --no-audit --no-fund && npm run typecheck:examples && npm run examples
 
-# Refreshes docs/dashboard.png and docs/graphiql.png (Getting started's pictures) from the browser tests.
+# Refreshes the pictures in docs/ (dashboard, terminal-positions, terminal-research, graphiql) from the browser tests.
 screenshots: $(VENV)/.installed-test
 	scripts/ensure-chromium
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_browser.py -q
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_browser.py tests/e2e/terminal -q
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

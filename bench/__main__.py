@@ -3,13 +3,14 @@
 python -m bench events   events(first: 20) over GraphQL vs a plain Starlette endpoint
 python -m bench quotes   quote fan-out to WebSocket subscribers vs a bare websockets server
 python -m bench analytics  one backtest and indicators on a year of bars vs pandas
-python -m bench optimize   a 1,000-combination grid vs the same backtests one by one
+python -m bench optimize   a 1,000-combination grid: today vs before issue 23 vs the engine
 python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at 50,000
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
 python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
 python -m bench fairness each attack of issue 20 beside a victim, against the idle victim
                          (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
+python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -20,6 +21,7 @@ import asyncio
 
 from bench import (
     analytics,
+    day,
     events_listing,
     fairness,
     optimize,
@@ -49,6 +51,7 @@ def main() -> None:
             "soak",
             "seed",
             "fairness",
+            "day",
             "all",
         ],
         default="all",
@@ -65,7 +68,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="optimize: default cores")
     parser.add_argument("--stored", type=int, default=50_000, help="store: events to ingest")
     parser.add_argument("--listings", type=int, default=200, help="store: listing requests")
-    parser.add_argument("--minutes", type=float, default=10.0, help="soak: duration")
+    parser.add_argument("--minutes", type=float, default=10.0, help="soak, day: duration")
     parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
     parser.add_argument("--days", type=int, default=30, help="seed: days of price history")
@@ -75,6 +78,13 @@ def main() -> None:
         "--heatmap-rows", type=int, default=10_000, help="fairness: optimisation size (0: skip)"
     )
     parser.add_argument("--attacks", default=None, help="fairness: comma-separated names")
+    parser.add_argument("--traders", type=int, default=1000, help="day: simulated traders")
+    parser.add_argument("--clients", type=int, default=2, help="day: client processes")
+    parser.add_argument("--idle-seconds", type=float, default=60.0, help="day: N=1 baseline")
+    parser.add_argument("--relay-seconds", type=float, default=30.0, help="day: relay baseline")
+    parser.add_argument("--watchlists", type=int, default=20, help="day: distinct watchlists")
+    parser.add_argument("--history-days", type=int, default=2, help="day: seeded price history")
+    parser.add_argument("--profile", default=None, help="day: py-spy collapsed stacks to this file")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -94,6 +104,19 @@ def main() -> None:
     if args.suite == "fairness":
         only = args.attacks.split(",") if args.attacks else None
         asyncio.run(fairness.main(args.seconds, args.fair_events, args.heatmap_rows, only))
+    if args.suite == "day":
+        asyncio.run(
+            day.main(
+                args.traders,
+                args.minutes,
+                args.clients,
+                args.idle_seconds,
+                args.relay_seconds,
+                args.watchlists,
+                args.history_days,
+                args.profile,
+            )
+        )
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

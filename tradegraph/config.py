@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         description="live subscriptions of one user across all its sockets; past it subscribe "
         "gets RATE_LIMITED and the socket stays open (counted per server process)",
     )
+    widget_key_max_connections: int = Field(
+        default=1000,
+        gt=0,
+        description="WebSockets one widget key (embeddable widgets) may hold open; past it the "
+        "next is closed 4429 (counted per server process)",
+    )
+    widget_key_max_subscriptions: int = Field(
+        default=10000,
+        gt=0,
+        description="live subscriptions of one widget key across all its sockets; past it "
+        "subscribe gets RATE_LIMITED and the socket stays open (counted per server process)",
+    )
     login_max_failures: int = Field(
         default=5,
         gt=0,
@@ -208,6 +220,12 @@ class Settings(BaseSettings):
         default=0.30,
         ge=0,
         description="annualised volatility of the simulated GBM price paths",
+    )
+    demo: bool = Field(
+        default=True,
+        description="development only: the first `serve` on an empty store (no instruments) "
+        "loads the demo universe, its price history and synthetic events, as `serve --seed` "
+        "does, so the dashboard has a live market at once; false: start with an empty store",
     )
     seed_history_days: int = Field(
         default=30,
@@ -341,6 +359,17 @@ class Settings(BaseSettings):
     risk_benchmark_symbol: str = Field(
         default="BOVA11",
         description="the instrument portfolioRisk.beta is measured against",
+    )
+    runs_per_user: int = Field(
+        default=2,
+        gt=0,
+        description="backtests and optimisations of one user computed at once (per process); "
+        "the user's further runs wait QUEUED",
+    )
+    queued_runs_per_user: int = Field(
+        default=10,
+        ge=0,
+        description="runs of one user that may wait QUEUED (per process); one more is RATE_LIMITED",
     )
     metrics_token: SecretStr | None = Field(
         default=None,

@@ -102,7 +102,7 @@ async def test_dashboard_ticks_and_fills_a_market_order(
     await page.click(".ticket button[type=submit]")
     filled = page.locator("table.orders tr[data-status=FILLED]")
     await expect(filled).to_have_count(1, timeout=10_000)
-    await expect(filled.locator("td").nth(4)).to_have_text("2")
+    await expect(filled.locator("td.quantity")).to_have_text("2")
     await expect(page.locator(".value .equity")).to_contain_text("USD")
     await expect(page.locator(".chart")).not_to_have_attribute("data-bars", "0")
     assert refused == []
@@ -152,6 +152,7 @@ async def test_dashboard_shows_errors_by_their_code(live: RunningServer, page: P
 
 async def test_admin_sees_live_events_and_todays_summary(live: RunningServer, page: Page) -> None:
     await log_in(page, live.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await page.click("header button[data-view=activity]")
     await expect(page.locator("text=Today (UTC)")).to_be_visible()
     async with httpx.AsyncClient(base_url=live.url) as http:
         gql = GraphQLClient(http)

@@ -47,7 +47,9 @@ async def test_day_pnl_counts_from_the_previous_close_and_today_trades_at_their_
     assert dec(position["previousClose"]) == 10
     assert dec(position["changeToday"]) == dec("0.1")
     assert dec(state["dayPnl"]) == 10 * 11 - 105  # bought today: measured from its price
-    assert dec(state["dayPnlPercent"]) == dec(5) / (dec(state["equity"]) - 5)
+    # In percent, like Quote.changePercent (issue 25: one unit for every percent).
+    percent = (100 * dec(5) / (dec(state["equity"]) - 5)).quantize(dec("0.01"))
+    assert dec(state["dayPnlPercent"]) == percent
 
     await place(gql, token, pid, "SELL", "4")  # at the bid, 10.90
     state = (await gql.data(DAY, {"id": pid}, token))["portfolio"]

@@ -90,6 +90,7 @@ LOWER_LAYERS = [
     "analytics",
     "auth",
     "insights",
+    "widgets",
     "store",
     "subscriptions",
 ]
@@ -127,7 +128,7 @@ LAYERS: list[set[str]] = [
         "config_reference",
     },
     {"documents", "pubsub", "sequences"},
-    {"events", "markets", "trading", "analytics", "auth", "insights"},
+    {"events", "markets", "trading", "analytics", "auth", "insights", "widgets"},
     {"store", "subscriptions"},
     {"services"},
     {"schema", "resolvers", "api"},

@@ -13,6 +13,7 @@ from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.resolvers import users as user_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
+from tradegraph.resolvers import widget_keys as widget_key_resolvers
 from tradegraph.schema.analytics import BacktestRun, Insight
 from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.events import Event
@@ -22,6 +23,7 @@ from tradegraph.schema.orders import Order
 from tradegraph.schema.portfolios import Portfolio
 from tradegraph.schema.users import AuthPayload
 from tradegraph.schema.watchlists import Watchlist
+from tradegraph.schema.widget_keys import WidgetKey
 
 
 @strawberry.type
@@ -48,6 +50,10 @@ class Mutation:
     delete_watchlist: bool = fields.mutation(watchlist_resolvers.delete_watchlist)
     run_backtest: BacktestRun = fields.mutation(analytics_resolvers.run_backtest)
     optimize_backtest: Optimization = fields.mutation(optimization_resolvers.optimize_backtest)
+    cancel_backtest: BacktestRun = fields.mutation(analytics_resolvers.cancel_backtest)
+    cancel_optimization: Optimization = fields.mutation(optimization_resolvers.cancel_optimization)
     generate_insight: Insight = fields.mutation(
         analytics_resolvers.generate_insight, IsAnalystOrAdmin
     )
+    create_widget_key: WidgetKey = fields.mutation(widget_key_resolvers.create_widget_key, IsAdmin)
+    revoke_widget_key: WidgetKey = fields.mutation(widget_key_resolvers.revoke_widget_key, IsAdmin)

@@ -13,6 +13,7 @@ from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.resolvers import users as user_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
+from tradegraph.resolvers import widget_keys as widget_key_resolvers
 from tradegraph.schema.analytics import (
     BacktestConnection,
     BacktestRun,
@@ -20,14 +21,15 @@ from tradegraph.schema.analytics import (
     Insight,
     PortfolioRisk,
 )
-from tradegraph.schema.core.permissions import IsAnalystOrAdmin
+from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin, MarketDataReader
 from tradegraph.schema.events import Event, EventConnection, EventSummary
-from tradegraph.schema.markets import Candle, Instrument, Quote
+from tradegraph.schema.markets import Candle, Instrument, MarketHistory, Quote
 from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.portfolios import Portfolio
 from tradegraph.schema.users import User
 from tradegraph.schema.watchlists import Watchlist
+from tradegraph.schema.widget_keys import WidgetKey
 
 
 @strawberry.type
@@ -36,11 +38,12 @@ class Query:
     events: EventConnection = fields.query(event_resolvers.events)
     event: Event | None = fields.query(event_resolvers.event)
     event_summary: EventSummary = fields.query(event_resolvers.event_summary)
-    instruments: list[Instrument] = fields.query(market_resolvers.instruments)
-    instrument: Instrument | None = fields.query(market_resolvers.instrument)
-    quote: Quote | None = fields.query(market_resolvers.quote)
-    quotes: list[Quote] = fields.query(market_resolvers.quotes)
-    candles: list[Candle] = fields.query(market_resolvers.candles)
+    instruments: list[Instrument] = fields.query(market_resolvers.instruments, MarketDataReader)
+    instrument: Instrument | None = fields.query(market_resolvers.instrument, MarketDataReader)
+    market_history: MarketHistory = fields.query(market_resolvers.market_history)
+    quote: Quote | None = fields.query(market_resolvers.quote, MarketDataReader)
+    quotes: list[Quote] = fields.query(market_resolvers.quotes, MarketDataReader)
+    candles: list[Candle] = fields.query(market_resolvers.candles, MarketDataReader)
     portfolio: Portfolio = fields.query(portfolio_resolvers.portfolio)
     portfolios: list[Portfolio] = fields.query(portfolio_resolvers.portfolios)
     export_url: str = fields.query(portfolio_resolvers.export_url)
@@ -55,3 +58,4 @@ class Query:
     optimizations: OptimizationConnection = fields.query(optimization_resolvers.optimizations)
     portfolio_risk: PortfolioRisk = fields.query(analytics_resolvers.portfolio_risk)
     insight: Insight = fields.query(analytics_resolvers.insight, IsAnalystOrAdmin)
+    widget_keys: list[WidgetKey] = fields.query(widget_key_resolvers.widget_keys, IsAdmin)

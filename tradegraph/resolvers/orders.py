@@ -90,7 +90,7 @@ async def replace_order(info: Info, id: ID, input: ReplaceOrderInput) -> Order:
     filled (BAD_USER_INPUT). The old order becomes REPLACED (`replacedBy`), the new one
     (`replaces`) takes over its reservation atomically, reserving the difference if it needs
     more (INSUFFICIENT_FUNDS / INSUFFICIENT_POSITION; then nothing changes) and returning any
-    surplus. Once this answers, the old order fills no more. Owner or ADMIN only."""
+    surplus. Once this answers, the old order fills no more. The owner only (staff: FORBIDDEN)."""
     replaced = await info.context.services.replacements.replace(
         info.context.require_principal(), str(id), input.to_request()
     )

@@ -15,9 +15,15 @@ from tradegraph.analytics import indicator_series, indicators
 from tradegraph.analytics import risk as risk_rules
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.backtest_runs import BacktestRequest
-from tradegraph.schema.core.connection import Connection, Edge
+from tradegraph.schema.core.connection import Connection
 from tradegraph.schema.core.context import Info
-from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
+from tradegraph.schema.markets import scales_of
+from tradegraph.schema.research_runs import (
+    ResearchRun,
+    RunMarketInput,
+    relay_connection,
+    run_fields,
+)
 
 strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
 IndicatorKind = indicators.IndicatorKind
@@ -32,9 +38,6 @@ strawberry.enum(
     "deviations), exit when it is back at or above the middle.",
 )
 StrategyKindEnum = StrategyKind
-
-strawberry.enum(documents.BacktestStatus, name="BacktestStatus")
-BacktestStatus = documents.BacktestStatus
 
 
 @strawberry.input(description="One indicator to compute; unused parameters are ignored.")
@@ -112,13 +115,7 @@ class StrategyInput:
     "closed at the last close. Each entry invests all cash: quantity = cash / "
     "(price*(1 + fee)); a sale yields quantity*price*(1 - fee); fee = feeBps / 10,000."
 )
-class BacktestInput:
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    initial_cash: Decimal
-    fee_bps: float = 0.0
+class BacktestInput(RunMarketInput):
     strategy: StrategyInput
 
     def to_request(self) -> BacktestRequest:
@@ -274,62 +271,26 @@ MONEY_STATISTICS = (
 
 
 @strawberry.type(description="A backtest: queued, running with progress, then a result.")
-class BacktestRun:
-    id: strawberry.ID
-    status: BacktestStatus
-    progress: float = strawberry.field(description="0 to 1.")
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    _initial_cash: strawberry.Private[float]
-    fee_bps: float
+class BacktestRun(ResearchRun):
     strategy: JSON = strawberry.field(description="The strategy with its defaults filled in.")
-    bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
-    _result: strawberry.Private[dict[str, Any] | None]
-    error: str | None = strawberry.field(description="Why the run FAILED.")
-    created_at: datetime
-    finished_at: datetime | None
-
-    @strawberry.field(description="Cash at the start, at the scale of the instrument's currency.")
-    async def initial_cash(self, info: Info) -> Decimal:
-        return await cash_of(info, self.symbol, self._initial_cash)
 
     @strawberry.field(description="Once COMPLETED.")
     async def result(self, info: Info) -> BacktestResult | None:
-        if not self._result:
+        stored = (
+            self._document.result if isinstance(self._document, documents.BacktestRun) else None
+        )
+        if not stored:
             return None
-        return BacktestResult.from_stored(self._result, await scales_of(info, self.symbol))
+        return BacktestResult.from_stored(stored, await scales_of(info, self.symbol))
 
     @classmethod
     def from_document(cls, run: documents.BacktestRun) -> BacktestRun:
-        return cls(
-            id=strawberry.ID(str(run.id)),
-            status=run.status,
-            progress=run.progress,
-            symbol=run.symbol,
-            interval=documents.CandleInterval(run.interval),
-            from_=run.from_,
-            to=run.to,
-            _initial_cash=run.initial_cash,
-            fee_bps=run.fee_bps,
-            strategy=JSON(run.strategy),
-            bars=run.bars,
-            _result=run.result,
-            error=run.error,
-            created_at=run.created_at,
-            finished_at=run.finished_at,
-        )
+        return cls(**run_fields(run), strategy=JSON(run.strategy))
 
 
-@strawberry.type(name="BacktestEdge")
-class BacktestEdge(Edge[BacktestRun]):
-    pass
-
-
-@strawberry.type(description="Your backtest runs, newest first (Relay connection).")
+@relay_connection("Backtest", "Your backtest runs, newest first (Relay connection).")
 class BacktestConnection(Connection[BacktestRun]):
-    edges: list[BacktestEdge]  # type: ignore[assignment]  # keeps the name BacktestEdge
+    pass
 
 
 COST_USD_PLACES = 6  # model prices are quoted per million tokens: cents are too coarse

@@ -10,6 +10,7 @@ import strawberry
 
 from tradegraph import decimals, documents, errors
 from tradegraph.markets import candles, quotes
+from tradegraph.markets.history_status import HistoryStatus
 from tradegraph.markets.instruments import InstrumentFields
 from tradegraph.schema.core.context import Info
 
@@ -269,3 +270,21 @@ class ImportCandlesInput:
     symbol: str
     interval: CandleInterval
     candles: list[CandleInput]
+
+
+@strawberry.type(description="Whether this server is still loading price history.")
+class MarketHistory:
+    loading: bool = strawberry.field(
+        description="True while the first run of a demo server seeds its price history: "
+        "candles, indicators and day changes are partial until it ends."
+    )
+    started_at: datetime | None = strawberry.field(description="When the load began.")
+    finished_at: datetime | None = strawberry.field(description="When the last load ended.")
+
+    @classmethod
+    def from_status(cls, status: HistoryStatus) -> MarketHistory:
+        return cls(
+            loading=status.loading,
+            started_at=status.started_at,
+            finished_at=status.finished_at,
+        )

@@ -262,7 +262,11 @@ class PlaceOrderInput:
     stop_price: Decimal | None = strawberry.field(
         default=None, description="STOP and STOP_LIMIT; a multiple of the tick size."
     )
-    time_in_force: TimeInForce = documents.TimeInForce.DAY
+    time_in_force: TimeInForce | None = strawberry.field(
+        default=None,
+        description="Default: DAY, or GTC for crypto, which trades around the clock (DAY on a "
+        "crypto instrument: BAD_USER_INPUT).",
+    )
     client_order_id: str | None = strawberry.field(
         default=None,
         description="Idempotency key, unique per portfolio (≤ 64 characters); reusing it for "

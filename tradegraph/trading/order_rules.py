@@ -5,13 +5,14 @@ rules (trading/matching.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from tradegraph.decimals import is_multiple, plain
 from tradegraph.documents import (
+    AssetClass,
     Instrument,
     Order,
     OrderStatus,
@@ -32,7 +33,7 @@ class OrderRequest:
     side: Side
     type: OrderType
     quantity: Decimal
-    time_in_force: TimeInForce = TimeInForce.DAY
+    time_in_force: TimeInForce | None = None  # None: the venue's default (default_time_in_force)
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     client_order_id: str | None = None
@@ -40,8 +41,27 @@ class OrderRequest:
     trail_percent: Decimal | None = None
 
 
+def default_time_in_force(instrument: Instrument) -> TimeInForce:
+    """DAY on a venue with sessions; GTC for crypto, which trades around the clock (a DAY
+    order there would expire at an arbitrary midnight, part-filled)."""
+    return TimeInForce.GTC if instrument.asset_class is AssetClass.CRYPTO else TimeInForce.DAY
+
+
+def with_time_in_force(request: OrderRequest, instrument: Instrument) -> OrderRequest:
+    """The request with its time in force chosen: as given, else the venue's default."""
+    if request.time_in_force is not None:
+        return request
+    return replace(request, time_in_force=default_time_in_force(instrument))
+
+
 def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
     """Raises InvalidInput for the first rule the request breaks."""
+    if request.time_in_force is TimeInForce.DAY and instrument.asset_class is AssetClass.CRYPTO:
+        raise InvalidInput(
+            f"{instrument.symbol} trades around the clock, so DAY does not apply: use GTC "
+            "(the default), IOC or FOK",
+            field="timeInForce",
+        )
     if request.quantity <= 0:
         raise InvalidInput("quantity must be greater than 0", field="quantity")
     if not is_multiple(request.quantity, instrument.lot_size):

@@ -40,7 +40,9 @@ from tradegraph.trading.order_rules import (
     OrderRequest,
     check_order,
     day_end,
+    default_time_in_force,
     replayed,
+    with_time_in_force,
 )
 from tradegraph.trading.portfolios import can_read, check_can_change, writable_portfolio
 from tradegraph.trading.settlement import (
@@ -95,6 +97,7 @@ class OrdersService:
         order before it is stored and stores its legs once the reservation is in place."""
         portfolio = await writable_portfolio(principal, request.portfolio_id)
         instrument = await self.instruments.require(request.symbol)
+        request = with_time_in_force(request, instrument)
         check_order(request, instrument, portfolio)
         if plan is not None:
             plan.check(request, instrument, portfolio)
@@ -106,7 +109,7 @@ class OrdersService:
         if existing is not None:
             return replayed(existing, order)
         quote = await self.market.latest(instrument.symbol)
-        ask = quote.ask if quote else None
+        ask = self.engine.walked_ask(quote, order.quantity) if quote else None
         reserve = self.reservation(order, instrument, ask)
         if plan is not None and reserve is not None:
             reserve = plan.reservation(order, instrument, ask, reserve)
@@ -149,7 +152,7 @@ class OrdersService:
             stop_price=request.stop_price,
             trail_price=request.trail_price,
             trail_percent=request.trail_percent,
-            time_in_force=request.time_in_force,
+            time_in_force=request.time_in_force or default_time_in_force(instrument),
             status=OrderStatus.PENDING_NEW,
             filled_quantity=ZERO,
             filled_notional=ZERO,

@@ -13,7 +13,9 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -28,6 +30,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from tradegraph.api import build_schema
 from tradegraph.config import Settings
+from tradegraph.error_codes import error_code
 from tradegraph.schema.core.context import ACCOUNT_GONE, Context
 from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
@@ -41,7 +44,21 @@ from tradegraph.web.graphql_ws import (
 from tradegraph.web.json_cost import JSONTooCostly, decode, decode_off_loop
 from tradegraph.web.shared_feeds import SharedFeeds
 from tradegraph.web.user_quota import UserQuota
+from tradegraph.web.widget_sockets import (
+    WidgetKeyQuota,
+    WidgetSockets,
+    grant_covers,
+    is_widget_handshake,
+)
 from tradegraph.web.ws_messages import MeasuredWebSocketAdapter
+from tradegraph.widgets.grants import WidgetGrant
+from tradegraph.widgets.keys import TwoCredentials, WidgetKeyRefused, WidgetOriginRefused
+
+log = structlog.get_logger("tradegraph.widgets")
+
+WIDGET_REFUSALS = (WidgetKeyRefused, WidgetOriginRefused, TwoCredentials)
+SEND_WIDGET_KEY = 'send {"widgetKey": "wk_…"} in connection_init'
+ONE_CREDENTIAL = "send a widget key or an access token, not both"
 
 
 class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None]):
@@ -67,6 +84,11 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
             max_subscriptions=settings.max_subscriptions_per_user,
         )
         self.shared_feeds = SharedFeeds(self.schema, self.encode_json)
+        self.widget_quota = WidgetKeyQuota(
+            max_connections=settings.widget_key_max_connections,
+            max_subscriptions=settings.widget_key_max_subscriptions,
+        )
+        self.widget_sockets = WidgetSockets()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,17 +98,42 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
             response = await self.run(Request(scope, receive))
         except HTTPException as error:  # Strawberry answers these in plain text
             response = _http_error(error)
+        except WIDGET_REFUSALS as refused:  # raised by get_context, before any execution
+            row = error_code(refused)
+            response = graphql_error_response(row.http_status, row.code, refused.message)
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(request.app.state.services, request, response)
-        if isinstance(request, Request):
-            context.authenticate(request.headers.get("authorization"))
+        if not isinstance(request, Request):
+            return context
+        authorization = request.headers.get("authorization")
+        widget_key = request.headers.get("x-widget-key")
+        if widget_key is None:
+            context.authenticate(authorization)
+            return context
+        if authorization is not None:
+            raise TwoCredentials(ONE_CREDENTIAL)
+        origin = request.headers.get("origin")
+        context.widget_grant = await context.services.widget_keys.admit(widget_key, origin)
         return context
+
+    def widget_may_share(self, grant: WidgetGrant, payload: dict[str, Any]) -> bool:
+        """Whether a widget socket's subscription may join a shared feed (web/graphql_ws.py)."""
+        schema: GraphQLSchema = self.schema._schema  # type: ignore[attr-defined]
+        return grant_covers(grant, schema, payload, self.max_tokens)
+
+    def is_websocket_origin_allowed(self, request: object, origin: str) -> bool:
+        # A widget socket's origin is checked against its key's origins at connection_init.
+        return is_widget_handshake(request) or super().is_websocket_origin_allowed(request, origin)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params or {}
         authorization = params.get("Authorization", params.get("authorization"))
+        if "widgetKey" in params or is_widget_handshake(context.request):
+            await _admit_widget_key(context, params.get("widgetKey"), authorization)
+            acknowledged_widget: UnsetType = UNSET
+            return acknowledged_widget
         if context.authenticate(authorization) is None:
             problem = "access token invalid or expired; " if authorization is not None else ""
             raise ConnectionRejectionError({"message": problem + SEND_TOKEN})
@@ -176,6 +223,20 @@ def _bad_json(error: json.JSONDecodeError) -> HTTPException:
     if isinstance(error, JSONTooCostly):
         return HTTPException(400, error.msg)
     return HTTPException(400, f"request body is not valid JSON: {error}")
+
+
+async def _admit_widget_key(context: Context, widget_key: object, authorization: object) -> None:
+    """Gives the socket its widget key's grant, or refuses connection_init (4403, the reason)."""
+    if authorization is not None:
+        raise ConnectionRejectionError({"message": ONE_CREDENTIAL})
+    if widget_key is None:  # a widget socket (?widget) takes no access token
+        raise ConnectionRejectionError({"message": SEND_WIDGET_KEY})
+    origin = context.request.headers.get("origin")
+    try:
+        context.widget_grant = await context.services.widget_keys.admit(widget_key, origin)
+    except WIDGET_REFUSALS as refused:
+        log.info("widget socket refused", reason=refused.message, origin=origin)
+        raise ConnectionRejectionError({"message": refused.message}) from None
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -180,7 +180,7 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
             await self.send_message({"id": operation_id, "type": "error", "payload": [error]})
             return
         try:
-            if shareable(shape.kind, shape.root_fields) and await self._may_share():
+            if shareable(shape.kind, shape.root_fields) and await self._may_share(payload):
                 self._join_shared(operation_id, payload)
                 return
             await super().handle_subscribe(message)
@@ -201,7 +201,12 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
         refusal: str | None = getattr(self.websocket, "refusal", None)  # a limit, named
         await self.websocket.close(code=BAD_MESSAGE, reason=close_reason(refusal or error_message))
 
-    async def _may_share(self) -> bool:
+    async def _may_share(self, payload: dict[str, Any]) -> bool:
+        # A widget key joins only feeds its grant covers (the feed runs with the context of
+        # its first socket); a refused one gets its FORBIDDEN error from the unshared path.
+        if self.context.widget_grant is not None:
+            shares: bool = self.view.widget_may_share(self.context.widget_grant, payload)
+            return shares
         # A deleted account gets its UNAUTHENTICATED error from the unshared path.
         return await self.context.resolve_principal() is not None
 

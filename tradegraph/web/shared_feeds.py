@@ -233,4 +233,5 @@ def _feed_context(caller: Context) -> Context:
     context.connection_params = caller.connection_params
     context.access_token = caller.access_token
     context.principal = caller.principal
+    context.widget_grant = caller.widget_grant
     return context

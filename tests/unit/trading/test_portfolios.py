@@ -23,10 +23,12 @@ def test_the_owner_may_read_and_change_their_portfolio(role: Role) -> None:
     check_can_change(owner, OWNER)
 
 
-def test_an_admin_may_read_and_change_anyones_portfolio() -> None:
+def test_an_admin_may_read_but_not_change_anyones_portfolio() -> None:
+    # Issue 25: an ADMIN's order once filled in a TRADER's portfolio; staff only read.
     admin = principal(Role.ADMIN)
     assert can_read(admin, OWNER)
-    check_can_change(admin, OWNER)
+    with pytest.raises(PermissionDenied, match="only its owner may change it"):
+        check_can_change(admin, OWNER)
 
 
 def test_an_analyst_may_read_but_not_change_anyones_portfolio() -> None:

@@ -16,12 +16,15 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 
+from tradegraph.analytics.optimization import StoredRows
+from tradegraph.analytics.optimization_runs import rows_of
 from tradegraph.auth.principal import Principal
 from tradegraph.auth.tokens import AccessToken, bearer_token, decode_access_token
 from tradegraph.documents import Instrument, Portfolio, User
-from tradegraph.errors import NotAuthenticated
+from tradegraph.errors import NotAuthenticated, PermissionDenied
 from tradegraph.services import Services
 from tradegraph.trading.portfolios import readable
+from tradegraph.widgets.grants import READ_ONLY, WidgetGrant
 
 AUTHENTICATION_REQUIRED = "authentication required: send Authorization: Bearer <accessToken>"
 TOKEN_REFUSED = "access token is invalid or expired; log in or refresh it (refreshToken)"
@@ -37,6 +40,8 @@ class Loaders:
         self.instruments = DataLoader[str, Instrument | None](
             load_fn=services.instruments.by_symbols
         )
+        # read once per operation however many aliases of top/heatmap ask
+        self.optimization_rows = DataLoader[str, StoredRows](load_fn=rows_of)
 
 
 class Context:
@@ -48,6 +53,7 @@ class Context:
         self.access_token: AccessToken | None = None  # verified, not yet looked up
         self.principal: Principal | None = None  # the caller as stored, once resolved
         self.refusal: str | None = None  # why a presented token gives no principal
+        self.widget_grant: WidgetGrant | None = None  # a widget key's caller: market data only
         self._loaders: Loaders | None = None  # made on first use: most sockets never need them
 
     @property
@@ -84,9 +90,11 @@ class Context:
             self.refusal = None if self.principal else ACCOUNT_GONE
         return self.principal
 
-    def require_principal(self) -> Principal:
+    def require_principal(self, field: str = "this field") -> Principal:
         if self.principal is not None:
             return self.principal
+        if self.widget_grant is not None:
+            raise PermissionDenied(READ_ONLY.format(field=field))
         raise NotAuthenticated(self.refusal or AUTHENTICATION_REQUIRED)
 
     async def readable_portfolio(self, portfolio_id: str) -> Portfolio:

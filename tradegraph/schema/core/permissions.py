@@ -15,7 +15,37 @@ class IsAuthenticated(BasePermission):
     message = "authentication required"
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        info.context.require_principal()
+        info.context.require_principal(info.field_name)
+        return True
+
+
+class MarketDataReader(BasePermission):
+    """A signed-in caller, or a widget key that covers the symbols asked for."""
+
+    message = "authentication required"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        grant = info.context.widget_grant
+        if grant is None:
+            info.context.require_principal(info.field_name)
+            return True
+        asked = kwargs.get("symbols") or ([kwargs["symbol"]] if "symbol" in kwargs else [])
+        refusal = grant.refusal(info.field_name, asked)
+        if refusal is not None:
+            raise PermissionDenied(refusal)
+        return True
+
+
+class NoWidgetKey(BasePermission):
+    """Open to anyone except a widget key's caller, which reads market data only."""
+
+    message = "forbidden"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        grant = info.context.widget_grant
+        refusal = grant.refusal(info.field_name) if grant is not None else None
+        if refusal is not None:
+            raise PermissionDenied(refusal)
         return True
 
 
@@ -24,7 +54,7 @@ class _HasRole(BasePermission):
     message = "forbidden"
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = info.context.require_principal()
+        principal = info.context.require_principal(info.field_name)
         if principal.role not in self.roles:
             allowed = " or ".join(role.value for role in self.roles)
             raise PermissionDenied(
