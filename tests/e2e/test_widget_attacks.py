@@ -22,6 +22,7 @@ from tests.support.widget_keys import (
     revoke_widget_key,
     widget_socket,
 )
+from tradegraph.documents import WidgetKey
 from tradegraph.server import RunningServer
 
 QUOTES = "query($s: [String!]!) { quotes(symbols: $s) { symbol bid } }"
@@ -185,3 +186,29 @@ async def test_the_key_is_in_no_answer_but_the_first(gql: GraphQLClient, admin_t
     assert revoked["revokeWidgetKey"]["key"] is None
     assert created["key"] not in json.dumps([listed, revoked])
     assert created["key"].startswith(listed[0]["keyHint"])
+
+
+async def test_the_key_is_never_logged_nor_stored(
+    server: RunningServer,
+    http: httpx.AsyncClient,
+    gql: GraphQLClient,
+    admin_token: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    created = await create_widget_key(gql, admin_token)
+    key = created["key"]
+    await http.post(
+        "/graphql",
+        json={"query": "{ me { id } }"},
+        headers={"x-widget-key": key, "origin": "https://evil.example"},
+    )
+    refused = await widget_socket(server.url, key, "https://evil.example")
+    assert (await closed_with(refused))[0] == 4403
+    await revoke_widget_key(gql, admin_token, created["id"])
+    logged = capsys.readouterr()
+    assert "widget key created" in logged.out + logged.err  # the log is captured here
+    assert "widget socket refused" in logged.out + logged.err
+    assert key not in logged.out + logged.err
+    assert key[len("wk_") + 6 :] not in logged.out + logged.err  # not even past the hint
+    stored = await WidgetKey.find_all().to_list()
+    assert key not in json.dumps([s.model_dump(mode="json") for s in stored])
