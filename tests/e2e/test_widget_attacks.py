@@ -3,15 +3,21 @@ socket (`/graphql?widget`) or the X-Widget-Key header, on a real server, and wha
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis
 import websockets
 from websockets.typing import Origin, Subprotocol
 
+from tests.e2e.conftest import login_admin, server_settings
 from tests.support.clients import GraphQLClient, TransportWS, error_code
+from tests.support.servers import Process
 from tests.support.trading import create_instrument, publish_quote
 from tests.support.widget_keys import (
     SITE,
@@ -23,7 +29,8 @@ from tests.support.widget_keys import (
     widget_socket,
 )
 from tradegraph.documents import WidgetKey
-from tradegraph.server import RunningServer
+from tradegraph.server import RunningServer, start_server
+from tradegraph.services import Services
 
 QUOTES = "query($s: [String!]!) { quotes(symbols: $s) { symbol bid } }"
 
@@ -212,3 +219,40 @@ async def test_the_key_is_never_logged_nor_stored(
     assert key[len("wk_") + 6 :] not in logged.out + logged.err  # not even past the hint
     stored = await WidgetKey.find_all().to_list()
     assert key not in json.dumps([s.model_dump(mode="json") for s in stored])
+
+
+@pytest.fixture
+async def redis_backed(redis_server: Process) -> AsyncIterator[RunningServer]:
+    running = await start_server(server_settings(broadcast_url=redis_server.url))
+    yield running
+    await running.stop()
+
+
+async def test_a_cached_key_is_not_trusted_while_revocations_could_go_unheard(
+    redis_backed: RunningServer, redis_server: Process
+) -> None:
+    """Another process revokes the key while this one's broker subscription is down, so its
+    message never arrives here: the admission this process cached must not outlive it."""
+    services: Services = redis_backed.app.state.services
+    async with httpx.AsyncClient(base_url=redis_backed.url, timeout=30) as http:
+        gql = GraphQLClient(http)
+        admin = await login_admin(gql)
+        created = await create_widget_key(gql, admin)
+        headers = {"x-widget-key": created["key"], "origin": SITE}
+        request = {"query": "{ instruments { symbol } }"}
+        assert (await http.post("/graphql", json=request, headers=headers)).status_code == 200
+        stored = await WidgetKey.get(created["id"])
+        assert stored is not None
+        stored.revoked_at = datetime.now(UTC)  # as the other process did; no message here
+        await stored.save()
+        interrupted = services.broker.interrupted_subscriptions
+        killer = redis.from_url(redis_server.url)
+        try:
+            await killer.client_kill_filter(_type="pubsub")
+        finally:
+            await killer.aclose()
+        while services.broker.interrupted_subscriptions == interrupted:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)  # the reader notices the lost connection
+        refused = await http.post("/graphql", json=request, headers=headers)
+        assert refused.status_code == 401, refused.text
+        assert "revoked" in refused.json()["errors"][0]["message"]
