@@ -83,6 +83,12 @@ async def test_only_the_exact_origin_a_browser_would_send_is_accepted(
     for origin in [SITE, "https://shop.example:443", "http://127.0.0.1:8080"]:
         client = await acknowledged_widget(server.url, key, origin)
         await client.close()
+    # Another site's key, presented from this site: its origins are not this site's.
+    other = (await create_widget_key(gql, admin_token, origins=["https://other.example"]))["key"]
+    client = await widget_socket(server.url, other, SITE)
+    code, reason = await closed_with(client)
+    assert code == 4403
+    assert f"origin {SITE} is not allowed" in reason
 
 
 async def test_a_widget_socket_runs_nothing_before_its_key_is_accepted(
@@ -161,6 +167,23 @@ async def test_over_http_an_access_token_never_widens_a_key(
         body = response.json()
         assert body.get("data") is None, body
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_on_a_plain_socket_too_a_key_with_an_access_token_is_refused(
+    server: RunningServer, gql: GraphQLClient, admin_token: str
+) -> None:
+    """/graphql without `?widget`, from an origin the CORS setting allows (development:
+    localhost): a key beside a token is refused, not merged with it."""
+    key = (await create_widget_key(gql, admin_token, origins=["http://localhost:5173"]))["key"]
+    socket = await websockets.connect(
+        server.url.replace("http", "ws", 1) + "/graphql",
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        origin=Origin("http://localhost:5173"),
+    )
+    client = TransportWS(socket)
+    payload = {"widgetKey": key, "Authorization": f"Bearer {admin_token}"}
+    await client.send({"type": "connection_init", "payload": payload})
+    assert await closed_with(client) == (4403, "send a widget key or an access token, not both")
 
 
 async def test_a_revoked_key_is_refused_over_http_at_once_though_it_was_cached(
