@@ -149,7 +149,7 @@ async def test_aliases_fragments_and_introspection_reach_no_other_field(
     await client.close()
 
 
-async def test_over_http_an_access_token_never_widens_a_key(
+async def test_over_http_an_access_token_never_widens_a_key_nor_introspection_opens(
     http: httpx.AsyncClient, gql: GraphQLClient, admin_token: str
 ) -> None:
     await create_instrument(gql, admin_token)
@@ -167,6 +167,16 @@ async def test_over_http_an_access_token_never_widens_a_key(
         body = response.json()
         assert body.get("data") is None, body
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    for query in ["{ __schema { types { name } } }", '{ __type(name: "Order") { name } }']:
+        # Valid for a user first: the cached document must be validated again for the key.
+        assert await gql.data(query, {}, admin_token)
+        response = await http.post(
+            "/graphql", json={"query": query}, headers={"x-widget-key": key, "origin": SITE}
+        )
+        body = response.json()
+        assert body.get("data") is None, body
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert "introspection" in body["errors"][0]["message"]
 
 
 async def test_on_a_plain_socket_too_a_key_with_an_access_token_is_refused(
