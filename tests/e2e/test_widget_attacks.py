@@ -46,6 +46,18 @@ async def outcome(client: TransportWS, operation_id: str) -> list[dict[str, Any]
     return list(errors)
 
 
+async def answers_until_closed(client: TransportWS) -> tuple[list[dict[str, Any]], int]:
+    """What the server sent until it closed the socket, and the close code."""
+    answers = []
+    try:
+        while True:
+            answers.append(await client.receive())
+    except websockets.ConnectionClosed as closed:
+        frame = closed.rcvd
+    assert frame is not None, "closed without a close frame"
+    return answers, frame.code
+
+
 async def test_a_key_that_is_not_a_short_string_is_refused_as_unknown(
     server: RunningServer, gql: GraphQLClient, admin_token: str
 ) -> None:
@@ -103,6 +115,13 @@ async def test_a_widget_socket_runs_nothing_before_its_key_is_accepted(
     client = TransportWS(socket)
     await client.subscribe("1", QUOTES, {"s": ["PETR4"]})
     assert (await closed_with(client))[0] == 4401
+    # A subscribe sent right behind a refused connection_init, before its answer: nothing runs.
+    key = (await create_widget_key(gql, admin_token))["key"]
+    client = await widget_socket(server.url, key, "https://evil.example")
+    await client.subscribe("2", QUOTES, {"s": ["PETR4"]})
+    answers, code = await answers_until_closed(client)
+    assert answers == []  # no result, no error: the operation never ran
+    assert code in (4401, 4403)  # before the ack, or the refused init: either way, closed
     # Legacy graphql-ws from a foreign page: a `start` before connection_init runs nothing.
     legacy = await websockets.connect(
         url, subprotocols=[Subprotocol("graphql-ws")], origin=Origin("https://evil.example")
