@@ -3,7 +3,7 @@
 python -m bench events   events(first: 20) over GraphQL vs a plain Starlette endpoint
 python -m bench quotes   quote fan-out to WebSocket subscribers vs a bare websockets server
 python -m bench analytics  one backtest and indicators on a year of bars vs pandas
-python -m bench optimize   a 1,000-combination grid vs the same backtests one by one
+python -m bench optimize   a 1,000-combination grid: today vs before issue 23 vs the engine
 python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at 50,000
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
 python -m bench sockets  server memory per WebSocket (with and without compression)

@@ -22,9 +22,10 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import websockets
@@ -130,9 +131,9 @@ async def _bare_subscriber(url: str, tally: Tally, ready: asyncio.Event) -> None
 
 
 async def _connect(
-    count: int, start: Callable[[asyncio.Event], Awaitable[None]], label: str
+    count: int, start: Callable[[asyncio.Event], Coroutine[Any, Any, None]], label: str
 ) -> list[asyncio.Task[None]]:
-    tasks = []
+    tasks: list[asyncio.Task[None]] = []
     with tqdm(
         total=count, desc=f"{label}: connecting", unit="conn", file=sys.stderr, leave=False
     ) as bar:
@@ -188,7 +189,7 @@ async def _run(
     subscribers: int,
     rate: float,
     seconds: float,
-    start: Callable[[asyncio.Event, Tally], Awaitable[None]],
+    start: Callable[[asyncio.Event, Tally], Coroutine[Any, Any, None]],
     settle: Callable[[], Awaitable[None]],
     publish: Callable[[dict[str, str]], Awaitable[None]],
     health_url: str | None = None,

@@ -380,6 +380,17 @@ class Settings(BaseSettings):
         default="BOVA11",
         description="the instrument portfolioRisk.beta is measured against",
     )
+    runs_per_user: int = Field(
+        default=2,
+        gt=0,
+        description="backtests and optimisations of one user computed at once (per process); "
+        "the user's further runs wait QUEUED",
+    )
+    queued_runs_per_user: int = Field(
+        default=10,
+        ge=0,
+        description="runs of one user that may wait QUEUED (per process); one more is RATE_LIMITED",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description="unset: GET /metrics answers loopback clients only (403 otherwise); set (at "

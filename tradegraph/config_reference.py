@@ -1,7 +1,7 @@
 """The configuration page of the docs (docs/configuration.md), written from `Settings`.
 
 Every variable, its type, default and description come from the fields themselves, so the page
-cannot fall behind config.py: tests/test_config_reference.py compares the committed page with
+cannot fall behind config.py: tests/unit/test_config_reference.py compares the committed page with
 `render()`. Regenerate with `.venv/bin/python -m tradegraph.config_reference` (or `make docs`).
 """
 

@@ -106,6 +106,8 @@ async def test_dashboard_ticks_and_fills_a_market_order(
     await expect(filled.locator("td.quantity")).to_have_text("2")
     await expect(page.locator(".value .equity")).to_contain_text("USD")
     await expect(page.locator(".chart")).not_to_have_attribute("data-bars", "0")
+    position = page.locator("table.positions tr[data-symbol=AAPL] td.quantity")
+    await expect(position).to_have_text("2")
     assert refused == []
     await screenshot(page, "dashboard.png", tmp_path)
 

@@ -45,7 +45,7 @@ async def partner_server() -> AsyncIterator[RunningServer]:
 @pytest.fixture
 async def closed_server() -> AsyncIterator[RunningServer]:
     """TRADEGRAPH_CORS_ORIGINS set but empty: what production allows by default (production
-    itself cannot start here: it needs a real MongoDB; see tests/unit/test_cors_policy.py)."""
+    itself cannot start here: it needs a real MongoDB; see tests/unit/web/test_cors.py)."""
     running = await start_server(server_settings(cors_origins=""))
     yield running
     await running.stop()

@@ -242,7 +242,7 @@ async def test_the_server_answers_queries_while_the_pool_optimises(
     assert seen[-1]["status"] == "COMPLETED"
     # answered in the middle of the grid: the event loop was not running it
     assert any(s["status"] == "RUNNING" and 0.05 < s["progress"] < 0.95 for s in seen), seen
-    workers = services.optimizations.pool.process_ids()
+    workers = services.optimizations.queue.pool.process_ids()
     assert workers
     assert os.getpid() not in workers
 
@@ -257,7 +257,7 @@ async def test_the_worker_processes_end_with_the_server_even_mid_grid() -> None:
             started = (await gql.data(OPTIMIZE, {"input": request(300)}, admin))["optimizeBacktest"]
             assert (await follow(running, admin, started["id"]))[-1]["status"] == "COMPLETED"
             services: Services = running.app.state.services
-            workers = services.optimizations.pool.process_ids()
+            workers = services.optimizations.queue.pool.process_ids()
             assert len(workers) == 2
             for pid in workers:
                 os.kill(pid, 0)  # alive

@@ -23,6 +23,7 @@ from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.schema.core.query_cost_limit import QueryLimiter
 from tradegraph.schema.core.scalars import DecimalScalar
 from tradegraph.schema.core.stored_principal import StoredPrincipal
+from tradegraph.schema.core.widget_scope import WidgetKeyScope
 
 
 class Schema(strawberry.Schema):
@@ -43,6 +44,7 @@ def build_schema(
         LimitIntrospectionDepth,
         FreshLoaders,
         StoredPrincipal,
+        WidgetKeyScope,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

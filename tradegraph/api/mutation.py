@@ -14,9 +14,10 @@ from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.resolvers import users as user_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
 from tradegraph.resolvers import widget_keys as widget_key_resolvers
-from tradegraph.schema.analytics import BacktestRun, Insight
+from tradegraph.schema.backtests import BacktestRun
 from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.events import Event
+from tradegraph.schema.insights import Insight
 from tradegraph.schema.markets import Instrument, Quote
 from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order
@@ -51,6 +52,8 @@ class Mutation:
     delete_watchlist: bool = fields.mutation(watchlist_resolvers.delete_watchlist)
     run_backtest: BacktestRun = fields.mutation(analytics_resolvers.run_backtest)
     optimize_backtest: Optimization = fields.mutation(optimization_resolvers.optimize_backtest)
+    cancel_backtest: BacktestRun = fields.mutation(analytics_resolvers.cancel_backtest)
+    cancel_optimization: Optimization = fields.mutation(optimization_resolvers.cancel_optimization)
     generate_insight: Insight = fields.mutation(
         analytics_resolvers.generate_insight, IsAnalystOrAdmin
     )

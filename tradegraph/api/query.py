@@ -14,19 +14,16 @@ from tradegraph.resolvers import portfolios as portfolio_resolvers
 from tradegraph.resolvers import users as user_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
 from tradegraph.resolvers import widget_keys as widget_key_resolvers
-from tradegraph.schema.analytics import (
-    BacktestConnection,
-    BacktestRun,
-    IndicatorSeries,
-    Insight,
-    PortfolioRisk,
-)
+from tradegraph.schema.backtests import BacktestConnection, BacktestRun
 from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin, MarketDataReader
 from tradegraph.schema.events import Event, EventConnection, EventSummary
+from tradegraph.schema.indicators import IndicatorSeries
+from tradegraph.schema.insights import Insight
 from tradegraph.schema.markets import Candle, Instrument, MarketHistory, Quote
 from tradegraph.schema.optimizations import Optimization, OptimizationConnection
 from tradegraph.schema.orders import Order, OrderConnection
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.risk import PortfolioRisk
 from tradegraph.schema.users import User
 from tradegraph.schema.watchlists import Watchlist
 from tradegraph.schema.widget_keys import WidgetKey

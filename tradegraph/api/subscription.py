@@ -11,9 +11,10 @@ from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
-from tradegraph.schema.analytics import BacktestRun, Insight
+from tradegraph.schema.backtests import BacktestRun
 from tradegraph.schema.core.permissions import IsAnalystOrAdmin, MarketDataReader
 from tradegraph.schema.events import Event
+from tradegraph.schema.insights import Insight
 from tradegraph.schema.markets import Candle, Quote
 from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order, OrderEvent

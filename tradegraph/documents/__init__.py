@@ -5,6 +5,7 @@ from tradegraph.documents.analytics import (
     BacktestStatus,
     InsightRecord,
     InsightSource,
+    ResearchProcess,
 )
 from tradegraph.documents.events import Event
 from tradegraph.documents.feeds import OrderEventKind, OrderEventRecord, SequenceCounter
@@ -48,6 +49,7 @@ ALL_DOCUMENTS: list[type] = [
     BacktestRun,
     OptimizationRun,
     OptimizationRows,
+    ResearchProcess,
     InsightRecord,
     OutboxMessage,
     OutboxState,
@@ -86,6 +88,7 @@ __all__ = [
     "Portfolio",
     "Position",
     "RefreshToken",
+    "ResearchProcess",
     "Role",
     "SequenceCounter",
     "Side",

@@ -18,8 +18,8 @@ from tradegraph.schema.orders import (
     ReplaceOrderInput,
 )
 from tradegraph.sequences import parse_cursor
-from tradegraph.subscriptions.order_events import order_events as live_order_events
-from tradegraph.subscriptions.trading import order_updates as live_order_updates
+from tradegraph.subscriptions.orders import order_events as live_order_events
+from tradegraph.subscriptions.orders import order_updates as live_order_updates
 from tradegraph.trading.order_listing import OrderQuery
 
 DEFAULT_PAGE_SIZE = 20

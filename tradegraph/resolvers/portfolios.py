@@ -16,7 +16,7 @@ from tradegraph.schema.portfolios import (
     Portfolio,
     PortfolioValue,
 )
-from tradegraph.subscriptions.trading import portfolio_values
+from tradegraph.subscriptions.portfolios import portfolio_values
 
 
 async def portfolio(info: Info, id: ID) -> Portfolio:

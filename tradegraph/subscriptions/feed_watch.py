@@ -15,7 +15,11 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import structlog
+
 from tradegraph.sequences import read_counters
+
+log = structlog.get_logger("tradegraph")
 
 
 @dataclass(eq=False)
@@ -50,8 +54,12 @@ class FeedWatch:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.poll_seconds)
-            if self.followers:
+            if not self.followers:
+                continue
+            try:
                 await self.check()
+            except Exception:  # the store is unreachable for now: the next check retries
+                log.warning("feed watch: could not read the sequence counters", exc_info=True)
 
     async def check(self) -> None:
         """Nudges every follower short of a number handed out before the previous check (a

@@ -10,6 +10,8 @@ from tradegraph.decimals import round_to_step
 from tradegraph.documents import Order, OrderType, Side
 from tradegraph.markets.quotes import Quote
 
+MOVE_ALLOWANCE = 2  # levels a MARKET BUY reserves beyond its walk, for the next quotes
+
 
 @dataclass
 class QuoteDepth:
@@ -88,13 +90,15 @@ class QuoteDepth:
         return max(bid - offset, self.step), ask
 
     def walked_ask(self, ask: Decimal, quantity: Decimal) -> Decimal:
-        """The ask of the deepest level a BUY of `quantity` would reach on a fresh quote: what
-        a MARKET BUY reserves at, so walking never outruns its reservation."""
+        """What a MARKET BUY of `quantity` reserves at on a book: the ask of the deepest level
+        it would reach, plus MOVE_ALLOWANCE levels for quotes that may arrive before it matches
+        (capped at the book's end), so neither the walk nor a tick up cuts it short. The
+        surplus is released when it fills. A quote without a book: the ask, as before."""
         size = self.ask_size
-        if size is None or size <= 0 or quantity <= size:
+        if size is None or size <= 0 or not self.levels:
             return ask
         deeper = ((quantity - size) / size).to_integral_value(ROUND_CEILING)  # beyond the touch
-        return ask + self.step * min(int(deeper), self.levels)
+        return ask + self.step * min(max(int(deeper), 0) + MOVE_ALLOWANCE, self.levels)
 
 
 def to_stored_precision(timestamp: datetime) -> datetime:

@@ -27,7 +27,11 @@ from tradegraph.errors import NotFound
 from tradegraph.markets.quotes import MarketData, Quote
 from tradegraph.pubsub.channels import portfolio_channel, quote_channel
 from tradegraph.trading.day_pnl import DayPnlService, fills_since
-from tradegraph.trading.valuation import PortfolioValue, asset_classes, value_holdings
+from tradegraph.trading.valuation import (
+    PortfolioValue,
+    asset_classes,
+    value_holdings,
+)
 
 # Holdings are read again this often even without a hint: a step finished by recovery
 # (trading/settlement.py) changes cash or positions without publishing one.
@@ -148,7 +152,7 @@ class PortfolioBook:
                     self._stale_holdings = False
                     self.holdings = await self.read_holdings()
                     followed = self.holdings.symbols
-                    channels = [quote_channel(s) for s in followed] or [own]
+                    channels = [quote_channel(s) for s in followed]  # none: no quotes
                     async with broker.subscribe(
                         channels, self.take_quote, conflate=bool, resumable=True
                     ):

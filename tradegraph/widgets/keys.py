@@ -4,7 +4,8 @@ shown once, stored as a hash, checked on every socket and request, and revocable
 A revocation reaches every process over the broker (channel WIDGET_KEYS_REVOKED), which closes
 the key's open sockets at once; a process whose broker subscription was interrupted (it may have
 missed one) asks the store about the keys it serves when it subscribes again. Admissions are
-cached for a few seconds per process, and a revocation clears the cache entry.
+cached for a few seconds per process, and a revocation clears the cache entry; the cache is
+trusted only while the revocation subscription is live (a message may be missed otherwise).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tradegraph.errors import (
     NotFound,
     PermissionDenied,
 )
-from tradegraph.pubsub.broker import Broker
+from tradegraph.pubsub.broker import Broker, Subscription
 from tradegraph.widgets.grants import WidgetGrant
 from tradegraph.widgets.origins import normalise_origin, parse_origins
 
@@ -102,6 +103,9 @@ class WidgetKeys:
         # came may still have read the key as active, and must not admit it.
         self._revoked: set[str] = set()
         self._on_revoked: OnRevoked | None = None
+        # The live subscription to WIDGET_KEYS_REVOKED: while there is none, or it was
+        # interrupted, a revocation may go unheard, so no cached admission is trusted.
+        self._revocations: Subscription[str] | None = None
 
     async def create(
         self,
@@ -196,6 +200,8 @@ class WidgetKeys:
         while True:
             try:
                 async with self.broker.subscribe(WIDGET_KEYS_REVOKED, _revoked_ids) as live:
+                    self._cache.clear()  # read while a revocation could go unheard
+                    self._revocations = live
                     for key_id in await self.revoked_among(open_keys()):
                         self._forget(key_id)
                         await on_revoked(key_id)
@@ -207,14 +213,23 @@ class WidgetKeys:
             except Exception as error:
                 log.warning("widget key revocations: subscribing again", error=str(error))
                 await asyncio.sleep(RESUBSCRIBE_SECONDS)
+            finally:
+                self._revocations = None
+
+    def _cache_trusted(self) -> bool:
+        """Whether every revocation from now on reaches this process (see _revocations)."""
+        return self._revocations is not None and not self._revocations.interrupted
 
     async def _lookup(self, hashed: str) -> _Known | None:
         now = time.monotonic()
-        cached = self._cache.get(hashed)
+        trusted = self._cache_trusted()
+        cached = self._cache.get(hashed) if trusted else None
         if cached is not None and cached[0] > now:
             return cached[1]
         stored = await WidgetKey.find_one({"key_hash": hashed})
         known = _Known.of(stored) if stored is not None else None
+        if not trusted:
+            return known
         if len(self._cache) >= CACHE_MAX_ENTRIES:
             self._cache.clear()  # bounded: a flood of made-up keys cannot grow it
         self._cache[hashed] = (now + CACHE_SECONDS, known)

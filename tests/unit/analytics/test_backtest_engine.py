@@ -1,5 +1,6 @@
 """analytics/backtest.py: which strategy parameters are possible and their defaults, and the
-smallest backtest. (The engine against a bar-by-bar reference: tests/test_backtest_engine.py.)"""
+smallest backtest. (The engine against a bar-by-bar reference:
+tests/e2e/test_backtest_engine.py.)"""
 
 from __future__ import annotations
 

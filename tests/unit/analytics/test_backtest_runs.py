@@ -1,4 +1,5 @@
-"""analytics/backtests.py: what a backtest request must satisfy before it is stored."""
+"""analytics/backtest_runs.py and run_market.py: what a backtest request must satisfy before
+it is stored."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
-from tradegraph.analytics.backtest_runs import MAX_BARS, BacktestRequest
+from tradegraph.analytics.backtest_runs import BacktestRequest
+from tradegraph.analytics.run_market import MAX_BARS
 from tradegraph.documents import CandleInterval
 from tradegraph.errors import InvalidInput
 

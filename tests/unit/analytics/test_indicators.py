@@ -1,5 +1,6 @@
 """analytics/indicators.py edge cases: short series, period 1, flat series, impossible
-parameters, NaN warm-ups. (Values against reference implementations: tests/test_indicators.py.)"""
+parameters, NaN warm-ups. (Values against reference implementations:
+tests/e2e/test_indicators.py.)"""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@ backtest against run_backtest, ranking, the heatmap, and walk-forward splitting.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from itertools import pairwise
 
 import numpy as np
@@ -11,16 +10,16 @@ import pytest
 
 from tradegraph.analytics import walk_forward
 from tradegraph.analytics.backtest_engine import Bars, StrategyKind, run_backtest
-from tradegraph.analytics.grid_backtest import IndicatorCache, evaluate
+from tradegraph.analytics.grid_backtest import BarsFile, GridJob, run_grid_chunk
 from tradegraph.analytics.optimization import (
     MAX_CHUNK,
-    GridJob,
     OptimizationMetric,
+    StoredRows,
     chunks,
     heatmap,
     ranked,
-    run_grid_chunk,
 )
+from tradegraph.analytics.optimization_runs import metrics_of
 from tradegraph.analytics.parameter_grid import (
     MAX_COMBINATIONS,
     ParameterRange,
@@ -62,6 +61,7 @@ def test_a_grid_over_the_limit_is_refused_by_its_size_naming_the_count() -> None
         ([ParameterRange("fast", 1, float("inf"), 1)], "finite"),
         ([ParameterRange("fast", 1, 2, 1), ParameterRange("fast", 3, 4, 1)], "one range"),
         ([], "at least one"),
+        ([ParameterRange("fast", -1.7e308, 1.7e308, 1e300)], "fast: the range .* cannot be"),
     ],
 )
 def test_bad_ranges_are_refused(ranges: list[ParameterRange], says: str) -> None:
@@ -95,45 +95,49 @@ CASES = [
 ]
 
 
+def grid_rows(bars: Bars, kind: StrategyKind, combos: list[dict], cash: float, fee: float) -> list:
+    """The rows a worker computes for `combos`, its bars mapped from a BarsFile."""
+    bars_file = BarsFile(bars)
+    try:
+        job = GridJob(bars_file.path, 0, len(bars.closes), kind, combos, cash, fee, 60)
+        return run_grid_chunk(job)
+    finally:
+        bars_file.remove()
+
+
 @pytest.mark.parametrize(("kind", "params"), CASES)
 @pytest.mark.parametrize("seed", [4, 5])
-def test_grid_metrics_equal_the_single_backtest(
+def test_grid_metrics_are_the_single_backtests_exactly(
     kind: StrategyKind, params: dict, seed: int
 ) -> None:
     bars = bars_of(1500, seed)
-    strategy = strategy_of(kind, params).checked()
-    found = evaluate(bars, strategy, IndicatorCache(bars.closes), 5000, 7, 60)
-    result = run_backtest(bars, strategy, 5000, 7, 60)
-    expected = {
-        "total_return": result.total_return,
-        "sharpe": result.sharpe,
-        "sortino": result.sortino,
-        "calmar": result.statistics.calmar,
-        "sqn": result.statistics.sqn,
-        "profit_factor": result.profit_factor,
-        "max_drawdown": result.max_drawdown,
-        "win_rate": result.win_rate,
-        "trade_count": result.trade_count,
-    }
-    found_values = asdict(found)
-    assert {k for k, v in found_values.items() if v is None} == {
-        k for k, v in expected.items() if v is None
-    }
-    for name, value in expected.items():
-        if value is not None:
-            assert found_values[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+    (row,) = grid_rows(bars, kind, [params], 5000, 7)
+    result = run_backtest(bars, strategy_of(kind, params).checked(), 5000, 7, 60)
+    assert row["metrics"] == metrics_of(result)  # one metrics function: equal, not close
 
 
-def test_a_chunk_evaluates_its_combinations_in_order() -> None:
+def test_a_chunk_evaluates_its_combinations_in_order_on_a_part_of_its_bars() -> None:
     bars = bars_of(800)
     combos = grid(SMA, [ParameterRange("fast", 2, 6, 2), ParameterRange("slow", 8, 20, 6)], None)
-    job = GridJob(bars.times, bars.opens, bars.closes, SMA, combos, 1000, 0, 60)
-    rows = run_grid_chunk(job)
+    bars_file = BarsFile(bars)
+    try:
+        rows = run_grid_chunk(GridJob(bars_file.path, 100, 700, SMA, combos, 1000, 0, 60))
+    finally:
+        bars_file.remove()
     assert [row["parameters"] for row in rows] == combos
+    part = walk_forward.part(bars, 100, 700)
     for row in rows:
-        single = run_backtest(bars, strategy_of(SMA, row["parameters"]), 1000, 0, 60)
-        assert row["metrics"]["total_return"] == pytest.approx(single.total_return)
-    assert [combo for chunk in chunks(combos, 2) for combo in chunk] == combos
+        single = run_backtest(part, strategy_of(SMA, row["parameters"]), 1000, 0, 60)
+        assert row["metrics"] == metrics_of(single)
+
+
+def test_stored_rows_rank_and_draw_each_heatmap_once() -> None:
+    stored = StoredRows(rows_of([0.5, 2.0, -1.0, 1.0]))
+    first = stored.ranked(OptimizationMetric.SHARPE)
+    assert stored.ranked(OptimizationMetric.SHARPE) is first
+    drawn = stored.heatmap("fast", "slow", OptimizationMetric.SHARPE)
+    assert stored.heatmap("fast", "slow", OptimizationMetric.SHARPE) is drawn
+    assert StoredRows([]).heatmap("fast", "slow", OptimizationMetric.SHARPE).values == []
 
 
 def rows_of(scores: list[float | None]) -> list[dict]:
@@ -196,9 +200,18 @@ def test_walk_forward_refuses_parts_too_small_and_bad_settings() -> None:
 
 
 @pytest.mark.parametrize(("count", "workers"), [(1, 4), (7, 2), (1000, 2), (10_000, 16)])
-def test_chunks_keep_the_order_and_stay_short(count: int, workers: int) -> None:
+def test_chunks_cover_the_grid_once_and_stay_short(count: int, workers: int) -> None:
     combos = [{"fast": float(i)} for i in range(count)]
     parts = chunks(combos, workers)
-    assert [combo for part in parts for combo in part] == combos
+    assert sorted(index for part in parts for index in part) == list(range(count))
     assert all(0 < len(part) <= MAX_CHUNK for part in parts)  # bounds a shutdown's wait
     assert len(parts) >= min(count, workers * 8)  # enough to balance and report progress
+
+
+def test_a_chunk_spans_few_windows_of_a_wide_grid() -> None:
+    combos = grid(SMA, [ParameterRange("fast", 5, 50, 5), ParameterRange("slow", 60, 555, 5)], None)
+    parts = chunks(combos, 2)
+    assert sorted(index for part in parts for index in part) == list(range(len(combos)))
+    for part in parts:  # 4 slow windows x 10 fast ones, not 1 fast x 40 slow
+        windows = {combos[i]["fast"] for i in part} | {-combos[i]["slow"] for i in part}
+        assert len(windows) <= 14

@@ -1,5 +1,5 @@
 """events/summary.py: the checks on a summary's range, topN and series size, and bucket
-alignment. The aggregation pipelines run in the store (tests/test_summary.py)."""
+alignment. The aggregation pipelines run in the store (tests/e2e/test_summary.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""schema/scalars.py: the Decimal scalar reads strings (preferred) and numbers exactly and
+"""schema/core/scalars.py: the Decimal scalar reads strings (preferred) and numbers exactly and
 writes fixed-point strings."""
 
 from __future__ import annotations

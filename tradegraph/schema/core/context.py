@@ -16,6 +16,8 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 
+from tradegraph.analytics.optimization import StoredRows
+from tradegraph.analytics.optimization_runs import rows_of
 from tradegraph.auth.principal import Principal
 from tradegraph.auth.tokens import AccessToken, bearer_token, decode_access_token
 from tradegraph.documents import Instrument, Portfolio, User
@@ -38,6 +40,8 @@ class Loaders:
         self.instruments = DataLoader[str, Instrument | None](
             load_fn=services.instruments.by_symbols
         )
+        # read once per operation however many aliases of top/heatmap ask
+        self.optimization_rows = DataLoader[str, StoredRows](load_fn=rows_of)
 
 
 class Context:

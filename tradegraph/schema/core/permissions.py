@@ -1,4 +1,5 @@
-"""Permission classes attached to fields. They raise domain errors; schema/errors.py maps them."""
+"""Permission classes attached to fields. They raise domain errors; schema/core/errors.py maps
+them."""
 
 from __future__ import annotations
 

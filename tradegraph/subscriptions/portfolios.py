@@ -1,4 +1,4 @@
-"""Live trading feeds: order updates and throttled portfolio values."""
+"""A portfolio's live value, throttled, from its in-memory book."""
 
 from __future__ import annotations
 
@@ -6,17 +6,8 @@ from collections.abc import AsyncIterator
 
 from beanie import PydanticObjectId
 
-from tradegraph.documents import Order
-from tradegraph.pubsub.broker import Broker
-from tradegraph.pubsub.channels import order_channel
 from tradegraph.trading.portfolio_book import PortfolioBooks
 from tradegraph.trading.valuation import PortfolioValue
-
-
-async def order_updates(broker: Broker, portfolio_id: str) -> AsyncIterator[Order]:
-    async with broker.subscribe(order_channel(portfolio_id), lambda order: [order]) as live:
-        async for order in live:
-            yield order
 
 
 async def portfolio_values(

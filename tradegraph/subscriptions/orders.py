@@ -1,4 +1,4 @@
-"""The resumable feed of a portfolio's order events."""
+"""A portfolio's order feeds: its resumable order events, and its orders as they change."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from functools import partial
 
 from beanie import PydanticObjectId
 
-from tradegraph.documents import OrderEventRecord
+from tradegraph.documents import Order, OrderEventRecord
 from tradegraph.pubsub.broker import Broker
-from tradegraph.pubsub.channels import order_events_channel
+from tradegraph.pubsub.channels import order_channel, order_events_channel
 from tradegraph.sequences import Sequenced, check_not_ahead
 from tradegraph.subscriptions.feed_watch import FeedWatch
 from tradegraph.subscriptions.resumable import ResumeRules, resume
@@ -46,3 +46,9 @@ async def order_events(
         replay = partial(replay_order_events, portfolio_id, limit)
         async for record in resume(aiter(live), replay, after, rules):
             yield record
+
+
+async def order_updates(broker: Broker, portfolio_id: str) -> AsyncIterator[Order]:
+    async with broker.subscribe(order_channel(portfolio_id), lambda order: [order]) as live:
+        async for order in live:
+            yield order

@@ -1,4 +1,4 @@
-"""GraphQL types and inputs for indicators, backtests, risk and insights."""
+"""GraphQL types for backtests: strategies, the run, its trades, equity curve and statistics."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ import strawberry
 from strawberry.scalars import JSON
 
 from tradegraph import decimals, documents
-from tradegraph.analytics import indicator_series, indicators
-from tradegraph.analytics import risk as risk_rules
 from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.backtest_runs import BacktestRequest
-from tradegraph.schema.core.connection import Connection, Edge
+from tradegraph.schema.core.connection import Connection
 from tradegraph.schema.core.context import Info
-from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
-
-strawberry.enum(indicators.IndicatorKind, name="IndicatorKind")
-IndicatorKind = indicators.IndicatorKind
+from tradegraph.schema.markets import scales_of
+from tradegraph.schema.research_runs import (
+    ResearchRun,
+    RunMarketInput,
+    relay_connection,
+    run_fields,
+)
 
 strawberry.enum(
     StrategyKind,
@@ -32,50 +33,6 @@ strawberry.enum(
     "deviations), exit when it is back at or above the middle.",
 )
 StrategyKindEnum = StrategyKind
-
-strawberry.enum(documents.BacktestStatus, name="BacktestStatus")
-BacktestStatus = documents.BacktestStatus
-
-
-@strawberry.input(description="One indicator to compute; unused parameters are ignored.")
-class IndicatorSpec:
-    kind: IndicatorKind
-    period: int | None = strawberry.field(
-        default=None, description="SMA/EMA: required; RSI default 14; BOLLINGER default 20."
-    )
-    fast: int | None = strawberry.field(default=None, description="MACD, default 12.")
-    slow: int | None = strawberry.field(default=None, description="MACD, default 26.")
-    signal: int | None = strawberry.field(default=None, description="MACD, default 9.")
-    stddev: float | None = strawberry.field(default=None, description="BOLLINGER, default 2.")
-
-    def to_value(self) -> indicators.IndicatorSpec:
-        return indicators.IndicatorSpec(
-            self.kind, self.period, self.fast, self.slow, self.signal, self.stddev
-        )
-
-
-@strawberry.type(description="An indicator at one candle; fields its kind does not use are null.")
-class IndicatorPoint:
-    time: datetime = strawberry.field(description="The candle's start.")
-    value: float | None = strawberry.field(description="SMA, EMA, RSI; MACD: the MACD line.")
-    upper: float | None = strawberry.field(description="BOLLINGER: middle + k*stddev.")
-    middle: float | None = strawberry.field(description="BOLLINGER: SMA(n).")
-    lower: float | None = strawberry.field(description="BOLLINGER: middle - k*stddev.")
-    signal: float | None = strawberry.field(description="MACD: EMA(signal) of the line.")
-    histogram: float | None = strawberry.field(description="MACD: line - signal.")
-
-
-@strawberry.type
-class IndicatorSeries:
-    name: str = strawberry.field(description='e.g. "SMA(20)", "MACD(12,26,9)".')
-    points: list[IndicatorPoint] = strawberry.field(
-        description="From the first candle where the indicator is defined (no warm-up nulls)."
-    )
-
-    @classmethod
-    def from_value(cls, series: indicator_series.IndicatorSeries) -> IndicatorSeries:
-        points = [IndicatorPoint(**vars(point)) for point in series.points]
-        return cls(name=series.name, points=points)
 
 
 @strawberry.input(description="Strategy parameters; each kind uses some (see StrategyKind).")
@@ -112,13 +69,7 @@ class StrategyInput:
     "closed at the last close. Each entry invests all cash: quantity = cash / "
     "(price*(1 + fee)); a sale yields quantity*price*(1 - fee); fee = feeBps / 10,000."
 )
-class BacktestInput:
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    initial_cash: Decimal
-    fee_bps: float = 0.0
+class BacktestInput(RunMarketInput):
     strategy: StrategyInput
 
     def to_request(self) -> BacktestRequest:
@@ -274,140 +225,23 @@ MONEY_STATISTICS = (
 
 
 @strawberry.type(description="A backtest: queued, running with progress, then a result.")
-class BacktestRun:
-    id: strawberry.ID
-    status: BacktestStatus
-    progress: float = strawberry.field(description="0 to 1.")
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    _initial_cash: strawberry.Private[float]
-    fee_bps: float
+class BacktestRun(ResearchRun):
     strategy: JSON = strawberry.field(description="The strategy with its defaults filled in.")
-    bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
-    _result: strawberry.Private[dict[str, Any] | None]
-    error: str | None = strawberry.field(description="Why the run FAILED.")
-    created_at: datetime
-    finished_at: datetime | None
-
-    @strawberry.field(description="Cash at the start, at the scale of the instrument's currency.")
-    async def initial_cash(self, info: Info) -> Decimal:
-        return await cash_of(info, self.symbol, self._initial_cash)
 
     @strawberry.field(description="Once COMPLETED.")
     async def result(self, info: Info) -> BacktestResult | None:
-        if not self._result:
+        stored = (
+            self._document.result if isinstance(self._document, documents.BacktestRun) else None
+        )
+        if not stored:
             return None
-        return BacktestResult.from_stored(self._result, await scales_of(info, self.symbol))
+        return BacktestResult.from_stored(stored, await scales_of(info, self.symbol))
 
     @classmethod
     def from_document(cls, run: documents.BacktestRun) -> BacktestRun:
-        return cls(
-            id=strawberry.ID(str(run.id)),
-            status=run.status,
-            progress=run.progress,
-            symbol=run.symbol,
-            interval=documents.CandleInterval(run.interval),
-            from_=run.from_,
-            to=run.to,
-            _initial_cash=run.initial_cash,
-            fee_bps=run.fee_bps,
-            strategy=JSON(run.strategy),
-            bars=run.bars,
-            _result=run.result,
-            error=run.error,
-            created_at=run.created_at,
-            finished_at=run.finished_at,
-        )
+        return cls(**run_fields(run), strategy=JSON(run.strategy))
 
 
-@strawberry.type(name="BacktestEdge")
-class BacktestEdge(Edge[BacktestRun]):
-    pass
-
-
-@strawberry.type(description="Your backtest runs, newest first (Relay connection).")
+@relay_connection("Backtest", "Your backtest runs, newest first (Relay connection).")
 class BacktestConnection(Connection[BacktestRun]):
-    edges: list[BacktestEdge]  # type: ignore[assignment]  # keeps the name BacktestEdge
-
-
-COST_USD_PLACES = 6  # model prices are quoted per million tokens: cents are too coarse
-
-strawberry.enum(documents.InsightSource, name="InsightSource")
-InsightSource = documents.InsightSource
-
-
-@strawberry.type(description="A short text about recent activity, stating aggregated facts.")
-class Insight:
-    id: strawberry.ID
-    range: str
-    text: str
-    source: InsightSource = strawberry.field(
-        description="OPENAI: worded by the model; TEMPLATE: the facts in a fixed sentence."
-    )
-    model: str | None
-    facts: JSON = strawberry.field(description="What the text is based on (events, trading).")
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost_usd: Decimal | None = strawberry.field(
-        description="Estimated from the model's prices, in USD at 6 decimals."
-    )
-    cached: bool = strawberry.field(description="Served from the cache without a model call.")
-    created_at: datetime
-    reason: str | None = strawberry.field(description="Why the TEMPLATE was used.")
-
-    @classmethod
-    def from_document(cls, record: documents.InsightRecord, cached: bool = False) -> Insight:
-        return cls(
-            id=strawberry.ID(str(record.id)),
-            range=record.range,
-            text=record.text,
-            source=record.source,
-            model=record.model,
-            facts=JSON(record.facts),
-            prompt_tokens=record.prompt_tokens,
-            completion_tokens=record.completion_tokens,
-            cost_usd=None
-            if record.cost_usd is None
-            else decimals.at_places(decimals.exact(record.cost_usd), COST_USD_PLACES),
-            cached=cached,
-            created_at=record.created_at,
-            reason=record.reason,
-        )
-
-
-@strawberry.type(
-    description="Risk of the current holdings over the last year of daily closes: today's "
-    "weights applied to each held instrument's daily returns (cash returns 0)."
-)
-class PortfolioRisk:
-    volatility: float | None = strawberry.field(
-        description="Sample standard deviation of daily returns * sqrt(365); null with fewer "
-        "than 3 common days."
-    )
-    value_at_risk_95: Decimal | None = strawberry.field(
-        name="valueAtRisk95",
-        description="Historical 1-day VaR at 95%, in the base currency at its cash decimals: "
-        "-(5th percentile of daily returns) * equity, floored at 0.",
-    )
-    beta: float | None = strawberry.field(
-        description="cov(portfolio, benchmark) / var(benchmark) of daily returns; the "
-        "benchmark is TRADEGRAPH_RISK_BENCHMARK_SYMBOL."
-    )
-    concentration: float = strawberry.field(
-        description="Herfindahl index of the positions' weights (sum of squared shares of the "
-        "invested value): 1 = one position, 1/n = n equal positions, 0 = no positions."
-    )
-    risk_score: float = strawberry.field(
-        description="In [0, 1]: 0.4 * min(volatility / 0.8, 1) + 0.3 * concentration + "
-        "0.3 * min(|beta| / 2, 1); an unknown part counts as 0."
-    )
-    days: int = strawberry.field(description="Days of history the figures use.")
-
-    @classmethod
-    def from_value(cls, risk: risk_rules.Risk, currency: str) -> PortfolioRisk:
-        """The figures, with the VaR (money in `currency`) at that currency's scale."""
-        var = risk.value_at_risk_95
-        cash = decimals.Scales.of(None, currency).cash
-        return cls(**{**vars(risk), "value_at_risk_95": None if var is None else cash(var)})
+    pass

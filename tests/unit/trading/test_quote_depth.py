@@ -45,11 +45,12 @@ def test_a_quote_without_sizes_or_levels_offers_no_walk() -> None:
     assert depth(size=None).walk(Side.BUY) is False
 
 
-def test_a_market_buy_reserves_at_the_deepest_level_it_will_reach() -> None:
+def test_a_market_buy_reserves_its_walk_and_two_levels_for_the_next_quotes() -> None:
     book = depth(levels=10)
-    assert book.walked_ask(D("10.02"), D(100)) == D("10.02")  # fits at the touch
-    assert book.walked_ask(D("10.02"), D(250)) == D("10.06")
+    assert book.walked_ask(D("10.02"), D(100)) == D("10.06")  # fits at the touch, + 2 levels
+    assert book.walked_ask(D("10.02"), D(250)) == D("10.10")  # walks 2 levels, + 2
     assert book.walked_ask(D("10.02"), D(10_000)) == D("10.22")  # capped at the book's end
+    assert depth(levels=0).walked_ask(D("10.02"), D(250)) == D("10.02")  # no book: the ask
 
 
 def test_the_quote_read_back_from_the_store_is_the_same_quote() -> None:
