@@ -137,6 +137,14 @@ class Settings(BaseSettings):
     snapshot_seconds: float = Field(
         default=30.0, gt=0, description="emulation only: how often the store is snapshotted"
     )
+    journal_sync_ms: int = Field(
+        default=100,
+        ge=0,
+        le=60_000,
+        description="emulation only: every write is journaled before it is acknowledged and "
+        "fsynced within this many milliseconds (group commit); 0: fsynced before every "
+        "acknowledgement",
+    )
     order_expiry_check_seconds: float = Field(default=1.0, gt=0)
     portfolio_value_interval_seconds: float = Field(default=1.0, gt=0)
     feed_poll_seconds: float = Field(

@@ -28,7 +28,7 @@ import mongomock.helpers
 from bson import Decimal128, ObjectId
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
-from tradegraph.store import emulation_indexes, emulation_thread
+from tradegraph.store import emulation_indexes, emulation_journal, emulation_thread
 from tradegraph.store.emulation_thread import run_in_store_thread
 
 _original_list_collection_names = mongomock.database.Database.list_collection_names
@@ -204,6 +204,7 @@ def _install_patches() -> None:
     mongomock.helpers.patch_datetime_awareness_in_document = _stored_form
     emulation_indexes.install()
     emulation_thread.install()
+    emulation_journal.install()  # after the others: it wraps what they installed
 
 
 def emulated_client() -> AsyncMongoMockClient:

@@ -5,6 +5,10 @@ query (a scan, a large aggregation, a batch insert) freezes every other request 
 Here each of those calls runs in a single dedicated thread instead. One thread also serialises
 them, which is what mongomock (not thread-safe) needs; whatever else touches the emulated data
 (snapshots, the retention sweeper) goes through `run_in_store_thread` too.
+
+Each call ends by appending its changes to the journal (emulation_journal.commit), in the same
+thread, so a change is in the journal before the call returns; with TRADEGRAPH_JOURNAL_SYNC_MS
+0 the call also waits for the fsync that covers it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from pymongo_async_mock import (
     AsyncMongoMockCollection,
     AsyncMongoMockDatabase,
 )
+
+from tradegraph.store import emulation_journal
+from tradegraph.store.journal import JournalWriter
 
 T = TypeVar("T")
 
@@ -53,9 +60,34 @@ _COLLECTION_METHODS = [
 _DATABASE_METHODS = ["drop_collection", "list_collection_names", "validate_collection"]
 
 
+Ticket = tuple[JournalWriter, int] | None
+
+
+def _journaled(call: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, Ticket]:
+    try:
+        result = call(*args)
+    except BaseException as error:
+        error.__dict__["_tradegraph_ticket"] = emulation_journal.commit()  # it may have written
+        raise
+    return result, emulation_journal.commit()
+
+
+async def _acknowledged(ticket: Ticket) -> None:
+    if ticket is not None and ticket[0].sync_ms == 0:
+        await ticket[0].durable(ticket[1])
+
+
 async def run_in_store_thread(call: Callable[..., T], *args: Any) -> T:
-    """Runs `call(*args)` in the store thread, after every store call queued before it."""
-    return await asyncio.get_running_loop().run_in_executor(_executor, call, *args)
+    """Runs `call(*args)` in the store thread, after every store call queued before it; its
+    changes are journaled before it returns (and fsynced, with a sync interval of 0)."""
+    loop = asyncio.get_running_loop()
+    try:
+        result, ticket = await loop.run_in_executor(_executor, _journaled, call, args)
+    except BaseException as error:
+        await _acknowledged(error.__dict__.pop("_tradegraph_ticket", None))
+        raise
+    await _acknowledged(ticket)
+    return result
 
 
 def _inner(instance: Any, cls_name: str, attribute: str) -> Any:

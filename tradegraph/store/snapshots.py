@@ -19,6 +19,7 @@ than the market data beside it.
 from __future__ import annotations
 
 import asyncio
+import glob
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -49,6 +50,7 @@ class SnapshotInfo:
     path: Path
     taken_at: datetime | None
     documents: int
+    journal_from: int = 0  # the first journal generation written after its capture began
 
 
 def snapshot_path(data_dir: Path, database_name: str) -> Path:
@@ -65,10 +67,14 @@ CHUNK = 5_000  # documents per store-thread call: ~20 ms of encoding
 
 
 def encode_store(
-    database_store: Any, taken_at: datetime, encoded: dict[str, list[bytes]] | None = None
+    database_store: Any,
+    taken_at: datetime,
+    encoded: dict[str, list[bytes]] | None = None,
+    journal_from: int = 0,
 ) -> list[bytes]:
     """The snapshot's parts; call in the store thread (it reads mongomock's dictionaries).
-    `encoded` holds collections already encoded (in chunks); the rest is encoded now."""
+    `encoded` holds collections already encoded (in chunks); the rest is encoded now.
+    `journal_from` is the journal generation started when the capture began."""
     encoded = encoded or {}
     collections: dict[str, Any] = {}
     bodies: list[bytes] = []
@@ -79,7 +85,12 @@ def encode_store(
             documents = [bson.encode(document) for document in store._documents.values()]
         collections[name] = {"count": len(documents), "indexes": dict(store.indexes)}
         bodies.extend(documents)
-    manifest = {"format": FORMAT, "taken_at": taken_at, "collections": collections}
+    manifest = {
+        "format": FORMAT,
+        "taken_at": taken_at,
+        "journal": journal_from,
+        "collections": collections,
+    }
     return [bson.encode(_index_safe(manifest)), *bodies]
 
 
@@ -157,10 +168,13 @@ def read_snapshot(path: Path) -> Snapshot | None:
     if not documents or documents[0].get("format") != FORMAT:
         raise SnapshotUnreadable(f"{path} is not a tradegraph snapshot ({FORMAT})")
     manifest, rest = documents[0], documents[1:]
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {problem}")
     collections: dict[str, list[dict[str, Any]]] = {}
     position = 0
-    for name, entry in manifest.get("collections", {}).items():
-        count = int(entry["count"])
+    for name, entry in manifest["collections"].items():
+        count = entry["count"]
         collections[name] = rest[position : position + count]
         position += count
     if position != len(rest):
@@ -168,7 +182,63 @@ def read_snapshot(path: Path) -> Snapshot | None:
             f"cannot read the store snapshot {path}: it holds {len(rest)} documents where its "
             f"manifest lists {position} (truncated or corrupt)"
         )
+    for name, documents in collections.items():
+        problem = documents_problem(name, documents)
+        if problem is not None:
+            raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {problem}")
     return manifest, collections
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What makes a snapshot's manifest unusable, or None."""
+    if not isinstance(manifest.get("taken_at"), datetime | None):
+        return "its manifest's taken_at is not a date"
+    journal = manifest.get("journal", 0)
+    if type(journal) is not int or journal < 0:
+        return "its manifest's journal generation is not a whole number"
+    collections = manifest.get("collections")
+    if not isinstance(collections, dict):
+        return "its manifest has no collections document"
+    for name, entry in collections.items():
+        if not isinstance(entry, dict) or not {"count", "indexes"} <= entry.keys():
+            return f"collection {name!r} in its manifest lacks count or indexes"
+        if type(entry["count"]) is not int or entry["count"] < 0:
+            return f"collection {name!r} has a count that is not a whole number"
+        if not isinstance(entry["indexes"], dict):
+            return f"collection {name!r} has indexes that are not a document"
+        for index_name, index in entry["indexes"].items():
+            if not _valid_index(index):
+                return f"index {index_name!r} of collection {name!r} is not a valid index spec"
+    return None
+
+
+def _valid_index(index: Any) -> bool:
+    if not isinstance(index, dict) or not isinstance(index.get("key"), list) or not index["key"]:
+        return False
+    return all(
+        isinstance(part, list)
+        and len(part) == 2
+        and isinstance(part[0], str)
+        and (part[1] in (1, -1) or isinstance(part[1], str))
+        for part in index["key"]
+    )
+
+
+def documents_problem(name: str, documents: list[Any]) -> str | None:
+    """What makes a collection's documents unusable (a missing or repeated _id), or None."""
+    keys: set[Any] = set()
+    for number, document in enumerate(documents):
+        if "_id" not in document:
+            return f"document {number} of collection {name!r} has no _id"
+        key = document["_id"]
+        key = helpers.hashdict(key) if isinstance(key, dict) else key
+        try:
+            if key in keys:
+                return f"collection {name!r} holds _id {document['_id']!r} twice"
+            keys.add(key)
+        except TypeError:
+            return f"document {number} of collection {name!r} has an _id that cannot be a key"
+    return None
 
 
 def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[str, Any]) -> None:
@@ -185,6 +255,16 @@ def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[st
         changed(store, replaced=True)
 
 
+def remove_leftovers(path: Path) -> list[Path]:
+    """Deletes the temporary files of snapshot writes a crash interrupted; returns them."""
+    if not path.parent.is_dir():
+        return []
+    leftovers = list(path.parent.glob(f"{glob.escape(path.name)}.*.tmp"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
+
+
 async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
     """Loads `path` into the emulated `database`; None when there is no snapshot yet."""
     snapshot = await asyncio.to_thread(read_snapshot, path)
@@ -197,14 +277,18 @@ async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
         path=path,
         taken_at=taken_at.replace(tzinfo=UTC) if isinstance(taken_at, datetime) else None,
         documents=sum(len(documents) for documents in collections.values()),
+        journal_from=manifest.get("journal", 0),
     )
 
 
-async def take_snapshot(database: Any, path: Path) -> int:
-    """Copies the store (in the store thread) and writes it (in another); returns the size."""
+async def take_snapshot(database: Any, path: Path, journal_from: int = 0) -> int:
+    """Copies the store (in the store thread) and writes it (in another); returns the size.
+    Call right after starting journal generation `journal_from` (in the store thread)."""
     database_store = _database_store(database)
     taken_at = datetime.now(UTC)  # the capture's start: everything before it is in the file
     market_data = await encode_in_chunks(database_store)
-    parts = await run_in_store_thread(encode_store, database_store, taken_at, market_data)
+    parts = await run_in_store_thread(
+        encode_store, database_store, taken_at, market_data, journal_from
+    )
     await asyncio.to_thread(write_atomically, path, parts)
     return sum(len(part) for part in parts)
