@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     snapshot_seconds: float = Field(
         default=30.0, gt=0, description="emulation only: how often the store is snapshotted"
     )
+    loading_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="emulation only: after a restart, how long a call needing market data not "
+        "loaded yet waits before it is answered SERVICE_UNAVAILABLE with Retry-After",
+    )
     journal_sync_ms: int = Field(
         default=100,
         ge=0,

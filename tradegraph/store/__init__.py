@@ -32,6 +32,7 @@ from tradegraph.markets.bars import migrate_imported_candles
 from tradegraph.store import emulation_journal
 from tradegraph.store.emulation_thread import run_in_store_thread
 from tradegraph.store.journal import JournalWriter
+from tradegraph.store.loading import DeferredLoader
 from tradegraph.store.recovery import Recovery, recover
 from tradegraph.store.retention import apply_server_ttl, run_tick_sweeper
 from tradegraph.store.snapshots import SnapshotInfo, snapshot_path, take_snapshot
@@ -75,10 +76,19 @@ class Store:
         if not self.emulated:
             await self.database.command("ping")
 
+    @property
+    def loading(self) -> str | None:
+        """What is still loading after a restart (market data), or None once all is in."""
+        loader = self.recovery.loader if self.recovery else None
+        if loader is None or loader.done.is_set():
+            return None
+        return loader.status
+
     async def snapshot(self) -> None:
         """Writes a snapshot now (emulation with a data directory only), then removes the
-        journal generations it holds."""
-        if self.snapshot_file is None:
+        journal generations it holds. Not while market data is loading: the snapshot would
+        lack it, and the journal generations holding its changes would go."""
+        if self.snapshot_file is None or self.loading is not None:
             return
         if self._writing is not None:  # one write at a time: a newer one never loses to an older
             await asyncio.gather(self._writing, return_exceptions=True)
@@ -119,6 +129,9 @@ class Store:
         retention = settings.effective_tick_retention_seconds
         sweeper = run_tick_sweeper(self.database, retention, settings.tick_sweep_seconds)
         self.tasks.append(asyncio.create_task(sweeper))
+        loader = self.recovery.loader if self.recovery else None
+        if loader is not None:
+            self.tasks.append(asyncio.create_task(_load_in_background(loader)))
         if self.snapshot_file is not None:
             self.tasks.append(asyncio.create_task(self._snapshot_periodically()))
         if self.journal is not None and self.journal.sync_ms > 0:
@@ -130,7 +143,9 @@ class Store:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
-        if self.snapshot_file is not None:
+        if self.snapshot_file is not None and self.loading is not None:
+            log.info("store still loading at shutdown: snapshot and journal left as they are")
+        elif self.snapshot_file is not None:
             await self.snapshot()
             log.info("store snapshot written on shutdown", path=str(self.snapshot_file))
         if self.journal is not None:
@@ -161,6 +176,11 @@ def bulk_load() -> Iterator[None]:
         gc.enable()
         gc.collect()
         gc.freeze()
+
+
+async def _load_in_background(loader: DeferredLoader) -> None:
+    with bulk_load():
+        await loader.run()
 
 
 async def _reach(client: AsyncMongoClient[Any], url: str) -> None:
@@ -198,7 +218,9 @@ async def open_store(settings: Settings) -> Store:
     if emulated and settings.data_dir is not None:
         snapshot_file = snapshot_path(settings.data_dir.absolute(), settings.mongodb_database)
         with bulk_load():  # unreadable snapshot or corrupt journal: startup stops
-            recovery = await recover(database, snapshot_file, settings.journal_sync_ms)
+            recovery = await recover(
+                database, snapshot_file, settings.journal_sync_ms, settings.loading_wait_seconds
+            )
     retention = settings.effective_tick_retention_seconds
     set_tick_retention(retention)
     await init_beanie(database=database, document_models=ALL_DOCUMENTS)

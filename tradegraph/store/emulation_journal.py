@@ -41,7 +41,7 @@ def _note(kind: str, store: Any, detail: Any) -> None:
         _notes.append((kind, store, detail))
 
 
-def _key_of(document_id: Any) -> Any:
+def key_of(document_id: Any) -> Any:
     return helpers.hashdict(document_id) if isinstance(document_id, dict) else document_id
 
 
@@ -64,7 +64,7 @@ def _updating(original: Callable[..., Any]) -> Callable[..., Any]:
             return original(self, existing_document, *args, **kwargs)
         finally:  # a failed update may have changed part of it (mongomock then restores it)
             if "_id" in existing_document:
-                _note(_DOCUMENT, self._store, _key_of(existing_document["_id"]))
+                _note(_DOCUMENT, self._store, key_of(existing_document["_id"]))
 
     return method
 
@@ -181,18 +181,32 @@ def forget_notes() -> None:
     _notes.clear()
 
 
-def apply(database_store: Any, payload: bytes, touched: set[str]) -> None:
-    """Applies one journal record to the emulated database (store thread, not journaled)."""
+def operations_of(payload: bytes) -> list[dict[str, Any]]:
+    """The operations of one journal record."""
+    operations: list[dict[str, Any]] = bson.decode(payload, _RAW)["ops"]
+    return operations
+
+
+def apply(
+    database_store: Any,
+    operations: list[dict[str, Any]],
+    touched: set[str],
+    skip: frozenset[str] = frozenset(),
+) -> None:
+    """Applies journal operations to the emulated database, but for those on the `skip`
+    collections (store thread, not journaled)."""
     stored_form: Callable[[Any], Any] = helpers.patch_datetime_awareness_in_document
-    for operation in bson.decode(payload, _RAW)["ops"]:
+    for operation in operations:
         kind, name = operation["o"], operation["c"]
+        if name in skip:
+            continue
         store = database_store[name]
         touched.add(name)
         if kind == "put":
             document = stored_form(operation["d"])
-            store._documents[_key_of(document["_id"])] = document
+            store._documents[key_of(document["_id"])] = document
         elif kind == "del":
-            store._documents.pop(_key_of(operation["k"]), None)
+            store._documents.pop(key_of(operation["k"]), None)
         elif kind == "index":
             spec = operation["s"]
             spec["key"] = {field: direction for field, direction in spec["key"]}.items()

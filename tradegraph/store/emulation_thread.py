@@ -8,7 +8,8 @@ them, which is what mongomock (not thread-safe) needs; whatever else touches the
 
 Each call ends by appending its changes to the journal (emulation_journal.commit), in the same
 thread, so a change is in the journal before the call returns; with TRADEGRAPH_JOURNAL_SYNC_MS
-0 the call also waits for the fsync that covers it.
+0 the call also waits for the fsync that covers it. A call on the documents of a collection
+still loading after a restart first waits for it (loading_gate.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pymongo_async_mock import (
 
 from tradegraph.store import emulation_journal
 from tradegraph.store.journal import JournalWriter
+from tradegraph.store.loading_gate import loaded
 
 T = TypeVar("T")
 
@@ -58,6 +60,10 @@ _COLLECTION_METHODS = [
     "update_one",
 ]
 _DATABASE_METHODS = ["drop_collection", "list_collection_names", "validate_collection"]
+# Index definitions are restored at once; only calls on documents wait for a loading collection.
+_INDEX_METHODS = frozenset(
+    {"create_index", "create_indexes", "drop_index", "drop_indexes", "index_information"}
+)
 
 
 Ticket = tuple[JournalWriter, int] | None
@@ -95,8 +101,12 @@ def _inner(instance: Any, cls_name: str, attribute: str) -> Any:
 
 
 def _threaded_collection_method(name: str) -> Callable[..., Any]:
+    gated = name not in _INDEX_METHODS
+
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         collection = _inner(self, "AsyncMongoMockCollection", "collection")
+        if gated:
+            await loaded(collection._store)
         call = functools.partial(getattr(collection, name), *args, **kwargs)
         return await run_in_store_thread(call)
 
@@ -116,6 +126,7 @@ def _threaded_database_method(name: str) -> Callable[..., Any]:
 
 async def _aggregate(self: Any, *args: Any, **kwargs: Any) -> Any:
     collection = _inner(self, "AsyncMongoMockCollection", "collection")
+    await loaded(collection._store)
     cursor = await run_in_store_thread(functools.partial(collection.aggregate, *args, **kwargs))
     return AsyncCommandCursor(cursor)
 
@@ -138,7 +149,11 @@ async def _cursor_next(self: Any) -> Any:
             return False, None
 
     # The first step computes the results (the expensive part); later ones read them.
-    found, document = await run_in_store_thread(step) if cursor._emitted == 0 else step()
+    if cursor._emitted == 0:
+        await loaded(cursor.collection._store)
+        found, document = await run_in_store_thread(step)
+    else:
+        found, document = step()
     if not found:
         raise StopAsyncIteration()
     return document
@@ -146,11 +161,13 @@ async def _cursor_next(self: Any) -> Any:
 
 async def _cursor_to_list(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
     cursor = _inner(self, "AsyncCursor", "cursor")
+    await loaded(cursor.collection._store)
     return await run_in_store_thread(lambda: list(cursor))
 
 
 async def _cursor_distinct(self: Any, *args: Any, **kwargs: Any) -> Any:
     cursor = _inner(self, "AsyncCursor", "cursor")
+    await loaded(cursor.collection._store)
     return await run_in_store_thread(functools.partial(cursor.distinct, *args, **kwargs))
 
 

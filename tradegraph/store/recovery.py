@@ -25,7 +25,10 @@ from tradegraph.store.journal import (
     journal_files,
     read_records,
 )
-from tradegraph.store.snapshots import SnapshotInfo, load_snapshot, remove_leftovers
+from tradegraph.store.loading import DeferredLoader
+from tradegraph.store.snapshots import CHUNKED, SnapshotInfo, load_snapshot, remove_leftovers
+
+DEFERRED = CHUNKED  # market data: loaded after the server opens
 
 
 @dataclass
@@ -38,11 +41,15 @@ class Recovery:
     replayed_files: list[Path] = field(default_factory=list)
     torn: list[TornTail] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)
+    loader: DeferredLoader | None = None  # market data still to load, if any
 
 
-def replay(database_store: Any, files: list[Path]) -> tuple[int, list[TornTail]]:
-    """Applies every record of `files` in order (store thread); returns how many, and the
-    torn tail of the last file if there is one."""
+def replay(
+    database_store: Any, files: list[Path], skip: frozenset[str]
+) -> tuple[int, list[TornTail]]:
+    """Applies every record of `files` in order, but for the operations on the `skip`
+    collections (store thread); returns how many records, and the torn tail of the last file
+    if there is one."""
     touched: set[str] = set()
     count = 0
     torn: list[TornTail] = []
@@ -51,7 +58,8 @@ def replay(database_store: Any, files: list[Path]) -> tuple[int, list[TornTail]]
             records, file_torn = read_records(path, last_file=number == len(files) - 1)
             for offset, payload in records:
                 try:
-                    emulation_journal.apply(database_store, payload, touched)
+                    operations = emulation_journal.operations_of(payload)
+                    emulation_journal.apply(database_store, operations, touched, skip)
                 except Exception as error:  # a checksum-valid record that makes no sense
                     raise JournalCorrupt(
                         f"{path} has a corrupt record at offset {offset} ({error})"
@@ -64,12 +72,15 @@ def replay(database_store: Any, files: list[Path]) -> tuple[int, list[TornTail]]
     return count, torn
 
 
-async def recover(database: Any, snapshot_file: Path, sync_ms: int) -> Recovery:
+async def recover(
+    database: Any, snapshot_file: Path, sync_ms: int, wait_seconds: float
+) -> Recovery:
     """Loads the snapshot and replays the journal into the emulated `database`, then starts
-    journaling its changes."""
+    journaling its changes. Market data (DEFERRED) is left to `Recovery.loader`: its
+    collections wait behind a LoadingGate until it has run."""
     data_dir, name = snapshot_file.parent, database.name
     leftovers = await asyncio.to_thread(remove_leftovers, snapshot_file)
-    snapshot = await load_snapshot(database, snapshot_file)
+    snapshot, parts = await load_snapshot(database, snapshot_file, DEFERRED)
     first = snapshot.journal_from if snapshot else 0
     files = journal_files(data_dir, name)
     for generation, path in files:
@@ -77,17 +88,24 @@ async def recover(database: Any, snapshot_file: Path, sync_ms: int) -> Recovery:
             path.unlink(missing_ok=True)
     live = [(generation, path) for generation, path in files if generation >= first]
     database_store = database.delegate._store
-    replayed, torn = await run_in_store_thread(replay, database_store, [path for _, path in live])
+    paths = [path for _, path in live]
+    deferred = frozenset(part.name for part in parts if part.count)
+    replayed, torn = await run_in_store_thread(replay, database_store, paths, deferred)
     for tail in torn:
         await asyncio.to_thread(drop_torn_tail, tail)
     generation = live[-1][0] + 1 if live else first
     journal = await asyncio.to_thread(JournalWriter, data_dir, name, generation, sync_ms)
     await run_in_store_thread(emulation_journal.attach, database_store, journal)
+    loader = None
+    if deferred:
+        loader = DeferredLoader(database_store, [p for p in parts if p.count], paths)
+        loader.close_gates(wait_seconds)
     return Recovery(
         snapshot=snapshot,
         journal=journal,
         replayed_records=replayed,
-        replayed_files=[path for _, path in live],
+        replayed_files=paths,
         torn=torn,
         leftovers=leftovers,
+        loader=loader,
     )

@@ -22,7 +22,7 @@ import asyncio
 import glob
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,15 +34,19 @@ from mongomock import helpers
 
 from tradegraph.store.emulation_sorting import changed
 from tradegraph.store.emulation_thread import run_in_store_thread
+from tradegraph.store.snapshot_reading import (
+    FORMAT,
+    DeferredPart,
+    SnapshotUnreadable,
+    read_snapshot,
+    read_snapshot_parts,
+)
 
-FORMAT = "tradegraph-snapshot-1"
+__all__ = ["FORMAT", "SnapshotUnreadable", "read_snapshot"]  # where they were found before
+
 _RAW: CodecOptions[dict[str, Any]] = CodecOptions(
     tz_aware=False
 )  # the emulation keeps naive UTC datetimes
-
-
-class SnapshotUnreadable(RuntimeError):
-    """The snapshot file exists but cannot be loaded; startup must stop."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,9 @@ def encode_store(
     encoded = encoded or {}
     collections: dict[str, Any] = {}
     bodies: list[bytes] = []
-    for name in database_store.list_created_collection_names():
+    names = database_store.list_created_collection_names()
+    # Market data last: startup reads what comes before it and leaves the rest for later.
+    for name in sorted(names, key=lambda name: name in CHUNKED):
         store = database_store[name]
         documents = encoded.get(name)
         if documents is None:
@@ -145,111 +151,17 @@ def write_atomically(path: Path, parts: list[bytes]) -> None:
     os.replace(file.name, path)
 
 
-Snapshot = tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
-
-
-def read_snapshot(path: Path) -> Snapshot | None:
-    """The manifest and each collection's documents, None when there is no file;
-    SnapshotUnreadable naming the file when it cannot be used."""
-    if not path.exists():
-        return None
-    try:
-        raw = path.read_bytes()
-        decoded = bson.decode_iter(raw, _RAW)
-        manifest = next(decoded, None)
-        # Each document in the form an insert stores, as it is decoded: the emulation shares
-        # repeated keys and values there, and a restored month of bars would otherwise hold
-        # its own copy of every field name, price and minute (and all of them twice at once).
-        documents = [] if manifest is None else [manifest]
-        stored_form: Callable[[Any], Any] = helpers.patch_datetime_awareness_in_document
-        documents.extend(stored_form(document) for document in decoded)
-    except (OSError, bson.errors.BSONError, ValueError) as error:
-        raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {error}") from error
-    if not documents or documents[0].get("format") != FORMAT:
-        raise SnapshotUnreadable(f"{path} is not a tradegraph snapshot ({FORMAT})")
-    manifest, rest = documents[0], documents[1:]
-    problem = manifest_problem(manifest)
-    if problem is not None:
-        raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {problem}")
-    collections: dict[str, list[dict[str, Any]]] = {}
-    position = 0
-    for name, entry in manifest["collections"].items():
-        count = entry["count"]
-        collections[name] = rest[position : position + count]
-        position += count
-    if position != len(rest):
-        raise SnapshotUnreadable(
-            f"cannot read the store snapshot {path}: it holds {len(rest)} documents where its "
-            f"manifest lists {position} (truncated or corrupt)"
-        )
-    for name, documents in collections.items():
-        problem = documents_problem(name, documents)
-        if problem is not None:
-            raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {problem}")
-    return manifest, collections
-
-
-def manifest_problem(manifest: dict[str, Any]) -> str | None:
-    """What makes a snapshot's manifest unusable, or None."""
-    if not isinstance(manifest.get("taken_at"), datetime | None):
-        return "its manifest's taken_at is not a date"
-    journal = manifest.get("journal", 0)
-    if type(journal) is not int or journal < 0:
-        return "its manifest's journal generation is not a whole number"
-    collections = manifest.get("collections")
-    if not isinstance(collections, dict):
-        return "its manifest has no collections document"
-    for name, entry in collections.items():
-        if not isinstance(entry, dict) or not {"count", "indexes"} <= entry.keys():
-            return f"collection {name!r} in its manifest lacks count or indexes"
-        if type(entry["count"]) is not int or entry["count"] < 0:
-            return f"collection {name!r} has a count that is not a whole number"
-        if not isinstance(entry["indexes"], dict):
-            return f"collection {name!r} has indexes that are not a document"
-        for index_name, index in entry["indexes"].items():
-            if not _valid_index(index):
-                return f"index {index_name!r} of collection {name!r} is not a valid index spec"
-    return None
-
-
-def _valid_index(index: Any) -> bool:
-    if not isinstance(index, dict) or not isinstance(index.get("key"), list) or not index["key"]:
-        return False
-    return all(
-        isinstance(part, list)
-        and len(part) == 2
-        and isinstance(part[0], str)
-        and (part[1] in (1, -1) or isinstance(part[1], str))
-        for part in index["key"]
-    )
-
-
-def documents_problem(name: str, documents: list[Any]) -> str | None:
-    """What makes a collection's documents unusable (a missing or repeated _id), or None."""
-    keys: set[Any] = set()
-    for number, document in enumerate(documents):
-        if "_id" not in document:
-            return f"document {number} of collection {name!r} has no _id"
-        key = document["_id"]
-        key = helpers.hashdict(key) if isinstance(key, dict) else key
-        try:
-            if key in keys:
-                return f"collection {name!r} holds _id {document['_id']!r} twice"
-            keys.add(key)
-        except TypeError:
-            return f"document {number} of collection {name!r} has an _id that cannot be a key"
-    return None
-
-
 def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[str, Any]) -> None:
-    for name, documents in collections.items():
+    """Creates every collection of the manifest with its indexes, and stores the documents of
+    `collections` (the deferred ones are loaded later, loading.py)."""
+    for name, entry in manifest["collections"].items():
         store = database_store[name]
         store.create()
-        for index_name, index in manifest["collections"][name]["indexes"].items():
+        for index_name, index in entry["indexes"].items():
             # As mongomock keeps a key from an IndexModel, so Beanie finds the index unchanged.
             index["key"] = {field: direction for field, direction in index["key"]}.items()
             store.create_index(index_name, index)
-        for document in documents:
+        for document in collections.get(name, ()):
             key = document["_id"]
             store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = document
         changed(store, replaced=True)
@@ -265,20 +177,24 @@ def remove_leftovers(path: Path) -> list[Path]:
     return leftovers
 
 
-async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
-    """Loads `path` into the emulated `database`; None when there is no snapshot yet."""
-    snapshot = await asyncio.to_thread(read_snapshot, path)
-    if snapshot is None:
-        return None
-    manifest, collections = snapshot
+async def load_snapshot(
+    database: Any, path: Path, deferred: frozenset[str] = frozenset()
+) -> tuple[SnapshotInfo | None, list[DeferredPart]]:
+    """Loads `path` into the emulated `database` but for the documents of the `deferred`
+    collections, returned to be loaded later; (None, []) when there is no snapshot yet."""
+    found = await asyncio.to_thread(read_snapshot_parts, path, deferred)
+    if found is None:
+        return None, []
+    manifest, collections, parts = found
     await run_in_store_thread(_restore, _database_store(database), manifest, collections)
     taken_at = manifest.get("taken_at")
-    return SnapshotInfo(
+    info = SnapshotInfo(
         path=path,
         taken_at=taken_at.replace(tzinfo=UTC) if isinstance(taken_at, datetime) else None,
-        documents=sum(len(documents) for documents in collections.values()),
+        documents=sum(entry["count"] for entry in manifest["collections"].values()),
         journal_from=manifest.get("journal", 0),
     )
+    return info, parts
 
 
 async def take_snapshot(database: Any, path: Path, journal_from: int = 0) -> int:
