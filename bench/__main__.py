@@ -8,6 +8,7 @@ python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
 python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
+python -m bench durability  writes/s with the journal vs without; restart with a seeded month
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -18,6 +19,7 @@ import asyncio
 
 from bench import (
     analytics,
+    durability,
     events_listing,
     optimize,
     quotes_fanout,
@@ -45,6 +47,7 @@ def main() -> None:
             "store",
             "soak",
             "seed",
+            "durability",
             "all",
         ],
         default="all",
@@ -64,6 +67,10 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
     parser.add_argument("--days", type=int, default=30, help="seed: days of price history")
     parser.add_argument("--sockets", type=int, default=2000, help="sockets: how many")
+    parser.add_argument("--clients", type=int, default=16, help="durability: writers")
+    parser.add_argument(
+        "--seed-dir", default=None, help="durability: a data dir holding a seeded month"
+    )
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -80,6 +87,8 @@ def main() -> None:
         asyncio.run(store.ingest_and_list(args.stored, args.listings))
     if args.suite == "seed":
         asyncio.run(seed_history.seed_and_read(args.days))
+    if args.suite == "durability":
+        asyncio.run(durability.main(args.clients, args.seconds, args.seed_dir))
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

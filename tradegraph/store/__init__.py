@@ -40,6 +40,7 @@ from tradegraph.store.snapshots import SnapshotInfo, snapshot_path, take_snapsho
 log = structlog.get_logger("tradegraph")
 SERVER_SELECTION_MS = 5000
 SNAPSHOT_SHARE = 10  # at least this many times a snapshot's duration between two
+SHUTDOWN_SNAPSHOT_MAX_DOCUMENTS = 100_000  # ~0.5 s of encoding; above, shutdown skips it
 
 
 class StoreUnreachable(RuntimeError):
@@ -84,6 +85,12 @@ class Store:
             return None
         return loader.status
 
+    async def wait_loaded(self) -> None:
+        """Returns once nothing is loading any more (market data after a restart)."""
+        loader = self.recovery.loader if self.recovery else None
+        if loader is not None:
+            await loader.done.wait()
+
     async def snapshot(self) -> None:
         """Writes a snapshot now (emulation with a data directory only), then removes the
         journal generations it holds. Not while market data is loading: the snapshot would
@@ -96,6 +103,16 @@ class Store:
         # Shielded: cancelling the periodic task must not leave a write running unseen.
         size = await asyncio.shield(self._writing)
         log.debug("store snapshot written", path=str(self.snapshot_file), bytes=size)
+
+    async def _large(self) -> bool:
+        """Whether a snapshot would make shutdown slow (seconds of encoding: a seeded month)."""
+        if self.journal is None:
+            return False
+        database_store = self.database.delegate._store
+        count = await run_in_store_thread(
+            lambda: sum(len(store._documents) for store in database_store._collections.values())
+        )
+        return count > SHUTDOWN_SNAPSHOT_MAX_DOCUMENTS
 
     async def _write_snapshot(self, path: Path) -> int:
         journal = self.journal
@@ -138,13 +155,20 @@ class Store:
             self.tasks.append(asyncio.create_task(self.journal.sync_periodically()))
 
     async def close(self) -> None:
-        """Stops the upkeep, writes the last snapshot, closes the client."""
+        """Stops the upkeep, writes the last snapshot (a small store only: the journal holds
+        every change anyway), syncs and closes the journal, closes the client."""
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
         if self.snapshot_file is not None and self.loading is not None:
             log.info("store still loading at shutdown: snapshot and journal left as they are")
+        elif self.snapshot_file is not None and await self._large():
+            log.info(
+                "no snapshot on shutdown: the store is large and the journal holds every change "
+                "since the last snapshot",
+                path=str(self.snapshot_file),
+            )
         elif self.snapshot_file is not None:
             await self.snapshot()
             log.info("store snapshot written on shutdown", path=str(self.snapshot_file))
@@ -156,7 +180,7 @@ class Store:
 
 
 @contextlib.contextmanager
-def bulk_load() -> Iterator[None]:
+def bulk_load(collect: bool = True) -> Iterator[None]:
     """Around loading many documents into the emulation (a snapshot, a seeded month of bars).
 
     The emulation holds every document as Python objects, and a full garbage collection walks
@@ -174,12 +198,15 @@ def bulk_load() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-        gc.collect()
+        if collect:  # seconds with a month of bars: not while serving (loading.py)
+            gc.collect()
         gc.freeze()
 
 
 async def _load_in_background(loader: DeferredLoader) -> None:
-    with bulk_load():
+    # No full collection after it: it would hold the event loop for seconds. Cycles left
+    # unreachable at the end of the load are frozen with it (a one-time cost).
+    with bulk_load(collect=False):
         await loader.run()
 
 

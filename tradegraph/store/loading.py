@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,9 @@ def _store_chunk(store: Any, name: str, documents: list[dict[str, Any]]) -> None
         stored[key] = document
 
 
-def _journal_batches(
-    files: list[Path], names: frozenset[str]
-) -> list[list[dict[str, Any]]]:  # worker thread
-    """The journal's operations on `names`, in order, in batches of RECORDS_PER_CALL records."""
-    batches: list[list[dict[str, Any]]] = []
+def _journal_batches(files: list[Path], names: frozenset[str]) -> Iterator[list[dict[str, Any]]]:
+    """The journal's operations on `names`, in order, RECORDS_PER_CALL records at a time
+    (advanced in a worker thread: decoding is the slow part)."""
     batch: list[dict[str, Any]] = []
     count = 0
     for number, path in enumerate(files):
@@ -53,11 +52,10 @@ def _journal_batches(
             batch += [op for op in emulation_journal.operations_of(payload) if op["c"] in names]
             count += 1
             if count % RECORDS_PER_CALL == 0 and batch:
-                batches.append(batch)
+                yield batch
                 batch = []
     if batch:
-        batches.append(batch)
-    return batches
+        yield batch
 
 
 class DeferredLoader:
@@ -72,13 +70,13 @@ class DeferredLoader:
         self.loaded = 0
         self.done = asyncio.Event()
 
-    def close_gates(self, wait_seconds: float) -> None:
-        """Makes calls on the deferred collections wait (before anything else can call)."""
-        expected = self.total * FIRST_GUESS_SECONDS_PER_DOCUMENT
-        for part in self.parts:
-            gate = LoadingGate(part.name, wait_seconds, expected)
-            self.gates[part.name] = gate
-            self.database_store[part.name].__dict__["_tradegraph_loading"] = gate
+    def close_gates(self, names: frozenset[str], wait_seconds: float) -> None:
+        """Makes calls on the `names` collections wait (before anything else can call)."""
+        expected = 1 + self.total * FIRST_GUESS_SECONDS_PER_DOCUMENT
+        for name in sorted(names):
+            gate = LoadingGate(name, wait_seconds, expected)
+            self.gates[name] = gate
+            self.database_store[name].__dict__["_tradegraph_loading"] = gate
 
     @property
     def status(self) -> str:
@@ -117,7 +115,7 @@ class DeferredLoader:
                 documents = await asyncio.to_thread(decode_chunk, part, chunk)
                 await run_in_store_thread(_store_chunk, store, part.name, documents)
                 self.loaded += len(documents)
-                per_document = (time.monotonic() - started) / self.loaded
+                per_document = (time.monotonic() - started) / max(1, self.loaded)
                 for gate in self.gates.values():
                     gate.expect(per_document * (self.total - self.loaded))
         touched: set[str] = set()

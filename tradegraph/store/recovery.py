@@ -89,7 +89,8 @@ async def recover(
     live = [(generation, path) for generation, path in files if generation >= first]
     database_store = database.delegate._store
     paths = [path for _, path in live]
-    deferred = frozenset(part.name for part in parts if part.count)
+    # Market data waits for the loader when the snapshot or the journal may hold some.
+    deferred = DEFERRED if paths or any(part.count for part in parts) else frozenset()
     replayed, torn = await run_in_store_thread(replay, database_store, paths, deferred)
     for tail in torn:
         await asyncio.to_thread(drop_torn_tail, tail)
@@ -99,7 +100,7 @@ async def recover(
     loader = None
     if deferred:
         loader = DeferredLoader(database_store, [p for p in parts if p.count], paths)
-        loader.close_gates(wait_seconds)
+        loader.close_gates(deferred, wait_seconds)
     return Recovery(
         snapshot=snapshot,
         journal=journal,
