@@ -90,9 +90,17 @@ async def test_a_restart_answers_while_market_data_loads_then_serves_it_all(
             assert ready.headers["retry-after"]
 
             window = {"from": START.isoformat(), "to": (START + timedelta(days=9)).isoformat()}
-            refusal = await gql.error(CANDLES, window, admin)
+            response = await http.post(
+                "/graphql",
+                json={"query": CANDLES, "variables": window},
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            (refusal,) = response.json()["errors"]
             assert error_code(refusal) == "SERVICE_UNAVAILABLE"
             assert refusal["extensions"]["retryAfterSeconds"] >= 1
+            assert response.headers["retry-after"] == str(
+                refusal["extensions"]["retryAfterSeconds"]
+            )
             assert "still loading" in refusal["message"]
 
             held.release.set()
