@@ -9,6 +9,7 @@ python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), s
 python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
 python -m bench durability  writes/s with the journal vs without; restart with a seeded month
+python -m bench lanes    short store calls beside long aggregations, split vs one call
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -26,6 +27,7 @@ from bench import (
     seed_history,
     socket_memory,
     store,
+    store_lanes,
 )
 
 
@@ -48,6 +50,7 @@ def main() -> None:
             "soak",
             "seed",
             "durability",
+            "lanes",
             "all",
         ],
         default="all",
@@ -89,6 +92,8 @@ def main() -> None:
         asyncio.run(seed_history.seed_and_read(args.days))
     if args.suite == "durability":
         asyncio.run(durability.main(args.clients, args.seconds, args.seed_dir))
+    if args.suite == "lanes":
+        asyncio.run(store_lanes.main(args.stored))
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

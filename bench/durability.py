@@ -171,6 +171,48 @@ async def seeded_restart(seed_dir: str | None) -> None:
         shutil.rmtree(directory)
 
 
+async def _store_writes(journaled: bool, directory: Path, count: int) -> float:
+    """Writes/s straight on the emulated store (an insert and an update per step)."""
+    from tradegraph.store import emulation_journal
+    from tradegraph.store.emulation import emulated_client
+    from tradegraph.store.emulation_thread import run_in_store_thread
+    from tradegraph.store.journal import JournalWriter
+
+    client = emulated_client()
+    database = client[f"bench_{uuid.uuid4().hex[:8]}"]
+    journal = None
+    if journaled:
+        journal = JournalWriter(directory, database.name, 0, 100)
+        await run_in_store_thread(emulation_journal.attach, database.delegate._store, journal)
+        syncer = asyncio.create_task(journal.sync_periodically())
+    collection = database["orders"]
+    started = time.perf_counter()
+    for number in range(count):
+        inserted = await collection.insert_one({"n": number, "status": "NEW", "qty": 10})
+        await collection.update_one(
+            {"_id": inserted.inserted_id}, {"$set": {"status": "FILLED"}, "$inc": {"qty": -1}}
+        )
+    rate = 2 * count / (time.perf_counter() - started)
+    if journal is not None:
+        syncer.cancel()
+        journal.close()
+    return rate
+
+
+async def store_journal_cost(count: int) -> None:
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    with tempfile.TemporaryDirectory() as directory:
+        for _ in range(3):  # alternated
+            for journaled in (False, True):
+                rates[journaled].append(await _store_writes(journaled, Path(directory), count))
+    off, on = statistics.median(rates[False]), statistics.median(rates[True])
+    print(f"\nstore calls/s straight on the emulation ({count:,} inserts + {count:,} updates)")
+    print(f"  without journal: {' / '.join(f'{r:,.0f}' for r in rates[False])} (median {off:,.0f})")
+    print(f"  with journal:    {' / '.join(f'{r:,.0f}' for r in rates[True])} (median {on:,.0f})")
+    print(f"  ratio {on / off:.2f}")
+
+
 async def main(clients: int, seconds: float, seed_dir: str | None) -> None:
+    await store_journal_cost(5_000)
     await journal_cost(clients, seconds)
     await seeded_restart(seed_dir)

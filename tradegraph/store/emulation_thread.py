@@ -29,6 +29,7 @@ from pymongo_async_mock import (
 )
 
 from tradegraph.store import emulation_journal
+from tradegraph.store.emulation_split import split_aggregate
 from tradegraph.store.journal import JournalWriter
 from tradegraph.store.loading_gate import loaded
 
@@ -127,6 +128,13 @@ def _threaded_database_method(name: str) -> Callable[..., Any]:
 async def _aggregate(self: Any, *args: Any, **kwargs: Any) -> Any:
     collection = _inner(self, "AsyncMongoMockCollection", "collection")
     await loaded(collection._store)
+    plain = all(value is None for value in kwargs.values())  # e.g. Beanie's session=None
+    if len(args) == 1 and plain and isinstance(args[0], list):  # a long one: in steps
+        results = await split_aggregate(collection, args[0], run_in_store_thread)
+        if results is not None:
+            from mongomock.command_cursor import CommandCursor
+
+            return AsyncCommandCursor(CommandCursor(results))  # type: ignore[no-untyped-call]
     cursor = await run_in_store_thread(functools.partial(collection.aggregate, *args, **kwargs))
     return AsyncCommandCursor(cursor)
 
