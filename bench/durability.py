@@ -127,8 +127,8 @@ async def _until(http: httpx.AsyncClient, check: str, started: float) -> float:
         try:
             if check == "healthz":
                 ok = (await http.get("/healthz")).status_code == 200
-            elif check == "graphql":
-                body = await http.post("/graphql", json={"query": "{ instruments { symbol } }"})
+            elif check == "graphql":  # a login: reads the users collection
+                body = await http.post("/graphql", json={"query": LOGIN, "variables": ADMIN})
                 ok = body.status_code == 200 and "errors" not in body.json()
             else:
                 ok = (await http.get("/readyz")).status_code == 200
@@ -136,6 +136,8 @@ async def _until(http: httpx.AsyncClient, check: str, started: float) -> float:
             ok = False
         if ok:
             return time.perf_counter() - started
+        if time.perf_counter() - started > 300:
+            raise RuntimeError(f"{check} not answering after 300 s")
         await asyncio.sleep(0.02)
 
 
@@ -145,28 +147,35 @@ async def _seeded_month(directory: Path) -> None:
     await _stop(process)
 
 
+async def _timed_start(env: dict[str, str]) -> dict[str, float]:
+    """Seconds from process start to listening, /healthz, a GraphQL login and /readyz ready;
+    RSS once ready; seconds from SIGTERM to exit."""
+    started = time.perf_counter()
+    process, url = await _spawn(env)
+    times = {"listening": time.perf_counter() - started}
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        for check in ("healthz", "graphql", "readyz"):
+            times[check] = await _until(http, check, started)
+    times["rss_mb"] = rss_mb(process.pid)
+    times["shutdown"] = await _stop(process)
+    return times
+
+
 async def seeded_restart(seed_dir: str | None) -> None:
     directory = Path(seed_dir) if seed_dir else Path(tempfile.mkdtemp(prefix="tg-month-"))
     if seed_dir is None:
         await _seeded_month(directory)
     sizes = {path.name: path.stat().st_size for path in directory.iterdir()}
-    port_env = {"TRADEGRAPH_DATA_DIR": str(directory)}
-    started = time.perf_counter()
-    spawned = asyncio.create_task(_spawn(port_env))
-    process, url = await spawned
-    listening = time.perf_counter() - started
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        healthz = await _until(http, "healthz", started)
-        graphql = await _until(http, "graphql", started)
-        ready = await _until(http, "readyz", started)
-    rss = rss_mb(process.pid)
-    shutdown = await _stop(process)
-    print(
-        f"\nrestart on {directory}: " + ", ".join(f"{n} {s / 1e6:.0f} MB" for n, s in sizes.items())
-    )
-    print(f"  listening after {listening:.1f} s; /healthz {healthz:.1f} s; GraphQL {graphql:.1f} s")
-    print(f"  /readyz ready (market data loaded) after {ready:.1f} s; RSS then {rss:.0f} MB")
-    print(f"  shutdown (SIGTERM to exit) {shutdown:.1f} s")
+    # The same process on an empty store, in the same run: what starting Python costs here.
+    empty = await _timed_start({"TRADEGRAPH_DATA_DIR": ""})
+    month = await _timed_start({"TRADEGRAPH_DATA_DIR": str(directory)})
+    files = ", ".join(f"{name} {size / 1e6:.0f} MB" for name, size in sizes.items())
+    print(f"\nrestart on {directory}: {files}", flush=True)
+    print("| seconds from process start to | empty store | seeded month |")
+    print("|---|---:|---:|")
+    for name in ("listening", "healthz", "graphql", "readyz", "shutdown"):
+        print(f"| {name} | {empty[name]:.1f} | {month[name]:.1f} |")
+    print(f"| RSS once ready (MB) | {empty['rss_mb']:.0f} | {month['rss_mb']:.0f} |")
     if seed_dir is None:
         shutil.rmtree(directory)
 
