@@ -151,3 +151,31 @@ async def test_a_call_made_while_loading_waits_and_then_succeeds(
             assert len((await gql.data(CANDLES, window, admin))["candles"]) == HOURS
     finally:
         await server.stop()
+
+
+async def test_damaged_market_data_is_reported_and_never_overwritten(tmp_path: Path) -> None:
+    database = f"tradegraph_test_{uuid.uuid4().hex[:12]}"
+    file = snapshot_path(tmp_path, database)
+    _seeded_snapshot(file)
+    damaged = file.read_bytes()[:-7]  # the last bar cut short: market data is read last
+    file.write_bytes(damaged)
+    settings = server_settings(
+        data_dir=str(tmp_path), mongodb_database=database, loading_wait_seconds=0.3
+    )
+    server = await start_server(settings)  # what comes before the bars is whole
+    try:
+        await asyncio.wait_for(server.app.state.services.store.recovery.loader.done.wait(), 60)
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            gql = GraphQLClient(http)
+            admin = await login_admin(gql)
+            await create_instrument(gql, admin)
+            ready = await http.get("/readyz")
+            assert ready.status_code == 503
+            assert str(file) in ready.json()["store"]
+            window = {"from": START.isoformat(), "to": (START + timedelta(days=9)).isoformat()}
+            refusal = await gql.error(CANDLES, window, admin)
+            assert error_code(refusal) == "SERVICE_UNAVAILABLE"
+            assert str(file) in refusal["message"]
+    finally:
+        await server.stop()
+    assert file.read_bytes() == damaged  # no snapshot replaced it

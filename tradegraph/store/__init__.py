@@ -85,6 +85,12 @@ class Store:
             return None
         return loader.status
 
+    @property
+    def load_failure(self) -> str | None:
+        """Why stored market data could not be loaded after a restart, if it could not."""
+        loader = self.recovery.loader if self.recovery else None
+        return loader.failure if loader is not None else None
+
     async def wait_loaded(self) -> None:
         """Returns once nothing is loading any more (market data after a restart)."""
         loader = self.recovery.loader if self.recovery else None
@@ -96,6 +102,8 @@ class Store:
         journal generations it holds. Not while market data is loading: the snapshot would
         lack it, and the journal generations holding its changes would go."""
         if self.snapshot_file is None or self.loading is not None:
+            return
+        if self.load_failure is not None:  # the file on disk is all there is: keep it
             return
         if self._writing is not None:  # one write at a time: a newer one never loses to an older
             await asyncio.gather(self._writing, return_exceptions=True)
@@ -161,8 +169,8 @@ class Store:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
-        if self.snapshot_file is not None and self.loading is not None:
-            log.info("store still loading at shutdown: snapshot and journal left as they are")
+        if self.snapshot_file is not None and (self.loading or self.load_failure):
+            log.info("store not (fully) loaded at shutdown: snapshot and journal left as they are")
         elif self.snapshot_file is not None and await self._large():
             log.info(
                 "no snapshot on shutdown: the store is large and the journal holds every change "

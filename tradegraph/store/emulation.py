@@ -25,6 +25,7 @@ import mongomock.collection
 import mongomock.database
 import mongomock.filtering
 import mongomock.helpers
+import mongomock.store
 from bson import Decimal128, ObjectId
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
@@ -189,7 +190,19 @@ def _shared_datetime(value: datetime) -> datetime:
     return value
 
 
+_original_store_init = mongomock.store.CollectionStore.__init__
+
+
+def _collection_store_init(self: mongomock.store.CollectionStore, name: str) -> None:
+    """mongomock's, with the documents in a dict: it keeps insertion order as the OrderedDict
+    did (nothing uses OrderedDict's extras) at half the memory per document (~50 bytes: 40 MB
+    over a seeded month of bars)."""
+    _original_store_init(self, name)
+    self._documents = {}  # type: ignore[assignment]
+
+
 def _install_patches() -> None:
+    mongomock.store.CollectionStore.__init__ = _collection_store_init  # type: ignore[method-assign]
     mongomock.database.Database.list_collection_names = _list_collection_names  # type: ignore[method-assign]
     mongomock.database.Database.create_collection = _create_collection  # type: ignore[method-assign]
     AsyncMongoMockDatabase.create_collection = _async_create_collection

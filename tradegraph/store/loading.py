@@ -24,7 +24,7 @@ from tradegraph.store.emulation_sorting import changed
 from tradegraph.store.emulation_thread import run_in_store_thread
 from tradegraph.store.journal import read_records
 from tradegraph.store.loading_gate import LoadingGate
-from tradegraph.store.snapshot_reading import DeferredPart, decode_chunk
+from tradegraph.store.snapshot_reading import DeferredPart, decode_chunk, locate
 
 log = structlog.get_logger("tradegraph")
 RECORDS_PER_CALL = 200  # journal records applied per store-thread call
@@ -61,7 +61,10 @@ def _journal_batches(files: list[Path], names: frozenset[str]) -> Iterator[list[
 class DeferredLoader:
     """The market data left for after startup, and the gates waiting for it."""
 
-    def __init__(self, database_store: Any, parts: list[DeferredPart], journal: list[Path]):
+    def __init__(
+        self, database_store: Any, parts: list[DeferredPart], journal: list[Path], source: Path
+    ) -> None:
+        self.source = source  # the snapshot file
         self.database_store = database_store
         self.parts = parts
         self.journal = journal
@@ -69,6 +72,7 @@ class DeferredLoader:
         self.total = sum(part.count for part in parts)
         self.loaded = 0
         self.done = asyncio.Event()
+        self.failure: str | None = None
 
     def close_gates(self, names: frozenset[str], wait_seconds: float) -> None:
         """Makes calls on the `names` collections wait (before anything else can call)."""
@@ -90,10 +94,11 @@ class DeferredLoader:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # corrupt data: say so, refuse calls on it, stay up
-            message = f"cannot load the stored market data: {error}"
-            log.error(message + "; restore the data directory from a backup")
+            problem = f"cannot read the store snapshot {self.source}: {error}"
+            log.error(f"market data not loaded: {problem}; restore it from a backup")
+            self.failure = problem
             for gate in self.gates.values():
-                gate.finish(failure=str(error))
+                gate.finish(failure=problem)
         else:
             for gate in self.gates.values():
                 gate.finish()
@@ -109,6 +114,7 @@ class DeferredLoader:
 
     async def _load(self, started: float) -> None:
         names = frozenset(self.gates)
+        await asyncio.to_thread(locate, self.parts)
         for part in self.parts:
             store = self.database_store[part.name]
             for chunk in part.chunks:

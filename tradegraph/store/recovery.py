@@ -99,7 +99,7 @@ async def recover(
     await run_in_store_thread(emulation_journal.attach, database_store, journal)
     loader = None
     if deferred:
-        loader = DeferredLoader(database_store, [p for p in parts if p.count], paths)
+        loader = DeferredLoader(database_store, parts, paths, snapshot_file)
         loader.close_gates(deferred, wait_seconds)
     return Recovery(
         snapshot=snapshot,

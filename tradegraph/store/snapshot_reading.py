@@ -10,6 +10,7 @@ Every problem is a SnapshotUnreadable whose message is one line naming the file.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,11 +34,13 @@ class SnapshotUnreadable(RuntimeError):
 
 @dataclass
 class DeferredPart:
-    """A collection's documents in the file, not decoded yet: byte ranges of CHUNK each."""
+    """A collection's documents in the file, not decoded yet: byte ranges of CHUNK each
+    (found by `locate` when startup did not walk them; `start` -1: where the previous ends)."""
 
     name: str
     count: int
-    raw: bytes
+    raw: Any  # the mapped file
+    start: int = -1
     chunks: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -72,7 +75,7 @@ def read_snapshot_parts(
         return SnapshotUnreadable(f"cannot read the store snapshot {path}: {problem}")
 
     try:
-        raw = path.read_bytes()
+        raw = _mapped(path)
         manifest_size = _document_size(raw, 0)
         manifest = bson.decode(raw[:manifest_size], _RAW)
     except (OSError, bson.errors.BSONError, ValueError) as error:
@@ -83,17 +86,29 @@ def read_snapshot_parts(
     if problem is not None:
         raise unreadable(problem)
     entries = manifest["collections"]
+    names = list(entries)
+    # Deferred collections at the end (where snapshots put market data) are walked by the
+    # loader, in the background: startup reads only what comes before them.
+    walked = len(names)
+    while walked and names[walked - 1] in deferred:
+        walked -= 1
+    counts = [entries[name]["count"] for name in names[:walked]]
     try:
-        boundaries = _boundaries(raw, manifest_size, [entry["count"] for entry in entries.values()])
+        boundaries, end = _boundaries(raw, manifest_size, counts, to_end=walked == len(names))
     except ValueError as error:
         raise unreadable(str(error)) from error
     collections: dict[str, list[dict[str, Any]]] = {}
     parts: list[DeferredPart] = []
-    for (name, entry), (start, marks) in zip(entries.items(), boundaries, strict=True):
+    for name in names[walked:]:
+        parts.append(
+            DeferredPart(name, entries[name]["count"], raw, start=end if not parts else -1)
+        )
+    for name, (start, marks) in zip(names[:walked], boundaries, strict=True):
+        entry = entries[name]
         if name in deferred:
-            part = DeferredPart(name, entry["count"], raw)
+            part = DeferredPart(name, entry["count"], raw, start=start)
             part.chunks = list(zip([start, *marks], marks, strict=False))
-            parts.append(part)
+            parts.insert(0, part)
             continue
         end = marks[-1] if marks else start
         try:
@@ -116,9 +131,17 @@ def _document_size(raw: bytes, offset: int) -> int:
     return size
 
 
-def _boundaries(raw: bytes, offset: int, counts: list[int]) -> list[tuple[int, list[int]]]:
-    """Per collection: its first byte, and the end of every CHUNK-th document and the last.
-    Checks the file holds exactly the documents the manifest lists."""
+def _mapped(path: Path) -> Any:
+    """The file's bytes, mapped (pages read as they are used, dropped when unused)."""
+    with path.open("rb") as file:
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _boundaries(
+    raw: Any, offset: int, counts: list[int], to_end: bool = True
+) -> tuple[list[tuple[int, list[int]]], int]:
+    """Per collection: its first byte, and the end of every CHUNK-th document and the last;
+    and where the last ends. With `to_end`, checks nothing follows (counts match the file)."""
     found: list[tuple[int, list[int]]] = []
     listed = sum(counts)
     seen = 0
@@ -135,6 +158,8 @@ def _boundaries(raw: bytes, offset: int, counts: list[int]) -> list[tuple[int, l
             if number % CHUNK == 0 or number == count:
                 marks.append(offset)
         found.append((start, marks))
+    if not to_end:
+        return found, offset
     extra = 0
     while offset < len(raw):
         offset += _document_size(raw, offset)
@@ -144,7 +169,23 @@ def _boundaries(raw: bytes, offset: int, counts: list[int]) -> list[tuple[int, l
             f"it holds {listed + extra} documents where its manifest lists {listed} "
             "(truncated or corrupt)"
         )
-    return found
+    return found, offset
+
+
+def locate(parts: list[DeferredPart]) -> None:
+    """Finds the chunks of deferred parts that have none yet (the ones at the end of the file,
+    one after the other), checking the file ends where the last does (worker thread)."""
+    offset = -1
+    for part in parts:
+        if part.chunks:
+            continue
+        start = part.start if part.start >= 0 else offset
+        ((_, marks),), offset = _boundaries(part.raw, start, [part.count], to_end=False)
+        part.chunks = list(zip([start, *marks], marks, strict=False))
+    if offset >= 0 and offset != len(parts[-1].raw):
+        raise ValueError(
+            "the file goes on after the documents its manifest lists (truncated or corrupt)"
+        )
 
 
 def decode_documents(raw: bytes) -> list[dict[str, Any]]:

@@ -34,6 +34,9 @@ async def readyz(request: Request) -> JSONResponse:
     loading = services.store.loading
     if loading is not None and store == "ok":
         store = loading
+    failure = services.store.load_failure
+    if failure is not None:
+        store = f"error: {failure}"
     ready = store == "ok" and broker == "ok"
     status = "ready" if ready else "loading" if loading is not None else "unavailable"
     return JSONResponse(
