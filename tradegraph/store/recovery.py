@@ -18,6 +18,7 @@ from typing import Any
 from tradegraph.store import emulation_journal
 from tradegraph.store.emulation_thread import run_in_store_thread
 from tradegraph.store.journal import (
+    MAGIC,
     JournalCorrupt,
     JournalWriter,
     TornTail,
@@ -94,6 +95,10 @@ async def recover(
     replayed, torn = await run_in_store_thread(replay, database_store, paths, deferred)
     for tail in torn:
         await asyncio.to_thread(drop_torn_tail, tail)
+    for path in list(paths):  # generations that hold no record (a restart without writes)
+        if path.stat().st_size <= len(MAGIC):
+            path.unlink()
+            paths.remove(path)
     generation = live[-1][0] + 1 if live else first
     journal = await asyncio.to_thread(JournalWriter, data_dir, name, generation, sync_ms)
     await run_in_store_thread(emulation_journal.attach, database_store, journal)
