@@ -3,11 +3,14 @@
 python -m bench events   events(first: 20) over GraphQL vs a plain Starlette endpoint
 python -m bench quotes   quote fan-out to WebSocket subscribers vs a bare websockets server
 python -m bench analytics  one backtest and indicators on a year of bars vs pandas
-python -m bench optimize   a 1,000-combination grid vs the same backtests one by one
+python -m bench optimize   a 1,000-combination grid: today vs before issue 23 vs the engine
 python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at 50,000
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
 python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
+python -m bench fairness each attack of issue 20 beside a victim, against the idle victim
+                         (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
+python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
 python -m bench durability  writes/s with the journal vs without; restart with a seeded month
 python -m bench lanes    short store calls beside long aggregations, split vs one call
 python -m bench          events, quotes, analytics and optimize
@@ -20,8 +23,10 @@ import asyncio
 
 from bench import (
     analytics,
+    day,
     durability,
     events_listing,
+    fairness,
     optimize,
     quotes_fanout,
     seed_history,
@@ -49,6 +54,8 @@ def main() -> None:
             "store",
             "soak",
             "seed",
+            "fairness",
+            "day",
             "durability",
             "lanes",
             "all",
@@ -60,17 +67,31 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="events: HTTP concurrency")
     parser.add_argument("--subscribers", default="100,1000,5000", help="quotes: counts")
     parser.add_argument("--rate", type=float, default=2.0, help="quotes: ticks per second")
-    parser.add_argument("--seconds", type=float, default=10.0, help="quotes: per run")
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="quotes: per run; fairness: per phase"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="analytics, optimize: best of")
     parser.add_argument("--workers", type=int, default=None, help="optimize: default cores")
     parser.add_argument("--stored", type=int, default=50_000, help="store: events to ingest")
     parser.add_argument("--listings", type=int, default=200, help="store: listing requests")
-    parser.add_argument("--minutes", type=float, default=10.0, help="soak: duration")
+    parser.add_argument("--minutes", type=float, default=10.0, help="soak, day: duration")
     parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
     parser.add_argument("--days", type=int, default=30, help="seed: days of price history")
     parser.add_argument("--sockets", type=int, default=2000, help="sockets: how many")
-    parser.add_argument("--clients", type=int, default=16, help="durability: writers")
+    parser.add_argument("--fair-events", type=int, default=10_000, help="fairness: events")
+    parser.add_argument(
+        "--heatmap-rows", type=int, default=10_000, help="fairness: optimisation size (0: skip)"
+    )
+    parser.add_argument("--attacks", default=None, help="fairness: comma-separated names")
+    parser.add_argument("--traders", type=int, default=1000, help="day: simulated traders")
+    parser.add_argument("--clients", type=int, default=2, help="day: client processes")
+    parser.add_argument("--idle-seconds", type=float, default=60.0, help="day: N=1 baseline")
+    parser.add_argument("--relay-seconds", type=float, default=30.0, help="day: relay baseline")
+    parser.add_argument("--watchlists", type=int, default=20, help="day: distinct watchlists")
+    parser.add_argument("--history-days", type=int, default=2, help="day: seeded price history")
+    parser.add_argument("--profile", default=None, help="day: py-spy collapsed stacks to this file")
+    parser.add_argument("--writers", type=int, default=16, help="durability: clients writing")
     parser.add_argument(
         "--seed-dir", default=None, help="durability: a data dir holding a seeded month"
     )
@@ -90,8 +111,24 @@ def main() -> None:
         asyncio.run(store.ingest_and_list(args.stored, args.listings))
     if args.suite == "seed":
         asyncio.run(seed_history.seed_and_read(args.days))
+    if args.suite == "fairness":
+        only = args.attacks.split(",") if args.attacks else None
+        asyncio.run(fairness.main(args.seconds, args.fair_events, args.heatmap_rows, only))
+    if args.suite == "day":
+        asyncio.run(
+            day.main(
+                args.traders,
+                args.minutes,
+                args.clients,
+                args.idle_seconds,
+                args.relay_seconds,
+                args.watchlists,
+                args.history_days,
+                args.profile,
+            )
+        )
     if args.suite == "durability":
-        asyncio.run(durability.main(args.clients, args.seconds, args.seed_dir))
+        asyncio.run(durability.main(args.writers, args.seconds, args.seed_dir))
     if args.suite == "lanes":
         asyncio.run(store_lanes.main(args.stored))
     if args.suite == "soak":

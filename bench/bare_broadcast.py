@@ -12,7 +12,7 @@ subscribers: set[ServerConnection] = set()
 
 
 async def handle(socket: ServerConnection) -> None:
-    if socket.request.path == "/publish":
+    if socket.request is not None and socket.request.path == "/publish":
         async for message in socket:
             websockets.broadcast(subscribers, message)
         return

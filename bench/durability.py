@@ -1,7 +1,7 @@
 """The journal's cost and a restart with a seeded month, against `tradegraph serve` subprocesses.
 
-python -m bench durability [--seconds 10] [--clients 16] [--seed-dir DIR]
-    1. acknowledged writes/s (`deposit` mutations from --clients concurrent clients for
+python -m bench durability [--seconds 10] [--writers 16] [--seed-dir DIR]
+    1. acknowledged writes/s (`deposit` mutations from --writers concurrent clients for
        --seconds), on a server with the journal (a data directory, default sync interval),
        with TRADEGRAPH_JOURNAL_SYNC_MS=0, and memory-only (no journal), alternated twice in
        the same run; the ratio journal / memory-only is the cost (target >= 0.7)
@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from bench.store import rss_mb
-from tests.conftest import ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, register
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, register
 from tests.support.clients import GraphQLClient
 from tests.support.trading import CREATE_PORTFOLIO, DEPOSIT
 

@@ -9,15 +9,17 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
+from beanie import SortDirection
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tqdm import tqdm
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, server_settings
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN, server_settings
 from tests.support.clients import WEBHOOK_SECRET, send_webhook
 from tradegraph.documents import Event
 from tradegraph.server import start_server
@@ -29,7 +31,12 @@ EVENTS_QUERY = (
 
 async def plain_events(request: Request) -> JSONResponse:
     """Baseline: the same 20 newest events, same store, no GraphQL."""
-    found = await Event.find_all().sort([("timestamp", -1), ("_id", -1)]).limit(20).to_list()
+    found = (
+        await Event.find_all()
+        .sort([("timestamp", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)])
+        .limit(20)
+        .to_list()
+    )
     return JSONResponse(
         [
             {
@@ -45,7 +52,9 @@ async def plain_events(request: Request) -> JSONResponse:
     )
 
 
-async def measure(name: str, call, requests: int, concurrency: int) -> dict:
+async def measure(
+    name: str, call: Callable[[], Awaitable[object]], requests: int, concurrency: int
+) -> dict:
     latencies: list[float] = []
     queue = iter(range(requests))
     bar = tqdm(total=requests, desc=name, unit="req", file=sys.stderr, leave=False)

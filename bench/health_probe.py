@@ -16,7 +16,12 @@ INTERVAL = 0.1
 
 def main(url: str) -> None:
     done = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+
+    def wait_for_stdin() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=wait_for_stdin, daemon=True).start()
     latencies: list[float] = []
     with httpx.Client(base_url=url, timeout=30) as http:
         print("ready", flush=True)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bench.store import rss_mb
-from tests.conftest import ADMIN_ENV, login_admin
+from tests.e2e.conftest import ADMIN_ENV, login_admin
 from tests.support.clients import GraphQLClient
 
 CANDLES = """query($symbol: String!, $interval: CandleInterval!, $from: DateTime!) {

@@ -10,9 +10,10 @@ import uuid
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from bench.quotes_fanout import SUBSCRIBE, raise_open_file_limit, rss_kib
-from tests.conftest import ADMIN_ENV, login_admin
+from tests.e2e.conftest import ADMIN_ENV, login_admin
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tests.support.servers import start_tradegraph
 from tests.support.trading import CREATE_INSTRUMENT, PETR4
@@ -23,9 +24,9 @@ BATCH = 200
 async def _open(url: str, token: str) -> websockets.ClientConnection:
     socket = await websockets.connect(
         url,
-        subprotocols=["graphql-transport-ws"],
+        subprotocols=[Subprotocol("graphql-transport-ws")],
         max_queue=None,
-        ping_interval=None,  # type: ignore[list-item]
+        ping_interval=None,
     )
     init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
     await socket.send(json.dumps(init))

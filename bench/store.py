@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from bench.subscription_churn import SubscriptionChurn, describe, live_subscriptions
-from tests.conftest import ADMIN_ENV, login_admin, register
+from tests.e2e.conftest import ADMIN_ENV, login_admin, register
 from tests.support.clients import WEBHOOK_SECRET, GraphQLClient, send_webhook
 from tests.support.servers import Process, start_tradegraph
 from tests.support.trading import funded_portfolio, place

@@ -22,7 +22,7 @@ from tradegraph.store.journal import JournalCorrupt, promise
 from tradegraph.store.recovery import Recovery
 from tradegraph.store.snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
-from tradegraph.web.cors import Cors, OriginPolicy
+from tradegraph.web.cors import OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
 from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
 from tradegraph.web.exports import export_portfolio
@@ -30,6 +30,8 @@ from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
 from tradegraph.web.metrics import Metrics
 from tradegraph.web.webhooks import receive_events
+from tradegraph.web.widget_cors import WidgetKeyCors
+from tradegraph.web.widgets import widget_builder, widgets_script
 
 log = structlog.get_logger("tradegraph")
 
@@ -170,6 +172,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services = services
         _announce(services)
         await start_market_feed(services)
+        revocations = services.widget_keys.watch_revocations(
+            graphql.widget_sockets.close_key, graphql.widget_sockets.keys
+        )
+        services.background.append(asyncio.create_task(revocations, name="widget-revocations"))
         app.state.started.set()
         try:
             yield
@@ -185,9 +191,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
         Route("/", dashboard if settings.dashboard else no_dashboard),
+        Route("/widgets.js", widgets_script),
+        Route("/widgets", widget_builder),
         Mount("/static", static_files(), name="static"),
     ]
-    cors = Middleware(Cors, policy=OriginPolicy.from_settings(settings))
+    cors = Middleware(WidgetKeyCors, policy=OriginPolicy.from_settings(settings))
     limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
     handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
     app = Starlette(

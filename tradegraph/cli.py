@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 from tqdm import tqdm
 
-from tradegraph.config import Settings
+from tradegraph.config import Environment, Settings
 from tradegraph.documents import Role
 from tradegraph.logs import configure_logging
 from tradegraph.services import Services
@@ -40,9 +40,15 @@ async def _serve(settings: Settings, host: str, port: int, seed_days: int | None
     from tradegraph.server import start_server
 
     running = await start_server(settings, host, port)
+    services: Services = running.app.state.services
+    if not seed_days and await _first_demo_run(services):
+        log.info("first run: loading the demo market (TRADEGRAPH_DEMO=false starts empty)")
+        seed_days = SERVE_SEED_DAYS
     if seed_days:
-        with bulk_load():  # a month of bars in the emulation: see bulk_load
-            await _seed(running.app.state.services, seed_days, users=SERVE_SEED_USERS)
+        # Seeds while serving; the dashboard shows "history loading" until it ends.
+        log.info("serving while the demo market loads", url=running.url)
+        with services.market.history.loading_while(), bulk_load():  # see bulk_load
+            await _seed(services, seed_days, users=SERVE_SEED_USERS)
     log.info(
         "listening",
         url=running.url,
@@ -50,6 +56,14 @@ async def _serve(settings: Settings, host: str, port: int, seed_days: int | None
         webhooks=f"{running.url}/webhooks/events",
     )
     await running.task
+
+
+async def _first_demo_run(services: Services) -> bool:
+    """TRADEGRAPH_DEMO in development, on a store that holds no instrument yet."""
+    settings = services.settings
+    if not settings.demo or settings.environment is not Environment.DEVELOPMENT:
+        return False
+    return not await services.instruments.search(None, None)
 
 
 def worker_app() -> Starlette:

@@ -41,46 +41,132 @@ class Settings(BaseSettings):
         env_prefix="TRADEGRAPH_", extra="ignore", populate_by_name=True
     )
 
-    environment: Environment = Environment.DEVELOPMENT
-    mongodb_url: str | None = Field(
-        default=None, description="unset: in-process emulation; mongodb://…: a real server"
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="`production` refuses to start with the development secrets or the emulated "
+        "store, and turns GraphiQL, introspection and the localhost CORS default off",
     )
-    mongodb_database: str = "tradegraph"
-    broadcast_url: str = "memory://"
-    jwt_secret: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
-    admin_email: str | None = None
-    admin_password: SecretStr | None = None
-    access_token_ttl_seconds: int = Field(default=900, gt=0)
-    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
-    webhook_tolerance_seconds: int = Field(default=300, gt=0)
-    webhook_max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
-    summary_cache_seconds: float = Field(default=5.0, ge=0, le=60)
-    subscriber_queue_size: int = Field(default=1000, gt=0)
+    mongodb_url: str | None = Field(
+        default=None,
+        description="unset: the in-process MongoDB emulation (snapshotted to "
+        "TRADEGRAPH_DATA_DIR); mongodb://… or mongodb+srv://…: a real MongoDB >= 7",
+    )
+    mongodb_database: str = Field(
+        default="tradegraph",
+        description="the database tradegraph uses, on a server and in the emulation's snapshot "
+        "file name",
+    )
+    broadcast_url: str = Field(
+        default="memory://",
+        description="pub/sub between subscribers and writers: memory:// (one process) or "
+        "redis://host:6379/0 (several processes or replicas)",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 key for access tokens, at least 32 characters; unset: a random key per "
+        "process (with a warning; tokens die with the process). Set it when running several "
+        "processes",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Standard Webhooks secret whsec_<base64 key> (key at least 24 bytes) that "
+        "POST /webhooks/events verifies; unset: a well-known development secret, with a warning",
+    )
+    admin_email: str | None = Field(
+        default=None,
+        description="with TRADEGRAPH_ADMIN_PASSWORD: this ADMIN account is created at startup if "
+        "missing",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None,
+        description="the password of TRADEGRAPH_ADMIN_EMAIL's account when it is created",
+    )
+    access_token_ttl_seconds: int = Field(
+        default=900,
+        gt=0,
+        description="access token lifetime; a WebSocket whose token expires closes 4403 `token "
+        "expired`",
+    )
+    refresh_token_ttl_seconds: int = Field(
+        default=30 * 24 * 3600,
+        gt=0,
+        description="refresh token lifetime (30 days)",
+    )
+    webhook_tolerance_seconds: int = Field(
+        default=300,
+        gt=0,
+        description="accepted difference between a webhook's webhook-timestamp and the server's "
+        "clock; further is 400",
+    )
+    webhook_max_body_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        gt=0,
+        description="larger webhook bodies are refused with 413 while they stream in",
+    )
+    summary_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="how long an eventSummary result is reused (this process's own writes clear "
+        "it)",
+    )
+    subscriber_queue_size: int = Field(
+        default=1000,
+        gt=0,
+        description="messages a subscriber may lag behind before its subscription ends with "
+        "SUBSCRIBER_TOO_SLOW",
+    )
     outbox_poll_seconds: float = Field(
         default=1.0,
         gt=0,
         le=60,
-        description="how often each process looks for messages waiting for the broker",
+        description="with Redis: how often each process looks for messages waiting in the outbox "
+        "for the broker (and retries delivering them)",
     )
-    ws_keepalive_seconds: float = Field(default=15.0, gt=0)
-    ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_keepalive_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="server ping on idle graphql-transport-ws sockets (`ka` on legacy graphql-ws)",
+    )
+    ws_init_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="a socket whose connection_init does not arrive in time is closed 4408",
+    )
     ws_compression: bool = Field(
         default=False,
-        description="permessage-deflate on WebSockets: smaller frames, but zlib state per socket",
+        description="permessage-deflate on WebSockets: smaller frames, but zlib state per socket; "
+        "off keeps each socket small",
     )
     max_connections_per_user: int = Field(
-        default=20, gt=0, description="WebSockets one user may hold open (per process); 4429"
+        default=20,
+        gt=0,
+        description="WebSockets one user may hold open; past it the socket closes 4429 (counted "
+        "per server process)",
     )
     max_subscriptions_per_user: int = Field(
         default=200,
         gt=0,
-        description="live subscriptions of one user across its sockets (per process)",
+        description="live subscriptions of one user across all its sockets; past it subscribe "
+        "gets RATE_LIMITED and the socket stays open (counted per server process)",
+    )
+    widget_key_max_connections: int = Field(
+        default=1000,
+        gt=0,
+        description="WebSockets one widget key (embeddable widgets) may hold open; past it the "
+        "next is closed 4429 (counted per server process)",
+    )
+    widget_key_max_subscriptions: int = Field(
+        default=10000,
+        gt=0,
+        description="live subscriptions of one widget key across all its sockets; past it "
+        "subscribe gets RATE_LIMITED and the socket stays open (counted per server process)",
     )
     login_max_failures: int = Field(
         default=5,
         gt=0,
-        description="password guesses verified per (email, client address) per lockout window",
+        description="passwords verified per (email, client address) per lockout window; more are "
+        "RATE_LIMITED unchecked (counted in Redis when the broker is Redis)",
     )
     login_max_failures_per_address: int = Field(
         default=20,
@@ -88,54 +174,124 @@ class Settings(BaseSettings):
         description="failed logins per client address, across all emails, per lockout window",
     )
     login_lockout_seconds: float = Field(
-        default=300.0, gt=0, description="a throttle window; starts at its first failure"
+        default=300.0,
+        gt=0,
+        description="the login throttle window; it starts at its first failure",
     )
     register_max_conflicts_per_address: int = Field(
         default=5,
         gt=0,
-        description='"email already taken" answers per client address per register window',
+        description='"email already taken" (CONFLICT) answers per client address per register '
+        "window; then RATE_LIMITED",
     )
-    register_window_seconds: float = Field(default=3600.0, gt=0)
+    register_window_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="the register throttle window (see "
+        "TRADEGRAPH_REGISTER_MAX_CONFLICTS_PER_ADDRESS)",
+    )
     password_hash_concurrency: int = Field(
         default=2,
         ge=1,
         le=64,
-        description="argon2 hashes/verifications run at once (in threads); the rest queue",
+        description="argon2 hashes and verifications running at once (in threads); the rest wait",
     )
     user_cache_seconds: float = Field(
         default=5.0,
         ge=0,
         le=60,
-        description="how long a token's stored user (role, existence) is reused; 0: every time",
+        description="how long a token's stored user (role, existence) is reused before it is read "
+        "again; 0: every request",
     )
-    market_feed: MarketFeed = MarketFeed.SIMULATED
+    market_feed: MarketFeed = Field(
+        default=MarketFeed.SIMULATED,
+        description="where quotes come from: `simulated` (GBM per instrument), `binance` (public "
+        "streams), `none` (only the publishQuote mutation)",
+    )
     simulated_seed: int | None = Field(
-        default=None, description="same seed, same simulated prices; unset: random"
+        default=None,
+        description="same seed, same simulated price paths (per symbol); unset: random",
     )
-    simulated_drift: float = Field(default=0.05, description="annualised GBM drift")
-    simulated_volatility: float = Field(default=0.30, ge=0, description="annualised GBM vol")
+    simulated_drift: float = Field(
+        default=0.05,
+        description="annualised drift of the simulated GBM price paths",
+    )
+    simulated_volatility: float = Field(
+        default=0.30,
+        ge=0,
+        description="annualised volatility of the simulated GBM price paths",
+    )
+    demo: bool = Field(
+        default=True,
+        description="development only: the first `serve` on an empty store (no instruments) "
+        "loads the demo universe, its price history and synthetic events, as `serve --seed` "
+        "does, so the dashboard has a live market at once; false: start with an empty store",
+    )
     seed_history_days: int = Field(
-        default=30, ge=1, description="serve --seed / seed: days of one-minute bars per instrument"
+        default=30,
+        ge=1,
+        description="serve --seed and seed: days of one-minute price history stored per "
+        "instrument, ending now",
     )
-    simulated_tick_seconds: float = Field(default=1.0, gt=0, description="per instrument")
-    binance_url: str = "wss://stream.binance.com:9443"
-    binance_symbols: str = Field(default="BTCUSDT,ETHUSDT", description="comma-separated")
-    fee_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
-    slippage_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    simulated_tick_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="the simulated feed quotes every instrument this often",
+    )
+    binance_url: str = Field(
+        default="wss://stream.binance.com:9443",
+        description="base URL of Binance's combined streams (TRADEGRAPH_MARKET_FEED=binance)",
+    )
+    binance_symbols: str = Field(
+        default="BTCUSDT,ETHUSDT",
+        description="comma-separated symbols the Binance feed streams; create them as instruments",
+    )
+    fee_bps: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        le=1000,
+        description="fee on each fill's notional, in basis points; charged in whole units of the "
+        "currency's cash (rounded down), so cash stays exact",
+    )
+    slippage_bps: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        le=1000,
+        description="price moved against the trader on each fill, in basis points, rounded to the "
+        "tick",
+    )
     tick_retention_seconds: int | None = Field(
         default=None,
         gt=0,
-        description="how long ticks are kept; unset: one hour on the emulation, 7 days on MongoDB",
+        description="ticks older than this are deleted (MongoDB: a TTL on the time-series "
+        "collection, updated at startup; emulation: a sweeper); unset: one hour on the emulation, "
+        "7 days on MongoDB. Candles are stored bars and outlive ticks",
     )
     tick_sweep_seconds: float = Field(
-        default=60.0, gt=0, description="emulation only: how often expired ticks are deleted"
+        default=60.0,
+        gt=0,
+        description="emulation only: how often expired ticks are deleted",
     )
     data_dir: Path | None = Field(
         default=Path(".tradegraph-data"),
-        description="emulation only: where snapshots are kept; empty: memory only",
+        description="emulation only: the snapshot and journal go to <dir>/<database>.snapshot."
+        "bson and .journal.*; empty: memory only, nothing survives a restart",
     )
     snapshot_seconds: float = Field(
-        default=30.0, gt=0, description="emulation only: how often the store is snapshotted"
+        default=30.0,
+        gt=0,
+        description="emulation only: how often a snapshot truncates the journal (longer for a "
+        "store whose snapshot takes over a tenth of it)",
+    )
+    order_expiry_check_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="how often DAY orders past their session close are expired",
+    )
+    portfolio_value_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="a portfolioValue subscription sends at most once per this",
     )
     loading_wait_seconds: float = Field(
         default=5.0,
@@ -152,60 +308,161 @@ class Settings(BaseSettings):
         "fsynced within this many milliseconds (group commit); 0: fsynced before every "
         "acknowledgement",
     )
-    order_expiry_check_seconds: float = Field(default=1.0, gt=0)
-    portfolio_value_interval_seconds: float = Field(default=1.0, gt=0)
     feed_poll_seconds: float = Field(
-        default=2.0, gt=0, description="resumable feeds: idle subscribers re-read the store"
+        default=2.0,
+        gt=0,
+        description="resumable feeds: how often each process reads its followed sequences' "
+        "counters (one read for all subscribers) to find messages the broker lost",
+    )
+    feed_max_replay: int = Field(
+        default=1000,
+        gt=0,
+        le=4000,
+        description="resumable feeds: the most stored messages one `after` replays; a cursor "
+        "further behind is refused with BAD_USER_INPUT",
     )
     feed_gap_grace_seconds: float = Field(
-        default=2.0, gt=0, description="resumable feeds: wait this long for a missing cursor"
+        default=2.0,
+        gt=0,
+        description="resumable feeds: how long a missing cursor (a writer in another process) is "
+        "waited for before it is skipped",
     )
-    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="OPENAI_API_KEY",
+        description="enables model-written insights; unset: TEMPLATE insights stating the facts",
+    )
     openai_base_url: str | None = Field(
         default=None,
         validation_alias="OPENAI_BASE_URL",
-        description="any OpenAI-compatible server; unset: api.openai.com",
+        description="any OpenAI-compatible Chat Completions server; unset: api.openai.com",
     )
-    openai_model: str = Field(default="gpt-4o-mini", validation_alias="OPENAI_MODEL")
-    insight_language: str = Field(default="en", min_length=2, max_length=35)
-    insight_timeout_seconds: float = Field(default=15.0, gt=0)
-    insight_max_retries: int = Field(default=2, ge=0, le=5)
-    insight_cache_seconds: int = Field(default=900, gt=0)
+    openai_model: str = Field(
+        default="gpt-4o-mini",
+        validation_alias="OPENAI_MODEL",
+        description="the model insights are written by (their cost is estimated for known models)",
+    )
+    insight_language: str = Field(
+        default="en",
+        min_length=2,
+        max_length=35,
+        description="language of insights, a BCP 47 tag such as pt-BR",
+    )
+    insight_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="timeout of each OpenAI call; past the retries the answer is the TEMPLATE "
+        "with a reason",
+    )
+    insight_max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=5,
+        description="retries of a failed OpenAI call before the TEMPLATE answer",
+    )
+    insight_cache_seconds: int = Field(
+        default=900,
+        gt=0,
+        description="how long insight serves a cached text for unchanged facts",
+    )
     backtest_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         gt=0,
-        description="processes optimisations run their grids on (default: the core count)",
+        description="worker processes optimisation grids run on (started at the first "
+        "optimisation, stopped with the server); default: the core count",
     )
-    risk_benchmark_symbol: str = Field(default="BOVA11", description="beta is measured against it")
+    risk_benchmark_symbol: str = Field(
+        default="BOVA11",
+        description="the instrument portfolioRisk.beta is measured against",
+    )
+    runs_per_user: int = Field(
+        default=2,
+        gt=0,
+        description="backtests and optimisations of one user computed at once (per process); "
+        "the user's further runs wait QUEUED",
+    )
+    queued_runs_per_user: int = Field(
+        default=10,
+        ge=0,
+        description="runs of one user that may wait QUEUED (per process); one more is RATE_LIMITED",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
-        description="unset: GET /metrics answers loopback clients only; set: only requests "
-        "with Authorization: Bearer <token>",
+        description="unset: GET /metrics answers loopback clients only (403 otherwise); set (at "
+        "least 16 characters): only requests with Authorization: Bearer <token> (401 otherwise), "
+        "from anywhere. Behind a proxy on the same host, set it",
     )
-    graphql_max_depth: int = Field(default=10, gt=0, description="nested fields, leaves are 0")
-    graphql_max_aliases: int = Field(default=30, ge=0)
-    graphql_max_tokens: int = Field(default=10_000, gt=0, description="lexical tokens per document")
+    graphql_max_depth: int = Field(
+        default=10,
+        gt=0,
+        description="nested fields of a query (a leaf is 0; introspection not counted); deeper is "
+        "QUERY_TOO_COMPLEX",
+    )
+    graphql_max_aliases: int = Field(
+        default=30,
+        ge=0,
+        description="aliases in a document, counted at every fragment spread",
+    )
+    graphql_max_tokens: int = Field(
+        default=10_000,
+        gt=0,
+        description="lexical tokens of a document, checked while parsing",
+    )
     graphql_max_fields: int = Field(
-        default=1_000, gt=0, description="field selections once every fragment is expanded"
+        default=1_000,
+        gt=0,
+        description="field selections once every fragment is expanded",
     )
     graphql_max_cost: int = Field(
-        default=50_000, gt=0, description="fields resolved, lists counted at first/limit items"
+        default=50_000,
+        gt=0,
+        description="estimated fields resolved: what a list selects counts once per item, at its "
+        "first/limit (20 when nothing sizes it)",
     )
-    graphql_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
-    graphiql: bool | None = Field(default=None, description="unset: on in development only")
-    introspection: bool | None = Field(default=None, description="unset: on in development only")
+    graphql_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="larger POST /graphql bodies get 413",
+    )
+    ws_max_message_bytes: int | None = Field(
+        default=None,
+        gt=0,
+        description="the largest WebSocket message taken (larger: close 1009); unset: "
+        "TRADEGRAPH_GRAPHQL_MAX_BODY_BYTES, the same as an HTTP request body",
+    )
+    graphiql: bool | None = Field(
+        default=None,
+        description="GraphiQL at GET /graphql; unset: on in development, off in production",
+    )
+    introspection: bool | None = Field(
+        default=None,
+        description="introspection queries; unset: on in development, off in production",
+    )
     cors_origins: str | None = Field(
         default=None,
-        description="comma-separated origins whose pages may call the API over HTTP and "
-        "WebSocket ('*': any); unset: http://localhost and http://127.0.0.1 on any port in "
-        "development, none in production",
+        description="comma-separated origins whose pages may call the API over HTTP (CORS) and "
+        "WebSocket (origin check), e.g. https://app.example.com,http://localhost:5173; '*': any; "
+        "empty: none. Unset: http://localhost and http://127.0.0.1 on any port in development, "
+        "none in production",
     )
-    dashboard: bool = Field(default=True, description="the live dashboard at GET /")
+    dashboard: bool = Field(
+        default=True,
+        description="the live dashboard at GET /; false: / redirects to /graphql",
+    )
     export_link_seconds: int = Field(
-        default=60, gt=0, le=3600, description="how long an exportUrl link works"
+        default=60,
+        gt=0,
+        le=3600,
+        description="how long a link from exportUrl downloads its CSV",
     )
-    log_level: str = "INFO"
-    log_format: LogFormat = LogFormat.CONSOLE
+    log_level: str = Field(
+        default="INFO",
+        description="the lowest level logged: DEBUG, INFO, WARNING or ERROR",
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.CONSOLE,
+        description="`console` for people, `json` for one structured line per record",
+    )
 
     @field_validator("mongodb_url")
     @classmethod
@@ -264,6 +521,11 @@ class Settings(BaseSettings):
         if self.tick_retention_seconds is not None:
             return self.tick_retention_seconds
         return 3600 if self.uses_emulated_store else 7 * 24 * 3600
+
+    @property
+    def effective_ws_max_message_bytes(self) -> int:
+        """TRADEGRAPH_WS_MAX_MESSAGE_BYTES, else the HTTP body cap."""
+        return self.ws_max_message_bytes or self.graphql_max_body_bytes
 
     @property
     def uses_memory_broker(self) -> bool:

@@ -3,7 +3,7 @@ counter, so every process agrees on one increasing order, and the text clients s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -24,7 +24,17 @@ class Sequenced(Generic[T]):
     item: T | None  # None: not for this subscriber (filtered out); it still takes its number
 
 
-Replay = Callable[[int], AsyncIterator[Sequenced[T]]]  # stored entries after a number, in order
+@dataclass(frozen=True)
+class ReplayPage(Generic[T]):
+    """Stored entries for one subscriber after a number, in order (at most a limit + 1, so
+    the reader can tell "too many"). Numbers up to `through` that are not here are not for
+    this subscriber, or still being written (those arrive live, late)."""
+
+    entries: list[Sequenced[T]]
+    through: int
+
+
+Replay = Callable[[int], Awaitable[ReplayPage[T]]]
 
 
 async def take_numbers(sequence: str, count: int) -> int:
@@ -39,13 +49,28 @@ async def take_numbers(sequence: str, count: int) -> int:
     return int(document["value"]) - count + 1
 
 
+async def read_counter(sequence: str) -> int:
+    """The last number `sequence` handed out (0: none yet)."""
+    document = await SequenceCounter.get_pymongo_collection().find_one({"_id": sequence})
+    return int(document["value"]) if document else 0
+
+
+async def read_counters(sequences: Iterable[str]) -> dict[str, int]:
+    """The last numbers of several sequences, in one read (missing: none handed out yet)."""
+    found = SequenceCounter.get_pymongo_collection().find({"_id": {"$in": list(sequences)}})
+    return {str(document["_id"]): int(document["value"]) async for document in found}
+
+
+def cursor_ahead() -> InvalidInput:
+    return InvalidInput(
+        "after is not a cursor this feed sent: it is beyond the latest message", field="after"
+    )
+
+
 async def check_not_ahead(sequence: str, after: int) -> None:
     """BAD_USER_INPUT for a cursor beyond anything handed out (it would wait forever)."""
-    document = await SequenceCounter.get_pymongo_collection().find_one({"_id": sequence})
-    if after > (int(document["value"]) if document else 0):
-        raise InvalidInput(
-            "after is not a cursor this feed sent: it is beyond the latest message", field="after"
-        )
+    if after > await read_counter(sequence):
+        raise cursor_ahead()
 
 
 def cursor_text(seq: int) -> str:

@@ -35,6 +35,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_ping_interval": None,
         # Off by default: a deflate context per socket costs more memory than quotes save.
         "ws_per_message_deflate": settings.ws_compression,
+        # A message is read whole before anything can look at it: no larger than a body.
+        "ws_max_size": settings.effective_ws_max_message_bytes,
     }
 
 

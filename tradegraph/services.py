@@ -10,17 +10,21 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import structlog
 
-from tradegraph.analytics.backtest_runs import Backtests
+from tradegraph.analytics.backtest_runs import BacktestKind, BacktestRequest
 from tradegraph.analytics.indicator_series import IndicatorSeriesService
-from tradegraph.analytics.optimization_runs import Optimizations
+from tradegraph.analytics.optimization_runs import OptimizationKind, OptimizationRequest
+from tradegraph.analytics.research_runs import ResearchRuns, keep_watch, sweep_orphans
 from tradegraph.analytics.risk import RiskAnalysis
+from tradegraph.analytics.run_processes import RunProcesses
+from tradegraph.analytics.run_queue import RunQueue
 from tradegraph.analytics.worker_pool import WorkerPool
 from tradegraph.auth.accounts import Accounts
 from tradegraph.config import Settings
-from tradegraph.documents import Role
+from tradegraph.documents import BacktestRun, OptimizationRun, Role
 from tradegraph.documents.outbox import MongoOutboxStore
 from tradegraph.errors import InvalidInput
 from tradegraph.events.service import EventsService
@@ -32,6 +36,7 @@ from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.outbox import Outbox
 from tradegraph.store import Store, open_store
 from tradegraph.subscriptions.decoders import register_decoders
+from tradegraph.subscriptions.feed_watch import FeedWatch
 from tradegraph.trading.closeouts import CloseOuts
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
@@ -41,6 +46,7 @@ from tradegraph.trading.portfolios import Portfolios
 from tradegraph.trading.replace import Replacements
 from tradegraph.trading.settlement import recover
 from tradegraph.trading.watchlists import Watchlists
+from tradegraph.widgets.keys import WidgetKeys
 
 log = structlog.get_logger("tradegraph")
 
@@ -63,10 +69,12 @@ class Services:
     closeouts: CloseOuts
     watchlists: Watchlists
     indicators: IndicatorSeriesService
-    backtests: Backtests
-    optimizations: Optimizations
+    backtests: ResearchRuns[BacktestRun, BacktestRequest]
+    optimizations: ResearchRuns[OptimizationRun, OptimizationRequest]
     risk: RiskAnalysis
     insights: Insights
+    feed_watch: FeedWatch
+    widget_keys: WidgetKeys
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -86,6 +94,12 @@ async def start_services(
     market.on_quote(engine.on_quote)  # every accepted quote is matched against resting orders
     candles = Candles(instruments)
     portfolios = Portfolios(market)
+    processes = RunProcesses()
+    queue = RunQueue(
+        WorkerPool(settings.backtest_workers),
+        settings.runs_per_user,
+        settings.queued_runs_per_user,
+    )
     orders = OrdersService(
         instruments, market, engine, execution, settings.fee_bps, settings.slippage_bps
     )
@@ -111,10 +125,12 @@ async def start_services(
         closeouts=CloseOuts(orders),
         watchlists=Watchlists(instruments, market),
         indicators=IndicatorSeriesService(candles),
-        backtests=Backtests(instruments, broker),
-        optimizations=Optimizations(instruments, broker, WorkerPool(settings.backtest_workers)),
+        backtests=ResearchRuns(BacktestKind(), instruments, broker, queue, processes),
+        optimizations=ResearchRuns(OptimizationKind(), instruments, broker, queue, processes),
         risk=RiskAnalysis(portfolios, settings.risk_benchmark_symbol),
         insights=Insights(settings, broker),
+        feed_watch=FeedWatch(settings.feed_poll_seconds),
+        widget_keys=WidgetKeys(broker),
     )
     if not settings.uses_memory_broker:  # a message Redis cannot take waits in MongoDB
         outbox = Outbox(MongoOutboxStore(), broker.send, settings.outbox_poll_seconds)
@@ -124,17 +140,21 @@ async def start_services(
     await recover()
     await recover_legs(order_classes)
     await execution.order_events.recover()
-    await services.backtests.fail_interrupted()
-    await services.optimizations.fail_interrupted()
+    research: list[ResearchRuns[Any, Any]] = [services.backtests, services.optimizations]
+    await sweep_orphans(processes, research)  # runs a stopped process left: FAILED at once
+    services.background.append(asyncio.create_task(keep_watch(processes, research)))
     services.background.append(
         asyncio.create_task(engine.run_housekeeping(settings.order_expiry_check_seconds))
     )
+    services.background.append(asyncio.create_task(services.feed_watch.run(), name="feed-watch"))
     return services
 
 
 async def stop_services(services: Services) -> None:
     await services.backtests.stop()
-    await services.optimizations.stop()  # and its worker processes
+    await services.optimizations.stop()
+    await services.optimizations.processes.leave()
+    await services.optimizations.queue.pool.close()  # the worker processes
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)

@@ -3,11 +3,16 @@
 import { build } from "esbuild";
 
 const outRoot = new URL("../tradegraph/web/static/", import.meta.url).pathname;
-const pages = { graphiql: "src/graphiql.tsx", dashboard: "src/dashboard.ts" };
+const pages = {
+  graphiql: "src/graphiql.tsx",
+  dashboard: "src/dashboard.ts",
+  // /widgets.js for host pages, and the /widgets builder page (which loads both).
+  widgets: { widgets: "src/widgets.ts", builder: "src/widgets/builder.ts" },
+};
 
 for (const [name, entry] of Object.entries(pages)) {
   await build({
-    entryPoints: { [name]: entry },
+    entryPoints: typeof entry === "string" ? { [name]: entry } : entry,
     outdir: `${outRoot}${name}`,
     bundle: true,
     minify: true,

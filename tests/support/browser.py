@@ -57,7 +57,7 @@ async def start_live_server(**overrides: object) -> tuple[RunningServer, asyncio
 
     The feed starts after seeding (it reads the catalogue when it starts), as `serve --seed`
     will once a created instrument is priced at once (issue 13)."""
-    from tests.conftest import server_settings
+    from tests.e2e.conftest import server_settings
 
     settings: Settings = server_settings(**overrides)
     running = await start_server(settings)

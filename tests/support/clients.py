@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import websockets
 from standardwebhooks.webhooks import Webhook
+from websockets.typing import Subprotocol
 
 from tradegraph.pubsub.channels import channel_kind
 
@@ -89,7 +90,7 @@ class TransportWS:
         cls, url: str, token: str | None, protocol: str = "graphql-transport-ws", init: bool = True
     ) -> TransportWS:
         socket = await websockets.connect(
-            url.replace("http", "ws", 1) + "/graphql", subprotocols=[protocol]
+            url.replace("http", "ws", 1) + "/graphql", subprotocols=[Subprotocol(protocol)]
         )
         client = cls(socket)
         if init:

@@ -12,7 +12,9 @@ def sma(closes: list[float], n: int) -> list[float | None]:
 
 
 def ema(closes: list[float], n: int) -> list[float | None]:
-    alpha, out, previous = 2 / (n + 1), [], None
+    alpha = 2 / (n + 1)
+    out: list[float | None] = []
+    previous = 0.0
     for i, close in enumerate(closes):
         if i < n - 1:
             out.append(None)
@@ -41,7 +43,7 @@ def macd(
     closes: list[float], fast: int, slow: int, signal: int
 ) -> list[tuple[float, float, float] | None]:
     line = [
-        None if s is None else f - s
+        None if f is None or s is None else f - s
         for f, s in zip(ema(closes, fast), ema(closes, slow), strict=True)
     ]
     defined = [v for v in line if v is not None]

@@ -68,8 +68,14 @@ async def start_tradegraph(
         "--port",
         "0",
         *args,
-        # Memory-only unless a test gives a data directory.
-        env={**os.environ, "TRADEGRAPH_LOG_FORMAT": "json", "TRADEGRAPH_DATA_DIR": "", **env},
+        # Memory-only and without the first-run demo market unless a test asks for them.
+        env={
+            **os.environ,
+            "TRADEGRAPH_LOG_FORMAT": "json",
+            "TRADEGRAPH_DATA_DIR": "",
+            "TRADEGRAPH_DEMO": "false",
+            **env,
+        },
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -1,11 +1,4 @@
-"""Unit tests: pure rules only. No server, no store, no event loop."""
-
-from __future__ import annotations
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def clean_state() -> None:
-    """Replaces tests/conftest.py's async per-test cleanup: nothing here touches the store, and
-    without it no test in this package needs an event loop."""
+"""Unit tests mirror the package (tests/unit/<package>/test_<module>.py): one module's rules at a
+time, with no server and no HTTP. Most are plain functions; the async ones run on
+pytest-asyncio's loop, and tests/unit/store drives the in-process store emulation directly.
+End-to-end tests, which start real servers, live in tests/e2e (their fixtures: its conftest)."""

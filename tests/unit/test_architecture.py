@@ -81,7 +81,19 @@ def test_resolvers_and_web_reach_data_only_through_services(layer: str) -> None:
     assert {m: names for m, names in offenders.items() if names} == {}
 
 
-LOWER_LAYERS = ["documents", "pubsub", "events", "markets", "trading", "analytics", "auth"]
+LOWER_LAYERS = [
+    "documents",
+    "pubsub",
+    "events",
+    "markets",
+    "trading",
+    "analytics",
+    "auth",
+    "insights",
+    "widgets",
+    "store",
+    "subscriptions",
+]
 
 
 @pytest.mark.parametrize("layer", LOWER_LAYERS)
@@ -98,3 +110,87 @@ def test_lower_layers_know_nothing_of_graphql_or_http(layer: str) -> None:
 def test_pubsub_is_transport_only() -> None:
     imported = set().union(*(i for m, i in IMPORTS.items() if _unit(m) == "pubsub"))
     assert {_unit(n) for n in imported} <= {"pubsub", "errors", "config"}
+
+
+# Each part of tradegraph in its layer, lowest first: a module imports only from its own layer or
+# the layers below it (the README's architecture sketch).
+LAYERS: list[set[str]] = [
+    {
+        "config",
+        "errors",
+        "error_codes",
+        "decimals",
+        "pagination",
+        "time_buckets",
+        "logs",
+        "__init__",
+        "tradegraph",
+        "config_reference",
+    },
+    {"documents", "pubsub", "sequences"},
+    {"events", "markets", "trading", "analytics", "auth", "insights", "widgets"},
+    {"store", "subscriptions"},
+    {"services"},
+    {"schema", "resolvers", "api"},
+    {"web", "app", "server", "cli", "__main__"},
+]
+RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
+
+
+def test_every_part_has_a_layer() -> None:
+    assert {_unit(module) for module in IMPORTS} - set(RANK) == set()
+
+
+def test_imports_point_down_the_layers() -> None:
+    upward = sorted(
+        f"{module} -> {name}"
+        for module, imported in IMPORTS.items()
+        for name in imported
+        if name != "tradegraph" and RANK[_unit(name)] > RANK[_unit(module)]
+    )
+    assert upward == []
+
+
+def _third_party(module: str) -> set[str]:
+    path = PACKAGE.joinpath(*module.split(".")[1:])
+    source = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("layer", LOWER_LAYERS)
+def test_the_domain_imports_no_web_framework(layer: str) -> None:
+    frameworks = {"strawberry", "starlette", "uvicorn"}
+    offenders = {
+        module: sorted(_third_party(module) & frameworks)
+        for module in IMPORTS
+        if _unit(module) == layer
+    }
+    assert {m: names for m, names in offenders.items() if names} == {}
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """Module by module, TYPE_CHECKING imports included: no two modules need each other."""
+    graph = {module: _module_edges(module) - {module} for module in IMPORTS}
+    assert _cycle(graph) is None
+
+
+def _module_edges(module: str) -> set[str]:
+    """The tradegraph modules `module` imports: `from package import submodule` points at the
+    submodule, not at the package."""
+    path = PACKAGE.joinpath(*module.split(".")[1:])
+    source = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    edges: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                edges.add(submodule if submodule in IMPORTS else node.module)
+        elif isinstance(node, ast.Import):
+            edges.update(alias.name for alias in node.names)
+    return {edge for edge in edges if edge in IMPORTS}

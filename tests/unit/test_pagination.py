@@ -12,7 +12,7 @@ import mongomock.filtering
 import pytest
 from bson import ObjectId
 
-from tests.unit import unsaved
+from tests.support import unsaved
 from tradegraph.errors import InvalidInput
 from tradegraph.events.listing import EventOrder
 from tradegraph.pagination import (

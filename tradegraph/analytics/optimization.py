@@ -1,21 +1,14 @@
-"""Parameter optimisation, pure: the metric to maximise, a chunk of the grid evaluated in one
-worker process, ranking, and the heatmap of a metric over two parameters."""
+"""Parameter optimisation, pure: the metric to maximise, ranking, the heatmap of a metric over
+two parameters, and how a grid is cut into chunks."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-import numpy as np
-
-from tradegraph.analytics.backtest_engine import Bars, StrategyKind
-from tradegraph.analytics.grid_backtest import IndicatorCache, evaluate
-from tradegraph.analytics.parameter_grid import strategy_of
+from tradegraph.analytics.grid_backtest import Row
 from tradegraph.errors import InvalidInput
-
-Row = dict[str, Any]  # {"parameters": {name: value}, "metrics": {metric: value}}
 
 
 class OptimizationMetric(StrEnum):
@@ -32,33 +25,6 @@ class OptimizationMetric(StrEnum):
         return self.value.lower()
 
 
-@dataclass(frozen=True)
-class GridJob:
-    """What one worker needs: the bars (sent once per chunk) and its combinations."""
-
-    times: np.ndarray
-    opens: np.ndarray
-    closes: np.ndarray
-    kind: StrategyKind
-    combinations: list[dict[str, float]]
-    initial_cash: float
-    fee_bps: float
-    bar_seconds: int
-
-
-def run_grid_chunk(job: GridJob) -> list[Row]:
-    """Evaluates every combination of the job (in a worker process): one row each, in order.
-    Indicators are shared between the job's combinations."""
-    bars = Bars(job.times, job.opens, job.closes)
-    cache = IndicatorCache(job.closes)
-    rows = []
-    for params in job.combinations:
-        strategy = strategy_of(job.kind, params).checked()
-        metrics = evaluate(bars, strategy, cache, job.initial_cash, job.fee_bps, job.bar_seconds)
-        rows.append({"parameters": params, "metrics": asdict(metrics)})
-    return rows
-
-
 def score(row: Row, metric: OptimizationMetric) -> float | None:
     value = row["metrics"].get(metric.key)
     return value if value is not None and math.isfinite(value) else None
@@ -71,7 +37,7 @@ def ranked(rows: list[Row], metric: OptimizationMetric) -> list[Row]:
     return [row for _, _, row in scored]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Heatmap:
     x: str
     y: str
@@ -111,11 +77,50 @@ def heatmap(rows: list[Row], x: str, y: str, metric: OptimizationMetric) -> Heat
 MAX_CHUNK = 40  # combinations per job: bounds how long shutting the pool down waits
 
 
-def chunks(combinations: list[dict[str, float]], workers: int) -> list[list[dict[str, float]]]:
-    """At least eight chunks per worker (progress and balance) of at most MAX_CHUNK
-    combinations, consecutive so that neighbours sharing an indicator window land together."""
+def chunks(combinations: list[dict[str, float]], workers: int) -> list[list[int]]:
+    """The combinations' indexes in chunks: at least eight per worker (progress and balance)
+    of at most MAX_CHUNK, each a tile of the grid that spans few values of every parameter, so
+    that a chunk computes few indicator windows (SMA(fast) and SMA(slow) serve many pairs)."""
     count = max(
         1, min(len(combinations), max(workers * 8, math.ceil(len(combinations) / MAX_CHUNK)))
     )
     size = math.ceil(len(combinations) / count)
-    return [combinations[i : i + size] for i in range(0, len(combinations), size)]
+    order = _tiled(combinations, size)
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def _tiled(combinations: list[dict[str, float]], size: int) -> list[int]:
+    """Grid order, except that the parameter with the most values varies slowest, in groups
+    of as few of its values as fill a chunk with every value of the others."""
+    if not combinations:
+        return []
+    values = {name: sorted({c[name] for c in combinations}) for name in combinations[0]}
+    widest = max(values, key=lambda name: len(values[name]))
+    rank = {value: i for i, value in enumerate(values[widest])}
+    group = max(1, math.ceil(size * len(rank) / len(combinations)))
+    return sorted(
+        range(len(combinations)), key=lambda i: (rank[combinations[i][widest]] // group, i)
+    )
+
+
+class StoredRows:
+    """An optimisation's rows as read once for one operation: each ranking and heatmap is
+    computed once however many fields (aliases) ask for it."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self._ranked: dict[OptimizationMetric, list[Row]] = {}
+        self._heatmaps: dict[tuple[str, str, OptimizationMetric], Heatmap] = {}
+
+    def ranked(self, metric: OptimizationMetric) -> list[Row]:
+        if metric not in self._ranked:
+            self._ranked[metric] = ranked(self.rows, metric)
+        return self._ranked[metric]
+
+    def heatmap(self, x: str, y: str, metric: OptimizationMetric) -> Heatmap:
+        """As heatmap(); empty while there are no rows (until COMPLETED)."""
+        key = (x, y, metric)
+        if key not in self._heatmaps:
+            empty = Heatmap(x, y, metric, [], [], [])
+            self._heatmaps[key] = heatmap(self.rows, x, y, metric) if self.rows else empty
+        return self._heatmaps[key]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tradegraph.analytics.backtest_engine import Strategy, StrategyKind
 from tradegraph.analytics.constraints import parse_constraint
+from tradegraph.analytics.strategy import Strategy, StrategyKind
 from tradegraph.errors import InvalidInput
 
 MAX_COMBINATIONS = 10_000
@@ -44,7 +44,17 @@ class ParameterRange:
     step: float
 
     def count(self) -> int:
-        return math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        """How many values; InvalidInput naming the parameter when they cannot be counted
+        (a width or a count beyond floating point, e.g. -1.7e308 to 1.7e308)."""
+        steps = (self.stop - self.start) / self.step + 1e-9
+        if not math.isfinite(steps):
+            raise InvalidInput(
+                f"{self.name}: the range {self.start}..{self.stop} by {self.step} cannot be "
+                "enumerated (its width overflows); narrow it",
+                field="parameters",
+                parameter=self.name,
+            )
+        return math.floor(steps) + 1
 
     def values(self) -> np.ndarray:
         return self.start + self.step * np.arange(self.count())

@@ -15,14 +15,14 @@ from strawberry.schema.config import StrawberryConfig
 from tradegraph.api.mutation import Mutation
 from tradegraph.api.query import Query
 from tradegraph.api.subscription import Subscription
-from tradegraph.schema.authentication import StoredPrincipal
-from tradegraph.schema.context import FreshLoaders
-from tradegraph.schema.document_cache import DocumentCache
-from tradegraph.schema.errors import ErrorCodes
-from tradegraph.schema.introspection import DisableIntrospection, LimitIntrospectionDepth
-from tradegraph.schema.query_limiter import QueryLimiter
-from tradegraph.schema.query_limits import QueryLimits
-from tradegraph.schema.scalars import DecimalScalar
+from tradegraph.schema.core.context import FreshLoaders
+from tradegraph.schema.core.document_cache import DocumentCache
+from tradegraph.schema.core.errors import ErrorCodes
+from tradegraph.schema.core.introspection import DisableIntrospection, LimitIntrospectionDepth
+from tradegraph.schema.core.query_cost import QueryLimits
+from tradegraph.schema.core.query_cost_limit import QueryLimiter
+from tradegraph.schema.core.scalars import DecimalScalar
+from tradegraph.schema.core.stored_principal import StoredPrincipal
 
 
 class Schema(strawberry.Schema):

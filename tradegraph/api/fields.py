@@ -1,5 +1,5 @@
 """Root fields documented by their resolver's docstring (it becomes the GraphiQL docs), behind
-a permission (None: open to anyone)."""
+a permission (None: open to anyone but a widget key, which reads market data only)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from tradegraph.schema.permissions import IsAuthenticated
+from tradegraph.schema.core.permissions import IsAuthenticated, NoWidgetKey
 
 Permission = type[BasePermission] | None
 
 
 def _permissions(permission: Permission) -> list[type[BasePermission]]:
-    return [permission] if permission else []
+    return [permission] if permission else [NoWidgetKey]
 
 
 def query(resolver: Callable[..., Any], permission: Permission = IsAuthenticated) -> Any:

@@ -6,29 +6,32 @@ import strawberry
 
 from tradegraph.api import fields
 from tradegraph.resolvers import analytics as analytics_resolvers
-from tradegraph.resolvers import auth as auth_resolvers
 from tradegraph.resolvers import events as event_resolvers
 from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
+from tradegraph.resolvers import users as user_resolvers
 from tradegraph.resolvers import watchlists as watchlist_resolvers
-from tradegraph.schema.analytics import BacktestRun, Insight
-from tradegraph.schema.auth import AuthPayload
+from tradegraph.resolvers import widget_keys as widget_key_resolvers
+from tradegraph.schema.backtests import BacktestRun
+from tradegraph.schema.core.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.events import Event
+from tradegraph.schema.insights import Insight
 from tradegraph.schema.markets import Instrument, Quote
 from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order
-from tradegraph.schema.permissions import IsAdmin, IsAnalystOrAdmin
 from tradegraph.schema.portfolios import Portfolio
+from tradegraph.schema.users import AuthPayload
 from tradegraph.schema.watchlists import Watchlist
+from tradegraph.schema.widget_keys import WidgetKey
 
 
 @strawberry.type
 class Mutation:
-    register: AuthPayload = fields.mutation(auth_resolvers.register, None)
-    login: AuthPayload = fields.mutation(auth_resolvers.login, None)
-    refresh_token: AuthPayload = fields.mutation(auth_resolvers.refresh_token, None)
+    register: AuthPayload = fields.mutation(user_resolvers.register, None)
+    login: AuthPayload = fields.mutation(user_resolvers.login, None)
+    refresh_token: AuthPayload = fields.mutation(user_resolvers.refresh_token, None)
     ingest_event: Event = fields.mutation(event_resolvers.ingest_event, IsAdmin)
     create_instrument: Instrument = fields.mutation(market_resolvers.create_instrument, IsAdmin)
     update_instrument: Instrument = fields.mutation(market_resolvers.update_instrument, IsAdmin)
@@ -48,6 +51,10 @@ class Mutation:
     delete_watchlist: bool = fields.mutation(watchlist_resolvers.delete_watchlist)
     run_backtest: BacktestRun = fields.mutation(analytics_resolvers.run_backtest)
     optimize_backtest: Optimization = fields.mutation(optimization_resolvers.optimize_backtest)
+    cancel_backtest: BacktestRun = fields.mutation(analytics_resolvers.cancel_backtest)
+    cancel_optimization: Optimization = fields.mutation(optimization_resolvers.cancel_optimization)
     generate_insight: Insight = fields.mutation(
         analytics_resolvers.generate_insight, IsAnalystOrAdmin
     )
+    create_widget_key: WidgetKey = fields.mutation(widget_key_resolvers.create_widget_key, IsAdmin)
+    revoke_widget_key: WidgetKey = fields.mutation(widget_key_resolvers.revoke_widget_key, IsAdmin)

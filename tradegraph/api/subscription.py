@@ -11,20 +11,21 @@ from tradegraph.resolvers import markets as market_resolvers
 from tradegraph.resolvers import optimizations as optimization_resolvers
 from tradegraph.resolvers import orders as order_resolvers
 from tradegraph.resolvers import portfolios as portfolio_resolvers
-from tradegraph.schema.analytics import BacktestRun, Insight
+from tradegraph.schema.backtests import BacktestRun
+from tradegraph.schema.core.permissions import IsAnalystOrAdmin, MarketDataReader
 from tradegraph.schema.events import Event
+from tradegraph.schema.insights import Insight
 from tradegraph.schema.markets import Candle, Quote
 from tradegraph.schema.optimizations import Optimization
 from tradegraph.schema.orders import Order, OrderEvent
-from tradegraph.schema.permissions import IsAnalystOrAdmin
 from tradegraph.schema.portfolios import PortfolioValue
 
 
 @strawberry.type
 class Subscription:
     event_created: Event = fields.subscription(event_resolvers.event_created)
-    quotes: Quote = fields.subscription(market_resolvers.quote_stream)
-    candles: Candle = fields.subscription(market_resolvers.candle_stream)
+    quotes: Quote = fields.subscription(market_resolvers.quote_stream, MarketDataReader)
+    candles: Candle = fields.subscription(market_resolvers.candle_stream, MarketDataReader)
     order_updates: Order = fields.subscription(order_resolvers.order_updates)
     order_events: OrderEvent = fields.subscription(order_resolvers.order_events)
     portfolio_value: PortfolioValue = fields.subscription(portfolio_resolvers.portfolio_value)

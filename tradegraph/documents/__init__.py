@@ -5,6 +5,7 @@ from tradegraph.documents.analytics import (
     BacktestStatus,
     InsightRecord,
     InsightSource,
+    ResearchProcess,
 )
 from tradegraph.documents.events import Event
 from tradegraph.documents.feeds import OrderEventKind, OrderEventRecord, SequenceCounter
@@ -17,22 +18,20 @@ from tradegraph.documents.markets import (
     Tick,
 )
 from tradegraph.documents.optimizations import OptimizationRows, OptimizationRun
-from tradegraph.documents.outbox import OutboxMessage, OutboxState
-from tradegraph.documents.portfolios import (
+from tradegraph.documents.orders import (
     Fill,
-    LedgerEntry,
-    LedgerKind,
     Order,
     OrderClass,
     OrderStatus,
     OrderType,
-    Portfolio,
-    Position,
     Side,
     TimeInForce,
 )
+from tradegraph.documents.outbox import OutboxMessage, OutboxState
+from tradegraph.documents.portfolios import LedgerEntry, LedgerKind, Portfolio, Position
 from tradegraph.documents.users import RefreshToken, Role, User
 from tradegraph.documents.watchlists import Watchlist
+from tradegraph.documents.widget_keys import WidgetKey
 
 ALL_DOCUMENTS: list[type] = [
     User,
@@ -49,12 +48,14 @@ ALL_DOCUMENTS: list[type] = [
     BacktestRun,
     OptimizationRun,
     OptimizationRows,
+    ResearchProcess,
     InsightRecord,
     OutboxMessage,
     OutboxState,
     Watchlist,
     SequenceCounter,
     OrderEventRecord,
+    WidgetKey,
 ]
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "Portfolio",
     "Position",
     "RefreshToken",
+    "ResearchProcess",
     "Role",
     "SequenceCounter",
     "Side",
@@ -92,4 +94,5 @@ __all__ = [
     "TimeInForce",
     "User",
     "Watchlist",
+    "WidgetKey",
 ]

@@ -16,10 +16,14 @@ class BacktestStatus(StrEnum):
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    CANCELED = "CANCELED"
 
     @property
     def finished(self) -> bool:
-        return self in (BacktestStatus.COMPLETED, BacktestStatus.FAILED)
+        return self not in (BacktestStatus.QUEUED, BacktestStatus.RUNNING)
+
+
+ACTIVE_STATUSES = [BacktestStatus.QUEUED.value, BacktestStatus.RUNNING.value]
 
 
 class BackgroundRun(BaseModel):
@@ -40,6 +44,7 @@ class BackgroundRun(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
+    process_id: str | None = None  # the server process computing it (ResearchProcess)
 
 
 def background_run_indexes() -> list[IndexModel]:
@@ -51,6 +56,21 @@ def background_run_indexes() -> list[IndexModel]:
         ),
         IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="status"),
     ]
+
+
+class ResearchProcess(Document):
+    """A server process that computes research runs, alive while `seen_at` keeps moving: its
+    runs outlive it only as FAILED."""
+
+    id: str  # type: ignore[assignment]  # random per process start
+    host: str
+    pid: int
+    started_at: datetime
+    seen_at: datetime
+
+    class Settings:
+        name = "research_processes"
+        use_revision = False
 
 
 class BacktestRun(BackgroundRun, Document):

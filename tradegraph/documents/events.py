@@ -39,4 +39,11 @@ class Event(Document):
             ),
             IndexModel([("value", DESCENDING), ("_id", DESCENDING)], name="value_id"),
             IndexModel([("seq", ASCENDING)], sparse=True, name="seq"),  # replay after a cursor
+            # A caller's own events after a cursor. Unique only because _id is: the store
+            # emulation answers "equality, then a range" from unique compound indexes alone.
+            IndexModel(
+                [("user_id", ASCENDING), ("seq", ASCENDING), ("_id", ASCENDING)],
+                unique=True,
+                name="user_seq_id",
+            ),
         ]

@@ -17,6 +17,7 @@ from tradegraph.decimals import plain, step_places, stored
 from tradegraph.documents import LatestQuote, Tick
 from tradegraph.errors import InvalidInput
 from tradegraph.markets import bars
+from tradegraph.markets.history_status import HistoryStatus
 from tradegraph.markets.instruments import Instruments, normalise_symbol
 from tradegraph.markets.sessions import SessionBook, SessionStats
 from tradegraph.pubsub.broker import Broker
@@ -38,6 +39,9 @@ class Quote:
     last: Decimal | None = None  # last trade price, when the feed reports one
     session: SessionStats | None = None  # filled in by MarketData
     places: int | None = None  # decimals of the instrument's tick size, filled in by MarketData
+    # Price levels beyond the touch, each as deep as the touch, one spread apart: the book a
+    # simulated market offers (a MARKET order walks it). Real feeds report the touch only (0).
+    levels: int = 0
 
     @property
     def mid(self) -> Decimal:
@@ -170,6 +174,7 @@ class MarketData:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: list[OnQuote] = []
         self.sessions = SessionBook()
+        self.history = HistoryStatus()  # set while `serve` seeds price history
 
     def on_quote(self, listener: OnQuote) -> None:
         self._listeners.append(listener)

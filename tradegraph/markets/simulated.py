@@ -12,7 +12,7 @@ from decimal import Decimal
 import structlog
 
 from tradegraph.decimals import round_to_step
-from tradegraph.documents import Instrument
+from tradegraph.documents import AssetClass, Instrument
 from tradegraph.markets.quotes import MarketData, Quote
 from tradegraph.markets.universe import REFERENCE_PRICES
 from tradegraph.pubsub.failures import RepeatedFailure
@@ -21,6 +21,19 @@ log = structlog.get_logger(__name__)
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 HALF_SPREAD = 0.0002  # 2 bps each side, at least one tick
+# Notional resting at the touch, by asset class, in the instrument's currency: about what a
+# liquid name shows on its venue (a few BTC on Binance, a few hundred AAPL on Nasdaq), so a
+# retail-sized market order fills at once. Each quote draws 0.5x to 2x of it per side.
+TOP_OF_BOOK_NOTIONAL = {
+    AssetClass.CRYPTO: 400_000.0,
+    AssetClass.STOCK: 150_000.0,
+    AssetClass.ETF: 300_000.0,
+    AssetClass.REIT: 60_000.0,
+    AssetClass.FX: 1_000_000.0,
+    AssetClass.BOND: 100_000.0,
+}
+DEFAULT_TOP_OF_BOOK_NOTIONAL = 100_000.0
+BOOK_LEVELS = 10  # price levels beyond the touch a market order may walk, each as deep
 CATALOGUE_REFRESH_SECONDS = 10.0
 DEFAULT_START = Decimal(100)
 
@@ -52,16 +65,24 @@ class PricePath:
         mid = Decimal(repr(self.price))
         bid = max(round_to_step(mid - half, tick, up=False), tick)
         ask = max(round_to_step(mid + half, tick, up=True), bid + tick)
-        sizes = [lot * self.random.randint(10, 500) for _ in range(3)]
         return Quote(
             self.instrument.symbol,
             bid,
             ask,
             now,
-            bid_size=sizes[0],
-            ask_size=sizes[1],
-            volume=sizes[2],
+            bid_size=lot * self._lots(),
+            ask_size=lot * self._lots(),
+            volume=lot * max(1, self._lots() // 20),  # traded since the last quote: a slice
+            levels=BOOK_LEVELS,
         )
+
+    def _lots(self) -> int:
+        """A top-of-book size in lots: the class's notional at this price, 0.5x to 2x."""
+        notional = TOP_OF_BOOK_NOTIONAL.get(
+            self.instrument.asset_class, DEFAULT_TOP_OF_BOOK_NOTIONAL
+        )
+        lot_value = self.price * float(self.instrument.lot_size)
+        return max(1, round(notional * 2 ** self.random.uniform(-1, 1) / lot_value))
 
 
 class SimulatedFeed:

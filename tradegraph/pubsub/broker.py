@@ -12,10 +12,9 @@ already committed; with an outbox attached the message waits there until the bro
 is down. When the connection Redis delivers messages on is lost, every ordered subscription is
 ended with `StreamInterrupted` (it may have missed messages); resumable ones (quotes) go on.
 
-One subscription may serve many sockets (the WebSocket layer shares one execution among
-subscribers of the same public document): it runs under a `Fanout`, set with `serve_fanout`
-in the task that iterates it, so it counts as that many subscribers and reports the
-conflation key of each item it hands out.
+A task may ask to be told of the subscriptions it opens (`observe_subscriptions`): a consumer
+that serves many clients from one subscription sets its `weight` (subscriber counts count it that
+many times) and reads `last_key`, the conflation key of the item it handed out last.
 """
 
 from __future__ import annotations
@@ -49,23 +48,14 @@ INTERRUPTED_MESSAGE = (
 )
 
 
-class Fanout:
-    """The sockets one shared subscription serves: how many (for subscriber counts) and the
-    conflation key of the item handed out last (so each socket can keep the newest per key)."""
-
-    __slots__ = ("last_key", "members")
-
-    def __init__(self) -> None:
-        self.members = 0
-        self.last_key: Any = None
+_opened: ContextVar[Callable[[Subscription[Any]], None] | None] = ContextVar(
+    "tradegraph_subscription_observer", default=None
+)
 
 
-_fanout: ContextVar[Fanout | None] = ContextVar("tradegraph_fanout", default=None)
-
-
-def serve_fanout(fanout: Fanout) -> None:
-    """Subscriptions opened from now on in this task (and its items) serve `fanout`."""
-    _fanout.set(fanout)
+def observe_subscriptions(observer: Callable[[Subscription[Any]], None]) -> None:
+    """`observer` is called with each subscription opened from now on in this task."""
+    _opened.set(observer)
 
 
 class Subscription(Generic[T]):
@@ -77,12 +67,10 @@ class Subscription(Generic[T]):
         self.max_queued = max_queued
         self.overflowed = False
         self.interrupted = False
-        self.fanout = _fanout.get()
-
-    @property
-    def weight(self) -> int:
-        """How many subscribers this is: the sockets of its fanout, or one."""
-        return self.fanout.members if self.fanout is not None else 1
+        self.weight = 1  # how many subscribers this one stands for (its consumer may say more)
+        self.last_key: Any = None  # conflation key of the item handed out last, where there is one
+        if (observer := _opened.get()) is not None:
+            observer(self)
 
     def offer(self, payload: Any) -> None:
         if self.overflowed or self.interrupted:
@@ -160,8 +148,7 @@ class ConflatingSubscription(Subscription[T]):
                 raise StreamInterrupted(INTERRUPTED_MESSAGE)
             pending, self._latest = self._latest, {}
             for key, item in pending.items():
-                if self.fanout is not None:
-                    self.fanout.last_key = key
+                self.last_key = key
                 yield item
 
 

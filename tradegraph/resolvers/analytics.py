@@ -10,19 +10,13 @@ from typing import Annotated
 import strawberry
 from strawberry import ID
 
-from tradegraph.schema.analytics import (
-    BacktestConnection,
-    BacktestInput,
-    BacktestRun,
-    IndicatorSeries,
-    IndicatorSpec,
-    Insight,
-    PortfolioRisk,
-)
-from tradegraph.schema.context import Info
+from tradegraph.schema.backtests import BacktestConnection, BacktestInput, BacktestRun
+from tradegraph.schema.core.context import Info
+from tradegraph.schema.indicators import IndicatorSeries, IndicatorSpec
+from tradegraph.schema.insights import Insight
 from tradegraph.schema.markets import CandleInterval
-from tradegraph.subscriptions.analytics import backtest_progress as live_progress
-from tradegraph.subscriptions.analytics import insights_created
+from tradegraph.schema.risk import PortfolioRisk
+from tradegraph.subscriptions.analytics import insights_created, run_progress
 
 
 async def indicators(
@@ -42,7 +36,8 @@ async def indicators(
 
 async def run_backtest(info: Info, input: BacktestInput) -> BacktestRun:
     """Starts a backtest and returns at once (QUEUED); follow it with backtestProgress(id) or
-    poll backtest(id). Runs belong to you."""
+    poll backtest(id). Runs belong to you. With TRADEGRAPH_QUEUED_RUNS_PER_USER of your runs
+    already waiting, RATE_LIMITED."""
     run = await info.context.services.backtests.start(
         info.context.require_principal(), input.to_request()
     )
@@ -55,24 +50,29 @@ async def backtest(info: Info, id: ID) -> BacktestRun:
     return BacktestRun.from_document(run)
 
 
+async def cancel_backtest(info: Info, id: ID) -> BacktestRun:
+    """Cancels one of your QUEUED or RUNNING backtests (ADMIN: anyone's): it is CANCELED at
+    once and its work stops within a second. CONFLICT once it has finished; NOT_FOUND for
+    another user's."""
+    service = info.context.services.backtests
+    run = await service.cancel(info.context.require_principal(), str(id))
+    return BacktestRun.from_document(run)
+
+
 async def backtests(info: Info, first: int = 20, after: str | None = None) -> BacktestConnection:
     """Your runs, newest first; `first` at most 100, `after: endCursor` for more."""
     principal = info.context.require_principal()
     service = info.context.services.backtests
+    count = partial(service.count, principal)
     page = await service.page(principal, first, after)
-    return BacktestConnection.from_page(
-        page, BacktestRun.from_document, partial(service.count, principal)
-    )
+    return BacktestConnection.from_page(page, BacktestRun.from_document, count)
 
 
 async def backtest_progress(info: Info, id: ID) -> AsyncGenerator[BacktestRun, None]:
     """The run's status and progress now and at each change; completes once it is COMPLETED
-    (with its result) or FAILED. Same visibility as backtest(id)."""
-    service = info.context.services.backtests
-    principal = info.context.require_principal()
-    run = await service.get(principal, str(id))
-    read = partial(service.get, principal, str(run.id))
-    async for current in live_progress(service.broker, str(run.id), read):
+    (with its result), FAILED or CANCELED. Same visibility as backtest(id)."""
+    updates = run_progress(info.context.services.backtests, info.context.require_principal(), id)
+    async for current in updates:
         yield BacktestRun.from_document(current)
 
 

@@ -14,7 +14,7 @@ from tradegraph.events.filters import EventQuery
 from tradegraph.events.listing import EventOrder
 from tradegraph.events.service import visible_query
 from tradegraph.events.validation import submission_of
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.events import (
     Event,
     EventConnection,
@@ -90,8 +90,10 @@ async def event_created(
     TRADERs receive only their own events. A subscriber more than a thousand events behind
     is ended with SUBSCRIBER_TOO_SLOW. Given `after` (an Event.cursor received before), first
     every matching event stored after it, in order, then live ones, with no gap and no
-    duplicate at the seam, even across a broker outage."""
-    query = visible_query(info.context.require_principal(), _query(filter))
+    duplicate at the seam, even across a broker outage. A cursor more than
+    TRADEGRAPH_FEED_MAX_REPLAY events behind is refused (BAD_USER_INPUT): list those first."""
+    principal = info.context.require_principal()
+    query = visible_query(principal, _query(filter))
     start = parse_cursor(after)
     services = info.context.services
     if start is None:
@@ -100,10 +102,12 @@ async def event_created(
         settings = services.settings
         feed = events_after(
             services.broker,
+            services.feed_watch,
             query,
+            None if principal.sees_all_events else principal.user_id,
             start,
             settings.feed_gap_grace_seconds,
-            settings.feed_poll_seconds,
+            settings.feed_max_replay,
         )
     async for stored in feed:
         yield Event.from_document(stored)

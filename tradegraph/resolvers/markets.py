@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import (
     AssetClass,
     Candle,
@@ -17,6 +17,7 @@ from tradegraph.schema.markets import (
     Instrument,
     InstrumentInput,
     InstrumentUpdateInput,
+    MarketHistory,
     Quote,
     QuoteInput,
     scales_of,
@@ -27,9 +28,18 @@ from tradegraph.subscriptions import markets as live
 async def instruments(
     info: Info, search: str | None = None, asset_class: AssetClass | None = None
 ) -> list[Instrument]:
-    """Instruments by symbol; `search` matches part of the symbol or name, any case."""
+    """Instruments by symbol; `search` matches part of the symbol or name, any case. With a
+    widget key that lists symbols, only those."""
     found = await info.context.services.instruments.search(search, asset_class)
-    return [Instrument.from_document(i) for i in found]
+    grant = info.context.widget_grant
+    covered = [i for i in found if grant is None or grant.allows_symbol(i.symbol)]
+    return [Instrument.from_document(i) for i in covered]
+
+
+async def market_history(info: Info) -> MarketHistory:
+    """Whether this server is still loading price history (a demo's first run): until it
+    ends, candles, indicators and day changes are partial."""
+    return MarketHistory.from_status(info.context.services.market.history)
 
 
 async def instrument(info: Info, symbol: str) -> Instrument | None:

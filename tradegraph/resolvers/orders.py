@@ -8,7 +8,7 @@ from functools import partial
 
 from strawberry import ID
 
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.orders import (
     Order,
     OrderConnection,
@@ -18,8 +18,8 @@ from tradegraph.schema.orders import (
     ReplaceOrderInput,
 )
 from tradegraph.sequences import parse_cursor
-from tradegraph.subscriptions.order_events import order_events as live_order_events
-from tradegraph.subscriptions.trading import order_updates as live_order_updates
+from tradegraph.subscriptions.orders import order_events as live_order_events
+from tradegraph.subscriptions.orders import order_updates as live_order_updates
 from tradegraph.trading.order_listing import OrderQuery
 
 DEFAULT_PAGE_SIZE = 20
@@ -90,7 +90,7 @@ async def replace_order(info: Info, id: ID, input: ReplaceOrderInput) -> Order:
     filled (BAD_USER_INPUT). The old order becomes REPLACED (`replacedBy`), the new one
     (`replaces`) takes over its reservation atomically, reserving the difference if it needs
     more (INSUFFICIENT_FUNDS / INSUFFICIENT_POSITION; then nothing changes) and returning any
-    surplus. Once this answers, the old order fills no more. Owner or ADMIN only."""
+    surplus. Once this answers, the old order fills no more. The owner only (staff: FORBIDDEN)."""
     replaced = await info.context.services.replacements.replace(
         info.context.require_principal(), str(id), input.to_request()
     )
@@ -140,17 +140,19 @@ async def order_events(
     REPLACED), each with a `cursor`. Given `after` (a cursor received before), first every
     event stored after it, in order, then live ones: a client that reconnects misses nothing
     and sees nothing twice, whichever server process it reaches and even if the broker lost
-    messages meanwhile. Without `after`: live only. Same visibility as `portfolio`."""
+    messages meanwhile. Without `after`: live only. Same visibility as `portfolio`. A cursor
+    more than TRADEGRAPH_FEED_MAX_REPLAY events behind is refused (BAD_USER_INPUT)."""
     portfolio = await info.context.readable_portfolio(str(portfolio_id))
     start = parse_cursor(after)
     settings = info.context.services.settings
     assert portfolio.id is not None  # stored
     feed = live_order_events(
         info.context.services.broker,
+        info.context.services.feed_watch,
         portfolio.id,
         start,
         settings.feed_gap_grace_seconds,
-        settings.feed_poll_seconds,
+        settings.feed_max_replay,
     )
     async for record in feed:
         yield OrderEvent.from_record(record)

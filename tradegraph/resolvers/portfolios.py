@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from decimal import Decimal
-from functools import partial
 
 from strawberry import ID
 
 from tradegraph.auth.export_links import ExportLinks
 from tradegraph.decimals import currency_places
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.portfolios import (
     CreatePortfolioInput,
     ExportKind,
     Portfolio,
     PortfolioValue,
 )
-from tradegraph.subscriptions.trading import portfolio_values
+from tradegraph.subscriptions.portfolios import portfolio_values
 
 
 async def portfolio(info: Info, id: ID) -> Portfolio:
@@ -52,7 +51,7 @@ async def create_portfolio(info: Info, input: CreatePortfolioInput) -> Portfolio
 
 
 async def deposit(info: Info, portfolio_id: ID, amount: Decimal) -> Portfolio:
-    """Adds cash. amount ≤ 0: BAD_USER_INPUT. Owner or ADMIN only."""
+    """Adds cash. amount ≤ 0: BAD_USER_INPUT. The owner only (staff: FORBIDDEN)."""
     updated = await info.context.services.portfolios.deposit(
         info.context.require_principal(), str(portfolio_id), amount
     )
@@ -61,7 +60,7 @@ async def deposit(info: Info, portfolio_id: ID, amount: Decimal) -> Portfolio:
 
 async def withdraw(info: Info, portfolio_id: ID, amount: Decimal) -> Portfolio:
     """Takes cash out. amount ≤ 0: BAD_USER_INPUT; more than the available cash (cash not
-    reserved by open BUY orders): INSUFFICIENT_FUNDS. Owner or ADMIN only."""
+    reserved by open BUY orders): INSUFFICIENT_FUNDS. The owner only (staff: FORBIDDEN)."""
     updated = await info.context.services.portfolios.withdraw(
         info.context.require_principal(), str(portfolio_id), amount
     )
@@ -73,7 +72,7 @@ async def portfolio_value(info: Info, portfolio_id: ID) -> AsyncGenerator[Portfo
     price change, at most once a second. Same visibility as `portfolio`."""
     services = info.context.services
     found = await info.context.readable_portfolio(str(portfolio_id))
-    current = partial(services.portfolios.current_value, found)
     interval = services.settings.portfolio_value_interval_seconds
-    async for value in portfolio_values(services.broker, str(found.id), current, interval):
+    assert found.id is not None  # stored
+    async for value in portfolio_values(services.portfolios.books, found.id, interval):
         yield PortfolioValue.from_value(value, currency_places(found.base_currency))

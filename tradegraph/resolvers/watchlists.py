@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry import ID
 
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.watchlists import Watchlist
 
 

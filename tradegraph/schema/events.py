@@ -12,7 +12,7 @@ from tradegraph import documents, sequences
 from tradegraph.events import summary
 from tradegraph.events.filters import EventQuery
 from tradegraph.events.listing import EventOrder
-from tradegraph.schema.connection import Connection
+from tradegraph.schema.core.connection import Connection
 
 strawberry.enum(EventOrder, name="EventOrderBy", description="Sort order of an event listing.")
 EventOrderBy = EventOrder

@@ -10,8 +10,9 @@ import strawberry
 
 from tradegraph import decimals, documents, errors
 from tradegraph.markets import candles, quotes
+from tradegraph.markets.history_status import HistoryStatus
 from tradegraph.markets.instruments import InstrumentFields
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 
 PERCENT = Decimal("0.01")
 
@@ -96,14 +97,22 @@ class InstrumentInput:
 
 @strawberry.input(description="Changes to an instrument (ADMIN); omitted fields stay as they are.")
 class InstrumentUpdateInput:
-    name: str | None = None
-    asset_class: AssetClass | None = None
-    exchange: str | None = None
-    currency: str | None = None
-    tick_size: Decimal | None = None
-    lot_size: Decimal | None = None
-    timezone: str | None = None
-    session_close: time | None = None
+    name: str | None = strawberry.field(default=None, description="Display name.")
+    asset_class: AssetClass | None = strawberry.field(default=None, description="Asset class.")
+    exchange: str | None = strawberry.field(default=None, description="Listing venue.")
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217 code prices are quoted in."
+    )
+    tick_size: Decimal | None = strawberry.field(
+        default=None, description="Price increment; open orders keep their prices."
+    )
+    lot_size: Decimal | None = strawberry.field(default=None, description="Quantity increment.")
+    timezone: str | None = strawberry.field(
+        default=None, description="IANA zone of the trading day (DAY orders end at its close)."
+    )
+    session_close: time | None = strawberry.field(
+        default=None, description="Local time the trading day closes."
+    )
 
     def to_fields(self) -> InstrumentFields:
         return instrument_fields(self)
@@ -261,3 +270,21 @@ class ImportCandlesInput:
     symbol: str
     interval: CandleInterval
     candles: list[CandleInput]
+
+
+@strawberry.type(description="Whether this server is still loading price history.")
+class MarketHistory:
+    loading: bool = strawberry.field(
+        description="True while the first run of a demo server seeds its price history: "
+        "candles, indicators and day changes are partial until it ends."
+    )
+    started_at: datetime | None = strawberry.field(description="When the load began.")
+    finished_at: datetime | None = strawberry.field(description="When the last load ended.")
+
+    @classmethod
+    def from_status(cls, status: HistoryStatus) -> MarketHistory:
+        return cls(
+            loading=status.loading,
+            started_at=status.started_at,
+            finished_at=status.finished_at,
+        )

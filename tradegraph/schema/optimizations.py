@@ -10,13 +10,20 @@ import strawberry
 from strawberry.scalars import JSON
 
 from tradegraph import decimals, documents
-from tradegraph.analytics import optimization, optimization_runs, parameter_grid
+from tradegraph.analytics import metrics, optimization, optimization_runs, parameter_grid
 from tradegraph.analytics.backtest_engine import StrategyKind
+from tradegraph.analytics.metrics import METRIC_NAMES
 from tradegraph.errors import InvalidInput
-from tradegraph.schema.analytics import BacktestResult, BacktestStatus, EquityCurvePoint
-from tradegraph.schema.connection import Connection, Edge
-from tradegraph.schema.context import Info
-from tradegraph.schema.markets import CandleInterval, cash_of, scales_of
+from tradegraph.schema.backtests import BacktestResult, EquityCurvePoint
+from tradegraph.schema.core.connection import Connection
+from tradegraph.schema.core.context import Info
+from tradegraph.schema.markets import scales_of
+from tradegraph.schema.research_runs import (
+    ResearchRun,
+    RunMarketInput,
+    relay_connection,
+    run_fields,
+)
 
 strawberry.enum(
     optimization.OptimizationMetric,
@@ -61,13 +68,7 @@ class WalkForwardInput:
     "combinations that satisfy `constraint` and the strategy's rules (e.g. SMA fast < slow). "
     "Parameters without a range keep the kind's defaults."
 )
-class OptimizeInput:
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    initial_cash: Decimal
-    fee_bps: float = 0.0
+class OptimizeInput(RunMarketInput):
     kind: StrategyKind
     parameters: list[ParameterRange]
     maximize: OptimizationMetric
@@ -97,20 +98,10 @@ class OptimizeInput:
 
 
 @strawberry.type(description="Metrics of one backtest, as defined on BacktestResult.")
-class OptimizationMetrics:
-    total_return: float
-    sharpe: float | None
-    sortino: float | None
-    calmar: float | None
-    sqn: float | None
-    profit_factor: float | None
-    max_drawdown: float
-    win_rate: float | None
-    trade_count: int
-
+class OptimizationMetrics(metrics.Metrics):  # the fields: analytics/metrics.py's one list
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> OptimizationMetrics:
-        return cls(**{name: data[name] for name in cls.__annotations__})
+        return cls(**{name: data[name] for name in METRIC_NAMES})
 
 
 @strawberry.type(description="One tested combination.")
@@ -135,14 +126,7 @@ class HeatmapCell:
     "yValues[j]); where other parameters vary too, each cell holds the best value among the "
     "combinations at that (x, y)."
 )
-class Heatmap:
-    x: str
-    y: str
-    metric: OptimizationMetric
-    x_values: list[float]
-    y_values: list[float]
-    values: list[list[float | None]]
-
+class Heatmap(optimization.Heatmap):  # the fields: analytics/optimization.py's
     @strawberry.field(description="The same values, one cell per (x, y), row by row.")
     def cells(self) -> list[HeatmapCell]:
         return [
@@ -191,16 +175,7 @@ class WalkForwardFold:
     description="A parameter optimisation: queued, running with progress, then the ranked "
     "combinations, the best one's full result and, with walkForward, the folds."
 )
-class Optimization:
-    id: strawberry.ID
-    status: BacktestStatus
-    progress: float = strawberry.field(description="0 to 1.")
-    symbol: str
-    interval: CandleInterval
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    _initial_cash: strawberry.Private[float]
-    fee_bps: float
+class Optimization(ResearchRun):
     kind: StrategyKind
     maximize: OptimizationMetric
     constraint: str | None
@@ -209,18 +184,18 @@ class Optimization:
         description="Combinations tested: the grid's points that satisfy the constraint and "
         "the strategy's rules."
     )
-    bars: int | None = strawberry.field(description="Candles in the range, once loaded.")
     best_parameters: JSON | None = strawberry.field(description="The winner's parameters.")
-    _document: strawberry.Private[documents.OptimizationRun]
-    error: str | None = strawberry.field(description="Why it FAILED.")
-    created_at: datetime
-    finished_at: datetime | None
+
+    @property
+    def _run(self) -> documents.OptimizationRun:
+        assert isinstance(self._document, documents.OptimizationRun)
+        return self._document
 
     @strawberry.field(description="The n best combinations (n from 1 to 100), best first.")
     async def top(self, info: Info, n: int = 10) -> list[OptimizationRow]:
         if not 1 <= n <= 100:
             raise InvalidInput("n must be between 1 and 100", field="n")
-        rows = await info.context.services.optimizations.rows(str(self.id))
+        rows = await info.context.loaders.optimization_rows.load(str(self.id))
         return [
             OptimizationRow(
                 rank=rank,
@@ -228,7 +203,7 @@ class Optimization:
                 score=optimization.score(row, self.maximize),
                 metrics=OptimizationMetrics.from_stored(row["metrics"]),
             )
-            for rank, row in enumerate(optimization.ranked(rows, self.maximize)[:n], start=1)
+            for rank, row in enumerate(rows.ranked(self.maximize)[:n], start=1)
         ]
 
     @strawberry.field(
@@ -238,27 +213,13 @@ class Optimization:
     async def heatmap(
         self, info: Info, x: str, y: str, metric: OptimizationMetric | None = None
     ) -> Heatmap:
-        rows = await info.context.services.optimizations.rows(str(self.id))
+        rows = await info.context.loaders.optimization_rows.load(str(self.id))
         chosen = OptimizationMetric((metric or self.maximize).value)
-        if not rows:
-            return Heatmap(x=x, y=y, metric=chosen, x_values=[], y_values=[], values=[])
-        found = optimization.heatmap(rows, x, y, chosen)
-        return Heatmap(
-            x=x,
-            y=y,
-            metric=chosen,
-            x_values=found.x_values,
-            y_values=found.y_values,
-            values=found.values,
-        )
-
-    @strawberry.field(description="Cash at the start, at the scale of the instrument's currency.")
-    async def initial_cash(self, info: Info) -> Decimal:
-        return await cash_of(info, self.symbol, self._initial_cash)
+        return Heatmap(**vars(rows.heatmap(x, y, chosen)))
 
     @strawberry.field(description="The winner's full backtest on the whole range.")
     async def best(self, info: Info) -> BacktestResult | None:
-        best = self._document.best
+        best = self._run.best
         return (
             BacktestResult.from_stored(best, await scales_of(info, self.symbol)) if best else None
         )
@@ -266,7 +227,7 @@ class Optimization:
     @strawberry.field(description="Empty without walkForward.")
     async def folds(self, info: Info) -> list[WalkForwardFold]:
         scales = await scales_of(info, self.symbol)
-        return [WalkForwardFold.from_stored(fold, scales) for fold in self._document.folds]
+        return [WalkForwardFold.from_stored(fold, scales) for fold in self._run.folds]
 
     @strawberry.field(
         description="The folds' out-of-sample equity curves stitched (each fold starts from "
@@ -274,41 +235,21 @@ class Optimization:
     )
     async def out_of_sample_equity(self, info: Info) -> list[EquityCurvePoint]:
         scales = await scales_of(info, self.symbol)
-        return [
-            EquityCurvePoint.from_stored(p, scales) for p in self._document.out_of_sample_equity
-        ]
+        return [EquityCurvePoint.from_stored(p, scales) for p in self._run.out_of_sample_equity]
 
     @classmethod
     def from_document(cls, run: documents.OptimizationRun) -> Optimization:
         return cls(
-            id=strawberry.ID(str(run.id)),
-            status=run.status,
-            progress=run.progress,
-            symbol=run.symbol,
-            interval=documents.CandleInterval(run.interval),
-            from_=run.from_,
-            to=run.to,
-            _initial_cash=run.initial_cash,
-            fee_bps=run.fee_bps,
+            **run_fields(run),
             kind=StrategyKind(run.kind),
             maximize=OptimizationMetric(run.maximize),
             constraint=run.constraint,
             parameters=JSON(run.parameters),
             combinations=run.combinations,
-            bars=run.bars,
             best_parameters=JSON(run.best_parameters) if run.best_parameters else None,
-            _document=run,
-            error=run.error,
-            created_at=run.created_at,
-            finished_at=run.finished_at,
         )
 
 
-@strawberry.type(name="OptimizationEdge")
-class OptimizationEdge(Edge[Optimization]):
-    pass
-
-
-@strawberry.type(description="Your optimisations, newest first (Relay connection).")
+@relay_connection("Optimization", "Your optimisations, newest first (Relay connection).")
 class OptimizationConnection(Connection[Optimization]):
-    edges: list[OptimizationEdge]  # type: ignore[assignment]  # keeps the name OptimizationEdge
+    pass

@@ -9,12 +9,12 @@ from enum import Enum
 import strawberry
 
 from tradegraph import decimals, documents, sequences
-from tradegraph.schema.connection import Connection
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.connection import Connection
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import price_of, scales_of
 from tradegraph.trading import exits, replace
 from tradegraph.trading.order_listing import OrderQuery
-from tradegraph.trading.orders import OrderRequest
+from tradegraph.trading.order_rules import OrderRequest
 
 strawberry.enum(documents.Side, name="Side")
 Side = documents.Side
@@ -262,7 +262,11 @@ class PlaceOrderInput:
     stop_price: Decimal | None = strawberry.field(
         default=None, description="STOP and STOP_LIMIT; a multiple of the tick size."
     )
-    time_in_force: TimeInForce = documents.TimeInForce.DAY
+    time_in_force: TimeInForce | None = strawberry.field(
+        default=None,
+        description="Default: DAY, or GTC for crypto, which trades around the clock (DAY on a "
+        "crypto instrument: BAD_USER_INPUT).",
+    )
     client_order_id: str | None = strawberry.field(
         default=None,
         description="Idempotency key, unique per portfolio (≤ 64 characters); reusing it for "

@@ -12,9 +12,9 @@ import strawberry
 
 from tradegraph import documents
 from tradegraph.decimals import Scales, at_places, currency_places
-from tradegraph.schema.auth import User
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import CandleInterval
+from tradegraph.schema.users import User
 from tradegraph.trading import day_pnl, valuation
 
 
@@ -201,9 +201,13 @@ class Portfolio:
     async def daily_pnl(self, info: Info) -> Decimal:  # not day_pnl: that is the module
         return at_places((await self._day_pnl(info)).total, self._places)
 
-    @strawberry.field(description="dayPnl / (equity - dayPnl); null when that is not positive.")
+    @strawberry.field(
+        description="100 * dayPnl / (equity - dayPnl), two decimals (1.25 means +1.25%), the "
+        "unit of Quote.changePercent; null when equity - dayPnl is not positive."
+    )
     async def day_pnl_percent(self, info: Info) -> Decimal | None:
-        return (await self._day_pnl(info)).percent
+        fraction = (await self._day_pnl(info)).percent
+        return None if fraction is None else (100 * fraction).quantize(Decimal("0.01"))
 
     @strawberry.field(description="The account that owns it.")
     async def owner(self, info: Info) -> User | None:

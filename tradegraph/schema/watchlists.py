@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from tradegraph import documents
-from tradegraph.schema.context import Info
+from tradegraph.schema.core.context import Info
 from tradegraph.schema.markets import Quote
 
 

@@ -1,21 +1,30 @@
-"""Live analytics feeds: a backtest run's progress until it finishes, new insights."""
+"""Live analytics feeds: a research run's progress until it finishes, new insights."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
 
-from tradegraph.documents import BacktestRun, InsightRecord
+from tradegraph.analytics.research_runs import ResearchRuns, Run
+from tradegraph.auth.principal import Principal
+from tradegraph.documents import InsightRecord
 from tradegraph.pubsub.broker import Broker
-from tradegraph.pubsub.channels import INSIGHTS_CREATED, backtest_channel
+from tradegraph.pubsub.channels import INSIGHTS_CREATED
 
 
-async def backtest_progress(
-    broker: Broker, run_id: str, read: Callable[[], Awaitable[BacktestRun]]
-) -> AsyncIterator[BacktestRun]:
-    """The run now, then after each progress or status change; ends when it has finished.
-    Updates are conflated: a slow reader gets the newest state, not every percent."""
-    async with broker.subscribe(
-        backtest_channel(run_id), lambda m: [m], conflate=lambda m: "run"
+async def run_progress(
+    service: ResearchRuns[Run, Any], principal: Principal, run_id: str
+) -> AsyncIterator[Run]:
+    """A research run (backtest or optimisation) now, then after each progress or status
+    change; ends once it has finished (COMPLETED, FAILED or CANCELED). NOT_FOUND as
+    service.get. Updates are conflated: a slow reader gets the newest state, not every
+    percent."""
+    run = await service.get(principal, str(run_id))
+    read = partial(service.get, principal, str(run.id))
+    channel = service.kind.channel(str(run.id))
+    async with service.broker.subscribe(
+        channel, lambda m: [m], conflate=lambda m: "run"
     ) as updates:
         run = await read()  # after subscribing: no change falls in between
         yield run

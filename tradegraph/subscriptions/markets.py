@@ -33,8 +33,7 @@ async def quotes(
         for symbol in symbols:
             if symbol in latest:
                 sent[symbol] = latest[symbol].timestamp
-                if live.fanout is not None:  # a shared feed keeps it per symbol for late joiners
-                    live.fanout.last_key = symbol
+                live.last_key = symbol  # as the live items are keyed: a sharer keeps it per symbol
                 yield latest[symbol]
         async for quote in live:
             if quote.timestamp <= sent.get(quote.symbol, quote.timestamp - _INSTANT):

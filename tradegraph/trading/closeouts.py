@@ -11,7 +11,8 @@ from tradegraph.decimals import plain, round_to_step
 from tradegraph.documents import Order, OrderStatus, OrderType, Position, Side
 from tradegraph.errors import AlreadyExists, InvalidInput, NotFound
 from tradegraph.markets.instruments import normalise_symbol
-from tradegraph.trading.orders import OrderRequest, OrdersService
+from tradegraph.trading.order_rules import OrderRequest
+from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.portfolios import writable_portfolio
 
 CANCELLABLE = [OrderStatus.NEW.value, OrderStatus.PARTIALLY_FILLED.value, OrderStatus.HELD.value]

@@ -12,6 +12,7 @@ Without any history before the start, the quantity held then is valued at the cu
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -96,22 +97,49 @@ class DayPnlService:
     async def of(self, value: PortfolioValue, now: datetime | None = None) -> DayPnl:
         """Day P&L of a valuation that includes closed positions (they may have traded today)."""
         now = now or value.timestamp
+        starts = await self.day_starts([p.symbol for p in value.positions], now)
+        fills = await fills_since(PydanticObjectId(value.portfolio_id), starts)
+        return await self.of_fills(value, starts, fills)
+
+    async def day_starts(self, symbols: Iterable[str], now: datetime) -> dict[str, datetime]:
+        """When each listed symbol's day began (unlisted ones have no day P&L)."""
+        starts = {}
+        for symbol in symbols:
+            instrument = await self.instruments.get(symbol)
+            if instrument is not None:
+                starts[symbol] = day_start(instrument, now)
+        return starts
+
+    async def of_fills(
+        self, value: PortfolioValue, starts: Mapping[str, datetime], fills: Sequence[LedgerEntry]
+    ) -> DayPnl:
+        """Day P&L of a valuation from fills that include every one since `starts` (older
+        ones are left out here); the previous closes come from the cache or the candles."""
         days: dict[str, PositionDay] = {}
         for position in value.positions:
+            start = starts.get(position.symbol)
             instrument = await self.instruments.get(position.symbol)
-            if instrument is None:
+            if start is None or instrument is None:
                 continue
-            start = day_start(instrument, now)
-            fills = await LedgerEntry.find(
-                {
-                    "portfolio_id": PydanticObjectId(value.portfolio_id),
-                    "kind": LedgerKind.FILL.value,
-                    "symbol": position.symbol,
-                    "timestamp": {"$gte": start},
-                }
-            ).to_list()
+            today = [f for f in fills if f.symbol == position.symbol and f.timestamp >= start]
             close = await self.previous_close(instrument, start)
-            days[position.symbol] = position_day(position, close, fills)
+            days[position.symbol] = position_day(position, close, today)
         total = sum((d.day_pnl for d in days.values()), ZERO)
         base = value.equity - total
         return DayPnl(total, total / base if base > 0 else None, days)
+
+
+async def fills_since(
+    portfolio_id: PydanticObjectId, starts: Mapping[str, datetime]
+) -> list[LedgerEntry]:
+    """The portfolio's fills since the earliest of `starts`, in one query."""
+    if not starts:
+        return []
+    return await LedgerEntry.find(
+        {
+            "portfolio_id": portfolio_id,
+            "kind": LedgerKind.FILL.value,
+            "symbol": {"$in": sorted(starts)},
+            "timestamp": {"$gte": min(starts.values())},
+        }
+    ).to_list()

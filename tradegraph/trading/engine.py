@@ -12,14 +12,16 @@ import structlog
 
 from tradegraph.decimals import currency_places, round_to_step
 from tradegraph.documents import Instrument, Order, OrderStatus, OrderType, Side, TimeInForce
-from tradegraph.documents.portfolios import OPEN_STATUSES
+from tradegraph.documents.orders import OPEN_STATUSES
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData, Quote
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.matching import (
     QuoteDepth,
+    acts_as_limit,
     affordable_quantity,
     execution_price,
+    same_quote,
     stop_reached,
     trailing_state,
 )
@@ -53,7 +55,7 @@ class MatchingEngine:
 
     async def on_quote(self, quote: Quote) -> None:
         """Called with the symbol's lock held, for every quote newer than the last."""
-        self._depth[quote.symbol] = QuoteDepth(quote.timestamp, quote.bid_size, quote.ask_size)
+        self._depth[quote.symbol] = QuoteDepth.of(quote)
         resting = Order.find({"symbol": quote.symbol, "status": {"$in": OPEN_STATUSES}})
         async for order in resting.sort("created_at", "_id"):
             await self._match(order, quote)
@@ -63,11 +65,8 @@ class MatchingEngine:
         async with self.market.lock(order.symbol):
             quote = await self.market.latest(order.symbol)
             if quote is not None:
-                depth = self._depth.get(order.symbol)
-                if depth is None or depth.timestamp != quote.timestamp:
-                    self._depth[order.symbol] = QuoteDepth(
-                        quote.timestamp, quote.bid_size, quote.ask_size
-                    )
+                if not same_quote(self._depth.get(order.symbol), quote):
+                    self._depth[order.symbol] = QuoteDepth.of(quote)
                 await self._match(order, quote)
             current = await Order.get(order.id)
             assert current is not None
@@ -112,9 +111,9 @@ class MatchingEngine:
                 return False
             order = fired
         instrument = await self.instruments.require(order.symbol)
-        price = execution_price(
-            order, quote.bid, quote.ask, self.slippage_bps, instrument.tick_size
-        )
+        depth = self._depth[order.symbol]
+        bid, ask = depth.touch(order.side, quote.bid, quote.ask)
+        price = execution_price(order, bid, ask, self.slippage_bps, instrument.tick_size)
         if price is None:
             return True
         if order.oco_group and self.claim_oco is not None:
@@ -128,7 +127,14 @@ class MatchingEngine:
             order = claimed
         quantity, cap_reason = self._quantity(order, price, instrument)
         remaining = order.quantity - order.filled_quantity
-        if order.time_in_force is TimeInForce.FOK and quantity < remaining:
+        # Market-priced orders walk the book; limit orders wait at their price.
+        walks_on = (
+            not acts_as_limit(order)
+            and quantity == depth.left(order.side)
+            and depth.can_walk(order.side)
+        )
+        whole = walks_on and depth.available(order.side) >= remaining
+        if order.time_in_force is TimeInForce.FOK and quantity < remaining and not whole:
             ended = await self.execution.end(
                 order,
                 OrderStatus.CANCELED,
@@ -141,7 +147,7 @@ class MatchingEngine:
             return await self.execution.end(order, OrderStatus.CANCELED, cap_reason) is not None
         end_reason = None
         if quantity < remaining:
-            if order.time_in_force is TimeInForce.IOC:
+            if order.time_in_force is TimeInForce.IOC and not (walks_on and cap_reason is None):
                 end_reason = "IOC: the unfilled rest was cancelled"
             else:
                 end_reason = cap_reason
@@ -150,8 +156,18 @@ class MatchingEngine:
         )
         if filled is None:
             return False
-        self._depth[order.symbol].take(order.side, quantity)
+        depth.take(order.side, quantity)
+        if walks_on and filled.status.is_open and end_reason is None and depth.walk(order.side):
+            return await self._try(filled, quote)  # the next price level of the book
         return True
+
+    def walked_ask(self, quote: Quote, quantity: Decimal) -> Decimal:
+        """The ask a BUY of `quantity` would walk to on this quote (the touch when the quote
+        offers no deeper levels): what a MARKET BUY reserves at."""
+        depth = self._depth.get(quote.symbol)
+        if depth is None or not same_quote(depth, quote):
+            depth = QuoteDepth.of(quote)
+        return depth.walked_ask(quote.ask, quantity)
 
     def _quantity(
         self, order: Order, price: Decimal, instrument: Instrument, by_reservation: bool = True

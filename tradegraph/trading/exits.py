@@ -9,7 +9,7 @@ from typing import Any
 
 from tradegraph.documents import Order, OrderClass, OrderType, Side, TimeInForce
 from tradegraph.errors import InvalidInput
-from tradegraph.trading.orders import OrderRequest
+from tradegraph.trading.order_rules import OrderRequest
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def check_exits(request: OrderRequest, exits: Exits) -> None:
         raise InvalidInput(f"{kind.value} orders need takeProfit and stopLoss", field="takeProfit")
     if kind is OrderClass.OCO and request.type is not OrderType.LIMIT:
         raise InvalidInput("an OCO order is its take-profit: type LIMIT", field="type")
-    if request.time_in_force.value in ("IOC", "FOK") and kind is OrderClass.OCO:
+    if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and kind is OrderClass.OCO:
         raise InvalidInput("OCO exits rest: use DAY or GTC", field="timeInForce")
     # Where the position is opened (BRACKET/OTO entry) or held: exits must lie either side.
     long = request.side is Side.BUY if kind is not OrderClass.OCO else request.side is Side.SELL

@@ -35,7 +35,8 @@ from tradegraph.documents import (
 from tradegraph.errors import InvalidInput
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.exits import Exits, check_exits, leg_requests, with_changes
-from tradegraph.trading.orders import OrderRequest, OrdersService
+from tradegraph.trading.order_rules import OrderRequest
+from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.settlement import STALE_AFTER, release_for, reserve_for
 
 log = structlog.get_logger(__name__)

@@ -4,7 +4,6 @@ them after a cursor and continues live (subscriptions/resumable.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
@@ -13,10 +12,9 @@ from pymongo.errors import DuplicateKeyError
 from tradegraph.documents import Fill, Order, OrderEventKind, OrderEventRecord, OrderStatus
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import order_events_channel
-from tradegraph.sequences import Sequenced, take_numbers
+from tradegraph.sequences import ReplayPage, Sequenced, take_numbers
 from tradegraph.trading.settlement import STALE_AFTER
 
-REPLAY_PAGE = 500
 LIVE_ONCE = (
     OrderStatus.NEW,
     OrderStatus.PARTIALLY_FILLED,
@@ -148,18 +146,15 @@ async def _recorded(order: Order) -> None:
 
 
 async def replay_order_events(
-    portfolio_id: PydanticObjectId, after: int
-) -> AsyncIterator[Sequenced[OrderEventRecord]]:
-    """The portfolio's stored events after cursor number `after`, in order (paged)."""
-    while True:
-        page = (
-            await OrderEventRecord.find({"portfolio_id": portfolio_id, "seq": {"$gt": after}})
-            .sort("seq")
-            .limit(REPLAY_PAGE)
-            .to_list()
-        )
-        for record in page:
-            yield Sequenced(record.seq, record)
-        if len(page) < REPLAY_PAGE:
-            return
-        after = page[-1].seq
+    portfolio_id: PydanticObjectId, limit: int, after: int
+) -> ReplayPage[OrderEventRecord]:
+    """The portfolio's stored events after cursor number `after`, in order, at most `limit` + 1
+    (the (portfolio_id, seq) index). Its numbers are dense: a missing one is still being
+    written, so nothing past `after` is settled here."""
+    found = (
+        await OrderEventRecord.find({"portfolio_id": portfolio_id, "seq": {"$gt": after}})
+        .sort("seq")
+        .limit(limit + 1)
+        .to_list()
+    )
+    return ReplayPage([Sequenced(record.seq, record) for record in found], after)

@@ -1,19 +1,18 @@
-"""Placing, cancelling and listing orders; the checks an order passes before it may trade."""
+"""OrdersService: placing, cancelling and listing orders (the checks they pass first:
+trading/order_rules.py)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from tradegraph.auth.principal import Principal
-from tradegraph.decimals import ZERO, currency_places, fee_of, is_multiple, plain
+from tradegraph.decimals import ZERO, currency_places, fee_of, plain
 from tradegraph.documents import (
     Instrument,
     Order,
@@ -28,7 +27,6 @@ from tradegraph.errors import (
     AlreadyExists,
     InsufficientFunds,
     InsufficientPosition,
-    InvalidInput,
     NotFound,
 )
 from tradegraph.markets.instruments import Instruments
@@ -38,15 +36,20 @@ from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
 from tradegraph.trading.matching import initial_mark, reservation_price
 from tradegraph.trading.order_listing import OrderQuery, all_orders, count_orders, list_orders
+from tradegraph.trading.order_rules import (
+    OrderRequest,
+    check_order,
+    day_end,
+    default_time_in_force,
+    replayed,
+    with_time_in_force,
+)
 from tradegraph.trading.portfolios import can_read, check_can_change, writable_portfolio
 from tradegraph.trading.settlement import (
     apply_to_portfolio,
     portfolio_has_applied,
     reserve_position,
 )
-from tradegraph.trading.trailing import check_trail
-
-MAX_CLIENT_ORDER_ID = 64
 
 
 class OrderPlan(Protocol):
@@ -68,122 +71,6 @@ class OrderPlan(Protocol):
 
     async def activated(self, order: Order) -> None:
         """The order is live (NEW); called before it is first matched."""
-
-
-@dataclass(frozen=True)
-class OrderRequest:
-    portfolio_id: str
-    symbol: str
-    side: Side
-    type: OrderType
-    quantity: Decimal
-    time_in_force: TimeInForce = TimeInForce.DAY
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    client_order_id: str | None = None
-    trail_price: Decimal | None = None
-    trail_percent: Decimal | None = None
-
-
-def check_order(request: OrderRequest, instrument: Instrument, portfolio: Portfolio) -> None:
-    """Raises InvalidInput for the first rule the request breaks."""
-    if request.quantity <= 0:
-        raise InvalidInput("quantity must be greater than 0", field="quantity")
-    if not is_multiple(request.quantity, instrument.lot_size):
-        raise InvalidInput(
-            f"quantity must be a multiple of the lot size {plain(instrument.lot_size)} "
-            f"of {instrument.symbol}",
-            field="quantity",
-        )
-    needs_limit = request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
-    needs_stop = request.type in (OrderType.STOP, OrderType.STOP_LIMIT)
-    for name, price, needed in (
-        ("limitPrice", request.limit_price, needs_limit),
-        ("stopPrice", request.stop_price, needs_stop),
-    ):
-        if needed and price is None:
-            raise InvalidInput(f"{request.type.value} orders need {name}", field=name)
-        if not needed and price is not None:
-            raise InvalidInput(f"{name} does not apply to {request.type.value} orders", field=name)
-        if price is not None and price <= 0:
-            raise InvalidInput(f"{name} must be greater than 0", field=name)
-        if price is not None and not is_multiple(price, instrument.tick_size):
-            raise InvalidInput(
-                f"{name} {plain(price)} is not a multiple of the tick size "
-                f"{plain(instrument.tick_size)} of {instrument.symbol}",
-                field=name,
-            )
-    check_trail(request, instrument)  # trailing.py
-    triggered_later = needs_stop or request.type is OrderType.TRAILING_STOP
-    if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK) and triggered_later:
-        raise InvalidInput("IOC and FOK apply to MARKET and LIMIT orders only", field="timeInForce")
-    if instrument.currency != portfolio.base_currency:
-        raise InvalidInput(
-            f"{instrument.symbol} trades in {instrument.currency}; this portfolio holds "
-            f"{portfolio.base_currency}",
-            field="symbol",
-        )
-    client_id = request.client_order_id
-    if client_id is not None and not 0 < len(client_id) <= MAX_CLIENT_ORDER_ID:
-        raise InvalidInput(
-            f"clientOrderId must be 1 to {MAX_CLIENT_ORDER_ID} characters", field="clientOrderId"
-        )
-
-
-# What a clientOrderId stands for: the order's fields and their names in the API.
-ORDER_PARAMETERS = {
-    "symbol": "symbol",
-    "side": "side",
-    "type": "type",
-    "quantity": "quantity",
-    "limit_price": "limitPrice",
-    "stop_price": "stopPrice",
-    "time_in_force": "timeInForce",
-    "trail_price": "trailPrice",
-    "trail_percent": "trailPercent",
-}
-
-
-def differing_parameters(placed: Order, asked: Order) -> list[str]:
-    """The API names of the parameters in which `asked` differs from `placed` (by value:
-    quantity 5 and 5.00 are the same)."""
-    return [
-        name
-        for attribute, name in ORDER_PARAMETERS.items()
-        if getattr(placed, attribute) != getattr(asked, attribute)
-    ]
-
-
-def replayed(placed: Order, asked: Order) -> Order:
-    """The order a repeated clientOrderId returns: the one placed first, provided `asked` has
-    the same parameters; otherwise the key was reused for another order, a CONFLICT."""
-    if differing := differing_parameters(placed, asked):
-        raise AlreadyExists(
-            f"clientOrderId {placed.client_order_id!r} was already used for a different order "
-            f"in this portfolio (it differs in {', '.join(differing)}); use a new "
-            "clientOrderId, or repeat the same parameters to get that order back",
-            client_order_id=placed.client_order_id,
-            fields=differing,
-        )
-    if placed.status is OrderStatus.PENDING_NEW:
-        raise AlreadyExists(
-            f"order {placed.client_order_id} is still being placed; ask again shortly",
-            client_order_id=placed.client_order_id,
-        )
-    return placed
-
-
-def day_end(instrument: Instrument, now: datetime) -> datetime:
-    """The end of the instrument's trading day: its next session close, in its time zone.
-    (Weekends and holidays are not modelled: a DAY order lives until the next close.)"""
-    zone = ZoneInfo(instrument.timezone)
-    local = now.astimezone(zone)
-    close = datetime.combine(local.date(), instrument.close_time, tzinfo=zone)
-    if close <= local:
-        close = datetime.combine(
-            local.date() + timedelta(days=1), instrument.close_time, tzinfo=zone
-        )
-    return close.astimezone(UTC)
 
 
 class OrdersService:
@@ -210,6 +97,7 @@ class OrdersService:
         order before it is stored and stores its legs once the reservation is in place."""
         portfolio = await writable_portfolio(principal, request.portfolio_id)
         instrument = await self.instruments.require(request.symbol)
+        request = with_time_in_force(request, instrument)
         check_order(request, instrument, portfolio)
         if plan is not None:
             plan.check(request, instrument, portfolio)
@@ -221,7 +109,7 @@ class OrdersService:
         if existing is not None:
             return replayed(existing, order)
         quote = await self.market.latest(instrument.symbol)
-        ask = quote.ask if quote else None
+        ask = self.engine.walked_ask(quote, order.quantity) if quote else None
         reserve = self.reservation(order, instrument, ask)
         if plan is not None and reserve is not None:
             reserve = plan.reservation(order, instrument, ask, reserve)
@@ -264,7 +152,7 @@ class OrdersService:
             stop_price=request.stop_price,
             trail_price=request.trail_price,
             trail_percent=request.trail_percent,
-            time_in_force=request.time_in_force,
+            time_in_force=request.time_in_force or default_time_in_force(instrument),
             status=OrderStatus.PENDING_NEW,
             filled_quantity=ZERO,
             filled_notional=ZERO,

@@ -15,6 +15,7 @@ from tradegraph.documents.lookup import by_id, by_ids
 from tradegraph.errors import InsufficientFunds, InvalidInput, NotFound, PermissionDenied
 from tradegraph.markets.instruments import CURRENCY
 from tradegraph.markets.quotes import MarketData
+from tradegraph.pubsub.channels import portfolio_channel
 from tradegraph.trading.day_pnl import DayPnl, DayPnlService
 from tradegraph.trading.performance import (
     EquityPoint,
@@ -22,6 +23,7 @@ from tradegraph.trading.performance import (
     equity_history,
     performance,
 )
+from tradegraph.trading.portfolio_book import PortfolioBooks
 from tradegraph.trading.settlement import apply_cash_entry
 from tradegraph.trading.valuation import PortfolioValue, value_portfolio
 
@@ -35,8 +37,10 @@ def can_read(principal: Principal, owner_id: str) -> bool:
 
 
 def check_can_change(principal: Principal, owner_id: str) -> None:
-    """Trading and moving cash: the owner, or an ADMIN. Call after can_read held."""
-    if principal.role is not Role.ADMIN and owner_id != principal.user_id:
+    """Trading and moving cash: the owner only. Staff read others' portfolios but never trade
+    in them (a desk acting in a client's account by mistake is worse than asking the client).
+    Call after can_read held."""
+    if owner_id != principal.user_id:
         raise PermissionDenied(
             f"{principal.role.value} may read this portfolio but only its owner may change it"
         )
@@ -55,7 +59,7 @@ async def readable_portfolio(principal: Principal, portfolio_id: str) -> Portfol
 
 
 async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfolio:
-    """The portfolio if the caller may trade or move cash in it: its owner, or an ADMIN."""
+    """The portfolio if the caller may trade or move cash in it: its owner only."""
     portfolio = await readable_portfolio(principal, portfolio_id)
     check_can_change(principal, portfolio.owner_id)
     return portfolio
@@ -67,6 +71,7 @@ class Portfolios:
     def __init__(self, market: MarketData, day_pnl: DayPnlService | None = None) -> None:
         self.market = market
         self.day_pnl = day_pnl or DayPnlService(market.instruments)
+        self.books = PortfolioBooks(market, self.day_pnl)  # live values (portfolioValue)
 
     async def readable(self, principal: Principal, portfolio_id: str) -> Portfolio:
         return await readable_portfolio(principal, portfolio_id)
@@ -87,10 +92,19 @@ class Portfolios:
         return await create_portfolio(principal, name, base_currency)
 
     async def deposit(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
-        return await move_cash(principal, portfolio_id, amount, LedgerKind.DEPOSIT)
+        return await self._cash_moved(
+            await move_cash(principal, portfolio_id, amount, LedgerKind.DEPOSIT)
+        )
 
     async def withdraw(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
-        return await move_cash(principal, portfolio_id, amount, LedgerKind.WITHDRAWAL)
+        return await self._cash_moved(
+            await move_cash(principal, portfolio_id, amount, LedgerKind.WITHDRAWAL)
+        )
+
+    async def _cash_moved(self, portfolio: Portfolio) -> Portfolio:
+        """Live values hold cash in memory: they read it again on this hint."""
+        await self.market.broker.publish(portfolio_channel(str(portfolio.id)), "{}")
+        return portfolio
 
     async def value(self, portfolio: Portfolio, include_closed: bool = False) -> PortfolioValue:
         return await value_portfolio(portfolio, self.market, include_closed)

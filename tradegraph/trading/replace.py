@@ -32,7 +32,8 @@ from tradegraph.documents import (
 )
 from tradegraph.errors import AlreadyExists, InsufficientFunds, InsufficientPosition, InvalidInput
 from tradegraph.trading.exits import check_exits, exits_of
-from tradegraph.trading.orders import OrderRequest, OrdersService, check_order
+from tradegraph.trading.order_rules import OrderRequest, check_order
+from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.portfolios import check_can_change
 from tradegraph.trading.settlement import finish_replacement, release_for, reserve_for
 

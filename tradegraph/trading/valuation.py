@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradegraph.decimals import ZERO
 from tradegraph.documents import Portfolio, Position
+from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import MarketData
 
 CASH = "CASH"
@@ -66,26 +68,50 @@ async def value_portfolio(
     portfolio: Portfolio, market: MarketData, include_closed: bool = False
 ) -> PortfolioValue:
     every = await Position.find(Position.portfolio_id == portfolio.id).sort("symbol").to_list()
-    positions = [p for p in every if include_closed or p.quantity > 0]
-    symbols = [p.symbol for p in positions]
+    symbols = [p.symbol for p in every if include_closed or p.quantity > 0]
     quotes = await market.latest_many(symbols)
-    values = []
-    for p in positions:
-        instrument = await market.instruments.get(p.symbol)  # cached: no query per valuation
-        asset_class = instrument.asset_class.value if instrument else "UNKNOWN"
-        mid = quotes[p.symbol].mid if p.symbol in quotes else None
-        values.append(value_position(p, asset_class, mid))
+    mids = {symbol: quote.mid for symbol, quote in quotes.items()}
+    classes = await asset_classes(market.instruments, symbols)
+    return value_holdings(
+        str(portfolio.id), portfolio.cash, every, mids, classes, include_closed, datetime.now(UTC)
+    )
+
+
+async def asset_classes(instruments: Instruments, symbols: Iterable[str]) -> dict[str, str]:
+    """Each symbol's asset class, UNKNOWN for one no longer listed (instruments are cached)."""
+    classes = {}
+    for symbol in symbols:
+        instrument = await instruments.get(symbol)
+        classes[symbol] = instrument.asset_class.value if instrument else "UNKNOWN"
+    return classes
+
+
+def value_holdings(
+    portfolio_id: str,
+    cash: Decimal,
+    every: list[Position],
+    mids: Mapping[str, Decimal],
+    classes: Mapping[str, str],
+    include_closed: bool,
+    timestamp: datetime,
+) -> PortfolioValue:
+    """The value of cash and positions (`every` one, closed ones too, by symbol) at `mids`:
+    the one computation behind stored and live values (pure)."""
+    positions = [p for p in every if include_closed or p.quantity > 0]
+    values = [
+        value_position(p, classes.get(p.symbol, "UNKNOWN"), mids.get(p.symbol)) for p in positions
+    ]
     held = sum((v.market_value for v in values), ZERO)
     unrealized = sum((v.unrealized_pnl for v in values), ZERO)
     realized = sum((p.realized_pnl for p in every), ZERO)
     return PortfolioValue(
-        portfolio_id=str(portfolio.id),
-        cash=portfolio.cash,
-        equity=portfolio.cash + held,
+        portfolio_id=portfolio_id,
+        cash=cash,
+        equity=cash + held,
         unrealized_pnl=unrealized,
         realized_pnl=realized,
         positions=values,
-        timestamp=datetime.now(UTC),
+        timestamp=timestamp,
     )
 
 

@@ -1,4 +1,4 @@
-"""The built-in live dashboard at GET / (web/src/dashboard.ts, bundled into
+"""The built-in trading terminal at GET / (web/src/dashboard.ts, bundled into
 tradegraph/web/static/dashboard): a GraphQL client like any other, served same-origin."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ DASHBOARD_HTML = f"""<!doctype html>
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>tradegraph · live dashboard</title>
+  <title>tradegraph · trading terminal</title>
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="{STATIC_PREFIX}/dashboard/dashboard.css">
 </head>
@@ -36,7 +36,7 @@ def static_files() -> StaticFiles:
 
 
 async def dashboard(request: Request) -> Response:
-    """GET /: the live dashboard page."""
+    """GET /: the trading terminal."""
     return HTMLResponse(DASHBOARD_HTML)
 
 

@@ -1,17 +1,21 @@
 """The GraphQL view: HTTP, GraphiQL, and WebSocket (graphql-transport-ws and legacy graphql-ws).
 
 Adds what Strawberry leaves out: authentication at connection_init (close 4403 with a reason
-saying what to send), JSON errors for refused HTTP requests, and JSON depth limits. The
+saying what to send), JSON errors for refused HTTP requests, and JSON cost limits
+(web/json_cost.py; big bodies are decoded off the event loop). The
 WebSocket protocol handlers (token lifetime, pings, per-user limits) are in web/graphql_ws.py.
 """
 
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -26,10 +30,10 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from tradegraph.api import build_schema
 from tradegraph.config import Settings
+from tradegraph.error_codes import error_code
 from tradegraph.errors import ServiceUnavailable
-from tradegraph.schema.context import ACCOUNT_GONE, Context
-from tradegraph.schema.query_limits import QueryLimits
-from tradegraph.schema.scalars import json_number
+from tradegraph.schema.core.context import ACCOUNT_GONE, Context
+from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL
@@ -38,13 +42,30 @@ from tradegraph.web.graphql_ws import (
     PingingTransportWSHandler,
     TimedInitWSHandler,
 )
+from tradegraph.web.json_cost import JSONTooCostly, decode, decode_off_loop
 from tradegraph.web.shared_feeds import SharedFeeds
 from tradegraph.web.user_quota import UserQuota
+from tradegraph.web.widget_sockets import (
+    WidgetKeyQuota,
+    WidgetSockets,
+    grant_covers,
+    is_widget_handshake,
+)
+from tradegraph.web.ws_messages import MeasuredWebSocketAdapter
+from tradegraph.widgets.grants import WidgetGrant
+from tradegraph.widgets.keys import TwoCredentials, WidgetKeyRefused, WidgetOriginRefused
+
+log = structlog.get_logger("tradegraph.widgets")
+
+WIDGET_REFUSALS = (WidgetKeyRefused, WidgetOriginRefused, TwoCredentials)
+SEND_WIDGET_KEY = 'send {"widgetKey": "wk_…"} in connection_init'
+ONE_CREDENTIAL = "send a widget key or an access token, not both"
 
 
 class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = PingingTransportWSHandler
     graphql_ws_handler_class = TimedInitWSHandler
+    websocket_adapter_class = MeasuredWebSocketAdapter
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -64,6 +85,11 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
             max_subscriptions=settings.max_subscriptions_per_user,
         )
         self.shared_feeds = SharedFeeds(self.schema, self.encode_json)
+        self.widget_quota = WidgetKeyQuota(
+            max_connections=settings.widget_key_max_connections,
+            max_subscriptions=settings.widget_key_max_subscriptions,
+        )
+        self.widget_sockets = WidgetSockets()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,17 +99,42 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
             response = await self.run(Request(scope, receive))
         except HTTPException as error:  # Strawberry answers these in plain text
             response = _http_error(error)
+        except WIDGET_REFUSALS as refused:  # raised by get_context, before any execution
+            row = error_code(refused)
+            response = graphql_error_response(row.http_status, row.code, refused.message)
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(request.app.state.services, request, response)
-        if isinstance(request, Request):
-            context.authenticate(request.headers.get("authorization"))
+        if not isinstance(request, Request):
+            return context
+        authorization = request.headers.get("authorization")
+        widget_key = request.headers.get("x-widget-key")
+        if widget_key is None:
+            context.authenticate(authorization)
+            return context
+        if authorization is not None:
+            raise TwoCredentials(ONE_CREDENTIAL)
+        origin = request.headers.get("origin")
+        context.widget_grant = await context.services.widget_keys.admit(widget_key, origin)
         return context
+
+    def widget_may_share(self, grant: WidgetGrant, payload: dict[str, Any]) -> bool:
+        """Whether a widget socket's subscription may join a shared feed (web/graphql_ws.py)."""
+        schema: GraphQLSchema = self.schema._schema  # type: ignore[attr-defined]
+        return grant_covers(grant, schema, payload, self.max_tokens)
+
+    def is_websocket_origin_allowed(self, request: object, origin: str) -> bool:
+        # A widget socket's origin is checked against its key's origins at connection_init.
+        return is_widget_handshake(request) or super().is_websocket_origin_allowed(request, origin)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params or {}
         authorization = params.get("Authorization", params.get("authorization"))
+        if "widgetKey" in params or is_widget_handshake(context.request):
+            await _admit_widget_key(context, params.get("widgetKey"), authorization)
+            acknowledged_widget: UnsetType = UNSET
+            return acknowledged_widget
         if context.authenticate(authorization) is None:
             problem = "access token invalid or expired; " if authorization is not None else ""
             raise ConnectionRejectionError({"message": problem + SEND_TOKEN})
@@ -93,30 +144,36 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
         return acknowledged
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON of a request body or a WebSocket message, refused past MAX_JSON_DEPTH levels.
-
-        A JSONDecodeError: the view answers 400, graphql-transport-ws closes with 4400. A number
-        a float would round keeps its text, so a Decimal input is exact or refused, never
-        silently rounded."""
-        try:
-            value = json.loads(data, parse_float=json_number)
-        except RecursionError:
-            raise JSONTooDeep(data) from None
-        except json.JSONDecodeError:
-            raise
-        except ValueError as error:  # e.g. an integer beyond Python's 4300-digit limit
-            raise json.JSONDecodeError(str(error), "", 0) from error
-        if _nesting_exceeds(value, MAX_JSON_DEPTH):
-            raise JSONTooDeep(data)
-        return value
+        """JSON of a request body or a WebSocket message (web/json_cost.py): refused past
+        MAX_JSON_VALUES values or MAX_JSON_DEPTH levels before it is parsed. A
+        JSONDecodeError: the view answers 400, graphql-transport-ws closes with 4400."""
+        return decode(data)
 
     def parse_json(self, data: str | bytes) -> Any:
+        parsed = _parsed_body.get()
+        if parsed is not None and parsed[0] is data:  # decoded by parse_http_body already
+            return parsed[1]
         try:
             return self.decode_json(data)
-        except JSONTooDeep as error:
-            raise HTTPException(400, error.msg) from error
         except json.JSONDecodeError as error:
-            raise HTTPException(400, f"request body is not valid JSON: {error}") from error
+            raise _bad_json(error) from error
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's, but a big JSON body is decoded off the event loop first."""
+        if request.method != "POST" or "json" not in (request.content_type or ""):
+            return await super().parse_http_body(request)
+        body = await request.get_body()
+        try:
+            value = await decode_off_loop(body)
+        except json.JSONDecodeError as error:
+            raise _bad_json(error) from error
+        token = _parsed_body.set((body, value))
+        try:
+            return await super().parse_http_body(request)
+        finally:
+            _parsed_body.reset(token)
 
     async def execute_single(
         self,
@@ -163,7 +220,6 @@ def _service_unavailable_retry(result: ExecutionResult) -> int | None:
     return None
 
 
-MAX_JSON_DEPTH = 100  # far beyond any real variables; stops recursion in graphql-core and json
 HTTP_OPERATIONS = {
     "GET": (OperationType.QUERY,),
     "POST": (OperationType.QUERY, OperationType.MUTATION),
@@ -174,24 +230,28 @@ SUBSCRIPTION_OVER_HTTP = (
 )
 
 
-class JSONTooDeep(json.JSONDecodeError):
-    def __init__(self, document: str | bytes) -> None:
-        text = document if isinstance(document, str) else document.decode("utf-8", "replace")
-        super().__init__(f"JSON nested more than {MAX_JSON_DEPTH} levels deep", text, 0)
+# The body parse_http_body decoded, for Strawberry's parse_json call on the same bytes.
+_parsed_body: ContextVar[tuple[str | bytes, object] | None] = ContextVar("parsed", default=None)
 
 
-def _nesting_exceeds(value: object, limit: int) -> bool:
-    """Whether arrays/objects nest more than `limit` levels (iterative: no recursion limit)."""
-    pending: list[tuple[dict[str, Any] | list[Any], int]] = []
-    if isinstance(value, dict | list):
-        pending.append((value, 1))
-    while pending:
-        item, depth = pending.pop()
-        if depth > limit:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+def _bad_json(error: json.JSONDecodeError) -> HTTPException:
+    if isinstance(error, JSONTooCostly):
+        return HTTPException(400, error.msg)
+    return HTTPException(400, f"request body is not valid JSON: {error}")
+
+
+async def _admit_widget_key(context: Context, widget_key: object, authorization: object) -> None:
+    """Gives the socket its widget key's grant, or refuses connection_init (4403, the reason)."""
+    if authorization is not None:
+        raise ConnectionRejectionError({"message": ONE_CREDENTIAL})
+    if widget_key is None:  # a widget socket (?widget) takes no access token
+        raise ConnectionRejectionError({"message": SEND_WIDGET_KEY})
+    origin = context.request.headers.get("origin")
+    try:
+        context.widget_grant = await context.services.widget_keys.admit(widget_key, origin)
+    except WIDGET_REFUSALS as refused:
+        log.info("widget socket refused", reason=refused.message, origin=origin)
+        raise ConnectionRejectionError({"message": refused.message}) from None
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UnsetType
 
-from tradegraph.schema.context import Context
+from tradegraph.schema.core.context import Context
 from tradegraph.web.shared_feeds import Member, shareable
 from tradegraph.web.socket_outbox import SocketOutbox
 from tradegraph.web.ws_limits import (
@@ -32,6 +33,11 @@ from tradegraph.web.ws_limits import (
     close_reason,
     rate_limited_error,
 )
+from tradegraph.web.ws_messages import INIT_TOO_LARGE, MAX_INIT_BYTES
+
+BAD_MESSAGE = 4400
+INVALID_INIT = "Invalid connection init payload"
+KEPT_PARAMS = ("Authorization", "authorization")  # all a socket needs after its handshake
 
 FORBIDDEN = 4403
 TOKEN_EXPIRED = "token expired"
@@ -83,8 +89,9 @@ class TokenLifetime:
 
 
 class Acknowledging(TokenLifetime, UserLimits):
-    """Mixed into both handlers: the end of an accepted connection_init, the same on both
-    protocols: count the socket for its user, acknowledge, start the token's timer."""
+    """Mixed into both handlers: the start and end of a connection_init, the same on both
+    protocols: refuse an oversized one; once accepted, keep only the params auth needs, count
+    the socket for its user, acknowledge, start the token's timer."""
 
     connection_acknowledged: bool
 
@@ -92,8 +99,23 @@ class Acknowledging(TokenLifetime, UserLimits):
 
         async def send_message(self, message: Any) -> None: ...
 
+    async def refused_init(self, payload: object) -> bool:
+        """Closes the socket 4400 (True) for a connection_init over MAX_INIT_BYTES or whose
+        payload is not an object."""
+        size: int = getattr(self.websocket, "last_message_chars", 0)
+        if size > MAX_INIT_BYTES:
+            await self.websocket.close(code=BAD_MESSAGE, reason=INIT_TOO_LARGE)
+            return True
+        if payload is not None and not isinstance(payload, dict):
+            await self.websocket.close(code=BAD_MESSAGE, reason=INVALID_INIT)
+            return True
+        return False
+
     async def acknowledge(self, ack_payload: object) -> bool:
         """False when the socket was refused (closed 4429 past the user's limit)."""
+        params = self.context.connection_params or {}
+        # A socket lives for hours: what it keeps of its init must be what auth needs.
+        self.context.connection_params = {k: params[k] for k in KEPT_PARAMS if k in params}
         if not await self.admit_connection():
             return False
         if isinstance(ack_payload, UnsetType) or ack_payload is None:
@@ -125,8 +147,7 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
         if self.connection_init_timeout_task:
             self.connection_init_timeout_task.cancel()
         payload = message.get("payload", {})
-        if not isinstance(payload, dict):
-            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+        if await self.refused_init(payload):
             return
         if self.connection_init_received:
             await self.websocket.close(code=TOO_MANY, reason="Too many initialisation requests")
@@ -159,7 +180,7 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
             await self.send_message({"id": operation_id, "type": "error", "payload": [error]})
             return
         try:
-            if shareable(shape.kind, shape.root_fields) and await self._may_share():
+            if shareable(shape.kind, shape.root_fields) and await self._may_share(payload):
                 self._join_shared(operation_id, payload)
                 return
             await super().handle_subscribe(message)
@@ -176,7 +197,16 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
         self._last_sent = time.monotonic()
         await super().send_message(message)
 
-    async def _may_share(self) -> bool:
+    async def handle_invalid_message(self, error_message: str) -> None:
+        refusal: str | None = getattr(self.websocket, "refusal", None)  # a limit, named
+        await self.websocket.close(code=BAD_MESSAGE, reason=close_reason(refusal or error_message))
+
+    async def _may_share(self, payload: dict[str, Any]) -> bool:
+        # A widget key joins only feeds its grant covers (the feed runs with the context of
+        # its first socket); a refused one gets its FORBIDDEN error from the unshared path.
+        if self.context.widget_grant is not None:
+            shares: bool = self.view.widget_may_share(self.context.widget_grant, payload)
+            return shares
         # A deleted account gets its UNAUTHENTICATED error from the unshared path.
         return await self.context.resolve_principal() is not None
 
@@ -248,8 +278,10 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
 
 
 class TimedInitWSHandler(Acknowledging, BaseGraphQLWSHandler[Context, None]):
-    """Legacy graphql-ws: closes 4408 when connection_init does not arrive in time, and 4403
-    (not Strawberry's 1011) with a reason on a refused init or an expired token."""
+    """Legacy graphql-ws, with graphql-transport-ws's rules and close codes: 4408 when
+    connection_init does not arrive in time, 4400 for a bad or oversized init or a message
+    that is not JSON the server takes (Strawberry: 1000, or ignored), and 4403 (not 1011) with
+    a reason on a refused init or an expired token."""
 
     _init_received = False
 
@@ -261,6 +293,11 @@ class TimedInitWSHandler(Acknowledging, BaseGraphQLWSHandler[Context, None]):
         timer = asyncio.create_task(self._close_without_init())
         try:
             await super().handle()
+        except NonJsonMessageReceived:
+            refusal: str | None = getattr(self.websocket, "refusal", None)
+            reason = close_reason(refusal or "WebSocket message must be valid JSON")
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await self.websocket.close(code=BAD_MESSAGE, reason=reason)
         finally:
             timer.cancel()
             await self.stop_token_timer()
@@ -268,9 +305,7 @@ class TimedInitWSHandler(Acknowledging, BaseGraphQLWSHandler[Context, None]):
 
     async def handle_connection_init(self, message: Any) -> None:
         payload = message.get("payload")
-        if payload is not None and not isinstance(payload, dict):
-            await self.send_message({"type": "connection_error"})
-            await self.websocket.close(code=1000, reason="")
+        if await self.refused_init(payload):
             return
         if self._init_received:  # a second init must not swap the socket's token
             await self.websocket.close(code=TOO_MANY, reason="Too many initialisation requests")

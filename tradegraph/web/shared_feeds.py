@@ -26,8 +26,8 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from tradegraph.pubsub.broker import Fanout, serve_fanout
-from tradegraph.schema.context import Context
+from tradegraph.pubsub.broker import Subscription, observe_subscriptions
+from tradegraph.schema.core.context import Context
 from tradegraph.web.socket_outbox import SocketOutbox
 
 log = structlog.get_logger(__name__)
@@ -72,6 +72,28 @@ class Member:
         self.feed: SharedFeed | None = None
 
 
+class Fanout:
+    """The sockets one shared execution serves, and the broker subscriptions it opened: each of
+    those counts once per socket, and the newest item's conflation key comes from them."""
+
+    def __init__(self) -> None:
+        self.members = 0
+        self.subscriptions: list[Subscription[Any]] = []
+
+    def opened(self, subscription: Subscription[Any]) -> None:
+        subscription.weight = self.members
+        self.subscriptions.append(subscription)
+
+    def resize(self, members: int) -> None:
+        self.members = members
+        for subscription in self.subscriptions:
+            subscription.weight = members
+
+    @property
+    def last_key(self) -> object:
+        return self.subscriptions[-1].last_key if self.subscriptions else None
+
+
 class SharedFeed:
     """One execution of a subscription document, delivered to every member."""
 
@@ -96,7 +118,7 @@ class SharedFeed:
     def add(self, member: Member) -> None:
         member.feed = self
         self.members[member] = None
-        self.fanout.members = len(self.members)
+        self.fanout.resize(len(self.members))
         for key, encoded in self.latest.items():
             member.outbox.put(
                 member.operation_id, key, _frame(member.operation_id, "next", encoded)
@@ -104,14 +126,14 @@ class SharedFeed:
 
     def remove(self, member: Member) -> None:
         self.members.pop(member, None)
-        self.fanout.members = len(self.members)
+        self.fanout.resize(len(self.members))
         if not self.members and not self.ended:
             self.ended = True
             self.feeds.forget(self)
             self.task.cancel()
 
     async def _run(self) -> None:
-        serve_fanout(self.fanout)  # the broker subscriptions opened below serve every member
+        observe_subscriptions(self.fanout.opened)  # those opened below serve every member
         query, _, operation_name = self.key
         try:
             stream = await self.feeds.schema.stream(
@@ -178,7 +200,7 @@ class SharedFeed:
             member.handler.forget_shared(member.operation_id)
             member.outbox.put_final(member.operation_id, _frame(member.operation_id, kind, encoded))
         self.members.clear()
-        self.fanout.members = 0
+        self.fanout.resize(0)
 
 
 def _frame(operation_id: str, kind: str, payload: str | None) -> str:
@@ -233,4 +255,5 @@ def _feed_context(caller: Context) -> Context:
     context.connection_params = caller.connection_params
     context.access_token = caller.access_token
     context.principal = caller.principal
+    context.widget_grant = caller.widget_grant
     return context

@@ -1,4 +1,5 @@
-"""Per-user WebSocket limits and what they need to know about a subscribe message.
+"""Per-user (and per widget key) WebSocket limits, and what they need to know about a
+subscribe message.
 
 `UserLimits` (mixed into both protocol handlers) counts a socket against its user at
 connection_init (close 4429 past TRADEGRAPH_MAX_CONNECTIONS_PER_USER) and each subscription
@@ -18,7 +19,7 @@ from strawberry.http.async_base_view import AsyncWebSocketAdapter
 
 from tradegraph.error_codes import error_code
 from tradegraph.errors import TooManyRequests
-from tradegraph.schema.context import Context
+from tradegraph.schema.core.context import Context
 
 if TYPE_CHECKING:
     from tradegraph.web.user_quota import UserQuota
@@ -117,25 +118,39 @@ class UserLimits:
 
     @property
     def quota(self) -> UserQuota:
-        quota: UserQuota = self.view.user_quota
+        # A widget key's sockets count against the key, with limits of their own.
+        widget = self.context.widget_grant is not None
+        quota: UserQuota = self.view.widget_quota if widget else self.view.user_quota
         return quota
 
-    async def admit_connection(self) -> bool:
-        """Counts this socket for its user; closes it 4429 (False) past the limit."""
+    def _holder(self) -> str | None:
+        """Whom this socket counts against: its widget key, or its user."""
+        if self.context.widget_grant is not None:
+            return self.context.widget_grant.key_id
         principal = self.context.principal
-        if principal is None:  # on_ws_connect refuses these before we get here
+        return principal.user_id if principal is not None else None
+
+    async def admit_connection(self) -> bool:
+        """Counts this socket for its user or widget key; closes it 4429 (False) past the
+        limit. A widget key's socket is also listed, to be closed if the key is revoked."""
+        holder = self._holder()
+        if holder is None:  # on_ws_connect refuses these before we get here
             return True
-        if not self.quota.open_connection(principal.user_id):
+        if not self.quota.open_connection(holder):
             reason = close_reason(self.quota.connections_refused_reason())
             await self.websocket.close(code=TOO_MANY, reason=reason)
             return False
-        self._quota_user, self._connection_counted = principal.user_id, True
+        self._quota_user, self._connection_counted = holder, True
+        if self.context.widget_grant is not None:
+            self.view.widget_sockets.add(holder, self.websocket)
         return True
 
     def release_connection(self) -> None:
         if self._connection_counted and self._quota_user is not None:
             self.quota.close_connection(self._quota_user)
             self._connection_counted = False
+            if self.context.widget_grant is not None:
+                self.view.widget_sockets.remove(self._quota_user, self.websocket)
 
     def subscription_shape(self, payload: Any) -> OperationShape | None:
         """The shape of a subscribe message's operation if it is a subscription, else None."""

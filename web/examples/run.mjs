@@ -1,10 +1,11 @@
-// `npm run examples` (or `make examples` from the project root): checks that the README's
-// "Connecting from a frontend" snippets are the code between `// README begin` and
-// `// README end` in these files, compiles the examples with esbuild, and runs each on Node
-// against a tradegraph server. Each must log in, show a query result and three quotes (the
-// latest of each symbol, then at least one live), and exit 0; errors.ts checks the failure paths.
+// `npm run examples` (or `make examples` from the project root): checks that the snippets of
+// docs/graphql/frontend-clients.md are the code between `// README begin` and `// README end`
+// in these files (named when the snippets were in the README), compiles the examples with
+// esbuild, and runs each on Node against a tradegraph server. Each must log in, show a query
+// result and three quotes (the latest of each symbol, then at least one live), and exit 0;
+// errors.ts checks the failure paths.
 //
-// The README writes the server's address as "http://127.0.0.1:8000/graphql" and
+// The page writes the server's address as "http://127.0.0.1:8000/graphql" and
 // "ws://127.0.0.1:8000/graphql"; the files write HTTP_URL and WS_URL instead (plumbing.ts).
 // With TRADEGRAPH_URL set (…/graphql) the examples use that server; otherwise this starts
 // `.venv/bin/tradegraph serve --seed --port 0` (in memory, its own admin) and stops it after.
@@ -23,8 +24,10 @@ const URLS = [
   ['"ws://127.0.0.1:8000/graphql"', "WS_URL"],
 ];
 
+const PAGE = "docs/graphql/frontend-clients.md";
+
 function checkReadme() {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const readme = readFileSync(join(root, PAGE), "utf8");
   const blocks = new Map();
   for (const [, name, code] of readme.matchAll(/<!-- web\/examples\/([\w-]+)\.ts -->\n```\w+\n(.*?)```/gs)) {
     blocks.set(name, URLS.reduce((text, [literal, name]) => text.replaceAll(literal, name), code));
@@ -34,14 +37,14 @@ function checkReadme() {
     const source = readFileSync(join(here, `${name}.ts`), "utf8");
     const region = source.match(/\/\/ README begin\n(.*?)\/\/ README end\n/s)?.[1];
     if (region === undefined) problems.push(`${name}.ts has no "// README begin/end" region`);
-    else if (!blocks.has(name)) problems.push(`README.md has no block for web/examples/${name}.ts`);
-    else if (blocks.get(name) !== region) problems.push(`README.md's web/examples/${name}.ts block differs from the file`);
+    else if (!blocks.has(name)) problems.push(`${PAGE} has no block for web/examples/${name}.ts`);
+    else if (blocks.get(name) !== region) problems.push(`${PAGE}'s web/examples/${name}.ts block differs from the file`);
   }
   for (const name of blocks.keys()) {
-    if (!SNIPPETS.includes(name)) problems.push(`README.md shows web/examples/${name}.ts, which is not run`);
+    if (!SNIPPETS.includes(name)) problems.push(`${PAGE} shows web/examples/${name}.ts, which is not run`);
   }
   if (problems.length) throw new Error(problems.join("\n"));
-  console.log(`README.md: ${SNIPPETS.length} snippets match web/examples`);
+  console.log(`${PAGE}: ${SNIPPETS.length} snippets match web/examples`);
 }
 
 /** Starts a seeded server on a free port; resolves with it and its GraphQL URL once listening. */

@@ -1,106 +1,237 @@
-// The ticker: one row per instrument fed by the `quotes` subscription (the latest quote of
-// each symbol first, then live ones). A row flashes on each change; the day change is the
-// server's `changePercent` (since the previous session close), or, without history, the change
-// since the first quote this page saw.
+// Watchlists: "All instruments" or one of the user's lists (create, rename, delete, add a
+// symbol found by searching every instrument, remove one), with last, change and volume live.
+// The list last chosen is remembered in this browser.
 import type { Api } from "./api";
-import { fixed, h, panel, showError } from "./dom";
+import { button, field, h, hideError, panel, select, showError, td } from "./dom";
+import { decimalsOf, direction, num, percent } from "./format";
+import type { Market, Quote } from "./market";
+import { LAST_WATCHLIST, type Selection } from "./state";
 
-export interface Instrument {
-  symbol: string;
+interface List {
+  id: string;
   name: string;
-  currency: string;
-  tickSize: string;
-}
-interface Quote {
-  symbol: string;
-  bid: string;
-  ask: string;
-  mid: string;
-  changePercent: string | null;
-  timestamp: string;
+  symbols: string[];
 }
 
-const QUOTES = `subscription($symbols: [String!]!) {
-  quotes(symbols: $symbols) { symbol bid ask mid changePercent timestamp } }`;
+const ALL = "all";
+const LISTS = "{ watchlists { id name symbols } }";
+const CREATE = `mutation($name: String!, $symbols: [String!]!) {
+  createWatchlist(name: $name, symbols: $symbols) { id name symbols } }`;
+const UPDATE = `mutation($id: ID!, $name: String, $symbols: [String!]) {
+  updateWatchlist(id: $id, name: $name, symbols: $symbols) { id name symbols } }`;
+const DELETE = `mutation($id: ID!) { deleteWatchlist(id: $id) }`;
 
-export function decimalsOf(tickSize: string): number {
-  const [, fraction = ""] = tickSize.split(".");
-  return fraction.replace(/0+$/, "").length;
-}
-
-export class Watchlist {
+export class Watchlists {
   readonly element: HTMLElement;
-  private readonly rows = new Map<string, HTMLTableRowElement>();
-  private readonly first = new Map<string, number>();
-  private readonly error = h("p", { class: "error", hidden: "" });
-  readonly lastMid = new Map<string, number>();
+  private lists: List[] = [];
+  private readonly chooser = select("watchlist", [], "Watchlist");
+  private readonly rows = h("tbody");
+  private readonly error = h("p", { class: "error", hidden: "", role: "alert" });
+  private readonly search = h("input", {
+    name: "add-symbol",
+    list: "instrument-options",
+    placeholder: "Search symbol or name…",
+    autocomplete: "off",
+  });
+  private readonly options = h("datalist", { id: "instrument-options" });
+  private readonly nameInput = h("input", { name: "watchlist-name", placeholder: "List name", maxlength: "100" });
+  private readonly nameForm = h("form", { class: "inline", hidden: "" });
+  private naming: "create" | "rename" = "create";
+  private readonly renameButton = button("Rename", () => this.startNaming("rename"), { class: "secondary small" });
+  private readonly deleteButton = button("Delete", () => void this.remove(), { class: "secondary small" });
+  private readonly addForm: HTMLFormElement;
 
   constructor(
     private readonly api: Api,
-    private readonly instruments: Instrument[],
-    private readonly onSelect: (instrument: Instrument) => void,
+    private readonly market: Market,
+    private readonly selection: Selection,
   ) {
-    const body = h("tbody");
-    for (const instrument of instruments) {
-      const row = h(
-        "tr",
-        { "data-symbol": instrument.symbol, "data-updates": "0", title: instrument.name },
-        h("td", { class: "symbol" }, instrument.symbol),
-        h("td", { class: "bid" }, "—"),
-        h("td", { class: "ask" }, "—"),
-        h("td", { class: "change" }, "—"),
-      );
-      row.addEventListener("click", () => this.select(instrument.symbol));
-      this.rows.set(instrument.symbol, row);
-      body.append(row);
+    this.chooser.addEventListener("change", () => this.show(this.chooser.value));
+    this.nameForm.append(field("Name", this.nameInput, { class: "sr-label" }), h("button", { type: "submit", class: "small" }, "Save"),
+      button("Cancel", () => (this.nameForm.hidden = true), { class: "secondary small" }));
+    this.nameForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.saveName();
+    });
+    this.addForm = h("form", { class: "inline add-symbol" }, field("Add symbol", this.search, { class: "sr-label" }),
+      h("button", { type: "submit", class: "small" }, "Add"), this.options);
+    this.addForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.add(this.search.value);
+    });
+    const tools = h("div", { class: "toolbar" }, this.chooser,
+      button("New list", () => this.startNaming("create"), { class: "secondary small" }), this.renameButton, this.deleteButton);
+    const grid = h("table", { class: "watchlist" },
+      h("thead", {}, h("tr", {}, ...["Symbol", "Last", "Chg %", "Volume", ""].map((t) => h("th", { scope: "col" }, t)))),
+      this.rows);
+    this.element = panel("Watchlist", tools, this.nameForm, this.addForm, h("div", { class: "scroll" }, grid), this.error);
+    market.onQuote((quote) => this.update(quote));
+  }
+
+  async start(): Promise<void> {
+    for (const instrument of this.market.instruments.values()) {
+      this.options.append(h("option", { value: instrument.symbol }, `${instrument.symbol} · ${instrument.name}`));
     }
-    const head = h(
-      "thead",
-      {},
-      h("tr", {}, h("th", {}, "Symbol"), h("th", {}, "Bid"), h("th", {}, "Ask"), h("th", {}, "Chg %")),
+    try {
+      this.lists = (await this.api.query<{ watchlists: List[] }>(LISTS)).watchlists;
+    } catch (error) {
+      showError(this.error, error);
+    }
+    const last = localStorage.getItem(LAST_WATCHLIST);
+    this.show(this.lists.some((l) => l.id === last) ? last! : ALL);
+  }
+
+  /** The symbols shown now. */
+  get symbols(): string[] {
+    const list = this.lists.find((l) => l.id === this.chooser.value);
+    return list ? list.symbols : [...this.market.instruments.keys()];
+  }
+
+  private show(id: string): void {
+    this.chooser.replaceChildren(
+      h("option", { value: ALL }, "All instruments"),
+      ...this.lists.map((l) => h("option", { value: l.id }, l.name)),
     );
-    this.element = panel("Watchlist", h("table", { class: "watchlist" }, head, body), this.error);
+    this.chooser.value = id;
+    localStorage.setItem(LAST_WATCHLIST, id);
+    const own = id !== ALL;
+    this.renameButton.disabled = !own;
+    this.deleteButton.disabled = !own;
+    this.addForm.hidden = !own;
+    this.rows.replaceChildren(...this.symbols.map((symbol) => this.row(symbol, own)));
+    this.market.want("watchlist", this.symbols);
+    for (const symbol of this.symbols) {
+      const quote = this.market.quotes.get(symbol);
+      if (quote) this.update(quote);
+    }
+    this.highlight();
   }
 
-  start(): () => void {
-    const symbols = this.instruments.map((i) => i.symbol);
-    return this.api.subscribe<{ quotes: Quote }>(
-      QUOTES,
-      { symbols },
-      ({ quotes }) => this.show(quotes),
-      (error) => showError(this.error, error),
-    );
+  private row(symbol: string, removable: boolean): HTMLTableRowElement {
+    const instrument = this.market.instrument(symbol);
+    const row = h("tr", { "data-symbol": symbol, "data-updates": "0", tabindex: "0", title: instrument?.name ?? symbol },
+      td(symbol, "symbol"), td("—", "last"), td("—", "change"), td("—", "volume"));
+    const cell = h("td", { class: "remove" });
+    if (removable) {
+      cell.append(button("×", (event) => {
+        event.stopPropagation();
+        void this.drop(symbol);
+      }, { class: "icon", "aria-label": `Remove ${symbol}`, title: `Remove ${symbol}` }));
+    }
+    row.append(cell);
+    const choose = (): void => {
+      if (instrument) this.selection.selectInstrument(instrument);
+      this.highlight();
+    };
+    row.addEventListener("click", choose);
+    row.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        choose();
+      }
+    });
+    return row;
   }
 
-  select(symbol: string): void {
-    for (const [key, row] of this.rows) row.classList.toggle("selected", key === symbol);
-    const instrument = this.instruments.find((i) => i.symbol === symbol);
-    if (instrument) this.onSelect(instrument);
+  highlight(): void {
+    const selected = this.selection.instrument?.symbol;
+    for (const row of this.rows.rows) {
+      const on = row.dataset.symbol === selected;
+      row.classList.toggle("selected", on);
+      row.setAttribute("aria-selected", String(on));
+    }
   }
 
-  private show(quote: Quote): void {
-    const row = this.rows.get(quote.symbol);
-    const instrument = this.instruments.find((i) => i.symbol === quote.symbol);
+  private update(quote: Quote): void {
+    const row = this.rows.querySelector<HTMLTableRowElement>(`tr[data-symbol="${CSS.escape(quote.symbol)}"]`);
+    const instrument = this.market.instrument(quote.symbol);
     if (!row || !instrument) return;
-    const places = decimalsOf(instrument.tickSize);
-    const mid = Number(quote.mid);
-    const previous = this.lastMid.get(quote.symbol);
-    if (!this.first.has(quote.symbol)) this.first.set(quote.symbol, mid);
-    this.lastMid.set(quote.symbol, mid);
-    const base = this.first.get(quote.symbol)!;
-    const sincePageOpen = base ? ((mid - base) / base) * 100 : 0;
-    const percent = quote.changePercent === null ? sincePageOpen : Number(quote.changePercent);
-    const change = Math.round(percent * 100) / 100 || 0; // no -0
-    const [, bid, ask, changeCell] = row.cells;
-    bid.textContent = fixed(quote.bid, places);
-    ask.textContent = fixed(quote.ask, places);
-    changeCell.textContent = `${change >= 0 ? "+" : ""}${change.toFixed(2)}%`;
-    changeCell.className = `change ${change >= 0 ? "up" : "down"}`;
+    const [, last, change, volume] = row.cells;
+    const previous = last.dataset.value;
+    last.textContent = num(quote.last, decimalsOf(instrument.tickSize));
+    last.dataset.value = quote.last;
+    change.textContent = percent(quote.changePercent);
+    change.className = `change ${direction(quote.changePercent)}`;
+    volume.textContent = num(quote.volume, decimalsOf(instrument.lotSize));
     row.dataset.updates = String(Number(row.dataset.updates) + 1);
-    if (previous !== undefined && previous !== mid) {
+    if (previous !== undefined && previous !== quote.last) {
       row.classList.remove("flash-up", "flash-down");
       void row.offsetWidth; // restart the animation
-      row.classList.add(mid > previous ? "flash-up" : "flash-down");
+      row.classList.add(Number(quote.last) > Number(previous) ? "flash-up" : "flash-down");
+    }
+  }
+
+  private startNaming(mode: "create" | "rename"): void {
+    this.naming = mode;
+    const list = this.lists.find((l) => l.id === this.chooser.value);
+    this.nameInput.value = mode === "rename" && list ? list.name : "";
+    this.nameForm.hidden = false;
+    this.nameInput.focus();
+  }
+
+  private async saveName(): Promise<void> {
+    hideError(this.error);
+    const name = this.nameInput.value.trim();
+    try {
+      if (this.naming === "create") {
+        const symbols = this.selection.instrument ? [this.selection.instrument.symbol] : [];
+        const { createWatchlist } = await this.api.query<{ createWatchlist: List }>(CREATE, { name, symbols });
+        this.lists.push(createWatchlist);
+        this.show(createWatchlist.id);
+      } else {
+        await this.change({ name });
+      }
+      this.nameForm.hidden = true;
+    } catch (error) {
+      showError(this.error, error);
+    }
+  }
+
+  private async change(changes: { name?: string; symbols?: string[] }): Promise<void> {
+    const id = this.chooser.value;
+    const { updateWatchlist } = await this.api.query<{ updateWatchlist: List }>(UPDATE, { id, ...changes });
+    this.lists = this.lists.map((l) => (l.id === id ? updateWatchlist : l));
+    this.show(id);
+  }
+
+  private async add(text: string): Promise<void> {
+    hideError(this.error);
+    const wanted = text.split("·")[0].trim().toUpperCase();
+    if (!wanted) return;
+    const found =
+      this.market.instrument(wanted) ??
+      [...this.market.instruments.values()].find((i) => i.name.toUpperCase().includes(wanted));
+    if (!found) {
+      showError(this.error, new Error(`no instrument matches “${text}”`));
+      return;
+    }
+    const symbols = this.symbols.filter((s) => s !== found.symbol).concat(found.symbol);
+    if (this.search.value === text) this.search.value = ""; // unless the user typed on
+    try {
+      await this.change({ symbols });
+    } catch (error) {
+      showError(this.error, error);
+    }
+  }
+
+  private async drop(symbol: string): Promise<void> {
+    hideError(this.error);
+    try {
+      await this.change({ symbols: this.symbols.filter((s) => s !== symbol) });
+    } catch (error) {
+      showError(this.error, error);
+    }
+  }
+
+  private async remove(): Promise<void> {
+    hideError(this.error);
+    const id = this.chooser.value;
+    try {
+      await this.api.query(DELETE, { id });
+      this.lists = this.lists.filter((l) => l.id !== id);
+      this.show(ALL);
+    } catch (error) {
+      showError(this.error, error);
     }
   }
 }

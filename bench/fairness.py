@@ -1,0 +1,114 @@
+"""Fair share (issue 20): each attack runs as a bounded workload beside a victim, another user
+doing ordinary things one at a time: `{ me { id } }`, a `quote`, an `orders` page, a quote
+delivered to its quotes subscription, and GET /healthz. The victim's p50/p99 under each attack
+are set against the same victim on the same server, idle, measured in the same run. Target:
+every attack keeps the victim's p99 <= 3x idle and <= 250 ms.
+
+The server is a `tradegraph serve` subprocess (default embedded store), seeded with `--events`
+events and, for the heatmap attack, a finished optimisation of `--heatmap-rows` combinations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from bench.fairness_attacks import ATTACKS
+from bench.fairness_world import World, setup
+
+TARGET_RATIO = 3.0
+TARGET_MS = 250.0
+ME = "{ me { id } }"
+QUOTE = 'query { quote(symbol: "PETR4") { bid ask } }'
+ORDERS = "query($id: ID!) { orders(portfolioId: $id, first: 20) { edges { node { id } } } }"
+QUOTES = 'subscription { quotes(symbols: ["PETR4"]) { bid } }'
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def _phase(
+    world: World,
+    seconds: float,
+    attack: Callable[[World, httpx.AsyncClient, asyncio.Event], Awaitable[str]] | None,
+) -> tuple[dict[str, list[float]], str]:
+    stop = asyncio.Event()
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(base_url=world.server.url, timeout=120, limits=limits) as http:
+        attacking = asyncio.create_task(attack(world, http, stop)) if attack else None
+        if attacking is not None:
+            await asyncio.sleep(min(2.0, seconds / 3))  # the attack under way before measuring
+        victim = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.fairness_victim",
+            world.server.url,
+            world.victim,
+            world.admin,
+            world.victim_portfolio,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert victim.stdin is not None
+        assert victim.stdout is not None
+        assert (await victim.stdout.readline()).strip() == b"ready"
+        await asyncio.sleep(seconds)
+        victim.stdin.close()  # the victim finishes its request in flight, then reports
+        times: dict[str, list[float]] = json.loads(await victim.stdout.readline())
+        await victim.wait()
+        stop.set()
+        note = await attacking if attacking is not None else "no attack"
+    return times, note
+
+
+def _report(
+    idle: dict[str, list[float]], results: list[tuple[str, dict[str, list[float]], str]]
+) -> None:
+    print("\n| phase | victim | n | p50 ms | p99 ms | p99 / idle | within target |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    verdicts = []
+    for name, times, note in [("idle", idle, ""), *results]:
+        worst_ok = True
+        for kind, values in times.items():
+            p50, p99 = _pct(values, 0.5), _pct(values, 0.99)
+            ratio = p99 / _pct(idle[kind], 0.99)
+            ok = ratio <= TARGET_RATIO and p99 <= TARGET_MS
+            worst_ok &= ok
+            verdict = "yes" if ok else "NO"
+            row = f"| {name} | {kind} | {len(values)} | {p50:.0f} | {p99:.0f} | {ratio:.1f} |"
+            print(f"{row} {verdict} |")
+        if name != "idle":
+            verdicts.append((name, worst_ok, note))
+    print("\n| attack | every victim within 3x idle p99 and 250 ms | attack workload |")
+    print("|---|---|---|")
+    for name, ok, note in verdicts:
+        print(f"| {name} | {'yes' if ok else 'NO'} | {note} |")
+
+
+async def main(seconds: float, events: int, heatmap_rows: int, only: list[str] | None) -> None:
+    started = time.perf_counter()
+    world = await setup(events, heatmap_rows)
+    took = time.perf_counter() - started
+    print(f"setup: {events} events, heatmap of {heatmap_rows} rows, {took:.0f} s", flush=True)
+    try:
+        idle, _ = await _phase(world, seconds, None)
+        results = []
+        for name, attack in ATTACKS.items():
+            if only and name not in only:
+                continue
+            times, note = await _phase(world, seconds, attack)
+            print(f"{name}: {note}", flush=True)
+            results.append((name, times, note))
+        _report(idle, results)
+        overall = statistics.fmean(_pct(v, 0.99) for v in idle.values())
+        print(f"\nidle victim p99, mean over kinds: {overall:.0f} ms")
+    finally:
+        await world.server.stop()

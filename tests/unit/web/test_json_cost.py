@@ -1,0 +1,69 @@
+"""web/json_cost.py: documents refused by value count and depth before they are parsed, with
+brackets and commas inside strings (escaped quotes too) not counted as structure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from tradegraph.web.json_cost import (
+    MAX_JSON_DEPTH,
+    MAX_JSON_VALUES,
+    JSONTooCostly,
+    check_cost,
+    decode,
+    decode_off_loop,
+)
+
+
+def nested(levels: int, opener: str = "[", closer: str = "]") -> str:
+    return opener * levels + closer * levels
+
+
+def mixed(levels: int) -> str:
+    """Alternating objects and arrays, with values beside each level (no long opener runs)."""
+    text = "1"
+    for level in range(levels):
+        text = f'{{"k": {text}, "v": 2}}' if level % 2 else f"[0, {text}]"
+    return text
+
+
+@pytest.mark.parametrize("build", [nested, mixed])
+def test_the_depth_limit_is_exact(build: Callable[[int], str]) -> None:
+    check_cost(build(MAX_JSON_DEPTH))
+    with pytest.raises(JSONTooCostly, match=f"nested more than {MAX_JSON_DEPTH} levels"):
+        check_cost(build(MAX_JSON_DEPTH + 1))
+
+
+def test_brackets_commas_and_escaped_quotes_inside_strings_are_not_structure() -> None:
+    text = json.dumps({"s": '[{"' * 5_000 + "," * (MAX_JSON_VALUES + 10) + '\\"]'})
+    assert decode(text) == json.loads(text)
+
+
+def test_the_value_limit_is_exact() -> None:
+    check_cost("[" + ",".join(["1"] * (MAX_JSON_VALUES - 1)) + "]")  # and the array itself
+    with pytest.raises(JSONTooCostly, match=f"more than {MAX_JSON_VALUES} values"):
+        check_cost("[" + ",".join(["1"] * MAX_JSON_VALUES) + "]")
+
+
+def test_empty_containers_count_as_values() -> None:
+    with pytest.raises(JSONTooCostly, match="values"):
+        check_cost("[" + ",".join(["{}"] * MAX_JSON_VALUES) + "]")
+
+
+async def test_a_big_document_decodes_off_the_loop_to_the_same_value() -> None:
+    value = {"rows": [{"n": n, "x": n / 7, "s": "a]b"} for n in range(20_000)]}
+    text = json.dumps(value)
+    assert len(text) > 64 * 1024
+    decoded = await decode_off_loop(text)
+    assert decoded["rows"][:3] == json.loads(text)["rows"][:3]
+    assert len(decoded["rows"]) == 20_000
+
+
+async def test_invalid_json_is_a_decode_error_on_both_paths() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        decode("{not json")
+    with pytest.raises(json.JSONDecodeError):
+        await decode_off_loop("[" + "1," * 40_000 + "}")

@@ -1,0 +1,1 @@
+"""Embeddable widgets: publishable, origin-bound, read-only widget keys for market data."""
