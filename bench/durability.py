@@ -41,7 +41,7 @@ async def _spawn(env: dict[str, str], *args: str) -> tuple[asyncio.subprocess.Pr
     """`tradegraph serve --port 0`; returns once it logs `listening`, with its URL."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tradegraph", "serve", "--port", "0", *args,
-        env={**os.environ, **ADMIN_ENV, "TRADEGRAPH_LOG_FORMAT": "json",
+        env={**os.environ, **ADMIN_ENV, "TRADEGRAPH_LOG_FORMAT": "json", "TRADEGRAPH_DEMO": "false",
              "TRADEGRAPH_REGISTER_MAX_CONFLICTS_PER_ADDRESS": "1000", **env},
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

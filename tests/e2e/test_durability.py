@@ -86,6 +86,7 @@ async def serving(data_dir: Path, database: str, **env: str) -> AsyncIterator[Se
             "TRADEGRAPH_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "TRADEGRAPH_LOG_FORMAT": "json",
             "TRADEGRAPH_MARKET_FEED": "none",
+            "TRADEGRAPH_DEMO": "false",  # no demo market on the empty store
             # Concurrent registrations from one address count as conflicts today (issue 20).
             "TRADEGRAPH_REGISTER_MAX_CONFLICTS_PER_ADDRESS": "1000",
             "TRADEGRAPH_DATA_DIR": str(data_dir),
