@@ -11,6 +11,8 @@ python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then
 python -m bench fairness each attack of issue 20 beside a victim, against the idle victim
                          (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
 python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
+python -m bench durability  writes/s with the journal vs without; restart with a seeded month
+python -m bench lanes    short store calls beside long aggregations, split vs one call
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -22,6 +24,7 @@ import asyncio
 from bench import (
     analytics,
     day,
+    durability,
     events_listing,
     fairness,
     optimize,
@@ -29,6 +32,7 @@ from bench import (
     seed_history,
     socket_memory,
     store,
+    store_lanes,
 )
 
 
@@ -52,6 +56,8 @@ def main() -> None:
             "seed",
             "fairness",
             "day",
+            "durability",
+            "lanes",
             "all",
         ],
         default="all",
@@ -85,6 +91,10 @@ def main() -> None:
     parser.add_argument("--watchlists", type=int, default=20, help="day: distinct watchlists")
     parser.add_argument("--history-days", type=int, default=2, help="day: seeded price history")
     parser.add_argument("--profile", default=None, help="day: py-spy collapsed stacks to this file")
+    parser.add_argument("--writers", type=int, default=16, help="durability: clients writing")
+    parser.add_argument(
+        "--seed-dir", default=None, help="durability: a data dir holding a seeded month"
+    )
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -117,6 +127,10 @@ def main() -> None:
                 args.profile,
             )
         )
+    if args.suite == "durability":
+        asyncio.run(durability.main(args.writers, args.seconds, args.seed_dir))
+    if args.suite == "lanes":
+        asyncio.run(store_lanes.main(args.stored))
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

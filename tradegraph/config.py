@@ -294,14 +294,14 @@ class Settings(BaseSettings):
     )
     data_dir: Path | None = Field(
         default=Path(".tradegraph-data"),
-        description="emulation only: snapshots go to <dir>/<database>.snapshot.bson; empty: "
-        "memory only, nothing survives a restart",
+        description="emulation only: the snapshot and journal go to <dir>/<database>.snapshot."
+        "bson and .journal.*; empty: memory only, nothing survives a restart",
     )
     snapshot_seconds: float = Field(
         default=30.0,
         gt=0,
-        description="emulation only: snapshot interval, so what a crash can lose at most (longer "
-        "for a store whose snapshot takes over a tenth of it)",
+        description="emulation only: how often a snapshot truncates the journal (longer for a "
+        "store whose snapshot takes over a tenth of it)",
     )
     order_expiry_check_seconds: float = Field(
         default=1.0,
@@ -312,6 +312,21 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         description="a portfolioValue subscription sends at most once per this",
+    )
+    loading_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="emulation only: after a restart, how long a call needing market data not "
+        "loaded yet waits before it is answered SERVICE_UNAVAILABLE with Retry-After",
+    )
+    journal_sync_ms: int = Field(
+        default=100,
+        ge=0,
+        le=60_000,
+        description="emulation only: every write is journaled before it is acknowledged and "
+        "fsynced within this many milliseconds (group commit); 0: fsynced before every "
+        "acknowledgement",
     )
     feed_poll_seconds: float = Field(
         default=2.0,

@@ -31,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from tradegraph.api import build_schema
 from tradegraph.config import Settings
 from tradegraph.error_codes import error_code
+from tradegraph.errors import ServiceUnavailable
 from tradegraph.schema.core.context import ACCOUNT_GONE, Context
 from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
@@ -186,7 +187,7 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
         """Strawberry's, but a subscription over plain HTTP is refused: it would run as a query
         and fail inside its resolver."""
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -203,6 +204,20 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
             raise HTTPException(400, error.as_http_error_reason()) from error
         except MissingQueryError as error:
             raise HTTPException(400, "No GraphQL query found in the request") from error
+        retry_after = _service_unavailable_retry(result)
+        if retry_after is not None:  # the store still loading after a restart, ...
+            sub_response.headers["retry-after"] = str(retry_after)
+        return result
+
+
+def _service_unavailable_retry(result: ExecutionResult) -> int | None:
+    """The Retry-After of a SERVICE_UNAVAILABLE error in `result`, if there is one."""
+    for error in result.errors or ():
+        if isinstance(error.original_error, ServiceUnavailable):
+            seconds = error.original_error.details.get("retry_after_seconds")
+            if isinstance(seconds, int):
+                return seconds
+    return None
 
 
 HTTP_OPERATIONS = {
