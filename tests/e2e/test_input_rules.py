@@ -365,6 +365,7 @@ KINDS = {
     "orders",
     "portfolios",
     "quotes",
+    "widgetkeys",
 }
 
 
