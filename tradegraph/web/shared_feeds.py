@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any
 
 import structlog
@@ -24,7 +25,6 @@ from graphql import GraphQLError
 from graphql.language import OperationType
 from strawberry.schema.base import BaseSchema
 from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.utils.aio import aclosing
 
 from tradegraph.pubsub.broker import Subscription, observe_subscriptions
 from tradegraph.schema.core.context import Context

@@ -1,9 +1,11 @@
 """Every Strawberry internal the WebSocket handlers rely on, named in one place.
 
-Strawberry's public extension points cover the view, and web/graphql.py uses only those:
-`graphql_transport_ws_handler_class`, `graphql_ws_handler_class`, `websocket_adapter_class`,
-`on_ws_connect`, `encode_json` and `decode_json`. The protocol handlers have no documented
-hooks, so web/graphql_ws.py subclasses them and relies on the following, which
+The view (web/graphql.py) plugs the WebSocket handlers in through Strawberry's public
+extension points: `graphql_transport_ws_handler_class`, `graphql_ws_handler_class`,
+`websocket_adapter_class`, `on_ws_connect`, `encode_json` and `decode_json`; shared feeds run
+documents through the public `Schema.stream`. The protocol handlers themselves have no
+documented hooks, so web/graphql_ws.py (and its mixins in web/ws_connection.py and
+web/ws_limits.py) subclass them and rely on the following, which
 tests/unit/web/test_strawberry_ws.py pins against the Strawberry version pyproject.toml allows:
 
 graphql-transport-ws, `BaseGraphQLTransportWSHandler` (`TransportWSHandler` here):
@@ -21,14 +23,16 @@ graphql-transport-ws, `BaseGraphQLTransportWSHandler` (`TransportWSHandler` here
 
 legacy graphql-ws, `BaseGraphQLWSHandler` (`LegacyWSHandler` here):
 - methods overridden: `handle()`, `handle_connection_init(message)`, `handle_start(message)`,
-  and `cleanup_operation(operation_id)` (called);
+  and `cleanup_operation(operation_id)` (called); its `handle()` lets `NonJsonMessageReceived`
+  through to ours, which closes 4400 (Strawberry's own ignores it);
 - `tasks`, its table of running operations (a `CountedOperations` too: `handle_async_results`
   and `cleanup_operation` remove theirs with `pop`), and the keep-alive it starts after an
   ack: `keep_alive`, `keep_alive_task`, `handle_keep_alive()`; `connection_acknowledged`.
 
 Elsewhere:
 - `ASGIWebSocketAdapter.ws`, the Starlette socket, which shared feeds write encoded frames to
-  (`starlette_socket`);
+  (`starlette_socket`) and web/ws_messages.py's adapter reads from (overriding
+  `iter_json(*, ignore_parsing_errors)`);
 - `Schema._schema`, the graphql-core schema a widget key's grant is checked against
   (`graphql_core_schema`).
 """

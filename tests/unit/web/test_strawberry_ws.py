@@ -17,7 +17,10 @@ import pytest
 import strawberry
 from graphql import GraphQLSchema
 from packaging.requirements import Requirement
+from starlette.websockets import WebSocket
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 
 from tradegraph.web.shared_feeds import Member
@@ -220,10 +223,30 @@ async def test_a_stopped_legacy_operation_leaves_the_table_by_pop() -> None:
     assert releases.count == 1
 
 
-def test_starlette_socket_is_the_asgi_adapters_websocket() -> None:
-    from starlette.websockets import WebSocket
-    from strawberry.asgi import ASGIWebSocketAdapter
+async def test_the_legacy_handler_lets_a_message_that_is_not_json_through() -> None:
+    class NotJSON(RecordingAdapter):
+        async def iter_json(
+            self, *, ignore_parsing_errors: bool = False
+        ) -> AsyncGenerator[object, None]:
+            raise NonJsonMessageReceived
+            yield
 
+    with pytest.raises(NonJsonMessageReceived):
+        await legacy_handler(NotJSON()).handle()
+
+
+def test_the_asgi_adapter_reads_messages_with_the_signature_ours_overrides() -> None:
+    assert parameters(ASGIWebSocketAdapter.iter_json) == ["self", "ignore_parsing_errors"]
+    assert inspect.isasyncgenfunction(ASGIWebSocketAdapter.iter_json)
+
+
+def test_the_schema_streams_with_the_keywords_shared_feeds_pass() -> None:
+    names = parameters(strawberry.Schema.stream)
+    for keyword in ("query", "variable_values", "context_value", "operation_name"):
+        assert keyword in names
+
+
+def test_starlette_socket_is_the_asgi_adapters_websocket() -> None:
     async def receive() -> Any:
         return {}
 
