@@ -15,7 +15,6 @@ from typing import Any
 
 import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -37,13 +36,10 @@ from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL
-from tradegraph.web.graphql_ws import (
-    SEND_TOKEN,
-    PingingTransportWSHandler,
-    TimedInitWSHandler,
-)
+from tradegraph.web.graphql_ws import PingingTransportWSHandler, TimedInitWSHandler
 from tradegraph.web.json_cost import JSONTooCostly, decode, decode_off_loop
 from tradegraph.web.shared_feeds import SharedFeeds
+from tradegraph.web.strawberry_ws import graphql_core_schema
 from tradegraph.web.user_quota import UserQuota
 from tradegraph.web.widget_sockets import (
     WidgetKeyQuota,
@@ -51,6 +47,7 @@ from tradegraph.web.widget_sockets import (
     grant_covers,
     is_widget_handshake,
 )
+from tradegraph.web.ws_connection import SEND_TOKEN
 from tradegraph.web.ws_messages import MeasuredWebSocketAdapter
 from tradegraph.widgets.grants import WidgetGrant
 from tradegraph.widgets.keys import TwoCredentials, WidgetKeyRefused, WidgetOriginRefused
@@ -121,7 +118,7 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
 
     def widget_may_share(self, grant: WidgetGrant, payload: dict[str, Any]) -> bool:
         """Whether a widget socket's subscription may join a shared feed (web/graphql_ws.py)."""
-        schema: GraphQLSchema = self.schema._schema  # type: ignore[attr-defined]
+        schema = graphql_core_schema(self.schema)
         return grant_covers(grant, schema, payload, self.max_tokens)
 
     def is_websocket_origin_allowed(self, request: object, origin: str) -> bool:
