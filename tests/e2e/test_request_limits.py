@@ -187,6 +187,19 @@ async def test_a_whole_body_over_the_limit_gets_413_and_the_server_goes_on(
     assert (await gql.data("{ __typename }"))["__typename"] == "Query"
 
 
+async def test_a_body_past_the_json_value_limit_is_refused_before_it_is_whole(
+    server: RunningServer, gql: GraphQLClient
+) -> None:
+    # 300 KiB of `{}`s already passes 100,000 values; the rest of the declared MiB never comes.
+    part = b'{"query": "{ __typename }", "variables": {"x": [' + b"{}," * 100_000
+    head = f"Content-Type: application/json\r\nContent-Length: {MiB - 1}\r\n"
+    status, payload = await raw_post(server.url, head, part)
+    assert status == 400
+    assert payload["errors"][0]["message"] == "JSON with more than 100000 values"
+    assert error_code(payload["errors"][0]) == "BAD_USER_INPUT"
+    assert (await gql.data("{ __typename }"))["__typename"] == "Query"
+
+
 @pytest.mark.parametrize("levels", [1_000, 100_000])
 async def test_deeply_nested_json_is_a_400_with_a_json_error(
     http: httpx.AsyncClient, levels: int
