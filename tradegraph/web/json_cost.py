@@ -32,9 +32,10 @@ _STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 # The longest prefix made of structure and whole strings: a piece ends before a string still open.
 _WHOLE_STRINGS = re.compile(rb'[^"]*+(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"[^"]*+)*+', re.DOTALL)
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")  # depth does not care which kind of bracket
 _STEP = [0] * 256
-_STEP[ord("[")] = _STEP[ord("{")] = 1
-_STEP[ord("]")] = _STEP[ord("}")] = -1
+_STEP[ord("[")] = 1
+_STEP[ord("]")] = -1
 # One thread: big parses queue behind each other instead of taking turns at the GIL with the loop.
 _parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-json")
 # The body web/body_limits.py scanned while it arrived, so the view does not scan it again.
@@ -85,15 +86,32 @@ class CostScan:
         blanked = _STRING.sub(b'""', text)  # brackets and commas inside strings: not structure
         opens = blanked.count(b"[") + blanked.count(b"{")
         self._values += opens + blanked.count(b",")
-        # Fewer opening brackets than the room left cannot nest past the limit; else a running
-        # depth over the brackets alone, in C (first: too deep is the verdict that explains).
-        if self._depth + opens > MAX_JSON_DEPTH:
-            steps = map(_STEP.__getitem__, blanked.translate(None, _NOT_BRACKETS))
-            if max(itertools.accumulate(steps, initial=self._depth)) > MAX_JSON_DEPTH:
-                raise JSONTooCostly(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        # Fewer opening brackets than the room left cannot nest past the limit (first: too
+        # deep is the verdict that explains).
+        if self._depth + opens > MAX_JSON_DEPTH and self._peak(blanked) > MAX_JSON_DEPTH:
+            raise JSONTooCostly(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
         if self._values > MAX_JSON_VALUES:
             raise JSONTooCostly(f"JSON with more than {MAX_JSON_VALUES} values")
         self._depth += opens - blanked.count(b"]") - blanked.count(b"}")
+
+    def _peak(self, blanked: bytes) -> int:
+        """The deepest nesting in `blanked`, exact when it passes the limit. A running depth
+        costs per bracket, so it runs over the brackets left once the innermost containers
+        (`{}`, `[]`: most of any document) are removed; each round of removal lowers the
+        peak by at most one, and only a bound past the limit pays for the exact count."""
+        brackets = blanked.translate(_ONE_KIND, _NOT_BRACKETS)
+        reduced, rounds = brackets, 0
+        while rounds < 2:
+            shorter = reduced.replace(b"[]", b"")
+            if len(shorter) == len(reduced):
+                break
+            reduced, rounds = shorter, rounds + 1
+        bound = _running_peak(reduced, self._depth) + rounds
+        return bound if bound <= MAX_JSON_DEPTH else _running_peak(brackets, self._depth)
+
+
+def _running_peak(brackets: bytes, depth: int) -> int:
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets), initial=depth))
 
 
 def check_cost(document: str | bytes) -> None:
