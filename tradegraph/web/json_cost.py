@@ -88,18 +88,22 @@ class CostScan:
         self._values += opens + blanked.count(b",")
         # Fewer opening brackets than the room left cannot nest past the limit (first: too
         # deep is the verdict that explains).
-        if self._depth + opens > MAX_JSON_DEPTH and self._peak(blanked) > MAX_JSON_DEPTH:
+        if self._depth + opens > MAX_JSON_DEPTH and self._peak(blanked, opens) > MAX_JSON_DEPTH:
             raise JSONTooCostly(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
         if self._values > MAX_JSON_VALUES:
             raise JSONTooCostly(f"JSON with more than {MAX_JSON_VALUES} values")
         self._depth += opens - blanked.count(b"]") - blanked.count(b"}")
 
-    def _peak(self, blanked: bytes) -> int:
-        """The deepest nesting in `blanked`, exact when it passes the limit. A running depth
-        costs per bracket, so it runs over the brackets left once the innermost containers
-        (`{}`, `[]`: most of any document) are removed; each round of removal lowers the
-        peak by at most one, and only a bound past the limit pays for the exact count."""
+    def _peak(self, blanked: bytes, opens: int) -> int:
+        """The deepest nesting in `blanked`, exact when it passes the limit. Removing the
+        innermost containers (`{}`, `[]` once the rest is deleted: most of any document)
+        lowers the peak by at most one per round, so counting them bounds the peak; a
+        running depth, which costs per bracket, is paid only when that bound is too high, and
+        the exact one only when the bound after two rounds passes the limit."""
         brackets = blanked.translate(_ONE_KIND, _NOT_BRACKETS)
+        bound = self._depth + opens - brackets.count(b"[]") + 1
+        if bound <= MAX_JSON_DEPTH:
+            return bound
         reduced, rounds = brackets, 0
         while rounds < 2:
             shorter = reduced.replace(b"[]", b"")
