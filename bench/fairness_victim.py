@@ -86,12 +86,6 @@ async def _timed(sink: list[float], work: Awaitable[Any]) -> None:
     sink.append(1000 * (time.perf_counter() - started))
 
 
-async def _timed(sink: list[float], work: Awaitable[Any]) -> None:
-    started = time.perf_counter()
-    await work
-    sink.append(1000 * (time.perf_counter() - started))
-
-
 async def main(url: str, token: str, admin: str, portfolio: str) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
