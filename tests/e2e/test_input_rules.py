@@ -383,7 +383,9 @@ def subscriber_gauges(metrics: str) -> dict[str, float]:
     found = re.findall(r"^tradegraph_subscribers\{(.*)\} (\S+)$", metrics, re.MULTILINE)
     gauges = {}
     for labels, value in found:
-        (kind,) = re.fullmatch(r'kind="([a-z]+)"', labels).groups()  # type: ignore[union-attr]
+        label = re.fullmatch(r'kind="([a-z]+)"', labels)
+        assert label is not None, labels  # one label, the kind
+        (kind,) = label.groups()
         gauges[kind] = float(value)
     return gauges
 
