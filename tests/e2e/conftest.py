@@ -65,7 +65,7 @@ def server_settings(**overrides: object) -> Settings:
         "insight_max_retries": 1,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)  # type: ignore[arg-type]  # any setting, by name
 
 
 @pytest.fixture(scope="session")
