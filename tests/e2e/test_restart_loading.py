@@ -22,6 +22,7 @@ from tests.support.clients import GraphQLClient, error_code
 from tests.support.trading import create_instrument
 from tradegraph.server import start_server
 from tradegraph.store import loading
+from tradegraph.store.snapshot_reading import DeferredPart, decode_chunk
 from tradegraph.store.snapshots import CHUNK, encode_store, snapshot_path, write_atomically
 
 pytestmark = pytest.mark.skipif(
@@ -38,7 +39,8 @@ HOURS = (BARS + 59) // 60
 
 def _seeded_snapshot(path: Path) -> None:
     """A snapshot holding BARS one-minute bars of PETR4 (as a seeded month stores them)."""
-    database = mongomock.MongoClient(tz_aware=True)["seeded"]
+    # Any: mongomock's stubs call its client pymongo's, which has no `_store` to snapshot.
+    database: Any = mongomock.MongoClient(tz_aware=True)["seeded"]
     price = Decimal128("10.00")
     database["candles"].insert_many(
         {
@@ -59,11 +61,10 @@ class HeldLoader:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.release = threading.Event()
-        original = loading.decode_chunk
 
-        def held(part: Any, chunk: tuple[int, int]) -> Any:
+        def held(part: DeferredPart, chunk: tuple[int, int]) -> list[dict[str, Any]]:
             self.release.wait(30)
-            return original(part, chunk)
+            return decode_chunk(part, chunk)
 
         monkeypatch.setattr(loading, "decode_chunk", held)
 

@@ -250,9 +250,10 @@ async def test_the_sweeper_removes_ticks_older_than_the_retention() -> None:
         assert len(candles) >= 3
 
 
-def reference_candles(
-    ticks: list[tuple[datetime, Decimal, Decimal]], width: int
-) -> list[tuple[datetime, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+Candle = tuple[datetime, Decimal, Decimal, Decimal, Decimal, Decimal]  # start, OHLC, volume
+
+
+def reference_candles(ticks: list[tuple[datetime, Decimal, Decimal]], width: int) -> list[Candle]:
     """What aggregating every tick gives: ticks in time order, bucketed by `width` seconds."""
     buckets: dict[datetime, list[tuple[datetime, Decimal, Decimal]]] = {}
     for tick in sorted(ticks):
@@ -296,12 +297,14 @@ async def test_candles_from_stored_bars_equal_the_tick_aggregation_and_imports_w
         ticks.append((moment, Decimal(mid), Decimal(volume)))
     window = {"from": base.isoformat(), "to": (base + timedelta(minutes=10)).isoformat()}
 
-    async def read(interval: str) -> list[tuple[datetime, ...]]:
+    async def read(interval: str) -> list[Candle]:
         rows = (await gql.data(CANDLES, {**window, "interval": interval}, admin_token))["candles"]
         return [
             (
                 datetime.fromisoformat(c["start"]),
-                *(dec(c[k]) for k in ("open", "high", "low")),
+                dec(c["open"]),
+                dec(c["high"]),
+                dec(c["low"]),
                 dec(c["close"]),
                 dec(c["volume"]),
             )
@@ -318,7 +321,8 @@ async def test_candles_from_stored_bars_equal_the_tick_aggregation_and_imports_w
     variables = {"interval": "FIVE_MINUTES", "candles": [imported]}
     assert (await gql.data(IMPORT, variables, admin_token))["importCandles"] == 1
     expected = reference_candles(ticks, 300)
-    expected[1] = (base + timedelta(minutes=5), *(Decimal(v) for v in ("1", "2", "1", "2", "9")))
+    one, two, nine = Decimal("1"), Decimal("2"), Decimal("9")
+    expected[1] = (base + timedelta(minutes=5), one, two, one, two, nine)
     assert await read("FIVE_MINUTES") == expected
     assert await read("ONE_MINUTE") == reference_candles(ticks, 60)  # other intervals untouched
 
@@ -353,7 +357,8 @@ async def test_candles_imported_before_bars_were_stored_are_moved_and_served(
 ) -> None:
     database = f"tradegraph_test_{uuid.uuid4().hex[:12]}"
     start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-    old = mongomock.MongoClient(tz_aware=True)[database]
+    # Any: mongomock's stubs call its client pymongo's, which has no `_store` to snapshot.
+    old: Any = mongomock.MongoClient(tz_aware=True)[database]
     old["imported_candles"].insert_one(
         {"symbol": "PETR4", "interval": "ONE_HOUR", "start": start}
         | {k: Decimal128(v) for k, v in [("open", "1"), ("high", "3"), ("low", "1")]}
