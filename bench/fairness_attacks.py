@@ -8,12 +8,14 @@ import base64
 import contextlib
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from bench.fairness_world import PASSWORD, World, open_socket, repeat
 from bench.quotes_fanout import rss_kib
@@ -143,7 +145,7 @@ async def big_connection_params(world: World, http: httpx.AsyncClient, stop: asy
         with contextlib.suppress(Exception):
             socket = await websockets.connect(
                 world.ws_url,
-                subprotocols=["graphql-transport-ws"],
+                subprotocols=[Subprotocol("graphql-transport-ws")],
                 max_size=None,
                 ping_interval=None,
             )
@@ -213,7 +215,8 @@ async def long_store_call(world: World, http: httpx.AsyncClient, stop: asyncio.E
     return f"{done} summaries"
 
 
-ATTACKS: dict[str, Callable[[World, httpx.AsyncClient, asyncio.Event], Awaitable[str]]] = {
+Attack = Callable[[World, httpx.AsyncClient, asyncio.Event], Coroutine[Any, Any, str]]
+ATTACKS: dict[str, Attack] = {
     "idle feeds": idle_feeds,
     "big WS message": big_ws_message,
     "big HTTP bodies": big_http_bodies,

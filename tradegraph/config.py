@@ -503,7 +503,7 @@ class Settings(BaseSettings):
     max_portfolio_cash: Decimal = Field(
         default=Decimal(1_000_000_000),
         gt=0,
-        le=Decimal(10) ** 15,
+        le=Decimal(10) ** 18,  # amounts are below 10^18 (decimals.py)
         description="the most paper cash one portfolio may hold after a deposit, in its base "
         "currency; a deposit past it is BAD_USER_INPUT",
     )

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from beanie import Document
 
-from tests.e2e.conftest import server_settings, utc
+from tests.e2e.conftest import register, server_settings, utc
 from tests.support.clients import (
     GraphQLClient,
     connected,
@@ -241,10 +241,24 @@ async def raw_graphql(http: httpx.AsyncClient, token: str, body: str) -> httpx.R
     return await http.post("/graphql", content=body, headers=headers)
 
 
+@pytest.fixture
+async def uncapped() -> AsyncIterator[tuple[httpx.AsyncClient, GraphQLClient, str]]:
+    """A server whose paper-cash cap (TRADEGRAPH_MAX_PORTFOLIO_CASH) is as high as amounts go,
+    so the exactness tests can deposit numbers with more digits than a float holds; and a
+    trader's token on it."""
+    running = await start_server(server_settings(max_portfolio_cash=Decimal(10) ** 18))
+    try:
+        async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
+            gql = GraphQLClient(http)
+            yield http, gql, (await register(gql, "exact@example.com"))["accessToken"]
+    finally:
+        await running.stop()
+
+
 async def test_json_numbers_for_decimals_are_exact_or_refused_never_rounded(
-    http: httpx.AsyncClient, gql: GraphQLClient, trader: dict
+    uncapped: tuple[httpx.AsyncClient, GraphQLClient, str],
 ) -> None:
-    token = trader["accessToken"]
+    http, gql, token = uncapped
     pid = await funded_portfolio(gql, token, "0", currency="USDT")  # cash with 8 decimals
     query = json.dumps(DEPOSIT_VARIABLE.replace("{pid}", pid))
 
@@ -282,8 +296,10 @@ async def test_json_numbers_for_decimals_are_exact_or_refused_never_rounded(
     assert response.status_code == 400, response.text
 
 
-async def test_well_formed_decimals_are_taken_exactly(gql: GraphQLClient, trader: dict) -> None:
-    token = trader["accessToken"]
+async def test_well_formed_decimals_are_taken_exactly(
+    uncapped: tuple[httpx.AsyncClient, GraphQLClient, str],
+) -> None:
+    _, gql, token = uncapped
     for text in ("999999999999999999.5", "+0.25", "0007", "12345678901234567.89"):
         pid = await funded_portfolio(gql, token, "0")
         declared = DEPOSIT_VARIABLE.replace("{pid}", pid)
