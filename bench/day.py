@@ -49,6 +49,7 @@ class Clients:
         self.label = label
         self.processes: list[asyncio.subprocess.Process] = []
         self.progress: dict[int, dict[str, Any]] = {}
+        self._results: list[asyncio.Future[Any]] = []
 
     async def start(self, configs: list[dict[str, Any]]) -> None:
         for config in configs:
@@ -63,6 +64,10 @@ class Clients:
             )
             self.processes.append(process)
         await asyncio.gather(*(self._until(i, "ready") for i in range(len(self.processes))))
+        # read on while they run: progress is shown, and the pipes never fill up
+        self._results = [
+            asyncio.ensure_future(self._until(i, "result")) for i in range(len(self.processes))
+        ]
 
     async def _until(self, index: int, kind: str) -> Any:
         stdout = self.processes[index].stdout
@@ -90,9 +95,7 @@ class Clients:
             await process.stdin.drain()
 
     async def results(self) -> dict[str, Any]:
-        parts = await asyncio.gather(
-            *(self._until(i, "result") for i in range(len(self.processes)))
-        )
+        parts = await asyncio.gather(*self._results)
         for process in self.processes:
             await process.wait()
         merged: dict[str, Any] = {}
@@ -208,9 +211,12 @@ async def trading_phase(
     await group.send("stop")
     cpu = cpu_seconds(pid) - cpu_before
     minutes = (time.monotonic() - started) / 60
-    health = [int(ms * 10) for ms in await probe.latencies_ms()]
+    try:
+        health = Counter(int(ms * 10) for ms in await probe.latencies_ms())
+    except (IndexError, ValueError):  # the probe died: a /healthz failed or took over 30 s
+        health = Counter({300_000: 1})
     result = await group.results()
-    result["health"] = Counter(health)
+    result["health"] = health
     result["cpu_s_per_trader_minute"] = cpu / traders / minutes
     result["kib_per_trader"] = (rss_after - rss_before) / traders
     result["traders"] = traders

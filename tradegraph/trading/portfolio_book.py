@@ -112,19 +112,22 @@ class PortfolioBook:
         assert holdings is not None
         now = datetime.now(UTC)
         mids: dict[str, Decimal] = {s: q.mid for s, q in self.quotes.items()}
-        every = value_holdings(
-            str(self.portfolio_id),
-            holdings.portfolio.cash,
-            holdings.positions,
-            mids,
-            holdings.classes,
-            True,
-            now,
-        )
+        # as Portfolios.current_value: open positions valued, closed ones too for day P&L
+        values = [
+            value_holdings(
+                str(self.portfolio_id),
+                holdings.portfolio.cash,
+                holdings.positions,
+                mids,
+                holdings.classes,
+                include_closed,
+                now,
+            )
+            for include_closed in (False, True)
+        ]
         starts = await self.day_pnl.day_starts(holdings.symbols, now)
-        day = await self.day_pnl.of_fills(every, starts, holdings.fills)
-        open_positions = [p for p in every.positions if p.quantity > 0]
-        return replace(every, positions=open_positions, day_pnl=day.total)
+        day = await self.day_pnl.of_fills(values[1], starts, holdings.fills)
+        return replace(values[0], day_pnl=day.total)
 
     def publish(self, value: PortfolioValue) -> None:
         self.value = value
@@ -176,6 +179,7 @@ class PortfolioBook:
         """Recomputes after hints and quotes until the holdings name other symbols."""
         loop = asyncio.get_running_loop()
         last = -math.inf
+        # spread over the minute: books opened together do not all read at the same moment
         reread_at = loop.time() + REREAD_SECONDS * (1 + random.random())
         while True:
             if interrupted.done():
@@ -189,7 +193,8 @@ class PortfolioBook:
             if self.version and not self._moved and not self._stale_holdings:
                 self._woken.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), reread_at - loop.time())
+                    async with asyncio.timeout(reread_at - loop.time()):
+                        await self._woken.wait()
                 continue
             pause = interval - (loop.time() - last)
             if pause > 0:
