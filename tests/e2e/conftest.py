@@ -99,6 +99,8 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
         if document is not User:  # the configured admin stays
             await document.find_all().delete()  # type: ignore[attr-defined]
     services.instruments.forget()
+    if services.engine.book is not None:  # orders were deleted behind its back
+        services.engine.book.reload()
     services.market.sessions.forget()
     await User.find(User.email != ADMIN_EMAIL).delete()
     await services.accounts.throttle.clear()
