@@ -4,13 +4,19 @@ from the store query trades."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
 from beanie import PydanticObjectId
 
+from tests.e2e.conftest import login_admin, register
 from tests.e2e.test_order_classes import BRACKET, legs_of, place_class
+from tests.e2e.test_store import running
 from tests.support.clients import GraphQLClient
 from tests.support.trading import (
     CANCEL_ORDER,
@@ -24,6 +30,11 @@ from tradegraph.documents import Order
 from tradegraph.documents.orders import OPEN_STATUSES
 from tradegraph.services import Services
 from tradegraph.trading.order_book import OrderBook
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TRADEGRAPH_MONGODB_URL")),
+    reason="on a MongoDB server the engine keeps no book (several processes may share it)",
+)
 
 REPLACE = """mutation($id: ID!, $input: ReplaceOrderInput!) {
   replaceOrder(id: $id, input: $input) { id status }
@@ -142,6 +153,29 @@ async def test_a_reloaded_book_reads_the_store_again_and_matches_what_it_holds(
     assert await status(resting["id"]) == ("FILLED", 5)
     assert (await status(str(unheard.id)))[0] == "CANCELED"  # it reserved nothing: cancelled
     assert await assert_book_is_the_store(services) == []
+
+
+async def test_after_a_restart_the_book_is_read_from_the_store_and_resting_orders_fill(
+    tmp_path: Path,
+) -> None:
+    settings = {"data_dir": str(tmp_path), "mongodb_database": f"book_{uuid.uuid4().hex[:12]}"}
+    async with running(**settings) as (_, gql):
+        admin = await login_admin(gql)
+        token = (await register(gql, "rester@example.com"))["accessToken"]
+        pid = await quoted_portfolio(gql, admin, token, "1000", ask="10.10")
+        first = await resting_buy(gql, token, pid, "5", "9.90")
+        second = await resting_buy(gql, token, pid, "5", "9.80")
+    async with running(**settings) as (server, gql):
+        services: Services = server.app.state.services
+        assert not book_of(services).loaded  # nothing read before it is needed
+        admin = await login_admin(gql)
+        await publish_quote(gql, admin, bid="9.80", ask="9.90")
+        assert book_of(services).loaded
+        assert book_of(services).open_ids("PETR4") == [PydanticObjectId(second["id"])]
+        assert (await status(first["id"]))[0] == "FILLED"
+        await publish_quote(gql, admin, bid="9.70", ask="9.80")
+        assert (await status(second["id"]))[0] == "FILLED"
+        assert book_of(services).open_ids("PETR4") == []
 
 
 SCENARIO_ORDERS: list[dict[str, Any]] = [
