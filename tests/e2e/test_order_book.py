@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from tests.support.trading import (
     publish_quote,
     quoted_portfolio,
 )
-from tradegraph.documents import Order
+from tradegraph.documents import Order, OrderStatus
 from tradegraph.documents.orders import OPEN_STATUSES
 from tradegraph.services import Services
 from tradegraph.trading.order_book import OrderBook
@@ -153,6 +153,37 @@ async def test_a_reloaded_book_reads_the_store_again_and_matches_what_it_holds(
     assert await status(resting["id"]) == ("FILLED", 5)
     assert (await status(str(unheard.id)))[0] == "CANCELED"  # it reserved nothing: cancelled
     assert await assert_book_is_the_store(services) == []
+
+
+async def test_a_replacement_recovery_finishes_enters_the_book_and_fills(
+    gql: GraphQLClient, services: Services, admin_token: str, trader: dict
+) -> None:
+    """replaceOrder interrupted after its commit point (the old order REPLACED, the new one
+    still PENDING_NEW): recovery makes the new order live without a compare-and-set."""
+    token = trader["accessToken"]
+    pid = await quoted_portfolio(gql, admin_token, token, "1000", ask="10.10")
+    placed = await resting_buy(gql, token, pid, "5", "9.50")
+    old = await Order.get(PydanticObjectId(placed["id"]))
+    assert old is not None
+    earlier = datetime.now(UTC) - timedelta(minutes=10)
+    new = old.model_copy(
+        update={
+            "id": PydanticObjectId(),
+            "client_order_id": "replacement",
+            "status": OrderStatus.PENDING_NEW,
+            "replaces_id": old.id,
+            "reserve_delta": Decimal(0),
+            "created_at": earlier,
+            "version": 0,
+        }
+    )
+    await new.insert()
+    assert await services.engine.execution.hand_over(old, new) is not None
+    assert book_of(services).open_ids("PETR4") == []
+    assert await services.engine.recover(now=datetime.now(UTC)) >= 1
+    assert await assert_book_is_the_store(services) == [str(new.id)]
+    await publish_quote(gql, admin_token, bid="9.40", ask="9.50")
+    assert await status(str(new.id)) == ("FILLED", 5)
 
 
 async def test_after_a_restart_the_book_is_read_from_the_store_and_resting_orders_fill(

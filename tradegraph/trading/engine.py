@@ -240,6 +240,15 @@ class MatchingEngine:
                     expired += ended is not None
         return expired
 
+    async def recover(self, now: datetime | None = None) -> int:
+        """Completes interrupted steps (settlement, then `recoveries`); how many it touched."""
+        touched = await recover(now)
+        for recovery in self.recoveries:
+            touched += await recovery()
+        if touched and self.book is not None:  # it may have reopened orders the book missed
+            self.book.reload()
+        return touched
+
     async def run_housekeeping(self, every_seconds: float) -> None:
         """Forever: expire DAY orders every `every_seconds`, recover interrupted steps."""
         last_recovery = 0.0
@@ -252,11 +261,7 @@ class MatchingEngine:
             if loop.time() - last_recovery >= RECOVERY_EVERY_SECONDS:
                 last_recovery = loop.time()
                 try:
-                    await recover()
-                    for recovery in self.recoveries:
-                        await recovery()
-                    if self.book is not None:  # recovery may reopen orders without telling it
-                        self.book.reload()
+                    await self.recover()
                 except Exception:
                     log.exception("recovery failed; will retry")
             await asyncio.sleep(every_seconds)
