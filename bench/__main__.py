@@ -12,6 +12,8 @@ python -m bench fairness each attack of issue 20 beside a victim, against the id
                          (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
 python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
 python -m bench matching one quote's matching with the order book vs the store query (--orders)
+python -m bench durability  writes/s with the journal vs without; restart with a seeded month
+python -m bench lanes    short store calls beside long aggregations, split vs one call
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -24,6 +26,7 @@ from bench import (
     analytics,
     day,
     day_matching,
+    durability,
     events_listing,
     fairness,
     optimize,
@@ -31,6 +34,7 @@ from bench import (
     seed_history,
     socket_memory,
     store,
+    store_lanes,
 )
 
 
@@ -55,6 +59,8 @@ def main() -> None:
             "fairness",
             "day",
             "matching",
+            "durability",
+            "lanes",
             "all",
         ],
         default="all",
@@ -90,6 +96,10 @@ def main() -> None:
     parser.add_argument("--orders", default="1000,8000", help="matching: orders stored")
     parser.add_argument("--quotes", type=int, default=190, help="matching: quotes per side")
     parser.add_argument("--profile", default=None, help="day: py-spy collapsed stacks to this file")
+    parser.add_argument("--writers", type=int, default=16, help="durability: clients writing")
+    parser.add_argument(
+        "--seed-dir", default=None, help="durability: a data dir holding a seeded month"
+    )
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -126,6 +136,10 @@ def main() -> None:
                 args.profile,
             )
         )
+    if args.suite == "durability":
+        asyncio.run(durability.main(args.writers, args.seconds, args.seed_dir))
+    if args.suite == "lanes":
+        asyncio.run(store_lanes.main(args.stored))
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,8 @@ from tradegraph.analytics.backtest_engine import Bars, Strategy, StrategyKind, r
 
 YEAR_OF_MINUTES = 365 * 24 * 60
 
+T = TypeVar("T")
+
 
 def year_of_bars(n: int = YEAR_OF_MINUTES, seed: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -30,8 +33,9 @@ def year_of_bars(n: int = YEAR_OF_MINUTES, seed: int = 5) -> pd.DataFrame:
     return pd.DataFrame({"time": np.arange(n, dtype=np.int64) * 60, "open": opens, "close": closes})
 
 
-def best_of(repeats: int, work: Callable[[], object]) -> tuple[float, object]:
-    best, result = float("inf"), None
+def best_of(repeats: int, work: Callable[[], T]) -> tuple[float, T]:
+    """The fastest of `repeats` runs (at least one) and the last run's result."""
+    best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
         result = work()
@@ -39,12 +43,14 @@ def best_of(repeats: int, work: Callable[[], object]) -> tuple[float, object]:
     return best, result
 
 
-def pandas_seeded_ema(closes: pd.Series, n: int, alpha: float) -> list[float]:
-    values, previous = [], None
+def pandas_seeded_ema(closes: pd.Series, n: int, alpha: float) -> list[float | None]:
+    values: list[float | None] = []
+    previous: float | None = None
     for i, close in enumerate(closes.to_numpy()):
         if i == n - 1:
             previous = float(closes.iloc[:n].mean())
         elif i >= n:
+            assert previous is not None  # seeded at i == n - 1
             previous = alpha * close + (1 - alpha) * previous
         values.append(previous)
     return values
@@ -58,7 +64,9 @@ def pandas_indicators(frame: pd.DataFrame) -> None:
     pandas_seeded_ema(change.clip(lower=0).iloc[1:].reset_index(drop=True), 14, 1 / 14)
     pandas_seeded_ema((-change).clip(lower=0).iloc[1:].reset_index(drop=True), 14, 1 / 14)
     fast, slow = pandas_seeded_ema(closes, 12, 2 / 13), pandas_seeded_ema(closes, 26, 2 / 27)
-    line = pd.Series([None if s is None else f - s for f, s in zip(fast, slow, strict=True)])
+    line = pd.Series(
+        [None if f is None or s is None else f - s for f, s in zip(fast, slow, strict=True)]
+    )
     pandas_seeded_ema(line.dropna().reset_index(drop=True), 9, 2 / 10)
     mean, std = closes.rolling(20).mean(), closes.rolling(20).std(ddof=0)
     _ = (mean + 2 * std, mean - 2 * std)

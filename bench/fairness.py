@@ -15,7 +15,8 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import httpx
 
@@ -38,12 +39,14 @@ def _pct(values: list[float], q: float) -> float:
 async def _phase(
     world: World,
     seconds: float,
-    attack: Callable[[World, httpx.AsyncClient, asyncio.Event], Awaitable[str]] | None,
+    attack: Callable[[World, httpx.AsyncClient, asyncio.Event], Coroutine[Any, Any, str]] | None,
 ) -> tuple[dict[str, list[float]], str]:
     stop = asyncio.Event()
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
     async with httpx.AsyncClient(base_url=world.server.url, timeout=120, limits=limits) as http:
-        attacking = asyncio.create_task(attack(world, http, stop)) if attack else None
+        attacking: asyncio.Task[str] | None = (
+            asyncio.create_task(attack(world, http, stop)) if attack else None
+        )
         if attacking is not None:
             await asyncio.sleep(min(2.0, seconds / 3))  # the attack under way before measuring
         victim = await asyncio.create_subprocess_exec(

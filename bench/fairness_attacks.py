@@ -4,13 +4,18 @@ and returns a line saying what it did."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from bench.fairness_world import PASSWORD, World, open_socket, repeat
 from bench.quotes_fanout import rss_kib
@@ -52,28 +57,67 @@ def _big_init(megabytes: int) -> str:
     return '{"type": "connection_init", "payload": {"x": [' + ",".join(["{}"] * count) + "]}}"
 
 
-async def _send_and_wait_close(url: str, message: str) -> None:
-    with contextlib.suppress(Exception):
-        socket = await websockets.connect(
-            url, subprotocols=["graphql-transport-ws"], max_size=None, ping_interval=None
+def _masked_text_frame(payload: bytes) -> bytes:
+    """One client text frame carrying `payload`, masked with a zero key (valid, and free)."""
+    return b"\x81\xff" + len(payload).to_bytes(8, "big") + b"\0\0\0\0" + payload
+
+
+async def _send_frame_and_wait_close(url: str, frame: bytes) -> int:
+    """Opens a graphql-transport-ws socket by hand and writes `frame` in 64 KiB slices until
+    the server answers (its close frame); returns the bytes written until then, most of them
+    into the kernel's socket buffers. The attacker's own cost
+    is then the bytes the server reads, not encoding and masking 15 MB per message on the
+    cores the server and the victim share (an attacker elsewhere spends nothing here)."""
+    address = urlsplit(url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    sent = 0
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET {address.path} HTTP/1.1\r\nHost: {address.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n".encode()
         )
-        await socket.send(message)
+        await reader.readuntil(b"\r\n\r\n")
+        answered = asyncio.ensure_future(reader.read(2))  # the server's close frame
+        view = memoryview(frame)
+        with contextlib.suppress(OSError):
+            for start in range(0, len(view), 64 * 1024):
+                writer.write(view[start : start + 64 * 1024])
+                draining = asyncio.ensure_future(writer.drain())
+                await asyncio.wait([draining, answered], return_when=asyncio.FIRST_COMPLETED)
+                if answered.done():
+                    draining.cancel()
+                    break
+                sent = start + 64 * 1024
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(socket.recv(), 30)
-        await socket.close()
+            async with asyncio.timeout(30):
+                await answered
+    finally:
+        writer.close()
+    return sent
 
 
 async def big_ws_message(world: World, http: httpx.AsyncClient, stop: asyncio.Event) -> str:
     """3 sockets at a time, no login, each a 15 MB connection_init of `{}`s."""
-    message = _big_init(15)
-    done = await repeat(stop, 3, lambda: _send_and_wait_close(world.ws_url, message))
-    return f"{done} messages of {len(message) // 2**20} MiB"
+    frame = _masked_text_frame(_big_init(15).encode())
+    taken: list[int] = []
+
+    async def once() -> None:
+        taken.append(await _send_frame_and_wait_close(world.ws_url, frame))
+
+    done = await repeat(stop, 3, once)
+    most = max(taken, default=0) // 1024
+    return (
+        f"{done} messages of {len(frame) // 2**20} MiB, at most {most} KiB written before the close"
+    )
 
 
 async def big_http_bodies(world: World, http: httpx.AsyncClient, stop: asyncio.Event) -> str:
     """6 parallel 1 MiB HTTP bodies of `{}`s, over and over."""
     count = (1024 * 1024 - 200) // 3
-    body = '{"query": "{ __typename }", "variables": {"x": [' + ",".join(["{}"] * count) + "]}}"
+    text = '{"query": "{ __typename }", "variables": {"x": [' + ",".join(["{}"] * count) + "]}}"
+    body = text.encode()  # encoded once: the attackers' clients share the server's cores
     headers = {"content-type": "application/json"}
     statuses: set[int] = set()
 
@@ -101,7 +145,7 @@ async def big_connection_params(world: World, http: httpx.AsyncClient, stop: asy
         with contextlib.suppress(Exception):
             socket = await websockets.connect(
                 world.ws_url,
-                subprotocols=["graphql-transport-ws"],
+                subprotocols=[Subprotocol("graphql-transport-ws")],
                 max_size=None,
                 ping_interval=None,
             )
@@ -171,7 +215,8 @@ async def long_store_call(world: World, http: httpx.AsyncClient, stop: asyncio.E
     return f"{done} summaries"
 
 
-ATTACKS: dict[str, Callable[[World, httpx.AsyncClient, asyncio.Event], Awaitable[str]]] = {
+Attack = Callable[[World, httpx.AsyncClient, asyncio.Event], Coroutine[Any, Any, str]]
+ATTACKS: dict[str, Attack] = {
     "idle feeds": idle_feeds,
     "big WS message": big_ws_message,
     "big HTTP bodies": big_http_bodies,

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from tests.support.clients import GraphQLClient
 from tests.support.trading import PUBLISH_QUOTE
@@ -41,7 +42,7 @@ class Victim:
     async def run(self, stop: asyncio.Event) -> dict[str, list[float]]:
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
         socket = await websockets.connect(
-            self.ws_url, subprotocols=["graphql-transport-ws"], ping_interval=None
+            self.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], ping_interval=None
         )
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {self.token}"}}
         await socket.send(json.dumps(init))
@@ -78,12 +79,6 @@ class Victim:
                         return
                 elif message.get("type") == "ping":
                     await socket.send(json.dumps({"type": "pong"}))
-
-
-async def _timed(sink: list[float], work: Awaitable[Any]) -> None:
-    started = time.perf_counter()
-    await work
-    sink.append(1000 * (time.perf_counter() - started))
 
 
 async def _timed(sink: list[float], work: Awaitable[Any]) -> None:

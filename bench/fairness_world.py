@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import ADMIN_ENV, REGISTER, login_admin
 from tests.e2e.test_analytics import IMPORT, START, walk
@@ -182,7 +183,7 @@ async def setup(events: int, heatmap_rows: int) -> World:
 
 async def open_socket(url: str, token: str | None, payload: str | None = None) -> Any:
     socket = await websockets.connect(
-        url, subprotocols=["graphql-transport-ws"], max_size=None, ping_interval=None
+        url, subprotocols=[Subprotocol("graphql-transport-ws")], max_size=None, ping_interval=None
     )
     init = payload or json.dumps(
         {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}

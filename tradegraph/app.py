@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,15 +18,20 @@ from tradegraph.errors import DomainError
 from tradegraph.markets.feeds import market_feed
 from tradegraph.services import Services, start_services, stop_services
 from tradegraph.store import StoreUnreachable
+from tradegraph.store.journal import JournalCorrupt, promise
+from tradegraph.store.recovery import Recovery
 from tradegraph.store.snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
+from tradegraph.web.client_address import client_address_middleware
 from tradegraph.web.cors import OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
 from tradegraph.web.errors import domain_error_handler, unexpected_error_handler
-from tradegraph.web.exports import export_portfolio
+from tradegraph.web.exports import export_portfolio, redact_export_tokens_in_access_log
 from tradegraph.web.graphql import GraphQLView
 from tradegraph.web.health import healthz, readyz
 from tradegraph.web.metrics import Metrics
+from tradegraph.web.security_headers import SecurityHeaders
+from tradegraph.web.session_endpoints import end_session, refresh_session
 from tradegraph.web.webhooks import receive_events
 from tradegraph.web.widget_cors import WidgetKeyCors
 from tradegraph.web.widgets import widget_builder, widgets_script
@@ -81,25 +87,70 @@ def _announce_persistence(services: Services) -> None:
             "keep snapshots, or TRADEGRAPH_MONGODB_URL=mongodb://… for a real database"
         )
         return
-    if store.loaded is None:
-        log.info("no snapshot yet: starting with an empty store", path=str(store.snapshot_file))
+    recovery = store.recovery
+    if recovery is not None:
+        _announce_recovery(recovery)
+    log.info(promise(settings.journal_sync_ms, store.snapshot_file.parent))
+    log.info(
+        "snapshots keep the journal short",
+        path=str(store.snapshot_file),
+        every_seconds=settings.snapshot_seconds,
+    )
+
+
+def _announce_recovery(recovery: Recovery) -> None:
+    for leftover in recovery.leftovers:
+        log.info("removed the temporary file of an interrupted snapshot write", path=str(leftover))
+    if recovery.snapshot is None:
+        log.info("no snapshot yet: starting from the journal alone")
     else:
+        taken_at = recovery.snapshot.taken_at
         log.info(
             "store loaded from snapshot",
-            path=str(store.loaded.path),
-            taken_at=store.loaded.taken_at.isoformat() if store.loaded.taken_at else None,
-            documents=store.loaded.documents,
+            path=str(recovery.snapshot.path),
+            taken_at=taken_at.isoformat() if taken_at else None,
+            documents=recovery.snapshot.documents,
         )
-    log.warning(
-        f"data is snapshotted to {store.snapshot_file} every {settings.snapshot_seconds:g}s and "
-        f"on shutdown: after a crash or kill -9 the changes of at most the last "
-        f"{settings.snapshot_seconds:g}s are lost; set TRADEGRAPH_MONGODB_URL=mongodb://… for "
-        "a durable database"
-    )
+    if recovery.replayed_files:
+        log.info(
+            "journal replayed",
+            records=recovery.replayed_records,
+            files=[str(path) for path in recovery.replayed_files],
+        )
+    for tail in recovery.torn:
+        log.warning(
+            f"journal {tail.path}: dropped a torn last record at offset {tail.offset} "
+            f"({tail.size} bytes), the append a crash interrupted; its call never returned, "
+            "so nothing acknowledged is lost"
+        )
+
+
+STARTUP_STOPPERS = (SnapshotUnreadable, JournalCorrupt, StoreUnreachable)
+
+
+class StartupStoppedFilter(logging.Filter):
+    """Drops uvicorn's traceback of a startup stopped on purpose: its one-line message,
+    saying what to do, has been logged already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], STARTUP_STOPPERS):
+            return False
+        message = str(record.msg)
+        if message.startswith("Traceback (most recent call last)"):  # Starlette's startup.failed
+            names = (f"{kind.__module__}.{kind.__name__}:" for kind in STARTUP_STOPPERS)
+            return not any(name in message for name in names)
+        return True
+
+
+def _quiet_startup_tracebacks() -> None:
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, StartupStoppedFilter) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(StartupStoppedFilter())
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    _quiet_startup_tracebacks()
     metrics = Metrics()
     graphql = GraphQLView(settings)
 
@@ -108,7 +159,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             services = await start_services(settings, metrics.events_stored.inc)
         except SnapshotUnreadable as error:
-            log.error(f"startup stopped: {error}; move the file aside to start empty")
+            log.error(f"startup stopped: {error}; restore it from a backup or move it aside")
+            raise
+        except JournalCorrupt as error:
+            log.error(
+                f"startup stopped: {error}; restore the data directory from a backup, or move "
+                "this file aside to start without the writes it and later files hold"
+            )
             raise
         except StoreUnreachable as error:
             log.error(f"startup stopped: {error}")
@@ -132,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/events", receive_events, methods=["POST"]),
+        Route("/auth/refresh", refresh_session, methods=["POST"]),
+        Route("/auth/logout", end_session, methods=["POST"]),
         Route("/exports/portfolios/{portfolio_id}/{kind:str}.csv", export_portfolio),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -143,9 +202,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     cors = Middleware(WidgetKeyCors, policy=OriginPolicy.from_settings(settings))
     limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
+    redact_export_tokens_in_access_log()
+    headers = Middleware(SecurityHeaders)  # outermost: error responses get the headers too
     handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=[cors, limit], exception_handlers=handlers
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[*client_address_middleware(settings), headers, cors, limit],
+        exception_handlers=handlers,
     )
     app.state.started = asyncio.Event()  # set once startup has completed
     return app

@@ -102,6 +102,7 @@ async def _seed(services: Services, days: int, users: int, seed: int = 7) -> Non
     from tradegraph.events.seed import EVENTS_PER_USER_PER_DAY, synthetic_events
     from tradegraph.markets.seed import seed_universe
 
+    await services.store.wait_loaded()  # after a restart: the stored bars decide what to seed
     created, present = await seed_universe(services.instruments, services.market)
     log.info("instruments seeded", created=created, already_present=present)
     # One-minute bars per instrument ending now (TRADEGRAPH_SEED_HISTORY_DAYS, 30 by default),

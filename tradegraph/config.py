@@ -29,6 +29,16 @@ class MarketFeed(StrEnum):
     NONE = "none"
 
 
+class ForwardedHeader(StrEnum):
+    X_FORWARDED_FOR = "x-forwarded-for"
+    FORWARDED = "forwarded"
+
+
+def _spare_cores() -> int:
+    """Password hashing leaves one core to the event loop (at least one hash at a time)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 class LogFormat(StrEnum):
     CONSOLE = "console"
     JSON = "json"
@@ -191,10 +201,20 @@ class Settings(BaseSettings):
         "TRADEGRAPH_REGISTER_MAX_CONFLICTS_PER_ADDRESS)",
     )
     password_hash_concurrency: int = Field(
-        default=2,
+        default_factory=_spare_cores,
         ge=1,
         le=64,
-        description="argon2 hashes and verifications running at once (in threads); the rest wait",
+        description="argon2 hashes/verifications run at once, in low-priority threads; the "
+        "rest queue. Default: the number of cores less one (at least 1), so hashing never "
+        "takes the core the event loop needs",
+    )
+    password_hash_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="scheduling niceness of the hashing threads (Linux, per thread): higher "
+        "yields the CPU to the event loop sooner; 19 also yields to every other process on the "
+        "host, which can stall logins on a busy machine; 0: normal priority",
     )
     user_cache_seconds: float = Field(
         default=5.0,
@@ -274,14 +294,14 @@ class Settings(BaseSettings):
     )
     data_dir: Path | None = Field(
         default=Path(".tradegraph-data"),
-        description="emulation only: snapshots go to <dir>/<database>.snapshot.bson; empty: "
-        "memory only, nothing survives a restart",
+        description="emulation only: the snapshot and journal go to <dir>/<database>.snapshot."
+        "bson and .journal.*; empty: memory only, nothing survives a restart",
     )
     snapshot_seconds: float = Field(
         default=30.0,
         gt=0,
-        description="emulation only: snapshot interval, so what a crash can lose at most (longer "
-        "for a store whose snapshot takes over a tenth of it)",
+        description="emulation only: how often a snapshot truncates the journal (longer for a "
+        "store whose snapshot takes over a tenth of it)",
     )
     order_expiry_check_seconds: float = Field(
         default=1.0,
@@ -292,6 +312,21 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         description="a portfolioValue subscription sends at most once per this",
+    )
+    loading_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="emulation only: after a restart, how long a call needing market data not "
+        "loaded yet waits before it is answered SERVICE_UNAVAILABLE with Retry-After",
+    )
+    journal_sync_ms: int = Field(
+        default=100,
+        ge=0,
+        le=60_000,
+        description="emulation only: every write is journaled before it is acknowledged and "
+        "fsynced within this many milliseconds (group commit); 0: fsynced before every "
+        "acknowledgement",
     )
     feed_poll_seconds: float = Field(
         default=2.0,
@@ -447,6 +482,30 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field(
         default=LogFormat.CONSOLE,
         description="`console` for people, `json` for one structured line per record",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="the server's address as browsers reach it (https://trading.example.com), "
+        "used for links it hands out (exportUrl); unset: links are built from the request's "
+        "own address only when its Host header names this server's socket, else left relative",
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="comma-separated addresses or networks (10.0.0.0/8, '*' for any) of "
+        "reverse proxies whose forwarding header tells the client's address (and https); "
+        "unset: the socket's peer is the client, and forwarding headers are ignored",
+    )
+    forwarded_header: ForwardedHeader = Field(
+        default=ForwardedHeader.X_FORWARDED_FOR,
+        description="which header the trusted proxies set: x-forwarded-for (with "
+        "X-Forwarded-Proto) or forwarded (RFC 7239; X-Forwarded-* are then ignored)",
+    )
+    max_portfolio_cash: Decimal = Field(
+        default=Decimal(1_000_000_000),
+        gt=0,
+        le=Decimal(10) ** 18,  # amounts are below 10^18 (decimals.py)
+        description="the most paper cash one portfolio may hold after a deposit, in its base "
+        "currency; a deposit past it is BAD_USER_INPUT",
     )
 
     @field_validator("mongodb_url")

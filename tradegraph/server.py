@@ -31,6 +31,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "log_config": None,
         "lifespan": "on",
+        # Off: uvicorn would believe X-Forwarded-For from 127.0.0.1 whatever the settings say;
+        # TRADEGRAPH_TRUSTED_PROXIES decides instead (web/client_address.py).
+        "proxy_headers": False,
         # WebSocket-level pings are off: graphql-transport-ws pings come from the GraphQL view.
         "ws_ping_interval": None,
         # Off by default: a deflate context per socket costs more memory than quotes save.

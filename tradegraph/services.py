@@ -99,7 +99,7 @@ async def start_services(
     )
     market.on_quote(engine.on_quote)  # every accepted quote is matched against resting orders
     candles = Candles(instruments)
-    portfolios = Portfolios(market)
+    portfolios = Portfolios(market, max_cash=settings.max_portfolio_cash)
     processes = RunProcesses()
     queue = RunQueue(
         WorkerPool(settings.backtest_workers),
@@ -142,6 +142,7 @@ async def start_services(
         outbox = Outbox(MongoOutboxStore(), broker.send, settings.outbox_poll_seconds)
         broker.attach_outbox(outbox)
         services.background.append(asyncio.create_task(outbox.run(), name="outbox-drainer"))
+    await services.accounts.fill_in_skeletons()  # accounts from before look-alike checks
     await _ensure_admin(services)
     await recover()
     await recover_legs(order_classes)

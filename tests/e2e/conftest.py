@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from beanie import Document
 
 from tests.support.clients import WEBHOOK_SECRET, GraphQLClient
 from tests.support.fake_openai import FakeOpenAI
@@ -64,7 +65,7 @@ def server_settings(**overrides: object) -> Settings:
         "insight_max_retries": 1,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)  # type: ignore[arg-type]  # any setting, by name
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +98,8 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
     services: Services = request.getfixturevalue("services")
     for document in ALL_DOCUMENTS:
         if document is not User:  # the configured admin stays
-            await document.find_all().delete()  # type: ignore[attr-defined]
+            assert issubclass(document, Document)  # every kind listed is stored
+            await document.find_all().delete()
     services.instruments.forget()
     if services.engine.book is not None:  # orders were deleted behind its back
         services.engine.book.reload()

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import jwt
@@ -213,7 +214,8 @@ async def test_healthz_answers_while_a_flood_of_logins_is_in_flight() -> None:
         batch = asyncio.ensure_future(asyncio.gather(*(one(e, p) for e, p in credentials)))
         await first_answer.wait()  # the server is working through the flood
         health = asyncio.ensure_future(probe.get("/healthz"))
-        done, _ = await asyncio.wait([health, batch], return_when=asyncio.FIRST_COMPLETED)
+        racing: list[asyncio.Future[Any]] = [health, batch]
+        done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         assert health in done, "healthz waited for the flood of logins"
         assert not batch.done()
         assert health.result().json() == {"status": "ok"}

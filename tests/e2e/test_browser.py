@@ -16,6 +16,7 @@ from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, registe
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, page_server, start_live_server
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tradegraph.pubsub.channels import EVENTS_CREATED
+from tradegraph.schema.core.session_cookie import REFRESH_COOKIE
 from tradegraph.server import RunningServer
 
 DOCS = Path(__file__).parents[2] / "docs"
@@ -123,12 +124,20 @@ async def short_tokens() -> AsyncIterator[RunningServer]:
 async def test_dashboard_stays_live_across_token_expiry_with_rotated_refresh_tokens(
     short_tokens: RunningServer, page: Page
 ) -> None:
+    async def refresh_cookie() -> str:
+        (cookie,) = [c for c in await page.context.cookies() if c["name"] == REFRESH_COOKIE]
+        assert cookie["httpOnly"]  # page scripts cannot read it
+        return cookie["value"]
+
     await log_in(page, short_tokens.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    stored = "() => JSON.parse(localStorage.getItem('tradegraph.session')).refreshToken"
-    first: str = await page.evaluate(stored)
+    first = await refresh_cookie()
     # The socket is closed at the token's expiry; the reconnect asks connectionParams again,
-    # which refreshes (rotating the refresh token) and reconnects.
-    await page.wait_for_function(f"first => ({stored})() !== first", arg=first, timeout=10_000)
+    # which refreshes (POST /auth/refresh rotates the refresh cookie) and reconnects.
+    async with page.expect_response(
+        lambda r: r.url.endswith("/auth/refresh") and r.ok, timeout=10_000
+    ):
+        pass
+    assert await refresh_cookie() != first
     await page.wait_for_timeout(2500)  # past the first token's expiry, on purpose
     row = page.locator("tr[data-symbol=AAPL]")
     seen = int(await row.get_attribute("data-updates") or 0)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import websockets
+from websockets.typing import Origin, Subprotocol
 
 from tests.e2e.conftest import server_settings
 from tradegraph.server import RunningServer, start_server
@@ -27,7 +28,7 @@ async def handshake(server_url: str, origin: str) -> int:
     url = server_url.replace("http", "ws", 1) + "/graphql"
     try:
         async with websockets.connect(
-            url, subprotocols=["graphql-transport-ws"], origin=origin
+            url, subprotocols=[Subprotocol("graphql-transport-ws")], origin=Origin(origin)
         ) as socket:
             assert socket.subprotocol == "graphql-transport-ws"
             return 101
@@ -127,7 +128,9 @@ async def test_same_origin_and_originless_sockets_are_always_accepted(
 ) -> None:
     assert await handshake(partner_server.url, partner_server.url) == 101
     url = partner_server.url.replace("http", "ws", 1) + "/graphql"
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as socket:
         assert socket.subprotocol == "graphql-transport-ws"
 
 

@@ -172,7 +172,9 @@ async def test_traders_see_only_their_own_events(
         trader["accessToken"],
     )
     assert error_code(other) == "FORBIDDEN"
-    hidden = (await Event.find_one(Event.user_id == "someone-else")).id  # type: ignore[union-attr]
+    theirs = await Event.find_one(Event.user_id == "someone-else")
+    assert theirs is not None
+    hidden = theirs.id
     lookup = await gql.data(
         "query($id: ID!) { event(id: $id) { id } }", {"id": str(hidden)}, trader["accessToken"]
     )

@@ -15,8 +15,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from beanie import Document
 
-from tests.e2e.conftest import server_settings, utc
+from tests.e2e.conftest import register, server_settings, utc
 from tests.support.clients import (
     GraphQLClient,
     connected,
@@ -185,6 +186,15 @@ def document(template: str, pid: str, value: str) -> str:
     return template.replace("{pid}", pid).replace("{value}", value)
 
 
+async def document_counts() -> dict[str, int]:
+    """How many documents each collection holds."""
+    counts = {}
+    for kind in ALL_DOCUMENTS:
+        assert issubclass(kind, Document)  # every kind listed is stored
+        counts[kind.__name__] = await kind.count()
+    return counts
+
+
 @pytest.mark.parametrize("place_name", list(DECIMAL_PLACES))
 async def test_malformed_or_out_of_range_decimals_are_bad_user_input_as_literal_and_variable(
     gql: GraphQLClient, admin_token: str, trader: dict, place_name: str
@@ -193,7 +203,7 @@ async def test_malformed_or_out_of_range_decimals_are_bad_user_input_as_literal_
     token = admin_token if admin_only else trader["accessToken"]
     await create_instrument(gql, admin_token)
     pid = await funded_portfolio(gql, trader["accessToken"], "1000")
-    counts_before = {kind.__name__: await kind.count() for kind in ALL_DOCUMENTS}
+    counts_before = await document_counts()
 
     for text, reason in REFUSED_DECIMALS.items():
         literal = await gql.error(document(template, pid, json.dumps(text)), token=token)
@@ -218,7 +228,7 @@ async def test_malformed_or_out_of_range_decimals_are_bad_user_input_as_literal_
         assert error_code(literal) == "BAD_USER_INPUT", (place_name, number, literal)
         assert reason in literal["message"], literal
 
-    assert {kind.__name__: await kind.count() for kind in ALL_DOCUMENTS} == counts_before
+    assert await document_counts() == counts_before
     assert dec((await portfolio(gql, trader["accessToken"], pid))["cash"]) == 1000
 
 
@@ -231,10 +241,24 @@ async def raw_graphql(http: httpx.AsyncClient, token: str, body: str) -> httpx.R
     return await http.post("/graphql", content=body, headers=headers)
 
 
+@pytest.fixture
+async def uncapped() -> AsyncIterator[tuple[httpx.AsyncClient, GraphQLClient, str]]:
+    """A server whose paper-cash cap (TRADEGRAPH_MAX_PORTFOLIO_CASH) is as high as amounts go,
+    so the exactness tests can deposit numbers with more digits than a float holds; and a
+    trader's token on it."""
+    running = await start_server(server_settings(max_portfolio_cash=Decimal(10) ** 18))
+    try:
+        async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
+            gql = GraphQLClient(http)
+            yield http, gql, (await register(gql, "exact@example.com"))["accessToken"]
+    finally:
+        await running.stop()
+
+
 async def test_json_numbers_for_decimals_are_exact_or_refused_never_rounded(
-    http: httpx.AsyncClient, gql: GraphQLClient, trader: dict
+    uncapped: tuple[httpx.AsyncClient, GraphQLClient, str],
 ) -> None:
-    token = trader["accessToken"]
+    http, gql, token = uncapped
     pid = await funded_portfolio(gql, token, "0", currency="USDT")  # cash with 8 decimals
     query = json.dumps(DEPOSIT_VARIABLE.replace("{pid}", pid))
 
@@ -272,8 +296,10 @@ async def test_json_numbers_for_decimals_are_exact_or_refused_never_rounded(
     assert response.status_code == 400, response.text
 
 
-async def test_well_formed_decimals_are_taken_exactly(gql: GraphQLClient, trader: dict) -> None:
-    token = trader["accessToken"]
+async def test_well_formed_decimals_are_taken_exactly(
+    uncapped: tuple[httpx.AsyncClient, GraphQLClient, str],
+) -> None:
+    _, gql, token = uncapped
     for text in ("999999999999999999.5", "+0.25", "0007", "12345678901234567.89"):
         pid = await funded_portfolio(gql, token, "0")
         declared = DEPOSIT_VARIABLE.replace("{pid}", pid)
@@ -365,6 +391,7 @@ KINDS = {
     "orders",
     "portfolios",
     "quotes",
+    "widgetkeys",
 }
 
 
@@ -372,7 +399,9 @@ def subscriber_gauges(metrics: str) -> dict[str, float]:
     found = re.findall(r"^tradegraph_subscribers\{(.*)\} (\S+)$", metrics, re.MULTILINE)
     gauges = {}
     for labels, value in found:
-        (kind,) = re.fullmatch(r'kind="([a-z]+)"', labels).groups()  # type: ignore[union-attr]
+        label = re.fullmatch(r'kind="([a-z]+)"', labels)
+        assert label is not None, labels  # one label, the kind
+        (kind,) = label.groups()
         gauges[kind] = float(value)
     return gauges
 
@@ -423,7 +452,7 @@ async def test_with_a_metrics_token_only_requests_carrying_it_are_answered(
         assert missing.headers["www-authenticate"] == "Bearer"
         wrong_tokens = ("Bearer metrics-token-012345678", "Basic bWV0cmljcw==", "Bearer é")
         for wrong in wrong_tokens:
-            refused = await http.get("/metrics", headers={"authorization": wrong.encode()})
+            refused = await http.get("/metrics", headers={b"authorization": wrong.encode()})
             assert refused.status_code == 401, wrong
             assert refused.json()["error"]["code"] == "UNAUTHENTICATED"
         allowed = await http.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -189,6 +190,7 @@ async def test_a_slow_quote_reader_gets_the_newest_quote_per_symbol() -> None:
     broker.set_decoder("tradegraph.quotes.", decode_quote)
     try:
         stream = live_quotes(broker, ["AAA", "BBB"])
+        assert isinstance(stream, AsyncGenerator)  # an async generator: closed below
         reader = asyncio.ensure_future(anext(stream))
         while broker.subscriber_counts().get(quote_channel("AAA")) != 1:  # noqa: ASYNC110
             await asyncio.sleep(0)  # no event marks an open subscription: yield until it is
@@ -203,6 +205,6 @@ async def test_a_slow_quote_reader_gets_the_newest_quote_per_symbol() -> None:
         # The first quote was already being handed over; after it, only the newest per symbol.
         assert len(received) <= 4
         assert {(q.symbol, q.bid) for q in received[-2:]} == {("AAA", 200), ("BBB", 200)}
-        await stream.aclose()  # type: ignore[attr-defined]  # an async generator
+        await stream.aclose()
     finally:
         await broker.disconnect()

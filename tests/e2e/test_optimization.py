@@ -200,7 +200,7 @@ async def test_bad_optimisations_are_refused_and_store_nothing(
         {"name": "fast", "start": 1, "stop": 200, "step": 1},
         {"name": "slow", "start": 1, "stop": 200, "step": 1},
     ]
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"parameters": huge}, "40,000 combinations: at most 10,000"),
         ({"constraint": "fast < slo"}, "unknown parameter 'slo'"),
         ({"constraint": "__import__('os')"}, "constraint: unexpected"),

@@ -187,6 +187,54 @@ async def test_a_whole_body_over_the_limit_gets_413_and_the_server_goes_on(
     assert (await gql.data("{ __typename }"))["__typename"] == "Query"
 
 
+async def test_a_body_past_the_json_value_limit_is_refused_before_it_is_whole(
+    server: RunningServer, gql: GraphQLClient
+) -> None:
+    # 300 KiB of `{}`s already passes 100,000 values; the rest of the declared MiB never comes.
+    part = b'{"query": "{ __typename }", "variables": {"x": [' + b"{}," * 100_000
+    head = f"Content-Type: application/json\r\nContent-Length: {MiB - 1}\r\n"
+    status, payload = await raw_post(server.url, head, part)
+    assert status == 400
+    assert payload["errors"][0]["message"] == "JSON with more than 100000 values"
+    assert error_code(payload["errors"][0]) == "BAD_USER_INPUT"
+    assert (await gql.data("{ __typename }"))["__typename"] == "Query"
+
+
+async def test_big_bodies_are_read_one_at_a_time(server: RunningServer) -> None:
+    """A big body sent while another is still arriving is read after it: the first one's
+    answer (refused when its rest arrives) comes before the second's."""
+    address = urlsplit(server.url)
+    opening = b'{"query": "{ __typename }", "variables": {"x": ['
+    first = await asyncio.open_connection(address.hostname, address.port)
+    second = await asyncio.open_connection(address.hostname, address.port)
+    body = json.dumps({"query": "{ __typename }", "padding": "x" * 100_000}).encode()
+    heads = [
+        f"POST /graphql HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode()
+        for length in (MiB - 1, len(body))
+    ]
+    answers: list[str] = []
+
+    async def answer(name: str, reader: asyncio.StreamReader) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        answers.append(name)
+
+    try:
+        first[1].write(heads[0] + opening + b"{}," * 30_000)  # 60,000 values so far
+        await first[1].drain()
+        second[1].write(heads[1] + body)
+        await second[1].drain()
+        waiting = [asyncio.create_task(answer(n, c[0])) for n, c in (("1", first), ("2", second))]
+        first[1].write(b"{}," * 30_000)  # past 100,000 values: the first is refused
+        await first[1].drain()
+        async with asyncio.timeout(10):
+            await asyncio.gather(*waiting)
+        assert answers == ["1", "2"]
+    finally:
+        first[1].close()
+        second[1].close()
+
+
 @pytest.mark.parametrize("levels", [1_000, 100_000])
 async def test_deeply_nested_json_is_a_400_with_a_json_error(
     http: httpx.AsyncClient, levels: int

@@ -181,7 +181,9 @@ async def test_runs_of_dead_processes_fail_at_once_and_their_feeds_end(
     }
     assert found["restarted"] == found["silent"] == {"status": "FAILED", "error": INTERRUPTED}
     assert found["alive-here"]["status"] == found["alive-elsewhere"]["status"] == "RUNNING"
-    assert (await BacktestRun.get(backtest.id)).status.value == "FAILED"  # type: ignore[union-attr]
+    stored = await BacktestRun.get(backtest.id)
+    assert stored is not None
+    assert stored.status.value == "FAILED"
     assert await ResearchProcess.get("restarted") is None  # dead records are dropped
 
 

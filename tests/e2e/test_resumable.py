@@ -6,7 +6,7 @@ when the shared watch nudges (an idle subscriber reads nothing)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from tradegraph.sequences import ReplayPage, Sequenced
 from tradegraph.subscriptions.feed_watch import FeedWatch
@@ -31,9 +31,11 @@ class Feed:
         found = [Sequenced(seq, self.stored[seq]) for seq in sorted(self.stored) if seq > after]
         return ReplayPage(found[: LIMIT + 1], after)
 
-    def resume(self, after: int, grace: float = GRACE) -> AsyncIterator[str]:
+    def resume(self, after: int, grace: float = GRACE) -> AsyncGenerator[str, None]:
         rules = ResumeRules("feed", self.watch, grace, LIMIT, "list them")
-        return resume(self.channel(), self.replay, after, rules)
+        stream = resume(self.channel(), self.replay, after, rules)
+        assert isinstance(stream, AsyncGenerator)  # an async generator: the test closes it
+        return stream
 
     def nudge(self) -> None:
         """What the shared watch does when the counter is ahead of a follower."""

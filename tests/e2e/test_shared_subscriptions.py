@@ -10,6 +10,7 @@ import socket
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import login_admin, register, server_settings
 from tests.support.clients import (
@@ -176,7 +177,7 @@ async def slow_reader(url: str, token: str) -> websockets.ClientConnection:
     client = await websockets.connect(
         f"ws://{host}:{port}/graphql",
         sock=sock,
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("graphql-transport-ws")],
         max_queue=4,
         ping_interval=None,
         compression=None,

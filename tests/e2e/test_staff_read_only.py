@@ -3,6 +3,8 @@ caller does not own (an ADMIN's order once filled in a TRADER's account)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.support.clients import GraphQLClient, error_code
 from tests.support.trading import (
     CANCEL_ORDER,
@@ -34,7 +36,7 @@ async def test_staff_read_a_traders_portfolio_but_never_trade_in_it(
     for staff in (admin_token, analyst_token):
         seen = await portfolio(gql, staff, pid)
         assert seen == before  # readable, with its owner
-        attempts = [
+        attempts: list[tuple[str, dict[str, Any]]] = [
             (PLACE_ORDER, {"input": order_input(pid, "BUY", "1")}),
             (DEPOSIT, {"id": pid, "amount": "100"}),
             (CANCEL_ORDER, {"id": resting["id"]}),

@@ -13,11 +13,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import bson
 import httpx
 import mongomock
 import pytest
-from bson import Decimal128
+from bson import Decimal128, ObjectId
 
 from tests.e2e.conftest import login_admin, register, server_settings
 from tests.support.clients import (
@@ -38,7 +40,7 @@ from tradegraph.markets.quotes import Quote
 from tradegraph.pubsub.channels import quote_channel
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
-from tradegraph.store.snapshots import encode_store, snapshot_path, write_atomically
+from tradegraph.store.snapshots import FORMAT, encode_store, snapshot_path, write_atomically
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TRADEGRAPH_MONGODB_URL")), reason="snapshots are for the emulation"
@@ -126,14 +128,66 @@ async def test_memory_only_when_the_data_dir_is_empty(
     assert await asyncio.to_thread(os.listdir, tmp_path) == []
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated"])
-def test_a_corrupt_snapshot_stops_startup_naming_the_file(tmp_path: Path, damage: str) -> None:
+def _manifest(collections: dict[str, Any]) -> dict[str, Any]:
+    return {"format": FORMAT, "taken_at": datetime(2026, 1, 1), "collections": collections}
+
+
+def _users(count: Any = 1, indexes: Any = None) -> dict[str, Any]:
+    return {"users": {"count": count, "indexes": {} if indexes is None else indexes}}
+
+
+USER = {"_id": ObjectId(), "email": "a@example.com"}
+# Each malformed snapshot, as bytes, and what the one-line message says about it.
+MALFORMED: dict[str, tuple[bytes, str]] = {
+    "not BSON": (b"this is not BSON at all", "cannot read the store snapshot"),
+    "another format": (bson.encode({"format": "something-else"}), "is not a tradegraph snapshot"),
+    "a count that is text": (
+        bson.encode(_manifest(_users(count="1"))) + bson.encode(USER),
+        "has a count that is not a whole number",
+    ),
+    "no collections": (
+        bson.encode({"format": FORMAT, "taken_at": datetime(2026, 1, 1)}),
+        "its manifest has no collections document",
+    ),
+    "a collection entry without indexes": (
+        bson.encode(_manifest({"users": {"count": 1}})) + bson.encode(USER),
+        "lacks count or indexes",
+    ),
+    "taken_at that is not a date": (
+        bson.encode({**_manifest(_users()), "taken_at": "yesterday"}) + bson.encode(USER),
+        "taken_at is not a date",
+    ),
+    "a document without _id": (
+        bson.encode(_manifest(_users())) + bson.encode({"email": "a@example.com"}),
+        "document 0 of collection 'users' has no _id",
+    ),
+    "the same _id twice": (
+        bson.encode(_manifest(_users(count=2))) + bson.encode(USER) + bson.encode(USER),
+        "holds _id",
+    ),
+    "a bad index spec": (
+        bson.encode(_manifest(_users(indexes={"email_1": {"key": "email"}}))) + bson.encode(USER),
+        "index 'email_1' of collection 'users' is not a valid index spec",
+    ),
+    "counts that do not match": (
+        bson.encode(_manifest(_users(count=2))) + bson.encode(USER),
+        "it holds 1 documents where its manifest lists 2",
+    ),
+    "a truncated file": (
+        (bson.encode(_manifest(_users())) + bson.encode(USER))[:-7],
+        "cannot read the store snapshot",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(MALFORMED))
+def test_a_malformed_snapshot_stops_startup_with_one_line_naming_the_file(
+    tmp_path: Path, damage: str
+) -> None:
     database = f"tradegraph_test_{uuid.uuid4().hex[:12]}"
     file = snapshot_path(tmp_path, database)
-    if damage == "garbage":
-        file.write_bytes(b"this is not BSON at all")
-    else:
-        asyncio.run(_write_snapshot_then_truncate(tmp_path, database))
+    content, reason = MALFORMED[damage]
+    file.write_bytes(content)
     result = subprocess.run(
         [sys.executable, "-m", "tradegraph", "serve", "--port", "0"],
         capture_output=True,
@@ -147,16 +201,28 @@ def test_a_corrupt_snapshot_stops_startup_naming_the_file(tmp_path: Path, damage
         },
     )
     assert result.returncode != 0
-    assert f"startup stopped: cannot read the store snapshot {file}" in result.stderr
-    assert file.exists()  # left for the user to inspect, never replaced by an empty store
+    assert "Traceback" not in result.stderr, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "startup stopped" in line]
+    assert str(file) in line
+    assert reason in line
+    assert file.read_bytes() == content  # left for the user to inspect, never replaced
 
 
-async def _write_snapshot_then_truncate(data_dir: Path, database: str) -> None:
-    async with running(data_dir=str(data_dir), mongodb_database=database) as (_, gql):
-        admin = await login_admin(gql)
-        await create_instrument(gql, admin)
-    file = snapshot_path(data_dir, database)
-    file.write_bytes(file.read_bytes()[:-40])
+async def test_leftover_temporary_files_of_a_killed_snapshot_write_are_removed(
+    tmp_path: Path,
+) -> None:
+    database = f"tradegraph_test_{uuid.uuid4().hex[:12]}"
+    file = snapshot_path(tmp_path, database)
+    leftovers = [tmp_path / f"{file.name}.abc123.tmp", tmp_path / f"{file.name}.zz9.tmp"]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half a snapshot")
+    other = tmp_path / "notes.tmp"  # not ours: kept
+    other.write_bytes(b"x")
+    async with running(data_dir=str(tmp_path), mongodb_database=database) as (server, _):
+        recovery = server.app.state.services.store.recovery
+        assert sorted(recovery.leftovers) == sorted(leftovers)
+    assert not any(leftover.exists() for leftover in leftovers)
+    assert other.exists()
 
 
 async def test_the_sweeper_removes_ticks_older_than_the_retention() -> None:
@@ -184,9 +250,10 @@ async def test_the_sweeper_removes_ticks_older_than_the_retention() -> None:
         assert len(candles) >= 3
 
 
-def reference_candles(
-    ticks: list[tuple[datetime, Decimal, Decimal]], width: int
-) -> list[tuple[datetime, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+Candle = tuple[datetime, Decimal, Decimal, Decimal, Decimal, Decimal]  # start, OHLC, volume
+
+
+def reference_candles(ticks: list[tuple[datetime, Decimal, Decimal]], width: int) -> list[Candle]:
     """What aggregating every tick gives: ticks in time order, bucketed by `width` seconds."""
     buckets: dict[datetime, list[tuple[datetime, Decimal, Decimal]]] = {}
     for tick in sorted(ticks):
@@ -230,12 +297,14 @@ async def test_candles_from_stored_bars_equal_the_tick_aggregation_and_imports_w
         ticks.append((moment, Decimal(mid), Decimal(volume)))
     window = {"from": base.isoformat(), "to": (base + timedelta(minutes=10)).isoformat()}
 
-    async def read(interval: str) -> list[tuple[datetime, ...]]:
+    async def read(interval: str) -> list[Candle]:
         rows = (await gql.data(CANDLES, {**window, "interval": interval}, admin_token))["candles"]
         return [
             (
                 datetime.fromisoformat(c["start"]),
-                *(dec(c[k]) for k in ("open", "high", "low")),
+                dec(c["open"]),
+                dec(c["high"]),
+                dec(c["low"]),
                 dec(c["close"]),
                 dec(c["volume"]),
             )
@@ -252,7 +321,8 @@ async def test_candles_from_stored_bars_equal_the_tick_aggregation_and_imports_w
     variables = {"interval": "FIVE_MINUTES", "candles": [imported]}
     assert (await gql.data(IMPORT, variables, admin_token))["importCandles"] == 1
     expected = reference_candles(ticks, 300)
-    expected[1] = (base + timedelta(minutes=5), *(Decimal(v) for v in ("1", "2", "1", "2", "9")))
+    one, two, nine = Decimal("1"), Decimal("2"), Decimal("9")
+    expected[1] = (base + timedelta(minutes=5), one, two, one, two, nine)
     assert await read("FIVE_MINUTES") == expected
     assert await read("ONE_MINUTE") == reference_candles(ticks, 60)  # other intervals untouched
 
@@ -287,7 +357,8 @@ async def test_candles_imported_before_bars_were_stored_are_moved_and_served(
 ) -> None:
     database = f"tradegraph_test_{uuid.uuid4().hex[:12]}"
     start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-    old = mongomock.MongoClient(tz_aware=True)[database]
+    # Any: mongomock's stubs call its client pymongo's, which has no `_store` to snapshot.
+    old: Any = mongomock.MongoClient(tz_aware=True)[database]
     old["imported_candles"].insert_one(
         {"symbol": "PETR4", "interval": "ONE_HOUR", "start": start}
         | {k: Decimal128(v) for k, v in [("open", "1"), ("high", "3"), ("low", "1")]}

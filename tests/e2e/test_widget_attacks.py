@@ -63,7 +63,7 @@ async def test_a_key_that_is_not_a_short_string_is_refused_as_unknown(
 ) -> None:
     key = (await create_widget_key(gql, admin_token))["key"]
     for presented in [123, [key], {"key": key}, True, "wk_" + "a" * 5_000, key.upper(), ""]:
-        client = await widget_socket(server.url, presented)  # type: ignore[arg-type]
+        client = await widget_socket(server.url, presented)
         code, reason = await closed_with(client)
         assert (code, reason.split(":")[0]) == (4403, "widget key unknown"), presented
 

@@ -38,10 +38,9 @@ from tests.support.widget_keys import (
     revoke_widget_key,
     widget_socket,
 )
-from tradegraph.pubsub.channels import quote_channel
+from tradegraph.pubsub.channels import WIDGET_KEYS_REVOKED, quote_channel
 from tradegraph.server import RunningServer, start_server
 from tradegraph.services import Services
-from tradegraph.widgets.keys import WIDGET_KEYS_REVOKED
 
 LIVE = "subscription($s: [String!]!) { quotes(symbols: $s) { symbol bid ask } }"
 

@@ -35,9 +35,10 @@ async def revoke_widget_key(gql: GraphQLClient, admin: str, key_id: str) -> dict
 
 
 async def widget_socket(
-    server_url: str, key: str | None, origin: str | None = SITE, **params: Any
+    server_url: str, key: object, origin: str | None = SITE, **params: Any
 ) -> TransportWS:
-    """A widget socket that has sent connection_init with `key` (not yet acknowledged)."""
+    """A widget socket that has sent connection_init with `key` (not yet acknowledged); `key`
+    may be any JSON value, as a hostile client sends, and None leaves it out."""
     url = server_url.replace("http", "ws", 1) + "/graphql?widget"
     socket = await websockets.connect(
         url,

@@ -73,4 +73,4 @@ def test_anything_but_plain_ascii_is_refused_with_the_field(text: str) -> None:
 )
 def test_out_of_range_or_too_precise_values_are_refused(value: object, reason: str) -> None:
     with pytest.raises(InvalidInput, match=re.escape(reason)):
-        parse_decimal(value, "amount")  # type: ignore[arg-type]
+        parse_decimal(value, "amount")  # type: ignore[arg-type]  # refusals of any value

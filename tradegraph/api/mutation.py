@@ -32,6 +32,7 @@ class Mutation:
     register: AuthPayload = fields.mutation(user_resolvers.register, None)
     login: AuthPayload = fields.mutation(user_resolvers.login, None)
     refresh_token: AuthPayload = fields.mutation(user_resolvers.refresh_token, None)
+    logout: bool = fields.mutation(user_resolvers.logout, None)
     ingest_event: Event = fields.mutation(event_resolvers.ingest_event, IsAdmin)
     create_instrument: Instrument = fields.mutation(market_resolvers.create_instrument, IsAdmin)
     update_instrument: Instrument = fields.mutation(market_resolvers.update_instrument, IsAdmin)

@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from pymongo.errors import DuplicateKeyError
 
 from tradegraph.auth.attempts import attempt_windows
+from tradegraph.auth.lookalikes import skeleton
 from tradegraph.auth.password_policy import check_password_rules
 from tradegraph.auth.passwords import Passwords
 from tradegraph.auth.principal import Principal
@@ -54,11 +55,14 @@ class Accounts:
         self.registrations = RegistrationThrottle(
             windows, settings.register_max_conflicts_per_address, settings.register_window_seconds
         )
-        self.passwords = Passwords(settings.password_hash_concurrency)
+        self.passwords = Passwords(
+            settings.password_hash_concurrency, settings.password_hash_niceness
+        )
         self.users = UserCache(self.get_user, settings.user_cache_seconds)
 
     async def close(self) -> None:
         await self.throttle.windows.close()
+        self.passwords.close()
 
     async def create_user(self, email: str, password: str, role: Role) -> User:
         email = normalise_email(email)
@@ -76,12 +80,16 @@ class Accounts:
         return True
 
     async def register(self, email: str, password: str, client_address: str) -> TokenPair:
-        """A new TRADER, logged in. "Email taken" answers are limited per client address."""
+        """A new TRADER, logged in. "Email taken" answers are limited per client address; only
+        they are counted, once known."""
         email = normalise_email(email)
         await self._check_password(password, email)  # refused input is not counted
-        slots = await self.registrations.reserve(client_address)
-        user = await self._insert_user(email, password, Role.TRADER)
-        await self.registrations.succeeded(slots)
+        await self.registrations.check(client_address)
+        try:
+            user = await self._insert_user(email, password, Role.TRADER)
+        except AlreadyExists:
+            await self.registrations.charge_conflict(client_address)
+            raise
         return await self._issue(user, family_id=secrets.token_hex(16))
 
     async def login(self, email: str, password: str, client_address: str) -> TokenPair:
@@ -122,6 +130,25 @@ class Accounts:
             raise NotAuthenticated("the account of this refresh token no longer exists")
         return await self._issue(user, family_id=spent["family_id"])
 
+    async def logout(self, session_id: str | None, refresh_token: str | None) -> int:
+        """Revokes the refresh-token family of a session (an access token's `sid`) and/or of a
+        refresh token: no token of that login can be refreshed again. Returns how many tokens
+        were revoked (0: nothing was live)."""
+        families: set[str] = {session_id} if session_id else set()
+        if refresh_token:
+            known = await RefreshToken.find_one(
+                RefreshToken.token_hash == refresh_token_hash(refresh_token)
+            )
+            if known is not None:
+                families.add(known.family_id)
+        if not families:
+            return 0
+        revoked = await RefreshToken.get_pymongo_collection().update_many(
+            {"family_id": {"$in": sorted(families)}, "revoked": False},
+            {"$set": {"revoked": True}},
+        )
+        return revoked.modified_count
+
     async def get_user(self, user_id: str) -> User | None:
         return await by_id(User, user_id)
 
@@ -137,9 +164,24 @@ class Accounts:
         # zxcvbn is pure Python (~10 ms): in a thread the event loop runs meanwhile.
         await asyncio.to_thread(check_password_rules, password, email)
 
+    async def fill_in_skeletons(self) -> int:
+        """Stores the email skeleton of accounts created before it was kept (at startup); an
+        account that looks like an earlier one keeps none and is logged. Returns how many."""
+        filled = 0
+        async for user in User.find({"email_skeleton": None}):  # missing (or null)
+            try:
+                await User.find_one(User.id == user.id).set(
+                    {"email_skeleton": skeleton(user.email)}
+                )
+                filled += 1
+            except DuplicateKeyError:
+                log.warning("account email looks like another account's", user_id=str(user.id))
+        return filled
+
     async def _insert_user(self, email: str, password: str, role: Role) -> User:
         user = User(
             email=email,
+            email_skeleton=skeleton(email),
             password_hash=await self.passwords.hash(password),
             role=role,
             created_at=datetime.now(UTC),
@@ -147,8 +189,10 @@ class Accounts:
         try:
             await user.insert()
         except DuplicateKeyError as error:
+            # The same email or one that looks like it (a skeleton match): one answer for both.
             raise AlreadyExists(
-                "an account with this email already exists; log in, or register another email"
+                "an account with this email, or one that looks like it, already exists; log "
+                "in, or register another email"
             ) from error
         log.info("user created", user_id=str(user.id), role=role.value)
         return user
@@ -166,6 +210,7 @@ class Accounts:
             Principal.of(user),
             self.settings.effective_jwt_secret,
             self.settings.access_token_ttl_seconds,
+            session_id=family_id,
         )
         return TokenPair(access_token=access, refresh_token=refresh, user=user)
 

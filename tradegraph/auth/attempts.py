@@ -57,6 +57,11 @@ class AttemptWindows(Protocol):
         none and returns the seconds until every full window reopens."""
         ...
 
+    async def full_for(self, windows: list[Window]) -> float:
+        """Seconds until every full window among `windows` reopens; 0 when none is full.
+        Takes no slot: for budgets charged only once the outcome is known."""
+        ...
+
     async def give_back(self, slots: Slots) -> None:
         """Returns the slots to the window instances they were taken from, if those are
         still running (never below zero); a window that has ended and begun again keeps its
@@ -110,6 +115,16 @@ class MemoryAttemptWindows:
             self._counts[window.key] = (count + 1, expiry, instance)
             instances.append(instance)
         return Slots(tuple(windows), tuple(instances))
+
+    async def full_for(self, windows: list[Window]) -> float:
+        now = self._clock()
+        waits = [
+            expiry - now
+            for window in windows
+            for count, expiry, _ in [self._live(window.key, now)]
+            if count >= window.limit
+        ]
+        return max(max(waits), 0.001) if waits else 0.0
 
     async def give_back(self, slots: Slots) -> None:
         now = self._clock()
@@ -171,6 +186,19 @@ end
 return taken
 """
 
+# KEYS: as for _RESERVE; ARGV: the limit per window. Returns the wait in ms (0: none full).
+_FULL_FOR = """
+local wait = 0
+for i = 1, #KEYS, 2 do
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if count >= tonumber(ARGV[(i + 1) / 2]) then
+    local ttl = redis.call('PTTL', KEYS[i])
+    if ttl > wait then wait = ttl end
+  end
+end
+return wait
+"""
+
 # KEYS: as for _RESERVE; ARGV: the instance each slot was taken in.
 _GIVE_BACK = """
 for i = 1, #KEYS, 2 do
@@ -190,6 +218,7 @@ class RedisAttemptWindows:
         self._prefix = prefix
         self._reserve = self._redis.register_script(_RESERVE)
         self._give_back = self._redis.register_script(_GIVE_BACK)
+        self._full_for = self._redis.register_script(_FULL_FOR)
         self.description = f"shared through Redis (keys {prefix}*)"
 
     async def reserve(self, windows: list[Window]) -> Slots | float:
@@ -209,6 +238,17 @@ class RedisAttemptWindows:
             return int(answer[0]) / 1000
         instances = tuple(_text(instance) for instance in answer[1:])
         return Slots(tuple(windows), instances)
+
+    async def full_for(self, windows: list[Window]) -> float:
+        limits = [window.limit for window in windows]
+        try:
+            wait = await self._full_for(keys=self._keys(windows), args=limits)
+        except RedisError as error:  # fail closed, as reserve does
+            raise ServiceUnavailable(
+                "registration is briefly unavailable: the attempt counter it needs (Redis) "
+                "cannot be reached; try again in a few seconds"
+            ) from error
+        return int(wait) / 1000
 
     async def give_back(self, slots: Slots) -> None:
         try:

@@ -65,21 +65,30 @@ class LoginThrottle:
 
 class RegistrationThrottle:
     """At most `max_conflicts` registrations per address within `window_seconds` may be
-    answered "email taken": enumerating accounts through `register` is slow."""
+    answered "email taken": enumerating accounts through `register` is slow.
+
+    Only a conflict is charged, once it is known: any number of registrations of new emails
+    from one address (an office behind one proxy) pass. Once the budget is spent, every
+    registration from the address is refused until the window ends, new email or not: the
+    refusal itself must not tell a taken email from a free one."""
 
     def __init__(self, windows: AttemptWindows, max_conflicts: int, window_seconds: float) -> None:
         self.windows = windows
         self.max_conflicts = max_conflicts
         self.window_seconds = window_seconds
 
-    async def reserve(self, address: str) -> Slots:
+    async def check(self, address: str) -> None:
+        """TooManyRequests when the address has spent its budget; charges nothing."""
+        wait = await self.windows.full_for(self._windows(address))
+        if wait > 0:
+            raise _refusal("registrations of taken emails", wait)
+
+    async def charge_conflict(self, address: str) -> None:
+        """Counts one "email taken" answer; TooManyRequests (to answer instead) when the
+        budget was spent meanwhile by concurrent conflicts."""
         taken = await self.windows.reserve(self._windows(address))
         if not isinstance(taken, Slots):
             raise _refusal("registrations of taken emails", taken)
-        return taken
-
-    async def succeeded(self, slots: Slots) -> None:
-        await self.windows.give_back(slots)
 
     def _windows(self, address: str) -> list[Window]:
         key = window_key("register-address", address)

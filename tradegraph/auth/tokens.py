@@ -16,9 +16,13 @@ ISSUER = "tradegraph"
 ALGORITHM = "HS256"
 
 
-def issue_access_token(principal: Principal, secret: str, ttl_seconds: int) -> str:
+def issue_access_token(
+    principal: Principal, secret: str, ttl_seconds: int, session_id: str | None = None
+) -> str:
+    """A JWT for `principal`; `session_id` (claim `sid`) names the login's refresh-token family,
+    so `logout` with only this token can end the whole session."""
     now = datetime.now(UTC)
-    claims = {
+    claims: dict[str, object] = {
         "iss": ISSUER,
         "sub": principal.user_id,
         "email": principal.email,
@@ -27,6 +31,8 @@ def issue_access_token(principal: Principal, secret: str, ttl_seconds: int) -> s
         "iat": now,
         "exp": now + timedelta(seconds=ttl_seconds),
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -36,6 +42,7 @@ class AccessToken:
 
     principal: Principal
     expires_at: datetime
+    session_id: str | None = None  # the refresh-token family of the login that issued it
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) >= self.expires_at
@@ -59,7 +66,12 @@ def decode_access_token(token: str, secret: str) -> AccessToken | None:
         principal = Principal(
             user_id=claims["sub"], email=claims["email"], role=Role(claims["role"])
         )
-        return AccessToken(principal, datetime.fromtimestamp(claims["exp"], UTC))
+        session_id = claims.get("sid")
+        return AccessToken(
+            principal,
+            datetime.fromtimestamp(claims["exp"], UTC),
+            session_id if isinstance(session_id, str) else None,
+        )
     except (jwt.InvalidTokenError, KeyError, ValueError, TypeError, OverflowError):
         return None
 

@@ -29,6 +29,7 @@ from tradegraph.documents.orders import (
 )
 from tradegraph.documents.outbox import OutboxMessage, OutboxState
 from tradegraph.documents.portfolios import LedgerEntry, LedgerKind, Portfolio, Position
+from tradegraph.documents.quotas import OwnedCount
 from tradegraph.documents.users import RefreshToken, Role, User
 from tradegraph.documents.watchlists import Watchlist
 from tradegraph.documents.widget_keys import WidgetKey
@@ -55,6 +56,7 @@ ALL_DOCUMENTS: list[type] = [
     Watchlist,
     SequenceCounter,
     OrderEventRecord,
+    OwnedCount,
     WidgetKey,
 ]
 

@@ -17,6 +17,9 @@ class Role(StrEnum):
 
 class User(Document):
     email: str  # normalised to lower case; unique
+    # TR39 skeleton of the email (auth/lookalikes.py); unique, so a look-alike is refused by the
+    # database. Missing on accounts from before it existed until startup fills it in (sparse).
+    email_skeleton: str | None = None
     password_hash: str
     role: Role
     created_at: datetime
@@ -24,7 +27,15 @@ class User(Document):
     class Settings:
         name = "users"
         use_revision = False
-        indexes = [IndexModel([("email", ASCENDING)], unique=True, name="email_unique")]
+        indexes = [
+            IndexModel([("email", ASCENDING)], unique=True, name="email_unique"),
+            IndexModel(
+                [("email_skeleton", ASCENDING)],
+                unique=True,
+                sparse=True,
+                name="email_skeleton_unique",
+            ),
+        ]
 
 
 class RefreshToken(Document):

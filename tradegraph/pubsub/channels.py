@@ -39,6 +39,7 @@ def optimization_channel(optimization_id: str) -> str:
 
 
 INSIGHTS_CREATED = "tradegraph.insights.created"
+WIDGET_KEYS_REVOKED = "tradegraph.widgetkeys.revoked"  # ids of revoked keys, to every process
 # The families of channels above, by the word after "tradegraph.": a bounded set of names that
 # reveals no symbol, portfolio or run id (metrics are labelled with these).
 CHANNEL_KINDS = (
@@ -50,6 +51,7 @@ CHANNEL_KINDS = (
     "backtests",
     "optimizations",
     "insights",
+    "widgetkeys",
 )
 OTHER_KIND = "other"
 

@@ -30,15 +30,41 @@ async def portfolios(info: Info) -> list[Portfolio]:
     return [Portfolio.from_document(p) for p in found]
 
 
+def _own_address(info: Info) -> str:
+    """Where links point: TRADEGRAPH_PUBLIC_URL when set; else the request's own scheme and
+    Host, but only if that Host names the socket the request arrived on (a forged Host must
+    not put someone else's site into a link carrying a token); else "" (a relative link)."""
+    public_url = info.context.services.settings.public_url
+    if public_url:
+        return public_url.rstrip("/")
+    request = info.context.request
+    server, host = request.scope.get("server"), request.headers.get("host", "")
+    if not server or not host:
+        return ""
+    address, port = server[0], server[1]
+    names = {address, "localhost"} if address in LOOPBACK else {address}
+    shown = {f"[{n}]" if ":" in n else n for n in names}
+    if host.lower() in {f"{name}:{port}" for name in shown} | (
+        shown if port in (80, 443) else set()
+    ):
+        return f"{request.url.scheme}://{host.lower()}"
+    return ""
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
 async def export_url(info: Info, portfolio_id: ID, kind: ExportKind) -> str:
-    """A link on this server that downloads the portfolio's positions or orders as CSV with no
-    Authorization header: it carries a signed token for you and that file, valid for 60 s
-    (TRADEGRAPH_EXPORT_LINK_SECONDS). Same visibility as `portfolio`."""
+    """A link that downloads the portfolio's positions or orders as CSV with no Authorization
+    header: it carries a signed token for you and that file, valid for 60 s
+    (TRADEGRAPH_EXPORT_LINK_SECONDS). Absolute on TRADEGRAPH_PUBLIC_URL when set, or on the
+    address the request reached; relative to this server when that address cannot be
+    confirmed. Same visibility as `portfolio`."""
     found = await info.context.readable_portfolio(str(portfolio_id))
     principal = info.context.require_principal()
     links = ExportLinks.from_settings(info.context.services.settings)
     token = links.issue(principal.user_id, str(found.id), kind.value)
-    base = str(info.context.request.base_url).rstrip("/")
+    base = _own_address(info)
     return f"{base}/exports/portfolios/{found.id}/{kind.value}.csv?token={token}"
 
 

@@ -1,8 +1,11 @@
 """Opens the MongoDB store: a real server, or the in-process emulation; initialises Beanie.
 
 The store also owns its upkeep: tick retention (TTL on a server, a sweeper on the emulation)
-and, for the emulation with a data directory, snapshots loaded at startup and written every
-TRADEGRAPH_SNAPSHOT_SECONDS and on shutdown (snapshots.py).
+and, for the emulation with a data directory, durability: a write-ahead journal (journal.py,
+emulation_journal.py) appended before every write returns and fsynced every
+TRADEGRAPH_JOURNAL_SYNC_MS, and snapshots written every TRADEGRAPH_SNAPSHOT_SECONDS and on
+shutdown (snapshots.py), each starting a new journal generation and removing the older ones.
+Startup loads the snapshot and replays the journal (recovery.py).
 """
 
 from __future__ import annotations
@@ -26,12 +29,18 @@ from tradegraph.config import Settings
 from tradegraph.documents import ALL_DOCUMENTS
 from tradegraph.documents.markets import set_tick_retention
 from tradegraph.markets.bars import migrate_imported_candles
+from tradegraph.store import emulation_journal
+from tradegraph.store.emulation_thread import run_in_store_thread
+from tradegraph.store.journal import JournalWriter
+from tradegraph.store.loading import DeferredLoader
+from tradegraph.store.recovery import Recovery, recover
 from tradegraph.store.retention import apply_server_ttl, run_tick_sweeper
-from tradegraph.store.snapshots import SnapshotInfo, load_snapshot, snapshot_path, take_snapshot
+from tradegraph.store.snapshots import SnapshotInfo, snapshot_path, take_snapshot
 
 log = structlog.get_logger("tradegraph")
 SERVER_SELECTION_MS = 5000
 SNAPSHOT_SHARE = 10  # at least this many times a snapshot's duration between two
+SHUTDOWN_SNAPSHOT_MAX_DOCUMENTS = 100_000  # ~0.5 s of encoding; above, shutdown skips it
 
 
 class StoreUnreachable(RuntimeError):
@@ -45,9 +54,15 @@ class Store:
     emulated: bool
     snapshot_file: Path | None = None  # emulation with a data directory
     snapshot_seconds: float = 30.0
-    loaded: SnapshotInfo | None = None
+    recovery: Recovery | None = None  # what startup loaded (emulation with a data directory)
+    journal: JournalWriter | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _writing: asyncio.Future[int] | None = None  # the snapshot being written, if any
+
+    @property
+    def loaded(self) -> SnapshotInfo | None:
+        """The snapshot startup loaded, if any."""
+        return self.recovery.snapshot if self.recovery else None
 
     @property
     def description(self) -> str:
@@ -62,16 +77,62 @@ class Store:
         if not self.emulated:
             await self.database.command("ping")
 
+    @property
+    def loading(self) -> str | None:
+        """What is still loading after a restart (market data), or None once all is in."""
+        loader = self.recovery.loader if self.recovery else None
+        if loader is None or loader.done.is_set():
+            return None
+        return loader.status
+
+    @property
+    def load_failure(self) -> str | None:
+        """Why stored market data could not be loaded after a restart, if it could not."""
+        loader = self.recovery.loader if self.recovery else None
+        return loader.failure if loader is not None else None
+
+    async def wait_loaded(self) -> None:
+        """Returns once nothing is loading any more (market data after a restart)."""
+        loader = self.recovery.loader if self.recovery else None
+        if loader is not None:
+            await loader.done.wait()
+
     async def snapshot(self) -> None:
-        """Writes a snapshot now (emulation with a data directory only)."""
-        if self.snapshot_file is None:
+        """Writes a snapshot now (emulation with a data directory only), then removes the
+        journal generations it holds. Not while market data is loading: the snapshot would
+        lack it, and the journal generations holding its changes would go."""
+        if self.snapshot_file is None or self.loading is not None:
+            return
+        if self.load_failure is not None:  # the file on disk is all there is: keep it
             return
         if self._writing is not None:  # one write at a time: a newer one never loses to an older
             await asyncio.gather(self._writing, return_exceptions=True)
-        self._writing = asyncio.ensure_future(take_snapshot(self.database, self.snapshot_file))
+        self._writing = asyncio.ensure_future(self._write_snapshot(self.snapshot_file))
         # Shielded: cancelling the periodic task must not leave a write running unseen.
         size = await asyncio.shield(self._writing)
         log.debug("store snapshot written", path=str(self.snapshot_file), bytes=size)
+
+    async def _large(self) -> bool:
+        """Whether a snapshot would make shutdown slow (seconds of encoding: a seeded month)."""
+        if self.journal is None:
+            return False
+        database_store = self.database.delegate._store
+        count = await run_in_store_thread(
+            lambda: sum(len(store._documents) for store in database_store._collections.values())
+        )
+        return count > SHUTDOWN_SNAPSHOT_MAX_DOCUMENTS
+
+    async def _write_snapshot(self, path: Path) -> int:
+        journal = self.journal
+        if journal is None:
+            return await take_snapshot(self.database, path)
+        # The new generation starts before the capture, in the store thread: every change
+        # the capture may miss is in it (records are whole documents: replaying them onto
+        # the snapshot gives the same state).
+        generation = await run_in_store_thread(journal.rotate)
+        size = await take_snapshot(self.database, path, journal_from=generation)
+        await asyncio.to_thread(journal.remove_before, generation)
+        return size
 
     async def _snapshot_periodically(self) -> None:
         pause = self.snapshot_seconds
@@ -93,24 +154,41 @@ class Store:
         retention = settings.effective_tick_retention_seconds
         sweeper = run_tick_sweeper(self.database, retention, settings.tick_sweep_seconds)
         self.tasks.append(asyncio.create_task(sweeper))
+        loader = self.recovery.loader if self.recovery else None
+        if loader is not None:
+            self.tasks.append(asyncio.create_task(_load_in_background(loader)))
         if self.snapshot_file is not None:
             self.tasks.append(asyncio.create_task(self._snapshot_periodically()))
+        if self.journal is not None and self.journal.sync_ms > 0:
+            self.tasks.append(asyncio.create_task(self.journal.sync_periodically()))
 
     async def close(self) -> None:
-        """Stops the upkeep, writes the last snapshot, closes the client."""
+        """Stops the upkeep, writes the last snapshot (a small store only: the journal holds
+        every change anyway), syncs and closes the journal, closes the client."""
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
-        if self.snapshot_file is not None:
+        if self.snapshot_file is not None and (self.loading or self.load_failure):
+            log.info("store not (fully) loaded at shutdown: snapshot and journal left as they are")
+        elif self.snapshot_file is not None and await self._large():
+            log.info(
+                "no snapshot on shutdown: the store is large and the journal holds every change "
+                "since the last snapshot",
+                path=str(self.snapshot_file),
+            )
+        elif self.snapshot_file is not None:
             await self.snapshot()
             log.info("store snapshot written on shutdown", path=str(self.snapshot_file))
+        if self.journal is not None:
+            await run_in_store_thread(emulation_journal.detach, self.database.delegate._store)
+            self.journal.close()
         if not self.emulated:
             await self.client.close()
 
 
 @contextlib.contextmanager
-def bulk_load() -> Iterator[None]:
+def bulk_load(collect: bool = True) -> Iterator[None]:
     """Around loading many documents into the emulation (a snapshot, a seeded month of bars).
 
     The emulation holds every document as Python objects, and a full garbage collection walks
@@ -128,8 +206,16 @@ def bulk_load() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-        gc.collect()
+        if collect:  # seconds with a month of bars: not while serving (loading.py)
+            gc.collect()
         gc.freeze()
+
+
+async def _load_in_background(loader: DeferredLoader) -> None:
+    # No full collection after it: it would hold the event loop for seconds. Cycles left
+    # unreachable at the end of the load are frozen with it (a one-time cost).
+    with bulk_load(collect=False):
+        await loader.run()
 
 
 async def _reach(client: AsyncMongoClient[Any], url: str) -> None:
@@ -151,7 +237,7 @@ async def _reach(client: AsyncMongoClient[Any], url: str) -> None:
 async def open_store(settings: Settings) -> Store:
     """Connects (or builds the emulation and loads its snapshot), then initialises Beanie."""
     snapshot_file: Path | None = None
-    loaded: SnapshotInfo | None = None
+    recovery: Recovery | None = None
     if settings.mongodb_url is None:
         from tradegraph.store.emulation import emulated_client
 
@@ -166,8 +252,10 @@ async def open_store(settings: Settings) -> Store:
     database = client[settings.mongodb_database]
     if emulated and settings.data_dir is not None:
         snapshot_file = snapshot_path(settings.data_dir.absolute(), settings.mongodb_database)
-        with bulk_load():
-            loaded = await load_snapshot(database, snapshot_file)  # unreadable: startup stops
+        with bulk_load():  # unreadable snapshot or corrupt journal: startup stops
+            recovery = await recover(
+                database, snapshot_file, settings.journal_sync_ms, settings.loading_wait_seconds
+            )
     retention = settings.effective_tick_retention_seconds
     set_tick_retention(retention)
     await init_beanie(database=database, document_models=ALL_DOCUMENTS)
@@ -182,7 +270,8 @@ async def open_store(settings: Settings) -> Store:
         emulated=emulated,
         snapshot_file=snapshot_file,
         snapshot_seconds=settings.snapshot_seconds,
-        loaded=loaded,
+        recovery=recovery,
+        journal=recovery.journal if recovery else None,
     )
     store.start_upkeep(settings)
     return store

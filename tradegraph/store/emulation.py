@@ -25,10 +25,11 @@ import mongomock.collection
 import mongomock.database
 import mongomock.filtering
 import mongomock.helpers
+import mongomock.store
 from bson import Decimal128, ObjectId
 from pymongo_async_mock import AsyncMongoMockClient, AsyncMongoMockDatabase
 
-from tradegraph.store import emulation_indexes, emulation_thread
+from tradegraph.store import emulation_indexes, emulation_journal, emulation_thread
 from tradegraph.store.emulation_thread import run_in_store_thread
 
 _original_list_collection_names = mongomock.database.Database.list_collection_names
@@ -189,7 +190,19 @@ def _shared_datetime(value: datetime) -> datetime:
     return value
 
 
+_original_store_init = mongomock.store.CollectionStore.__init__
+
+
+def _collection_store_init(self: mongomock.store.CollectionStore, name: str) -> None:
+    """mongomock's, with the documents in a dict: it keeps insertion order as the OrderedDict
+    did (nothing uses OrderedDict's extras) at half the memory per document (~50 bytes: 40 MB
+    over a seeded month of bars)."""
+    _original_store_init(self, name)
+    self._documents = {}  # type: ignore[assignment]
+
+
 def _install_patches() -> None:
+    mongomock.store.CollectionStore.__init__ = _collection_store_init  # type: ignore[method-assign]
     mongomock.database.Database.list_collection_names = _list_collection_names  # type: ignore[method-assign]
     mongomock.database.Database.create_collection = _create_collection  # type: ignore[method-assign]
     AsyncMongoMockDatabase.create_collection = _async_create_collection
@@ -204,6 +217,7 @@ def _install_patches() -> None:
     mongomock.helpers.patch_datetime_awareness_in_document = _stored_form
     emulation_indexes.install()
     emulation_thread.install()
+    emulation_journal.install()  # after the others: it wraps what they installed
 
 
 def emulated_client() -> AsyncMongoMockClient:

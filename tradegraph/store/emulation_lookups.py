@@ -351,7 +351,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _quick_filter(spec: Any) -> Callable[[Any], bool | None] | None:
+def quick_filter(spec: Any) -> Callable[[Any], bool | None] | None:
     """For a filter of string equalities and naive-datetime ranges on top-level fields (what
     candle reads send), a check giving mongomock's answer for documents holding exactly those
     types, and None (ask mongomock) for any other document; None for any other filter."""
@@ -393,7 +393,7 @@ def _iter_documents(self: mongomock.collection.Collection, filter: Any) -> Itera
     found_by_key = candidates(self, filter)
     if found_by_key is None:
         return _original_iter_documents(self, filter)  # type: ignore[no-any-return]
-    quick = _quick_filter(filter)
+    quick = quick_filter(filter)
     if quick is None:
         return [document for document in found_by_key if filter_applies(filter, document)]
     found = []

@@ -53,6 +53,7 @@ def _drop(self: Any) -> None:
     self.__dict__.pop("_tradegraph_unique", None)
     self.__dict__.pop("_tradegraph_ranges", None)
     _original_drop(self)
+    self._documents = {}  # a dict, as emulation.py makes them (mongomock: an OrderedDict)
 
 
 def changed(store: Any, replaced: bool = False) -> None:

@@ -5,6 +5,11 @@ query (a scan, a large aggregation, a batch insert) freezes every other request 
 Here each of those calls runs in a single dedicated thread instead. One thread also serialises
 them, which is what mongomock (not thread-safe) needs; whatever else touches the emulated data
 (snapshots, the retention sweeper) goes through `run_in_store_thread` too.
+
+Each call ends by appending its changes to the journal (emulation_journal.commit), in the same
+thread, so a change is in the journal before the call returns; with TRADEGRAPH_JOURNAL_SYNC_MS
+0 the call also waits for the fsync that covers it. A call on the documents of a collection
+still loading after a restart first waits for it (loading_gate.py).
 """
 
 from __future__ import annotations
@@ -22,6 +27,11 @@ from pymongo_async_mock import (
     AsyncMongoMockCollection,
     AsyncMongoMockDatabase,
 )
+
+from tradegraph.store import emulation_journal
+from tradegraph.store.emulation_split import split_aggregate
+from tradegraph.store.journal import JournalWriter
+from tradegraph.store.loading_gate import loaded
 
 T = TypeVar("T")
 
@@ -51,11 +61,40 @@ _COLLECTION_METHODS = [
     "update_one",
 ]
 _DATABASE_METHODS = ["drop_collection", "list_collection_names", "validate_collection"]
+# Index definitions are restored at once; only calls on documents wait for a loading collection.
+_INDEX_METHODS = frozenset(
+    {"create_index", "create_indexes", "drop_index", "drop_indexes", "index_information"}
+)
+
+
+Ticket = tuple[JournalWriter, int] | None
+
+
+def _journaled(call: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, Ticket]:
+    try:
+        result = call(*args)
+    except BaseException as error:
+        error.__dict__["_tradegraph_ticket"] = emulation_journal.commit()  # it may have written
+        raise
+    return result, emulation_journal.commit()
+
+
+async def _acknowledged(ticket: Ticket) -> None:
+    if ticket is not None and ticket[0].sync_ms == 0:
+        await ticket[0].durable(ticket[1])
 
 
 async def run_in_store_thread(call: Callable[..., T], *args: Any) -> T:
-    """Runs `call(*args)` in the store thread, after every store call queued before it."""
-    return await asyncio.get_running_loop().run_in_executor(_executor, call, *args)
+    """Runs `call(*args)` in the store thread, after every store call queued before it; its
+    changes are journaled before it returns (and fsynced, with a sync interval of 0)."""
+    loop = asyncio.get_running_loop()
+    try:
+        result, ticket = await loop.run_in_executor(_executor, _journaled, call, args)
+    except BaseException as error:
+        await _acknowledged(error.__dict__.pop("_tradegraph_ticket", None))
+        raise
+    await _acknowledged(ticket)
+    return result
 
 
 def _inner(instance: Any, cls_name: str, attribute: str) -> Any:
@@ -63,8 +102,12 @@ def _inner(instance: Any, cls_name: str, attribute: str) -> Any:
 
 
 def _threaded_collection_method(name: str) -> Callable[..., Any]:
+    gated = name not in _INDEX_METHODS
+
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         collection = _inner(self, "AsyncMongoMockCollection", "collection")
+        if gated:
+            await loaded(collection._store)
         call = functools.partial(getattr(collection, name), *args, **kwargs)
         return await run_in_store_thread(call)
 
@@ -84,6 +127,14 @@ def _threaded_database_method(name: str) -> Callable[..., Any]:
 
 async def _aggregate(self: Any, *args: Any, **kwargs: Any) -> Any:
     collection = _inner(self, "AsyncMongoMockCollection", "collection")
+    await loaded(collection._store)
+    plain = all(value is None for value in kwargs.values())  # e.g. Beanie's session=None
+    if len(args) == 1 and plain and isinstance(args[0], list):  # a long one: in steps
+        results = await split_aggregate(collection, args[0], run_in_store_thread)
+        if results is not None:
+            from mongomock.command_cursor import CommandCursor
+
+            return AsyncCommandCursor(CommandCursor(results))  # type: ignore[no-untyped-call]
     cursor = await run_in_store_thread(functools.partial(collection.aggregate, *args, **kwargs))
     return AsyncCommandCursor(cursor)
 
@@ -106,7 +157,11 @@ async def _cursor_next(self: Any) -> Any:
             return False, None
 
     # The first step computes the results (the expensive part); later ones read them.
-    found, document = await run_in_store_thread(step) if cursor._emitted == 0 else step()
+    if cursor._emitted == 0:
+        await loaded(cursor.collection._store)
+        found, document = await run_in_store_thread(step)
+    else:
+        found, document = step()
     if not found:
         raise StopAsyncIteration()
     return document
@@ -114,11 +169,13 @@ async def _cursor_next(self: Any) -> Any:
 
 async def _cursor_to_list(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
     cursor = _inner(self, "AsyncCursor", "cursor")
+    await loaded(cursor.collection._store)
     return await run_in_store_thread(lambda: list(cursor))
 
 
 async def _cursor_distinct(self: Any, *args: Any, **kwargs: Any) -> Any:
     cursor = _inner(self, "AsyncCursor", "cursor")
+    await loaded(cursor.collection._store)
     return await run_in_store_thread(functools.partial(cursor.distinct, *args, **kwargs))
 
 

@@ -19,9 +19,10 @@ than the market data beside it.
 from __future__ import annotations
 
 import asyncio
+import glob
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,15 +34,19 @@ from mongomock import helpers
 
 from tradegraph.store.emulation_sorting import changed
 from tradegraph.store.emulation_thread import run_in_store_thread
+from tradegraph.store.snapshot_reading import (
+    FORMAT,
+    DeferredPart,
+    SnapshotUnreadable,
+    read_snapshot,
+    read_snapshot_parts,
+)
 
-FORMAT = "tradegraph-snapshot-1"
+__all__ = ["FORMAT", "SnapshotUnreadable", "read_snapshot"]  # where they were found before
+
 _RAW: CodecOptions[dict[str, Any]] = CodecOptions(
     tz_aware=False
 )  # the emulation keeps naive UTC datetimes
-
-
-class SnapshotUnreadable(RuntimeError):
-    """The snapshot file exists but cannot be loaded; startup must stop."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class SnapshotInfo:
     path: Path
     taken_at: datetime | None
     documents: int
+    journal_from: int = 0  # the first journal generation written after its capture began
 
 
 def snapshot_path(data_dir: Path, database_name: str) -> Path:
@@ -65,21 +71,32 @@ CHUNK = 5_000  # documents per store-thread call: ~20 ms of encoding
 
 
 def encode_store(
-    database_store: Any, taken_at: datetime, encoded: dict[str, list[bytes]] | None = None
+    database_store: Any,
+    taken_at: datetime,
+    encoded: dict[str, list[bytes]] | None = None,
+    journal_from: int = 0,
 ) -> list[bytes]:
     """The snapshot's parts; call in the store thread (it reads mongomock's dictionaries).
-    `encoded` holds collections already encoded (in chunks); the rest is encoded now."""
+    `encoded` holds collections already encoded (in chunks); the rest is encoded now.
+    `journal_from` is the journal generation started when the capture began."""
     encoded = encoded or {}
     collections: dict[str, Any] = {}
     bodies: list[bytes] = []
-    for name in database_store.list_created_collection_names():
+    names = database_store.list_created_collection_names()
+    # Market data last: startup reads what comes before it and leaves the rest for later.
+    for name in sorted(names, key=lambda name: name in CHUNKED):
         store = database_store[name]
         documents = encoded.get(name)
         if documents is None:
             documents = [bson.encode(document) for document in store._documents.values()]
         collections[name] = {"count": len(documents), "indexes": dict(store.indexes)}
         bodies.extend(documents)
-    manifest = {"format": FORMAT, "taken_at": taken_at, "collections": collections}
+    manifest = {
+        "format": FORMAT,
+        "taken_at": taken_at,
+        "journal": journal_from,
+        "collections": collections,
+    }
     return [bson.encode(_index_safe(manifest)), *bodies]
 
 
@@ -134,77 +151,60 @@ def write_atomically(path: Path, parts: list[bytes]) -> None:
     os.replace(file.name, path)
 
 
-Snapshot = tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
-
-
-def read_snapshot(path: Path) -> Snapshot | None:
-    """The manifest and each collection's documents, None when there is no file;
-    SnapshotUnreadable naming the file when it cannot be used."""
-    if not path.exists():
-        return None
-    try:
-        raw = path.read_bytes()
-        decoded = bson.decode_iter(raw, _RAW)
-        manifest = next(decoded, None)
-        # Each document in the form an insert stores, as it is decoded: the emulation shares
-        # repeated keys and values there, and a restored month of bars would otherwise hold
-        # its own copy of every field name, price and minute (and all of them twice at once).
-        documents = [] if manifest is None else [manifest]
-        stored_form: Callable[[Any], Any] = helpers.patch_datetime_awareness_in_document
-        documents.extend(stored_form(document) for document in decoded)
-    except (OSError, bson.errors.BSONError, ValueError) as error:
-        raise SnapshotUnreadable(f"cannot read the store snapshot {path}: {error}") from error
-    if not documents or documents[0].get("format") != FORMAT:
-        raise SnapshotUnreadable(f"{path} is not a tradegraph snapshot ({FORMAT})")
-    manifest, rest = documents[0], documents[1:]
-    collections: dict[str, list[dict[str, Any]]] = {}
-    position = 0
-    for name, entry in manifest.get("collections", {}).items():
-        count = int(entry["count"])
-        collections[name] = rest[position : position + count]
-        position += count
-    if position != len(rest):
-        raise SnapshotUnreadable(
-            f"cannot read the store snapshot {path}: it holds {len(rest)} documents where its "
-            f"manifest lists {position} (truncated or corrupt)"
-        )
-    return manifest, collections
-
-
 def _restore(database_store: Any, manifest: dict[str, Any], collections: dict[str, Any]) -> None:
-    for name, documents in collections.items():
+    """Creates every collection of the manifest with its indexes, and stores the documents of
+    `collections` (the deferred ones are loaded later, loading.py)."""
+    for name, entry in manifest["collections"].items():
         store = database_store[name]
         store.create()
-        for index_name, index in manifest["collections"][name]["indexes"].items():
+        for index_name, index in entry["indexes"].items():
             # As mongomock keeps a key from an IndexModel, so Beanie finds the index unchanged.
             index["key"] = {field: direction for field, direction in index["key"]}.items()
             store.create_index(index_name, index)
-        for document in documents:
+        for document in collections.get(name, ()):
             key = document["_id"]
             store._documents[helpers.hashdict(key) if isinstance(key, dict) else key] = document
         changed(store, replaced=True)
 
 
-async def load_snapshot(database: Any, path: Path) -> SnapshotInfo | None:
-    """Loads `path` into the emulated `database`; None when there is no snapshot yet."""
-    snapshot = await asyncio.to_thread(read_snapshot, path)
-    if snapshot is None:
-        return None
-    manifest, collections = snapshot
+def remove_leftovers(path: Path) -> list[Path]:
+    """Deletes the temporary files of snapshot writes a crash interrupted; returns them."""
+    if not path.parent.is_dir():
+        return []
+    leftovers = list(path.parent.glob(f"{glob.escape(path.name)}.*.tmp"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
+
+
+async def load_snapshot(
+    database: Any, path: Path, deferred: frozenset[str] = frozenset()
+) -> tuple[SnapshotInfo | None, list[DeferredPart]]:
+    """Loads `path` into the emulated `database` but for the documents of the `deferred`
+    collections, returned to be loaded later; (None, []) when there is no snapshot yet."""
+    found = await asyncio.to_thread(read_snapshot_parts, path, deferred)
+    if found is None:
+        return None, []
+    manifest, collections, parts = found
     await run_in_store_thread(_restore, _database_store(database), manifest, collections)
     taken_at = manifest.get("taken_at")
-    return SnapshotInfo(
+    info = SnapshotInfo(
         path=path,
         taken_at=taken_at.replace(tzinfo=UTC) if isinstance(taken_at, datetime) else None,
-        documents=sum(len(documents) for documents in collections.values()),
+        documents=sum(entry["count"] for entry in manifest["collections"].values()),
+        journal_from=manifest.get("journal", 0),
     )
+    return info, parts
 
 
-async def take_snapshot(database: Any, path: Path) -> int:
-    """Copies the store (in the store thread) and writes it (in another); returns the size."""
+async def take_snapshot(database: Any, path: Path, journal_from: int = 0) -> int:
+    """Copies the store (in the store thread) and writes it (in another); returns the size.
+    Call right after starting journal generation `journal_from` (in the store thread)."""
     database_store = _database_store(database)
     taken_at = datetime.now(UTC)  # the capture's start: everything before it is in the file
     market_data = await encode_in_chunks(database_store)
-    parts = await run_in_store_thread(encode_store, database_store, taken_at, market_data)
+    parts = await run_in_store_thread(
+        encode_store, database_store, taken_at, market_data, journal_from
+    )
     await asyncio.to_thread(write_atomically, path, parts)
     return sum(len(part) for part in parts)

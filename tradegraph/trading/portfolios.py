@@ -17,6 +17,7 @@ from tradegraph.markets.instruments import CURRENCY
 from tradegraph.markets.quotes import MarketData
 from tradegraph.pubsub.channels import portfolio_channel
 from tradegraph.trading.day_pnl import DayPnl, DayPnlService
+from tradegraph.trading.owner_caps import slot_for
 from tradegraph.trading.performance import (
     EquityPoint,
     PerformanceResult,
@@ -28,6 +29,7 @@ from tradegraph.trading.settlement import apply_cash_entry
 from tradegraph.trading.valuation import PortfolioValue, value_portfolio
 
 MAX_PORTFOLIOS_PER_OWNER = 50
+DEFAULT_MAX_CASH = Decimal(1_000_000_000)  # TRADEGRAPH_MAX_PORTFOLIO_CASH's default
 
 
 def can_read(principal: Principal, owner_id: str) -> bool:
@@ -68,9 +70,15 @@ async def writable_portfolio(principal: Principal, portfolio_id: str) -> Portfol
 class Portfolios:
     """Portfolio use cases: reading with visibility rules, creating, moving cash, valuing."""
 
-    def __init__(self, market: MarketData, day_pnl: DayPnlService | None = None) -> None:
+    def __init__(
+        self,
+        market: MarketData,
+        day_pnl: DayPnlService | None = None,
+        max_cash: Decimal = DEFAULT_MAX_CASH,
+    ) -> None:
         self.market = market
         self.day_pnl = day_pnl or DayPnlService(market.instruments)
+        self.max_cash = max_cash  # the most paper cash a deposit may take a portfolio to
         self.books = PortfolioBooks(market, self.day_pnl)  # live values (portfolioValue)
 
     async def readable(self, principal: Principal, portfolio_id: str) -> Portfolio:
@@ -93,7 +101,9 @@ class Portfolios:
 
     async def deposit(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
         return await self._cash_moved(
-            await move_cash(principal, portfolio_id, amount, LedgerKind.DEPOSIT)
+            await move_cash(
+                principal, portfolio_id, amount, LedgerKind.DEPOSIT, cash_cap=self.max_cash
+            )
         )
 
     async def withdraw(self, principal: Principal, portfolio_id: str, amount: Decimal) -> Portfolio:
@@ -150,27 +160,44 @@ async def create_portfolio(principal: Principal, name: str, base_currency: str) 
         raise InvalidInput(
             "baseCurrency must be a code such as BRL, USD or USDT", field="baseCurrency"
         )
-    owned = await Portfolio.find(Portfolio.owner_id == principal.user_id).count()
-    if owned >= MAX_PORTFOLIOS_PER_OWNER:
-        raise InvalidInput(f"at most {MAX_PORTFOLIOS_PER_OWNER} portfolios per owner")
-    portfolio = Portfolio(
-        owner_id=principal.user_id,
-        name=name,
-        base_currency=currency,
-        cash=ZERO,
-        available=ZERO,
-        created_at=datetime.now(UTC),
-    )
-    await portfolio.insert()
+    owner = principal.user_id
+    stored = Portfolio.find(Portfolio.owner_id == owner).count
+    async with slot_for("portfolios", owner, MAX_PORTFOLIOS_PER_OWNER, stored):
+        portfolio = Portfolio(
+            owner_id=owner,
+            name=name,
+            base_currency=currency,
+            cash=ZERO,
+            available=ZERO,
+            created_at=datetime.now(UTC),
+        )
+        await portfolio.insert()
     return portfolio
 
 
+def _over_cap(portfolio: Portfolio, cap: Decimal) -> InvalidInput:
+    return InvalidInput(
+        f"a deposit may not take a portfolio's cash above {plain(cap)} "
+        f"{portfolio.base_currency} (the cap on paper cash, TRADEGRAPH_MAX_PORTFOLIO_CASH): it "
+        f"holds {plain(portfolio.cash)}, so at most {plain(max(cap - portfolio.cash, ZERO))} "
+        "more may be deposited",
+        field="amount",
+    )
+
+
 async def move_cash(
-    principal: Principal, portfolio_id: str, amount: Decimal, kind: LedgerKind
+    principal: Principal,
+    portfolio_id: str,
+    amount: Decimal,
+    kind: LedgerKind,
+    cash_cap: Decimal | None = None,
 ) -> Portfolio:
-    """Deposit (kind DEPOSIT) or withdraw a positive amount; journaled in the ledger first."""
+    """Deposit (kind DEPOSIT) or withdraw a positive amount; journaled in the ledger first. A
+    deposit past `cash_cap` is refused, checked atomically with the deposit itself."""
     require_positive(amount, "amount")
     portfolio = await writable_portfolio(principal, portfolio_id)
+    if cash_cap is not None and kind is LedgerKind.DEPOSIT and portfolio.cash + amount > cash_cap:
+        raise _over_cap(portfolio, cash_cap)  # before anything is written
     places = currency_places(portfolio.base_currency)
     if step_places(amount) > places:  # cash is shown at the currency's scale: keep it exact
         raise InvalidInput(
@@ -187,8 +214,11 @@ async def move_cash(
         timestamp=datetime.now(UTC),
     )
     await entry.insert()
-    if not await apply_cash_entry(entry):
+    deposit_cap = cash_cap if kind is LedgerKind.DEPOSIT else None
+    if not await apply_cash_entry(entry, deposit_cap):
         fresh = await Portfolio.get(portfolio.id)
+        if deposit_cap is not None:  # a concurrent deposit got there first
+            raise _over_cap(fresh or portfolio, deposit_cap)
         available = fresh.available if fresh else ZERO
         raise InsufficientFunds(
             f"cannot withdraw {plain(amount)} {portfolio.base_currency}: {plain(available)} is "

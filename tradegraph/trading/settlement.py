@@ -56,12 +56,16 @@ async def apply_to_portfolio(
     cash: Decimal,
     available: Decimal,
     require_available: Decimal | None = None,
+    cash_at_most: Decimal | None = None,
 ) -> bool:
     """$inc cash and available once per step id; False when already applied or refused by
-    `require_available` (the available cash that must be there first)."""
+    `require_available` (the available cash that must be there first) or `cash_at_most` (the
+    most cash there may be first)."""
     match: dict[str, Any] = {"_id": portfolio_id, "applied": {"$ne": step_id}}
     if require_available is not None:
         match["available"] = {"$gte": to_bson(require_available)}
+    if cash_at_most is not None:
+        match["cash"] = {"$lte": to_bson(cash_at_most)}
     result = await Portfolio.get_pymongo_collection().update_one(
         match,
         {
@@ -292,12 +296,19 @@ async def abandon_pending_order(order: Order) -> None:
     )
 
 
-async def apply_cash_entry(entry: LedgerEntry) -> bool:
-    """Deposit or withdrawal journaled in the ledger → cash; False when funds are short (the
-    entry is then removed: a refused withdrawal leaves nothing behind)."""
+async def apply_cash_entry(entry: LedgerEntry, cash_cap: Decimal | None = None) -> bool:
+    """Deposit or withdrawal journaled in the ledger → cash; False when funds are short or a
+    deposit would take cash past `cash_cap` (the entry is then removed: a refused movement
+    leaves nothing behind)."""
     needed = -entry.amount if entry.amount < 0 else None
+    at_most = cash_cap - entry.amount if cash_cap is not None and entry.amount > 0 else None
     applied = await apply_to_portfolio(
-        entry.portfolio_id, entry.id, entry.amount, entry.amount, require_available=needed
+        entry.portfolio_id,
+        entry.id,
+        entry.amount,
+        entry.amount,
+        require_available=needed,
+        cash_at_most=at_most,
     )
     if applied or await portfolio_has_applied(entry.portfolio_id, entry.id):
         await LedgerEntry.find_one(LedgerEntry.id == entry.id).set({"applied": True})

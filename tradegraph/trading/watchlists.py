@@ -11,6 +11,7 @@ from tradegraph.documents.lookup import by_id
 from tradegraph.errors import InvalidInput, NotFound
 from tradegraph.markets.instruments import Instruments, normalise_symbol
 from tradegraph.markets.quotes import MarketData, Quote
+from tradegraph.trading.owner_caps import give_back_slot, slot_for
 
 MAX_WATCHLISTS = 50
 MAX_SYMBOLS = 200
@@ -43,14 +44,14 @@ class Watchlists:
     async def create(self, principal: Principal, name: str, symbols: list[str]) -> Watchlist:
         name = clean_name(name)
         known = await self._symbols(symbols)
-        owned = await Watchlist.find(Watchlist.owner_id == principal.user_id).count()
-        if owned >= MAX_WATCHLISTS:
-            raise InvalidInput(f"at most {MAX_WATCHLISTS} watchlists per user")
-        now = datetime.now(UTC)
-        watchlist = Watchlist(
-            owner_id=principal.user_id, name=name, symbols=known, created_at=now, updated_at=now
-        )
-        await watchlist.insert()
+        owner = principal.user_id
+        stored = Watchlist.find(Watchlist.owner_id == owner).count
+        async with slot_for("watchlists", owner, MAX_WATCHLISTS, stored):
+            now = datetime.now(UTC)
+            watchlist = Watchlist(
+                owner_id=owner, name=name, symbols=known, created_at=now, updated_at=now
+            )
+            await watchlist.insert()
         return watchlist
 
     async def update(
@@ -72,7 +73,9 @@ class Watchlists:
 
     async def delete(self, principal: Principal, watchlist_id: str) -> bool:
         watchlist = await self.get(principal, watchlist_id)
-        await watchlist.delete()
+        deleted = await Watchlist.find(Watchlist.id == watchlist.id).delete()
+        if deleted is not None and deleted.deleted_count == 1:  # a concurrent delete: once
+            await give_back_slot("watchlists", watchlist.owner_id)
         return True
 
     async def quotes(self, watchlist: Watchlist) -> list[Quote]:

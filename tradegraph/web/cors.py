@@ -19,9 +19,20 @@ log = structlog.get_logger("tradegraph.cors")
 
 # Development: a front-end dev server on any local port (Vite's 5173, CRA's 3000, …).
 LOCAL_DEVELOPMENT = re.compile(r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?")
+# What a browser's Origin header holds: scheme://host[:port], nothing else (no userinfo, path,
+# query, fragment or whitespace). Anything more is a forged or broken header, never echoed.
+SERIALIZED_ORIGIN = re.compile(
+    r"[a-z][a-z0-9+.-]*://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?", re.IGNORECASE
+)
 ALLOWED_HEADERS = ("authorization", "content-type")
 ALLOWED_METHODS = ("GET", "POST")
 PREFLIGHT_MAX_AGE = 600
+
+
+def well_formed(origin: str) -> bool:
+    """Whether `origin` is exactly scheme://host[:port], as browsers send it: only such a value
+    may ever be echoed back in Access-Control-Allow-Origin."""
+    return SERIALIZED_ORIGIN.fullmatch(origin) is not None
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,10 @@ class OriginPolicy:
         return cls(frozenset(), LOCAL_DEVELOPMENT)
 
     def allows(self, origin: str) -> bool:
-        """Whether a page served from `origin` may call the API."""
+        """Whether a page served from `origin` may call the API. Only an origin exactly as
+        browsers serialize it can be allowed (and so echoed), even with `*`."""
+        if not well_formed(origin):
+            return False
         if "*" in self.origins:
             return True
         normalized = normalize_origin(origin)

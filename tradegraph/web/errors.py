@@ -25,6 +25,9 @@ def error_response(error: DomainError) -> JSONResponse:
     )
     if isinstance(error, NotAuthenticated):
         response.headers["www-authenticate"] = "Bearer"
+    retry_after = error.details.get("retry_after_seconds")
+    if retry_after is not None:  # RATE_LIMITED, SERVICE_UNAVAILABLE: when to try again
+        response.headers["retry-after"] = str(retry_after)
     return response
 
 

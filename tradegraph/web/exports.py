@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -62,6 +63,32 @@ CASH_COLUMNS = frozenset({"market_value", "unrealized_pnl", "realized_pnl"})
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
+
+
+EXPORT_TOKEN = re.compile(r"([?&]token=)[^&\s\"]*")
+ACCESS_LOGGER = "uvicorn.access"
+
+
+class RedactedExportTokens(logging.Filter):
+    """Keeps export tokens out of the access log: `?token=<jwt>` is logged `?token=[redacted]`
+    (a link works for a minute, but logs are kept and read for much longer)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                EXPORT_TOKEN.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = EXPORT_TOKEN.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+def redact_export_tokens_in_access_log() -> None:
+    """Installs RedactedExportTokens on uvicorn's access logger, once per process."""
+    access = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, RedactedExportTokens) for f in access.filters):
+        access.addFilter(RedactedExportTokens())
 
 
 def _text(value: object) -> str:

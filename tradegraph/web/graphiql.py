@@ -4,6 +4,8 @@ web/src/graphiql.tsx): the page loads nothing from another host."""
 from __future__ import annotations
 
 STATIC_PREFIX = "/static"
+# The page's one inline style; the Content-Security-Policy allows exactly it, by its hash.
+INLINE_STYLE = "html, body, #graphiql { height: 100%; margin: 0; }"
 
 GRAPHIQL_HTML = f"""<!doctype html>
 <html lang="en">
@@ -13,7 +15,7 @@ GRAPHIQL_HTML = f"""<!doctype html>
   <title>tradegraph · GraphiQL</title>
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="{STATIC_PREFIX}/graphiql/graphiql.css">
-  <style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
+  <style>{INLINE_STYLE}</style>
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL…</div>

@@ -15,7 +15,6 @@ from typing import Any
 
 import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -31,18 +30,16 @@ from strawberry.types.unset import UNSET, UnsetType
 from tradegraph.api import build_schema
 from tradegraph.config import Settings
 from tradegraph.error_codes import error_code
+from tradegraph.errors import ServiceUnavailable
 from tradegraph.schema.core.context import ACCOUNT_GONE, Context
 from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL
-from tradegraph.web.graphql_ws import (
-    SEND_TOKEN,
-    PingingTransportWSHandler,
-    TimedInitWSHandler,
-)
+from tradegraph.web.graphql_ws import PingingTransportWSHandler, TimedInitWSHandler
 from tradegraph.web.json_cost import JSONTooCostly, decode, decode_off_loop
 from tradegraph.web.shared_feeds import SharedFeeds
+from tradegraph.web.strawberry_ws import graphql_core_schema
 from tradegraph.web.user_quota import UserQuota
 from tradegraph.web.widget_sockets import (
     WidgetKeyQuota,
@@ -50,6 +47,7 @@ from tradegraph.web.widget_sockets import (
     grant_covers,
     is_widget_handshake,
 )
+from tradegraph.web.ws_connection import SEND_TOKEN
 from tradegraph.web.ws_messages import MeasuredWebSocketAdapter
 from tradegraph.widgets.grants import WidgetGrant
 from tradegraph.widgets.keys import TwoCredentials, WidgetKeyRefused, WidgetOriginRefused
@@ -120,7 +118,7 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
 
     def widget_may_share(self, grant: WidgetGrant, payload: dict[str, Any]) -> bool:
         """Whether a widget socket's subscription may join a shared feed (web/graphql_ws.py)."""
-        schema: GraphQLSchema = self.schema._schema  # type: ignore[attr-defined]
+        schema = graphql_core_schema(self.schema)
         return grant_covers(grant, schema, payload, self.max_tokens)
 
     def is_websocket_origin_allowed(self, request: object, origin: str) -> bool:
@@ -186,7 +184,7 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
         """Strawberry's, but a subscription over plain HTTP is refused: it would run as a query
         and fail inside its resolver."""
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -203,6 +201,20 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
             raise HTTPException(400, error.as_http_error_reason()) from error
         except MissingQueryError as error:
             raise HTTPException(400, "No GraphQL query found in the request") from error
+        retry_after = _service_unavailable_retry(result)
+        if retry_after is not None:  # the store still loading after a restart, ...
+            sub_response.headers["retry-after"] = str(retry_after)
+        return result
+
+
+def _service_unavailable_retry(result: ExecutionResult) -> int | None:
+    """The Retry-After of a SERVICE_UNAVAILABLE error in `result`, if there is one."""
+    for error in result.errors or ():
+        if isinstance(error.original_error, ServiceUnavailable):
+            seconds = error.original_error.details.get("retry_after_seconds")
+            if isinstance(seconds, int):
+                return seconds
+    return None
 
 
 HTTP_OPERATIONS = {

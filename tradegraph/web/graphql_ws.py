@@ -1,10 +1,11 @@
 """The two GraphQL WebSocket protocol handlers (graphql-transport-ws and legacy graphql-ws).
 
 Adds what Strawberry leaves out: authentication at connection_init (close 4403 with a reason
-saying what to send), a socket that ends when its access token expires (4403 "token expired"),
-server pings on idle graphql-transport-ws sockets, an init timeout for legacy graphql-ws, and
+saying what to send) and a socket that ends when its access token expires (web/ws_connection.py),
+server pings on idle graphql-transport-ws sockets, an init timeout for legacy graphql-ws,
 per-user limits (web/ws_limits.py), and shared execution of public subscriptions on
-graphql-transport-ws (web/shared_feeds.py).
+graphql-transport-ws (web/shared_feeds.py). The Strawberry internals they rely on are named in
+web/strawberry_ws.py.
 """
 
 from __future__ import annotations
@@ -12,122 +13,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.types.unset import UnsetType
 
 from tradegraph.schema.core.context import Context
 from tradegraph.web.shared_feeds import Member, shareable
 from tradegraph.web.socket_outbox import SocketOutbox
-from tradegraph.web.ws_limits import (
-    TOO_MANY,
-    CountedOperations,
-    UserLimits,
-    close_reason,
-    rate_limited_error,
+from tradegraph.web.strawberry_ws import LegacyWSHandler, TransportWSHandler, starlette_socket
+from tradegraph.web.ws_connection import (
+    BAD_MESSAGE,
+    FORBIDDEN,
+    Acknowledging,
+    rejection_reason,
 )
-from tradegraph.web.ws_messages import INIT_TOO_LARGE, MAX_INIT_BYTES
-
-BAD_MESSAGE = 4400
-INVALID_INIT = "Invalid connection init payload"
-KEPT_PARAMS = ("Authorization", "authorization")  # all a socket needs after its handshake
-
-FORBIDDEN = 4403
-TOKEN_EXPIRED = "token expired"
-SEND_TOKEN = 'send {"Authorization": "Bearer <accessToken>"} in connection_init'
+from tradegraph.web.ws_limits import TOO_MANY, CountedOperations, close_reason, rate_limited_error
 
 
-def rejection_reason(rejection: ConnectionRejectionError) -> str:
-    """The close reason of a refused connection_init: what to send instead."""
-    message = rejection.payload.get("message")
-    reason = message if isinstance(message, str) and message else SEND_TOKEN
-    return close_reason(reason)
-
-
-class TokenLifetime:
-    """Mixed into both protocol handlers: an acknowledged socket lives only as long as the
-    access token it was opened with. A timer closes it 4403 "token expired" at the token's
-    `exp`, and an operation started after that (before the timer ran) is refused the same way."""
-
-    context: Context
-    websocket: AsyncWebSocketAdapter
-    # A timer, not a sleeping task: an idle socket costs less (tasks are per socket).
-    _expiry_timer: asyncio.TimerHandle | None = None
-    _closing: asyncio.Task[None] | None = None
-
-    def start_token_timer(self) -> None:
-        token = self.context.access_token
-        if token is not None and self._expiry_timer is None:
-            loop = asyncio.get_running_loop()
-            self._expiry_timer = loop.call_later(max(0.0, token.seconds_left()), self._expire)
-
-    async def stop_token_timer(self) -> None:
-        if self._expiry_timer is not None:
-            self._expiry_timer.cancel()
-
-    async def refused_as_expired(self) -> bool:
-        """Closes the socket and says True when the token has expired."""
-        token = self.context.access_token
-        if token is None or not token.expired():
-            return False
-        await self._close_expired()
-        return True
-
-    def _expire(self) -> None:
-        self._closing = asyncio.create_task(self._close_expired())
-
-    async def _close_expired(self) -> None:
-        with contextlib.suppress(Exception):  # already closed by the client: nothing to do
-            await self.websocket.close(code=FORBIDDEN, reason=TOKEN_EXPIRED)
-
-
-class Acknowledging(TokenLifetime, UserLimits):
-    """Mixed into both handlers: the start and end of a connection_init, the same on both
-    protocols: refuse an oversized one; once accepted, keep only the params auth needs, count
-    the socket for its user, acknowledge, start the token's timer."""
-
-    connection_acknowledged: bool
-
-    if TYPE_CHECKING:  # the protocol handler's; a definition here would shadow it in the MRO
-
-        async def send_message(self, message: Any) -> None: ...
-
-    async def refused_init(self, payload: object) -> bool:
-        """Closes the socket 4400 (True) for a connection_init over MAX_INIT_BYTES or whose
-        payload is not an object."""
-        size: int = getattr(self.websocket, "last_message_chars", 0)
-        if size > MAX_INIT_BYTES:
-            await self.websocket.close(code=BAD_MESSAGE, reason=INIT_TOO_LARGE)
-            return True
-        if payload is not None and not isinstance(payload, dict):
-            await self.websocket.close(code=BAD_MESSAGE, reason=INVALID_INIT)
-            return True
-        return False
-
-    async def acknowledge(self, ack_payload: object) -> bool:
-        """False when the socket was refused (closed 4429 past the user's limit)."""
-        params = self.context.connection_params or {}
-        # A socket lives for hours: what it keeps of its init must be what auth needs.
-        self.context.connection_params = {k: params[k] for k in KEPT_PARAMS if k in params}
-        if not await self.admit_connection():
-            return False
-        if isinstance(ack_payload, UnsetType) or ack_payload is None:
-            await self.send_message({"type": "connection_ack"})
-        else:
-            await self.send_message({"type": "connection_ack", "payload": ack_payload})
-        self.connection_acknowledged = True
-        self.start_token_timer()
-        return True
-
-
-class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Context, None]):
+class PingingTransportWSHandler(Acknowledging, TransportWSHandler[Context, None]):
     """graphql-transport-ws: sends {"type": "ping"} whenever nothing was sent for
     `keepalive_seconds`; closes 4403 with a reason on a refused init or an expired token."""
 
@@ -135,10 +40,13 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
     _ping: asyncio.Task[None] | None = None
     _last_sent = 0.0
     outbox: SocketOutbox | None = None  # made at the first shared subscription
+    _socket: WebSocket | None = None  # what the outbox writes encoded frames to
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.operations = CountedOperations(self.end_subscription)
+        # Strawberry's table of running operations (web/strawberry_ws.py), counted per user.
+        self.counted = CountedOperations(self.end_subscription)
+        self.operations = self.counted
 
     async def handle_connection_init(self, message: Any) -> None:
         # Strawberry's own version closes a refused init with the bare reason "Forbidden".
@@ -170,7 +78,7 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
         operation_id = message["id"]
         payload = message.get("payload")
         shape = None
-        if self.connection_acknowledged and operation_id not in self.operations:
+        if self.connection_acknowledged and operation_id not in self.counted:
             shape = self.subscription_shape(payload)
         if shape is None:
             await super().handle_subscribe(message)
@@ -185,11 +93,11 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
                 return
             await super().handle_subscribe(message)
         except BaseException:
-            if operation_id not in self.operations:  # the slot was never handed to it
+            if operation_id not in self.counted:  # the slot was never handed to it
                 self.end_subscription()
             raise
-        if operation_id in self.operations:
-            self.operations.count(operation_id)  # type: ignore[attr-defined]
+        if operation_id in self.counted:
+            self.counted.count(operation_id)
         else:
             self.end_subscription()
 
@@ -212,10 +120,11 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
 
     def _join_shared(self, operation_id: str, payload: dict[str, Any]) -> None:
         if self.outbox is None:
+            self._socket = starlette_socket(self.websocket)
             self.outbox = SocketOutbox(self._send_text)
-        member = Member(operation_id, self, self.outbox)
-        self.operations[operation_id] = member  # type: ignore[assignment]
-        self.operations.count(operation_id)  # type: ignore[attr-defined]
+        member = Member(operation_id, self.outbox, self._shared_ended)
+        self.counted[operation_id] = member  # stands in Strawberry's table, like its own
+        self.counted.count(operation_id)
         variables = payload.get("variables")
         name = payload.get("operationName")
         self.view.shared_feeds.join(
@@ -226,23 +135,24 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
             self.context,
         )
 
-    def forget_shared(self, operation_id: str) -> None:
-        """A shared feed ended this operation: its id (and its user's slot) is free."""
-        self.operations.pop(operation_id, None)
+    def _shared_ended(self, operation_id: str) -> None:
+        """The shared feed ended this operation: its id (and its user's slot) is free."""
+        self.counted.pop(operation_id, None)
 
     async def cleanup_operation(self, operation_id: str) -> None:
-        operation = self.operations.get(operation_id)
+        operation = self.counted.get(operation_id)
         if not isinstance(operation, Member):
             await super().cleanup_operation(operation_id)
             return
-        self.operations.pop(operation_id, None)
+        self.counted.pop(operation_id, None)
         self.view.shared_feeds.leave(operation)
         if self.outbox is not None:
             self.outbox.drop(operation_id)
 
     async def _send_text(self, frame: str) -> None:
+        assert self._socket is not None  # set with the outbox
         self._last_sent = time.monotonic()
-        await self.websocket.ws.send_text(frame)  # type: ignore[attr-defined]
+        await self._socket.send_text(frame)
 
     async def shutdown(self) -> None:
         await self.stop_token_timer()
@@ -277,7 +187,7 @@ class PingingTransportWSHandler(Acknowledging, BaseGraphQLTransportWSHandler[Con
             await self.send_message({"type": "ping", "payload": {"reason": "keepalive"}})
 
 
-class TimedInitWSHandler(Acknowledging, BaseGraphQLWSHandler[Context, None]):
+class TimedInitWSHandler(Acknowledging, LegacyWSHandler[Context, None]):
     """Legacy graphql-ws, with graphql-transport-ws's rules and close codes: 4408 when
     connection_init does not arrive in time, 4400 for a bad or oversized init or a message
     that is not JSON the server takes (Strawberry: 1000, or ignored), and 4403 (not 1011) with
@@ -287,7 +197,9 @@ class TimedInitWSHandler(Acknowledging, BaseGraphQLWSHandler[Context, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tasks = CountedOperations(self.end_subscription)
+        # Strawberry's table of running operations (web/strawberry_ws.py), counted per user.
+        self.counted = CountedOperations(self.end_subscription)
+        self.tasks = self.counted
 
     async def handle(self) -> None:
         timer = asyncio.create_task(self._close_without_init())
@@ -339,8 +251,8 @@ class TimedInitWSHandler(Acknowledging, BaseGraphQLWSHandler[Context, None]):
             await self.send_message(refusal)
             return
         await super().handle_start(message)
-        if operation_id in self.tasks:
-            self.tasks.count(operation_id)  # type: ignore[attr-defined]
+        if operation_id in self.counted:
+            self.counted.count(operation_id)
         else:
             self.end_subscription()
 

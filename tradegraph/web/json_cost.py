@@ -1,11 +1,14 @@
 """JSON of request bodies and WebSocket messages, with its cost bounded before it is paid.
 
 Parsing a document costs per value, not per byte: a megabyte of `{}` is 350,000 dicts, half a
-second of the event loop. So before parsing, one pass in C over the text (strings blanked by a
-regex, then counts and a running depth over the brackets alone) refuses a document with more
-than MAX_JSON_VALUES values or nested deeper than MAX_JSON_DEPTH. What passes is parsed on the
-loop when small; a big one is parsed in a single worker thread with hooks written in Python,
-so the thread gives the GIL back every few milliseconds and the loop keeps answering.
+second of the event loop. So before parsing, `CostScan` passes over the text in C (strings
+blanked by a regex, then counts and a running depth over the brackets alone) and refuses a
+document with more than MAX_JSON_VALUES values or nested deeper than MAX_JSON_DEPTH. It reads
+the text in pieces as they arrive (an HTTP body) or SCAN_STEP at a time with the loop's turn
+in between (a WebSocket message), and stops at the first piece past a limit: a refusal costs
+the text up to the excess, never the rest, and never holds the loop for more than one piece.
+What passes is parsed on the loop when small; a big one is parsed in a single worker thread
+with hooks written in Python, so the thread gives the GIL back every few milliseconds.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import itertools
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any
 
 from tradegraph.schema.core.scalars import json_number
@@ -22,16 +26,20 @@ from tradegraph.schema.core.scalars import json_number
 MAX_JSON_DEPTH = 100  # far beyond any real variables; stops recursion in graphql-core and json
 MAX_JSON_VALUES = 100_000  # a full 1 MiB import of candles is about 60,000
 OFF_LOOP_BYTES = 64 * 1024  # larger documents are parsed in the parse thread
+SCAN_STEP = 64 * 1024  # the most text one scan step reads (about 0.3 ms of the loop)
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-# The usual attack, found by a substring search (fast) instead of counting.
-_OPENING_RUNS = (b"[" * (MAX_JSON_DEPTH + 1), b"{" * (MAX_JSON_DEPTH + 1))
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+# The longest prefix made of structure and whole strings: a piece ends before a string still open.
+_WHOLE_STRINGS = re.compile(rb'[^"]*+(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"[^"]*+)*+', re.DOTALL)
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")  # depth does not care which kind of bracket
 _STEP = [0] * 256
-_STEP[ord("[")] = _STEP[ord("{")] = 1
-_STEP[ord("]")] = _STEP[ord("}")] = -1
+_STEP[ord("[")] = 1
+_STEP[ord("]")] = -1
 # One thread: big parses queue behind each other instead of taking turns at the GIL with the loop.
 _parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-json")
+# The body web/body_limits.py scanned while it arrived, so the view does not scan it again.
+_scanned_body: ContextVar[bytes | None] = ContextVar("scanned_body", default=None)
 
 
 class JSONTooCostly(json.JSONDecodeError):
@@ -41,20 +49,91 @@ class JSONTooCostly(json.JSONDecodeError):
         super().__init__(message, "", 0)
 
 
+class CostScan:
+    """The value count and depth of a document fed in pieces; `feed` raises JSONTooCostly at
+    the first piece that passes a limit. Each byte is read once, except a string still open at
+    the end of a piece: it is read again once at least as many new bytes have arrived, so even
+    a long string in tiny pieces costs a few passes, not one per piece."""
+
+    def __init__(self) -> None:
+        self._values = 1  # the document itself
+        self._depth = 0
+        self._open_string = b""  # from the opening quote of a string not yet closed
+        self._unread: list[bytes] = []
+        self._unread_bytes = 0
+
+    def feed(self, piece: bytes) -> None:
+        self._unread.append(piece)
+        self._unread_bytes += len(piece)
+        if self._unread_bytes >= max(SCAN_STEP, len(self._open_string)):
+            self._scan()
+
+    def finish(self) -> None:
+        """Scans what is left; a string never closed is left to the parser to call invalid."""
+        if self._unread:
+            self._scan()
+
+    def _scan(self) -> None:
+        text = self._open_string + b"".join(self._unread)
+        self._unread.clear()
+        self._unread_bytes = 0
+        whole = _WHOLE_STRINGS.match(text)
+        end = whole.end() if whole is not None else 0
+        self._open_string = text[end:]
+        self._count(text[:end] if end < len(text) else text)
+
+    def _count(self, text: bytes) -> None:
+        blanked = _STRING.sub(b'""', text)  # brackets and commas inside strings: not structure
+        opens = blanked.count(b"[") + blanked.count(b"{")
+        self._values += opens + blanked.count(b",")
+        # Fewer opening brackets than the room left cannot nest past the limit (first: too
+        # deep is the verdict that explains).
+        if self._depth + opens > MAX_JSON_DEPTH and self._peak(blanked, opens) > MAX_JSON_DEPTH:
+            raise JSONTooCostly(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        if self._values > MAX_JSON_VALUES:
+            raise JSONTooCostly(f"JSON with more than {MAX_JSON_VALUES} values")
+        self._depth += opens - blanked.count(b"]") - blanked.count(b"}")
+
+    def _peak(self, blanked: bytes, opens: int) -> int:
+        """The deepest nesting in `blanked`, exact when it passes the limit. Removing the
+        innermost containers (`{}`, `[]` once the rest is deleted: most of any document)
+        lowers the peak by at most one per round, so counting them bounds the peak; a
+        running depth, which costs per bracket, is paid only when that bound is too high, and
+        the exact one only when the bound after two rounds passes the limit."""
+        brackets = blanked.translate(_ONE_KIND, _NOT_BRACKETS)
+        bound = self._depth + opens - brackets.count(b"[]") + 1
+        if bound <= MAX_JSON_DEPTH:
+            return bound
+        reduced, rounds = brackets, 0
+        while rounds < 2:
+            shorter = reduced.replace(b"[]", b"")
+            if len(shorter) == len(reduced):
+                break
+            reduced, rounds = shorter, rounds + 1
+        bound = _running_peak(reduced, self._depth) + rounds
+        return bound if bound <= MAX_JSON_DEPTH else _running_peak(brackets, self._depth)
+
+
+def _running_peak(brackets: bytes, depth: int) -> int:
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets), initial=depth))
+
+
 def check_cost(document: str | bytes) -> None:
     """Raises JSONTooCostly past MAX_JSON_VALUES values or MAX_JSON_DEPTH levels; costs a few
     C passes over the text, less than parsing it."""
-    raw = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
-    blanked = _STRING.sub(b'""', raw)  # brackets and commas inside strings are not structure
-    openers = blanked.count(b"[") + blanked.count(b"{")
-    brackets = blanked.translate(None, _NOT_BRACKETS) if openers > MAX_JSON_DEPTH else b""
-    if any(run in brackets for run in _OPENING_RUNS):
-        raise JSONTooCostly(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
-    if openers + blanked.count(b",") + 1 > MAX_JSON_VALUES:
-        raise JSONTooCostly(f"JSON with more than {MAX_JSON_VALUES} values")
-    # Fewer brackets than the limit cannot nest past it; else a running depth, in C.
-    if brackets and max(itertools.accumulate(map(_STEP.__getitem__, brackets))) > MAX_JSON_DEPTH:
-        raise JSONTooCostly(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    scan = CostScan()
+    scan.feed(_as_bytes(document))
+    scan.finish()
+
+
+async def check_cost_yielding(document: str | bytes) -> None:
+    """`check_cost`, SCAN_STEP bytes at a time with the event loop's turn between steps."""
+    raw = _as_bytes(document)
+    scan = CostScan()
+    for start in range(0, len(raw), SCAN_STEP):
+        scan.feed(raw[start : start + SCAN_STEP])
+        await asyncio.sleep(0)
+    scan.finish()
 
 
 def decode(document: str | bytes) -> Any:
@@ -65,11 +144,23 @@ def decode(document: str | bytes) -> Any:
 
 
 async def decode_off_loop(document: str | bytes) -> Any:
-    """`decode`, in the parse thread when the document is big."""
+    """`decode`, with a big document checked a step at a time and parsed in the parse thread;
+    a body web/body_limits.py scanned as it arrived is not scanned again."""
     if len(document) <= OFF_LOOP_BYTES:
         return decode(document)
+    if _scanned_body.get() != document:  # equal bytes: a memcmp, far less than a scan
+        await check_cost_yielding(document)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_parser, _decode_yielding, document)
+    return await loop.run_in_executor(_parser, _loads_yielding, document)
+
+
+def scanned_body(body: bytes) -> None:
+    """Records that `body`, the current request's whole body, passed a CostScan."""
+    _scanned_body.set(body)
+
+
+def _as_bytes(document: str | bytes) -> bytes:
+    return document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
 
 
 def _loads(document: str | bytes, **hooks: Any) -> Any:
@@ -83,8 +174,7 @@ def _loads(document: str | bytes, **hooks: Any) -> Any:
         raise json.JSONDecodeError(str(error), "", 0) from error
 
 
-def _decode_yielding(document: str | bytes) -> Any:
-    check_cost(document)
+def _loads_yielding(document: str | bytes) -> Any:
     # Python-level hooks run bytecode, where the interpreter hands the GIL to the loop.
     return _loads(document, object_pairs_hook=_object, parse_int=_integer)
 

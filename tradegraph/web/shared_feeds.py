@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from contextlib import aclosing
+from typing import Any
 
 import structlog
 from graphql import GraphQLError
 from graphql.language import OperationType
 from strawberry.schema.base import BaseSchema
 from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.utils.aio import aclosing
 
 from tradegraph.pubsub.broker import Subscription, observe_subscriptions
 from tradegraph.schema.core.context import Context
@@ -52,23 +52,22 @@ def feed_key(query: str, variables: object, operation_name: str | None) -> FeedK
     return (query, canonical, operation_name)
 
 
-class MemberHandler(Protocol):
-    """What a shared feed needs from the protocol handler of a member's socket."""
-
-    def forget_shared(self, operation_id: str) -> None: ...
+OperationEnded = Callable[[str], None]
 
 
 class Member:
-    """One operation of one socket served by a shared feed. It stands in Strawberry's table
-    of the socket's operations, so duplicate ids and `complete` work as for any operation."""
+    """One operation of one socket served by a shared feed: where its frames go (`outbox`) and
+    whom to tell, with its id, when the feed ends it (`ended`, owned by the socket's handler).
+    It stands in Strawberry's table of the socket's operations (web/strawberry_ws.py), so
+    duplicate ids and `complete` work as for any operation."""
 
-    __slots__ = ("feed", "handler", "operation_id", "outbox")
+    __slots__ = ("ended", "feed", "operation_id", "outbox")
     task = None  # Strawberry's shutdown awaits operations' tasks: a member has none
 
-    def __init__(self, operation_id: str, handler: MemberHandler, outbox: SocketOutbox) -> None:
+    def __init__(self, operation_id: str, outbox: SocketOutbox, ended: OperationEnded) -> None:
         self.operation_id = operation_id
-        self.handler = handler
         self.outbox = outbox
+        self.ended = ended
         self.feed: SharedFeed | None = None
 
 
@@ -197,7 +196,7 @@ class SharedFeed:
         self.ended = True
         encoded = None if payload is None else self.feeds.encode(payload)
         for member in list(self.members):
-            member.handler.forget_shared(member.operation_id)
+            member.ended(member.operation_id)
             member.outbox.put_final(member.operation_id, _frame(member.operation_id, kind, encoded))
         self.members.clear()
         self.fanout.resize(0)

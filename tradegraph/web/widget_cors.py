@@ -8,7 +8,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradegraph.web.cors import ALLOWED_METHODS, PREFLIGHT_MAX_AGE, Cors, OriginPolicy
+from tradegraph.web.cors import ALLOWED_METHODS, PREFLIGHT_MAX_AGE, Cors, OriginPolicy, well_formed
 
 GRAPHQL_PATH = "/graphql"  # the only route a widget key opens to other origins
 WIDGET_KEY_HEADER = "x-widget-key"
@@ -31,7 +31,7 @@ class WidgetKeyCors(Cors):
         await super().__call__(scope, receive, send)
 
     def preflight_response(self, request_headers: Headers) -> Response:
-        if not _widget_preflight(request_headers):
+        if not _widget_preflight(request_headers) or not well_formed(request_headers["origin"]):
             return super().preflight_response(request_headers)
         headers = {
             "Access-Control-Allow-Origin": request_headers["origin"],
@@ -46,7 +46,7 @@ class WidgetKeyCors(Cors):
         origin = request_headers.get("origin")
         starting = message["type"] == "http.response.start"
         widget = WIDGET_KEY_HEADER in request_headers and starting
-        if widget and origin is not None and not self.policy.allows(origin):
+        if widget and origin is not None and well_formed(origin) and not self.policy.allows(origin):
             message.setdefault("headers", [])
             self.allow_explicit_origin(MutableHeaders(scope=message), origin)
             await send(message)

@@ -32,13 +32,13 @@ from tradegraph.errors import (
     PermissionDenied,
 )
 from tradegraph.pubsub.broker import Broker, Subscription
+from tradegraph.pubsub.channels import WIDGET_KEYS_REVOKED
 from tradegraph.widgets.grants import WidgetGrant
 from tradegraph.widgets.origins import normalise_origin, parse_origins
 
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "wk_"
-WIDGET_KEYS_REVOKED = "tradegraph.widgetkeys.revoked"
 MAX_ORIGINS = 20
 MAX_SYMBOLS = 100
 MAX_NAME_LENGTH = 100

@@ -154,7 +154,7 @@ def test_ranking_puts_the_best_first_and_rows_without_a_value_last() -> None:
 
 
 def test_the_heatmap_keeps_the_best_value_per_cell() -> None:
-    rows = [
+    rows: list[dict[str, dict[str, int | None]]] = [
         {"parameters": {"fast": f, "slow": s, "period": p}, "metrics": {"sharpe": f * s + p}}
         for f in (1, 2)
         for s in (10, 20, 30)

@@ -48,7 +48,7 @@ def test_a_buy_trailing_stop_follows_the_lowest_ask_by_percentage() -> None:
 
 
 def request(side: Side, type_: OrderType = OrderType.MARKET, **extra: object) -> OrderRequest:
-    return OrderRequest("p", "PETR4", side, type_, D("10"), **extra)  # type: ignore[arg-type]
+    return OrderRequest("p", "PETR4", side, type_, D("10"), **extra)  # type: ignore[arg-type]  # any field, by name
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from tradegraph.web.cors import OriginPolicy
 
 
 def policy(**values: object) -> OriginPolicy:
-    return OriginPolicy.from_settings(Settings(**values))  # type: ignore[arg-type]
+    return OriginPolicy.from_settings(Settings(**values))  # type: ignore[arg-type]  # any setting, by name
 
 
 def test_development_default_allows_local_pages_on_any_port_only() -> None:

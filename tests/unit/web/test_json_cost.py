@@ -3,16 +3,20 @@ brackets and commas inside strings (escaped quotes too) not counted as structure
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
 import pytest
 
+from tradegraph.web import json_cost
 from tradegraph.web.json_cost import (
     MAX_JSON_DEPTH,
     MAX_JSON_VALUES,
+    CostScan,
     JSONTooCostly,
     check_cost,
+    check_cost_yielding,
     decode,
     decode_off_loop,
 )
@@ -67,3 +71,50 @@ async def test_invalid_json_is_a_decode_error_on_both_paths() -> None:
         decode("{not json")
     with pytest.raises(json.JSONDecodeError):
         await decode_off_loop("[" + "1," * 40_000 + "}")
+
+
+@pytest.mark.parametrize("piece", [1, 7, 4096, 70_000])
+def test_a_document_fed_in_pieces_is_judged_as_when_whole(
+    piece: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Strings, escapes and brackets cut across pieces: the same verdicts as the whole text."""
+    monkeypatch.setattr(json_cost, "SCAN_STEP", 16)  # a scan step every few pieces
+    inside = '[{"\\\\\\"' * 50 + "," * 200
+    head = json.dumps({"s": inside, "rows": [[{"a": [1, "]"]}]] * 300})[:-1]
+    good = head + ', "deep": ' + nested(MAX_JSON_DEPTH - 1) + "}"
+    bad = head + ', "deep": ' + mixed(MAX_JSON_DEPTH) + "}"
+    json.loads(good)
+    for text, passes in ((good, True), (bad, False)):
+        raw = text.encode()
+        scan = CostScan()
+        try:
+            for start in range(0, len(raw), piece):
+                scan.feed(raw[start : start + piece])
+            scan.finish()
+        except JSONTooCostly:
+            assert not passes
+        else:
+            assert passes
+
+
+def test_a_scan_stops_at_the_first_piece_past_the_value_limit() -> None:
+    scan = CostScan()
+    with pytest.raises(JSONTooCostly, match="values"):
+        scan.feed(b'{"x": [' + b"{}," * MAX_JSON_VALUES)  # no closing: the rest never came
+
+
+async def test_a_big_document_is_checked_with_the_loops_turn_between_steps() -> None:
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    await asyncio.sleep(0)
+    with pytest.raises(JSONTooCostly, match="values"):
+        await check_cost_yielding("[" + ",".join(["{}"] * MAX_JSON_VALUES) + "]")
+    counter.cancel()
+    assert turns > 2  # the loop ran other work between scan steps
