@@ -81,9 +81,11 @@ class MatchingEngine:
         if len(stored) < len(ids):
             book.forget(quote.symbol, [i for i in ids if i not in found])
         for order in stored:
-            if not order.status.is_open:  # a change the book missed: it learns it now
+            if order.status is not OrderStatus.PENDING_NEW:  # what the book missed, it learns
                 book.note(order)
-        return [order for order in stored if order.status.is_open]
+        live = [order for order in stored if order.status.is_open]
+        live.sort(key=lambda order: (order.created_at, order.id))  # a replacement among them
+        return live
 
     async def match_new(self, order: Order) -> Order:
         """Matches a just-activated order against the last quote; IOC/FOK never rest."""

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from beanie import PydanticObjectId
 
-from tradegraph.documents import Order, OrderType, Side
+from tradegraph.documents import Order, OrderStatus, OrderType, Side
 from tradegraph.documents.orders import OPEN_STATUSES
 from tradegraph.trading.matching import to_stored_precision
 
@@ -82,6 +82,9 @@ class OrderBook:
 
     def __init__(self) -> None:
         self._by_symbol: dict[str, dict[PydanticObjectId, RestingOrder]] = {}
+        # Replacements handed over to but not yet live: crash recovery may make one live
+        # without a compare-and-set, so each quote reads them until they are seen live or gone.
+        self._pending: dict[str, set[PydanticObjectId]] = {}
         self._loaded = False
         self._generation = 0  # a reload during a load's query makes that load's result void
         # Changes heard while the load's query runs: applied over what it read (newer).
@@ -97,9 +100,14 @@ class OrderBook:
         self._heard_while_loading = {}
         generation = self._generation
         try:
-            found = await Order.find({"status": {"$in": OPEN_STATUSES}}).to_list()
+            statuses = [*OPEN_STATUSES, OrderStatus.PENDING_NEW.value]
+            found = await Order.find({"status": {"$in": statuses}}).to_list()
             by_symbol: dict[str, dict[PydanticObjectId, RestingOrder]] = {}
             for order in found:
+                if not order.status.is_open:
+                    if order.replaces_id is not None and order.id is not None:
+                        self._pending.setdefault(order.symbol, set()).add(order.id)
+                    continue
                 entry = RestingOrder.of(order)
                 by_symbol.setdefault(entry.symbol, {})[entry.id] = entry
             for order_id, (symbol, heard) in self._heard_while_loading.items():
@@ -123,11 +131,16 @@ class OrderBook:
         may reopen orders without a compare-and-set)."""
         self._loaded = False
         self._by_symbol = {}
+        self._pending = {}
         self._generation += 1
 
     def note(self, order: Order) -> None:
         """An order as a compare-and-set (or an insert) left it: kept when open, else dropped."""
         assert order.id is not None
+        if order.status is OrderStatus.REPLACED and order.replaced_by_id is not None:
+            self._pending.setdefault(order.symbol, set()).add(order.replaced_by_id)
+        if order.status is not OrderStatus.PENDING_NEW:
+            self._pending.get(order.symbol, set()).discard(order.id)
         entry = RestingOrder.of(order) if order.status.is_open else None
         if self._heard_while_loading is not None:
             self._heard_while_loading[order.id] = (order.symbol, entry)
@@ -144,22 +157,24 @@ class OrderBook:
 
     def forget(self, symbol: str, order_ids: list[PydanticObjectId]) -> None:
         """Orders the store no longer holds (deleted): out of the book."""
-        orders = self._by_symbol.get(symbol, {})
+        orders, pending = self._by_symbol.get(symbol, {}), self._pending.get(symbol, set())
         for order_id in order_ids:
             orders.pop(order_id, None)
+            pending.discard(order_id)
 
     async def candidates(
         self, symbol: str, bid: Decimal, ask: Decimal
     ) -> list[PydanticObjectId] | None:
-        """The open orders of `symbol` this quote may act on, in time priority; None while the
-        book is loading (the caller reads the store)."""
+        """The open orders of `symbol` this quote may act on, in time priority, then pending
+        replacements (read them: one may be live by now); None while the book is loading (the
+        caller reads the store)."""
         await self._ensure_loaded()
         if not self._loaded:
             return None
         orders = self._by_symbol.get(symbol, {})
         acting = [entry for entry in orders.values() if entry.may_act(bid, ask)]
         acting.sort(key=lambda entry: entry.priority)
-        return [entry.id for entry in acting]
+        return [entry.id for entry in acting] + sorted(self._pending.get(symbol, ()))
 
     async def expiring(self, now: datetime) -> list[PydanticObjectId] | None:
         """Open orders whose `expires_at` has passed; None while loading (read the store)."""
