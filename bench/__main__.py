@@ -11,6 +11,7 @@ python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then
 python -m bench fairness each attack of issue 20 beside a victim, against the idle victim
                          (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
 python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
+python -m bench matching one quote's matching with the order book vs the store query (--orders)
 python -m bench durability  writes/s with the journal vs without; restart with a seeded month
 python -m bench lanes    short store calls beside long aggregations, split vs one call
 python -m bench          events, quotes, analytics and optimize
@@ -24,6 +25,7 @@ import asyncio
 from bench import (
     analytics,
     day,
+    day_matching,
     durability,
     events_listing,
     fairness,
@@ -56,6 +58,7 @@ def main() -> None:
             "seed",
             "fairness",
             "day",
+            "matching",
             "durability",
             "lanes",
             "all",
@@ -90,6 +93,8 @@ def main() -> None:
     parser.add_argument("--relay-seconds", type=float, default=30.0, help="day: relay baseline")
     parser.add_argument("--watchlists", type=int, default=20, help="day: distinct watchlists")
     parser.add_argument("--history-days", type=int, default=2, help="day: seeded price history")
+    parser.add_argument("--orders", default="1000,8000", help="matching: orders stored")
+    parser.add_argument("--quotes", type=int, default=190, help="matching: quotes per side")
     parser.add_argument("--profile", default=None, help="day: py-spy collapsed stacks to this file")
     parser.add_argument("--writers", type=int, default=16, help="durability: clients writing")
     parser.add_argument(
@@ -114,6 +119,10 @@ def main() -> None:
     if args.suite == "fairness":
         only = args.attacks.split(",") if args.attacks else None
         asyncio.run(fairness.main(args.seconds, args.fair_events, args.heatmap_rows, only))
+    if args.suite == "matching":
+        stored = [int(n) for n in args.orders.split(",")]
+        asyncio.run(day_matching.run(stored, args.quotes))
+        return
     if args.suite == "day":
         asyncio.run(
             day.main(

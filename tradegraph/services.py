@@ -40,6 +40,7 @@ from tradegraph.subscriptions.feed_watch import FeedWatch
 from tradegraph.trading.closeouts import CloseOuts
 from tradegraph.trading.engine import MatchingEngine
 from tradegraph.trading.execution import Execution
+from tradegraph.trading.order_book import OrderBook
 from tradegraph.trading.order_classes import OrderClasses, recover_legs
 from tradegraph.trading.orders import OrdersService
 from tradegraph.trading.portfolios import Portfolios
@@ -90,7 +91,12 @@ async def start_services(
     instruments = Instruments()
     market = MarketData(instruments, broker)
     execution = Execution(broker, settings.fee_bps)
-    engine = MatchingEngine(market, instruments, execution, settings.fee_bps, settings.slippage_bps)
+    # Open orders in memory only where this process owns the store: with a shared server,
+    # another process's orders would be missing from the book.
+    book = OrderBook() if settings.uses_emulated_store else None
+    engine = MatchingEngine(
+        market, instruments, execution, settings.fee_bps, settings.slippage_bps, book
+    )
     market.on_quote(engine.on_quote)  # every accepted quote is matched against resting orders
     candles = Candles(instruments)
     portfolios = Portfolios(market, max_cash=settings.max_portfolio_cash)

@@ -101,6 +101,8 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
             assert issubclass(document, Document)  # every kind listed is stored
             await document.find_all().delete()
     services.instruments.forget()
+    if services.engine.book is not None:  # orders were deleted behind its back
+        services.engine.book.reload()
     services.market.sessions.forget()
     await User.find(User.email != ADMIN_EMAIL).delete()
     await services.accounts.throttle.clear()

@@ -25,6 +25,7 @@ from tradegraph.trading.matching import (
     stop_reached,
     trailing_state,
 )
+from tradegraph.trading.order_book import OrderBook
 from tradegraph.trading.settlement import recover
 
 log = structlog.get_logger(__name__)
@@ -41,7 +42,10 @@ class MatchingEngine:
         execution: Execution,
         fee_bps: Decimal,
         slippage_bps: Decimal,
+        book: OrderBook | None = None,
     ) -> None:
+        """`book`: open orders kept in memory (a process that owns its store); None: each
+        quote reads its symbol's open orders from the store."""
         self.market = market
         self.instruments = instruments
         self.execution = execution
@@ -52,17 +56,42 @@ class MatchingEngine:
         # pair's reservation (None: something moved, re-read and retry).
         self.claim_oco: Callable[[Order], Awaitable[Order | None]] | None = None
         self.recoveries: list[Callable[[], Awaitable[int]]] = []  # run with recover()
+        self.book = book
+        if book is not None:
+            execution.on_changed(book.note)
 
     async def on_quote(self, quote: Quote) -> None:
         """Called with the symbol's lock held, for every quote newer than the last."""
         self._depth[quote.symbol] = QuoteDepth.of(quote)
-        resting = Order.find({"symbol": quote.symbol, "status": {"$in": OPEN_STATUSES}})
-        async for order in resting.sort("created_at", "_id"):
+        for order in await self._resting(quote):
             await self._match(order, quote)
+
+    async def _resting(self, quote: Quote) -> list[Order]:
+        """The symbol's open orders this quote may act on, oldest first: named by the book and
+        read by id, or (no book, or while it loads) all of them from the store."""
+        book = self.book
+        ids = None if book is None else await book.candidates(quote.symbol, quote.bid, quote.ask)
+        if book is None or ids is None:
+            resting = Order.find({"symbol": quote.symbol, "status": {"$in": OPEN_STATUSES}})
+            return await resting.sort("created_at", "_id").to_list()
+        if not ids:
+            return []
+        found = {o.id: o for o in await Order.find({"_id": {"$in": ids}}).to_list()}
+        stored = [found[i] for i in ids if i in found]
+        if len(stored) < len(ids):
+            book.forget(quote.symbol, [i for i in ids if i not in found])
+        for order in stored:
+            if order.status is not OrderStatus.PENDING_NEW:  # what the book missed, it learns
+                book.note(order)
+        live = [order for order in stored if order.status.is_open]
+        live.sort(key=lambda order: (order.created_at, order.id))  # a replacement among them
+        return live
 
     async def match_new(self, order: Order) -> Order:
         """Matches a just-activated order against the last quote; IOC/FOK never rest."""
         async with self.market.lock(order.symbol):
+            if self.book is not None:
+                self.book.note(order)  # an order made open without a compare-and-set here
             quote = await self.market.latest(order.symbol)
             if quote is not None:
                 if not same_quote(self._depth.get(order.symbol), quote):
@@ -196,9 +225,14 @@ class MatchingEngine:
     async def expire_due(self, now: datetime | None = None) -> int:
         """Expires open DAY orders whose trading day has ended."""
         now = now or datetime.now(UTC)
-        due = Order.find({"status": {"$in": OPEN_STATUSES}, "expires_at": {"$lte": now}})
+        ids = None if self.book is None else await self.book.expiring(now)
+        if ids is None:
+            query = {"status": {"$in": OPEN_STATUSES}, "expires_at": {"$lte": now}}
+            due = await Order.find(query).to_list()
+        else:
+            due = await Order.find({"_id": {"$in": ids}}).to_list() if ids else []
         expired = 0
-        async for order in due:
+        for order in due:
             async with self.market.lock(order.symbol):
                 fresh = await Order.get(order.id)
                 if fresh is not None and fresh.status.is_open:
@@ -207,6 +241,15 @@ class MatchingEngine:
                     )
                     expired += ended is not None
         return expired
+
+    async def recover(self, now: datetime | None = None) -> int:
+        """Completes interrupted steps (settlement, then `recoveries`); how many it touched."""
+        touched = await recover(now)
+        for recovery in self.recoveries:
+            touched += await recovery()
+        if touched and self.book is not None:  # it may have reopened orders the book missed
+            self.book.reload()
+        return touched
 
     async def run_housekeeping(self, every_seconds: float) -> None:
         """Forever: expire DAY orders every `every_seconds`, recover interrupted steps."""
@@ -220,9 +263,7 @@ class MatchingEngine:
             if loop.time() - last_recovery >= RECOVERY_EVERY_SECONDS:
                 last_recovery = loop.time()
                 try:
-                    await recover()
-                    for recovery in self.recoveries:
-                        await recovery()
+                    await self.recover()
                 except Exception:
                     log.exception("recovery failed; will retry")
             await asyncio.sleep(every_seconds)

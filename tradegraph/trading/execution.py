@@ -23,6 +23,7 @@ def decode_order(message: str) -> Order:
 
 
 OnFinished = Callable[[Order], Awaitable[None]]
+OnChanged = Callable[[Order], None]
 
 
 class Execution:
@@ -32,6 +33,12 @@ class Execution:
         self.order_events = OrderEventLog(broker)
         self.record_failures = RepeatedFailure("recording order events failed; recovery retries")
         self._on_finished: list[OnFinished] = []
+        self._on_changed: list[OnChanged] = []
+
+    def on_changed(self, listener: OnChanged) -> None:
+        """`listener` hears of every order a compare-and-set changed, as it now is (the
+        matching engine's order book). Synchronous: it must not wait for anything."""
+        self._on_changed.append(listener)
 
     def on_finished(self, listener: OnFinished) -> None:
         """`listener` hears of every order that stops being open (not REPLACED): order
@@ -85,6 +92,8 @@ class Execution:
                 **{k: [*getattr(order, k), v] for k, v in (push or {}).items()},
             }
         )
+        for listener in self._on_changed:
+            listener(swapped)
         return swapped
 
     async def mark_triggered(
