@@ -284,7 +284,7 @@ async def main(
         start_timeout=900,
     )
     pid = server.process.pid
-    plan = {"watchlists": watchlists, "setup_concurrency": 16, "drain_seconds": 60}
+    plan: dict[str, Any] = {"watchlists": watchlists, "setup_concurrency": 16, "drain_seconds": 60}
     try:
         idle = await trading_phase(
             server.url,
