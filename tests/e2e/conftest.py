@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from beanie import Document
+from beanie import Document, init_beanie
 
 from tests.support.clients import WEBHOOK_SECRET, GraphQLClient
 from tests.support.fake_openai import FakeOpenAI
@@ -96,6 +96,11 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
     if "server" not in request.fixturenames:
         return
     services: Services = request.getfixturevalue("services")
+    # Beanie binds the document classes process-wide: a test that started another in-process
+    # server left them on that server's database. Back to the session server's.
+    database = services.store.database
+    if User.get_pymongo_collection().database.name != database.name:
+        await init_beanie(database=database, document_models=ALL_DOCUMENTS)
     for document in ALL_DOCUMENTS:
         if document is not User:  # the configured admin stays
             assert issubclass(document, Document)  # every kind listed is stored
