@@ -201,7 +201,23 @@ def _collection_store_init(self: mongomock.store.CollectionStore, name: str) -> 
     self._documents = {}  # type: ignore[assignment]
 
 
+_original_add_update = mongomock.collection.BulkOperationBuilder.add_update
+
+
+def _add_update_without_sort(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """pymongo passes `sort` to bulk updates; mongomock does not take it."""
+    kwargs.pop("sort", None)
+    return _original_add_update(self, *args, **kwargs)
+
+
+# pymongo-async-mock wraps add_update the same way for every collection it patches, unless it
+# finds a function of this name there; its own wrapper (functools.wraps) hides the name, so the
+# wrappers nest until a bulk write overflows the stack. Ours carries the name it looks for.
+_add_update_without_sort.__name__ = "add_update_compat"
+
+
 def _install_patches() -> None:
+    mongomock.collection.BulkOperationBuilder.add_update = _add_update_without_sort  # type: ignore[method-assign]
     mongomock.store.CollectionStore.__init__ = _collection_store_init  # type: ignore[method-assign]
     mongomock.database.Database.list_collection_names = _list_collection_names  # type: ignore[method-assign]
     mongomock.database.Database.create_collection = _create_collection  # type: ignore[method-assign]

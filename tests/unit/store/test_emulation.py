@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import mongomock
+import mongomock.collection
 import pytest
 from bson import Decimal128, ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from tradegraph.store import (
@@ -408,3 +409,17 @@ def test_bucketed_aggregations_give_what_mongomock_alone_gives(
     assert fast == [plain(pipeline) for pipeline in pipelines]
     assert len(fast[1]) == 20  # 4 seeded hours, 15 built, and a day later (source ["ticks"])
     assert {row["open"] for row in fast[0]} >= {104, None}  # None: null open, no first
+
+
+async def test_bulk_updates_work_however_many_collections_were_opened() -> None:
+    """pymongo-async-mock wraps mongomock's bulk add_update once more for every collection it
+    patches unless it recognises its wrapper; 1,200 collections used to nest 1,200 wrappers and
+    overflow the stack on the next bulk update (a long test session opens that many)."""
+    client = emulated_client()
+    database = client["bulk_nesting"]
+    for number in range(1200):
+        await database[f"c{number}"].insert_one({"_id": 1, "n": 0})
+    add_update = mongomock.collection.BulkOperationBuilder.add_update
+    assert not hasattr(add_update, "__wrapped__")  # one function, not a tower of wrappers
+    result = await database["c0"].bulk_write([UpdateOne({"_id": 1}, {"$set": {"n": 1}})])
+    assert result.modified_count == 1
