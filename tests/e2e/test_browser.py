@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Locator, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, register
-from tests.support.browser import CHROMIUM_ARGS, chromium_path, page_server, start_live_server
+from tests.support.browser import launched_chromium, live_server, page_server, start_live_server
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tradegraph.pubsub.channels import EVENTS_CREATED
 from tradegraph.schema.core.session_cookie import REFRESH_COOKIE
@@ -28,21 +28,14 @@ TRADER_PASSWORD = "browser-trader-password"
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    executable, why = chromium_path()
-    if executable is None:
-        pytest.skip(why)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    async with launched_chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture(scope="module")
 async def live() -> AsyncIterator[RunningServer]:
-    running, feed = await start_live_server()
-    yield running
-    feed.cancel()
-    await running.stop()
+    async with live_server() as running:
+        yield running
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.support.browser import CHROMIUM_ARGS, chromium_path, start_live_server
+from tests.support.browser import launched_chromium, live_server
 from tradegraph.schema.core.session_cookie import REFRESH_COOKIE
 from tradegraph.server import RunningServer
 from tradegraph.web.security_headers import GRAPHIQL_POLICY, PAGE_POLICY, headers_for
@@ -60,21 +60,14 @@ def test_an_embeddable_script_may_be_loaded_by_other_sites() -> None:
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    executable, why = chromium_path()
-    if executable is None:
-        pytest.skip(why)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    async with launched_chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture(scope="module")
 async def live() -> AsyncIterator[RunningServer]:
-    running, feed = await start_live_server()
-    yield running
-    feed.cancel()
-    await running.stop()
+    async with live_server() as running:
+        yield running
 
 
 @pytest.fixture

@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route as PageRoute
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login_admin, server_settings
-from tests.support.browser import CHROMIUM_ARGS, chromium_path, start_live_server
+from tests.support.browser import launched_chromium, live_server
 from tests.support.clients import GraphQLClient, wait_for_subscribers
 from tests.support.widget_keys import create_widget_key, revoke_widget_key
 from tradegraph.config import MarketFeed
@@ -92,24 +92,16 @@ async def hosted_page(host: str) -> AsyncIterator[tuple[str, Callable[[str], Non
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    executable, why = chromium_path()
-    if executable is None:
-        pytest.skip(why)
-    async with async_playwright() as playwright:
-        # A page fulfilled by page.route (to add a CSP header) has no IP address, so Chromium
-        # counts it as public and would block its sockets to loopback: not what is tested here.
-        args = [*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"]
-        launched = await playwright.chromium.launch(executable_path=executable, args=args)
+    # A page fulfilled by page.route (to add a CSP header) has no IP address, so Chromium counts
+    # it as public and would block its sockets to loopback: not what is tested here.
+    async with launched_chromium("--disable-features=LocalNetworkAccessChecks") as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture(scope="module")
 async def live() -> AsyncIterator[RunningServer]:
-    running, feed = await start_live_server()
-    yield running
-    feed.cancel()
-    await running.stop()
+    async with live_server() as running:
+        yield running
 
 
 @pytest.fixture

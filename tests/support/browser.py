@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 import uvicorn
+from playwright.async_api import Browser, async_playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -93,3 +95,29 @@ async def page_server(html: str, host: str = "127.0.0.1") -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def launched_chromium(*extra_args: str) -> AsyncIterator[Browser]:
+    """Debian's Chromium driven by Playwright (the test is skipped where it is missing)."""
+    executable, why = chromium_path()
+    if executable is None:
+        pytest.skip(why)
+    async with async_playwright() as playwright:
+        args = [*CHROMIUM_ARGS, *extra_args]
+        browser = await playwright.chromium.launch(executable_path=executable, args=args)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def live_server(**overrides: object) -> AsyncIterator[RunningServer]:
+    """start_live_server, stopped (feed and server) on the way out."""
+    running, feed = await start_live_server(**overrides)
+    try:
+        yield running
+    finally:
+        feed.cancel()
+        await running.stop()

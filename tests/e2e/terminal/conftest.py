@@ -12,31 +12,24 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.conftest import login_admin, register
-from tests.support.browser import CHROMIUM_ARGS, chromium_path, start_live_server
+from tests.support.browser import launched_chromium, live_server
 from tests.support.clients import GraphQLClient
 from tradegraph.server import RunningServer
 
 
 @pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Browser]:
-    executable, why = chromium_path()
-    if executable is None:
-        pytest.skip(why)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    async with launched_chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture(scope="package")
 async def live() -> AsyncIterator[RunningServer]:
-    running, feed = await start_live_server()
-    yield running
-    feed.cancel()
-    await running.stop()
+    async with live_server() as running:
+        yield running
 
 
 @pytest.fixture
