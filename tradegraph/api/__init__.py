@@ -23,10 +23,15 @@ from tradegraph.schema.core.query_cost import QueryLimits
 from tradegraph.schema.core.query_cost_limit import QueryLimiter
 from tradegraph.schema.core.scalars import DecimalScalar
 from tradegraph.schema.core.stored_principal import StoredPrincipal
+from tradegraph.schema.core.subscription_executor import PerEventMemoExecutor
 from tradegraph.schema.core.widget_scope import WidgetKeyScope
 
 
 class Schema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("execution_context_class", PerEventMemoExecutor)
+        super().__init__(*args, **kwargs)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Silenced: ErrorCodes logs the unexpected errors; the rest are the caller's."""
 
