@@ -1,7 +1,8 @@
 """The load generator of `python -m bench day`: simulated traders in one client process.
 
 Run by bench/day.py as `python -m bench.day_traders '<json config>'`. It talks JSON lines:
-stdout gets {"progress": ...}, {"ready": ...} once every trader is set up and subscribed, and
+stdout gets {"progress": ...}, {"ready": ...} once every trader is set up, subscribed and has
+received the replay of its set-up orders, and
 {"result": ...} at the end; stdin gets "go" (start trading) and "stop". Latencies are kept as
 histograms of 0.1 ms bins, so a 10-minute run of 1,000 traders stays a few kilobytes.
 
@@ -9,7 +10,9 @@ Each trader, like the dashboard: one socket with `quotes` (its 12-symbol watchli
 `portfolioValue`, `orderEvents(after:)` and `candles` of one symbol; a funded portfolio holding
 3-8 symbols; a placeOrder every 30-90 s (MARKET and LIMIT, LIMITs a little off the mid so some
 rest and fill later), now and then a cancelOrder or replaceOrder of a resting order, and an
-`orders(first: 20)` and a `portfolio` query after each of its own fills.
+`orders(first: 20)` and a `portfolio` query after each of its own fills. Like a dashboard, it
+refetches for live fills only (the replay of its history on connect is what it already showed)
+and coalesces: fills arriving while a refetch runs cause one more refetch, not one each.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ EVENTS = """subscription($id: ID!, $after: String) { orderEvents(portfolioId: $i
 CANDLES = """subscription($symbol: String!) { candles(symbol: $symbol, interval: ONE_MINUTE) {
   start open high low close volume } }"""
 TICK = Decimal("0.01")
+REPLAY_SECONDS = 120.0
+FINAL = ("FILLED", "REJECTED", "CANCELED", "EXPIRED")  # set-up orders are MARKET buys
 EQUITY_TOLERANCE = 0.0051  # equity is sent at cent precision
 
 
@@ -84,6 +89,9 @@ class Trader:
         self.pending: dict[str, list[float]] = {}  # held ticks no value has included yet
         self.measuring = False
         self.subscribed = asyncio.Event()
+        self.replayed = asyncio.Event()  # every set-up order's events arrived on the socket
+        self.refetching = False
+        self.refetch_again = False
         self.socket: Any = None
         self.tasks: set[asyncio.Future[None]] = set()
 
@@ -153,6 +161,7 @@ class Trader:
                 payload = {"query": query, "variables": variables}
                 await socket.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
             self.subscribed.set()
+            self.check_replayed()
             async for raw in socket:
                 self.on_frame(raw if isinstance(raw, str) else raw.decode())
 
@@ -206,19 +215,44 @@ class Trader:
         problem = self.ledger.event(event)
         if problem:
             self.stats.problems.append(f"{self.plan.name}: {problem}")
-        if event["fill"] is None:
+        replaying = not self.replayed.is_set()
+        if replaying:
+            self.check_replayed()
+        if event["fill"] is None or replaying:
             return
         if self.measuring and now_of(event["fill"]["timestamp"]) >= self.stats.started:
             self.stats.fill_delivery.add(arrived - now_of(event["fill"]["timestamp"]))
         self.stats.fills += 1
-        self.background(self.after_fill())
+        if self.refetching:
+            self.refetch_again = True  # one more refetch after this one, not one per fill
+        else:
+            self.background(self.after_fill())
+
+    async def await_replay(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.replayed.wait(), seconds)
+        except TimeoutError:  # a lost event: counted, and the run goes on
+            self.stats.problems.append(f"{self.plan.name}: replay incomplete after {seconds} s")
+            self.replayed.set()
+
+    def check_replayed(self) -> None:
+        """Set `replayed` once every order placed so far has a final status from its events."""
+        if all(seen.status in FINAL for seen in self.ledger.orders.values()):
+            self.replayed.set()
 
     async def after_fill(self) -> None:
+        self.refetching = True
         try:
-            await self.gql(ORDERS, {"id": self.portfolio_id, "first": 20})
-            await self.refresh_portfolio()
+            while True:
+                self.refetch_again = False
+                await self.gql(ORDERS, {"id": self.portfolio_id, "first": 20})
+                await self.refresh_portfolio()
+                if not self.refetch_again:
+                    break
         except Exception as error:  # reported, the run goes on
             self.stats.errors.append(f"{self.plan.name}: after fill: {error!r}")
+        finally:
+            self.refetching = False
 
     async def trade(self, stop: asyncio.Event, every: tuple[float, float]) -> None:
         first = self.rng.uniform(0, every[1])  # spread over the first period
@@ -346,7 +380,9 @@ async def run(config: dict[str, Any]) -> None:
         for batch in range(0, len(traders), 50):
             for trader in traders[batch : batch + 50]:
                 sockets.append(asyncio.create_task(trader.run_socket()))
-            await asyncio.gather(*(t.subscribed.wait() for t in traders[batch : batch + 50]))
+            batch_traders = traders[batch : batch + 50]
+            await asyncio.gather(*(t.subscribed.wait() for t in batch_traders))
+            await asyncio.gather(*(t.await_replay(REPLAY_SECONDS) for t in batch_traders))
             say("progress", {"connected": batch + len(traders[batch : batch + 50])})
         say("ready", len(traders))
         assert (await commands.readline()).strip() == b"go"
