@@ -5,7 +5,8 @@ python -m bench store   webhook ingest from 0 to N stored events (batches of 1,0
 python -m bench soak    the simulated feed at 20x its default rate for --minutes, sampling
                         candles, portfolio{equity performance}, events(first: 20), eventSummary
                         every 15 s, RSS, and /healthz every 100 ms, while WebSocket clients
-                        churn (bench/subscription_churn.py)
+                        churn and three dashboards stay subscribed throughout
+                        (bench/subscription_churn.py)
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from typing import Any
 
 import httpx
 
-from bench.subscription_churn import SubscriptionChurn, describe, live_subscriptions
+from bench.subscription_churn import (
+    HeldDashboards,
+    SubscriptionChurn,
+    describe,
+    live_subscriptions,
+)
 from tests.e2e.conftest import ADMIN_ENV, login_admin, register
 from tests.support.clients import WEBHOOK_SECRET, GraphQLClient, send_webhook
 from tests.support.servers import Process, start_tradegraph
@@ -205,6 +211,12 @@ async def soak(minutes: float, tick_seconds: float, every: float) -> None:
             queries = {"candles": candles, "portfolio": portfolio, "events": events}
             queries["eventSummary"] = summary
             open_before = await live_subscriptions(http)
+            # Another trader's: the churn uses all 20 sockets one user may hold.
+            holder = (await register(gql, "soak-held@example.com"))["accessToken"]
+            held_portfolio = await funded_portfolio(gql, holder, "100000")
+            await place(gql, holder, held_portfolio, "BUY", "10")
+            held = HeldDashboards(server.url, holder, held_portfolio)
+            await held.start()
             churn = SubscriptionChurn(server.url, trader, portfolio_id)
             churn.start()
             with HealthProbe(http) as probe:
@@ -219,11 +231,12 @@ async def soak(minutes: float, tick_seconds: float, every: float) -> None:
                     print(json.dumps({k: round(v, 1) for k, v in row.items()}), file=sys.stderr)
                     await asyncio.sleep(max(0.0, every - (time.perf_counter() - started - elapsed)))
             await churn.stop()
+            await held.stop()
             open_after = await _settled(http, open_before)
     finally:
         await server.stop()
     _report(rows, minutes)
-    print(describe(churn, open_before, open_after))
+    print(describe(churn, held, open_before, open_after))
     print(
         "open subscriptions back where they started -> "
         + ("ok" if open_after == open_before else "MISSED")

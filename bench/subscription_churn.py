@@ -1,6 +1,7 @@
-"""WebSocket churn for the soak: sockets that come, subscribe, hear a message and go, over and
-over, as dashboards opening and closing do. Shared feeds, outboxes, per-user limits and private
-feeds must give back what each socket took, so the server's memory stays flat."""
+"""WebSocket load for the soak: sockets that come, subscribe, hear a message and go, over and
+over, as dashboards opening and closing do; and dashboards that stay open the whole run. Shared
+feeds, outboxes, per-user limits and private feeds must give back what each socket took, and a
+subscription open for hours must not grow with the messages it sends, so memory stays flat."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ from tests.support.clients import TransportWS, connected
 SOCKETS_PER_CYCLE = 20
 SHARED = 'subscription { quotes(symbols: ["PETR4", "VALE3"]) { symbol bid ask last } }'
 PRIVATE = "subscription($id: ID!) { orderUpdates(portfolioId: $id) { id status } }"
+WATCHLIST = '["PETR4", "VALE3", "ITUB4", "BBDC4", "ABEV3", "BTCUSDT", "ETHUSDT", "AAPL"]'
+HELD = {
+    "q": f"subscription {{ quotes(symbols: {WATCHLIST}) {{ symbol bid ask mid timestamp }} }}",
+    "v": """subscription($id: ID!) { portfolioValue(portfolioId: $id) {
+      cash equity unrealizedPnl dayPnl timestamp } }""",
+    "e": """subscription($id: ID!) { orderEvents(portfolioId: $id, after: "0") {
+      cursor kind order { id status } } }""",
+}
 
 
 class SubscriptionChurn:
@@ -55,6 +64,45 @@ class SubscriptionChurn:
         return client
 
 
+class HeldDashboards:
+    """`count` sockets open from `start()` to `stop()`, each with a dashboard's live feeds
+    (quotes of a watchlist, the portfolio's value, its order events), reading every message."""
+
+    def __init__(self, url: str, token: str, portfolio_id: str, count: int = 3) -> None:
+        self.url = url
+        self.token = token
+        self.portfolio_id = portfolio_id
+        self.count = count
+        self.messages: dict[str, int] = dict.fromkeys(HELD, 0)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        ready = [asyncio.Event() for _ in range(self.count)]
+        self.tasks = [asyncio.create_task(self._hold(event)) for event in ready]
+        await asyncio.gather(*(event.wait() for event in ready))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        results = await asyncio.gather(*self.tasks, return_exceptions=True)
+        failed = [r for r in results if not isinstance(r, asyncio.CancelledError)]
+        assert not failed, f"a held dashboard ended early: {failed[0]!r}"
+
+    async def _hold(self, ready: asyncio.Event) -> None:
+        client = await connected(self.url, self.token)
+        try:
+            for operation, query in HELD.items():
+                variables = {"id": self.portfolio_id} if operation != "q" else None
+                await client.subscribe(operation, query, variables)
+            ready.set()
+            while True:
+                message = await client.receive(timeout=60)
+                assert message["type"] == "next", message
+                self.messages[message["id"]] += 1
+        finally:
+            await client.close()
+
+
 async def live_subscriptions(http: httpx.AsyncClient) -> dict[str, float]:
     """What /metrics says is open now: sockets served and shared executions."""
     text = (await http.get("/metrics")).text
@@ -65,8 +113,15 @@ async def live_subscriptions(http: httpx.AsyncClient) -> dict[str, float]:
     return found
 
 
-def describe(churn: SubscriptionChurn, before: dict[str, Any], after: dict[str, Any]) -> str:
+def describe(
+    churn: SubscriptionChurn, held: HeldDashboards, before: dict[str, Any], after: dict[str, Any]
+) -> str:
+    received = ", ".join(f"{HELD_NAMES[k]} {n:,}" for k, n in held.messages.items())
     return (
         f"subscription churn: {churn.sockets:,} sockets opened, subscribed and closed; "
+        f"{held.count} dashboards held open throughout received {received}; "
         f"open before {before} → after {after}"
     )
+
+
+HELD_NAMES = {"q": "quotes", "v": "portfolio values", "e": "order events"}
