@@ -1,9 +1,13 @@
 """`tradegraph serve --seed` on the embedded store: how long the price history takes to store,
-what it costs in memory, how the server answers meanwhile and how fast candles read it.
+what it costs in memory, how the server answers meanwhile, how fast candles read it, and how
+long the snapshot and shutdown of that store take.
 
-python -m bench seed [--days 30]   a memory-only `serve --seed` subprocess (simulated feed);
-                                   while it seeds, GET /healthz and an `instruments` query (a
-                                   store call, queued behind the seed's inserts) every 100 ms
+python -m bench seed [--days 30] [--before /work/main]
+    a `serve --seed` subprocess with snapshots on (TRADEGRAPH_DATA_DIR, a fresh directory) and
+    the simulated feed; while it seeds, GET /healthz and an `instruments` query (a store call)
+    every 100 ms; then candles reads, then SIGTERM timed to exit (the final snapshot). With
+    --before, the same run first with another checkout's code and virtualenv (the baseline:
+    e.g. the main checkout, bars stored one per document), in the same run.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
@@ -26,6 +34,24 @@ from tests.support.clients import GraphQLClient
 CANDLES = """query($symbol: String!, $interval: CandleInterval!, $from: DateTime!) {
   candles(symbol: $symbol, interval: $interval, from: $from) { start close }
 }"""
+SHAPES = (("ONE_MINUTE", 1), ("ONE_HOUR", None), ("ONE_DAY", None))  # span: 1 day or --days
+
+
+@dataclass
+class SeedRun:
+    """What one `serve --seed` process measured."""
+
+    label: str
+    start_to_seeded: float = 0.0  # process start to "price history seeded"
+    history_seconds: float = 0.0  # "instruments seeded" to "price history seeded"
+    rss_before: float = 0.0  # MB, once the instruments are seeded
+    rss_after: float = 0.0  # MB, once the price history is seeded
+    peak: float = 0.0
+    health: list[float] = field(default_factory=list)
+    store: list[float] = field(default_factory=list)
+    candles: dict[str, tuple[int, float]] = field(default_factory=dict)  # p50 ms
+    shutdown_seconds: float = 0.0  # SIGTERM to exit, the final snapshot included
+    snapshot_mb: float = 0.0
 
 
 def _free_port() -> int:
@@ -44,26 +70,50 @@ async def _probe(http: httpx.AsyncClient, path: str, body: dict[str, str] | None
     return 1000 * (time.perf_counter() - started)
 
 
-async def seed_and_read(days: int, repeats: int = 7) -> None:
+def _python_of(checkout: Path | None) -> str:
+    return sys.executable if checkout is None else str(checkout / ".venv" / "bin" / "python")
+
+
+async def _read_candles(http: httpx.AsyncClient, run: SeedRun, days: int, repeats: int) -> None:
+    gql = GraphQLClient(http)
+    token = await login_admin(gql)
+    now = datetime.now(UTC)
+    for interval, span in SHAPES:
+        since = (now - timedelta(days=span or days) + timedelta(minutes=1)).isoformat()
+        variables = {"symbol": "PETR4", "interval": interval, "from": since}
+        latencies = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            data = await gql.data(CANDLES, variables, token=token)
+            latencies.append(1000 * (time.perf_counter() - started))
+        run.candles[interval] = (len(data["candles"]), statistics.median(latencies))
+
+
+async def seed_once(label: str, checkout: Path | None, days: int, repeats: int = 7) -> SeedRun:
+    """One `serve --seed` with `checkout`'s code (None: this one), measured."""
+    run = SeedRun(label)
     port = _free_port()
+    data_dir = tempfile.mkdtemp(prefix="bench-seed-")
     env = {
         **os.environ,
         **ADMIN_ENV,
         "TRADEGRAPH_LOG_FORMAT": "json",
-        "TRADEGRAPH_DATA_DIR": "",
+        "TRADEGRAPH_DATA_DIR": data_dir,
         "TRADEGRAPH_SEED_HISTORY_DAYS": str(days),
     }
+    spawned = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradegraph", "serve", "--port", str(port), "--seed",
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        _python_of(checkout), "-m", "tradegraph", "serve", "--port", str(port), "--seed",
+        env=env, cwd=checkout, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    assert process.stderr is not None
     events: dict[str, float] = {}
     logged = {name: asyncio.Event() for name in ("instruments seeded", "listening")}
 
     async def read_log() -> None:
         assert process.stderr is not None
         while line := await process.stderr.readline():
+            line = line.split(b"\r")[-1]  # after the progress bar's redraws
             if line.startswith(b"{"):
                 event = json.loads(line).get("event", "")
                 events.setdefault(event, time.perf_counter())
@@ -71,42 +121,73 @@ async def seed_and_read(days: int, repeats: int = 7) -> None:
                     logged[event].set()
 
     reader = asyncio.create_task(read_log())
-    base = f"http://127.0.0.1:{port}"
-    health: list[float] = []
-    store: list[float] = []
-    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
-        await logged["instruments seeded"].wait()
-        rss_before = rss_mb(process.pid)
-        peak = rss_before
-        while "price history seeded" not in events:
-            health.append(await _probe(http, "/healthz", None))
-            store.append(await _probe(http, "/graphql", {"query": "{ instruments { symbol } }"}))
-            peak = max(peak, rss_mb(process.pid))
-            await asyncio.sleep(0.1)
-        seconds = events["price history seeded"] - events["instruments seeded"]
-        rss_after = rss_mb(process.pid)
-        await logged["listening"].wait()
-        gql = GraphQLClient(http)
-        token = await login_admin(gql)
-        print(f"{days} days of one-minute bars for every instrument: {seconds:.1f} s")
-        grown = rss_after - rss_before
-        print(f"RSS {rss_before:.0f} -> {rss_after:.0f} MB (+{grown:.0f}), peak {peak:.0f}")
-        for name, values in (("/healthz", health), ("instruments query", store)):
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=300) as http:
+            await logged["instruments seeded"].wait()
+            run.rss_before = run.peak = rss_mb(process.pid)
+            while "price history seeded" not in events:
+                run.health.append(await _probe(http, "/healthz", None))
+                body = {"query": "{ instruments { symbol } }"}
+                run.store.append(await _probe(http, "/graphql", body))
+                run.peak = max(run.peak, rss_mb(process.pid))
+                await asyncio.sleep(0.1)
+            run.rss_after = rss_mb(process.pid)
+            run.start_to_seeded = events["price history seeded"] - spawned
+            run.history_seconds = events["price history seeded"] - events["instruments seeded"]
+            await logged["listening"].wait()
+            await _read_candles(http, run, days, repeats)
+        terminated = time.perf_counter()
+        process.terminate()
+        await process.wait()
+        run.shutdown_seconds = time.perf_counter() - terminated
+        run.snapshot_mb = _megabytes_in(data_dir)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        reader.cancel()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return run
+
+
+def _megabytes_in(directory: str) -> float:
+    return sum(f.stat().st_size for f in Path(directory).iterdir()) / 2**20
+
+
+def _report(run: SeedRun, days: int) -> None:
+    print(f"[{run.label}] {days} days of one-minute bars for every instrument:")
+    print(
+        f"  seeded {run.history_seconds:.1f} s ({run.start_to_seeded:.1f} s from process start); "
+        f"RSS {run.rss_before:.0f} -> {run.rss_after:.0f} MB "
+        f"(+{run.rss_after - run.rss_before:.0f}), peak {run.peak:.0f}"
+    )
+    for name, values in (("/healthz", run.health), ("instruments query", run.store)):
+        if values:
             median, worst = statistics.median(values), max(values)
-            print(f"while seeding, {name}: p50 {median:.0f} ms, max {worst:.0f} ms")
-        now = datetime.now(UTC)
-        for interval, span in (("ONE_MINUTE", 1), ("ONE_HOUR", days), ("ONE_DAY", days)):
-            since = (now - timedelta(days=span) + timedelta(minutes=1)).isoformat()
-            variables = {"symbol": "PETR4", "interval": interval, "from": since}
-            latencies = []
-            for _ in range(repeats):
-                started = time.perf_counter()
-                data = await gql.data(CANDLES, variables, token=token)
-                latencies.append(1000 * (time.perf_counter() - started))
-            print(
-                f"candles {interval} over {span} d ({len(data['candles'])}): "
-                f"p50 {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms"
-            )
-    process.terminate()
-    await process.wait()
-    reader.cancel()
+            print(f"  while seeding, {name}: p50 {median:.0f} ms, max {worst:.0f} ms")
+    for interval, (count, p50) in run.candles.items():
+        print(f"  candles {interval} ({count}): p50 {p50:.0f} ms")
+    print(
+        f"  SIGTERM to exit (final snapshot, {run.snapshot_mb:.0f} MB on disk): "
+        f"{run.shutdown_seconds:.1f} s"
+    )
+
+
+async def seed_and_read(days: int, before: str | None = None) -> None:
+    runs = []
+    if before:
+        runs.append(await seed_once(f"before: {before}", Path(before), days))
+        _report(runs[-1], days)
+    runs.append(await seed_once("after: this checkout", None, days))
+    _report(runs[-1], days)
+    if len(runs) == 2:
+        old, new = runs
+        print("after / before:")
+        print(f"  seeding time {new.history_seconds / old.history_seconds:.2f}x")
+        grown_old, grown_new = old.rss_after - old.rss_before, new.rss_after - new.rss_before
+        growth, after = grown_new / max(grown_old, 1), new.rss_after / old.rss_after
+        print(f"  RSS growth {growth:.2f}x, RSS after {after:.2f}x")
+        for interval in new.candles:
+            ratio = new.candles[interval][1] / old.candles[interval][1]
+            print(f"  candles {interval} p50 {ratio:.2f}x")
+        print(f"  SIGTERM to exit {new.shutdown_seconds / old.shutdown_seconds:.2f}x")
