@@ -52,6 +52,10 @@ class SeedRun:
     candles: dict[str, tuple[int, float]] = field(default_factory=dict)  # p50 ms
     shutdown_seconds: float = 0.0  # SIGTERM to exit, the final snapshot included
     snapshot_mb: float = 0.0
+    journal_mb: float = 0.0
+    restart_health: float = 0.0  # restart: spawn to /healthz 200
+    restart_candles: float = 0.0  # restart: spawn to candles ONE_DAY answered in full
+    restart_days: int = 0
 
 
 def _free_port() -> int:
@@ -89,10 +93,96 @@ async def _read_candles(http: httpx.AsyncClient, run: SeedRun, days: int, repeat
         run.candles[interval] = (len(data["candles"]), statistics.median(latencies))
 
 
+class Server:
+    """A `tradegraph serve` subprocess and the time each JSON log event first appeared."""
+
+    def __init__(self, checkout: Path | None, env: dict[str, str], *args: str) -> None:
+        self.checkout, self.env, self.args = checkout, env, args
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.events: dict[str, float] = {}
+        self.logged = {name: asyncio.Event() for name in ("instruments seeded", "listening")}
+
+    async def start(self) -> None:
+        self.spawned = time.perf_counter()
+        self.process = await asyncio.create_subprocess_exec(
+            _python_of(self.checkout), "-m", "tradegraph", "serve", "--port", str(self.port),
+            *self.args, env=self.env, cwd=self.checkout, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        self.reader = asyncio.create_task(self._read_log())
+
+    async def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        while line := await self.process.stderr.readline():
+            line = line.split(b"\r")[-1]  # after the progress bar's redraws
+            if line.startswith(b"{"):
+                event = json.loads(line).get("event", "")
+                self.events.setdefault(event, time.perf_counter())
+                if event in self.logged:
+                    self.logged[event].set()
+
+    async def stop(self) -> float:
+        """SIGTERM; returns the seconds to exit."""
+        terminated = time.perf_counter()
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 120)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        self.reader.cancel()
+        return time.perf_counter() - terminated
+
+
+async def _seed(server: Server, run: SeedRun, days: int, repeats: int) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=300) as http:
+        await server.logged["instruments seeded"].wait()
+        pid = server.process.pid
+        run.rss_before = run.peak = rss_mb(pid)
+        while "price history seeded" not in server.events:
+            run.health.append(await _probe(http, "/healthz", None))
+            body = {"query": "{ instruments { symbol } }"}
+            run.store.append(await _probe(http, "/graphql", body))
+            run.peak = max(run.peak, rss_mb(pid))
+            await asyncio.sleep(0.1)
+        run.rss_after = rss_mb(pid)
+        seeded = server.events["price history seeded"]
+        run.start_to_seeded = seeded - server.spawned
+        run.history_seconds = seeded - server.events["instruments seeded"]
+        await server.logged["listening"].wait()
+        await _read_candles(http, run, days, repeats)
+
+
+async def _restart(server: Server, run: SeedRun, days: int) -> None:
+    """Seconds from spawn to /healthz, and to the first full answer of candles ONE_DAY over
+    the seeded days (SERVICE_UNAVAILABLE while market data loads)."""
+    variables = {
+        "symbol": "PETR4",
+        "interval": "ONE_DAY",
+        "from": (datetime.now(UTC) - timedelta(days=days)).isoformat(),
+    }
+    async with httpx.AsyncClient(base_url=server.url, timeout=300) as http:
+        await server.logged["listening"].wait()
+        assert (await http.get("/healthz")).status_code == 200
+        run.restart_health = time.perf_counter() - server.spawned
+        gql = GraphQLClient(http)
+        token = await login_admin(gql)
+        # A call on loading data waits (TRADEGRAPH_LOADING_WAIT_SECONDS) before it is refused:
+        # the server paces these retries.
+        for _ in range(60):
+            body = await gql.execute(CANDLES, variables, token)
+            if "errors" not in body:
+                break
+        run.restart_candles = time.perf_counter() - server.spawned
+        run.restart_days = len(body["data"]["candles"])
+
+
 async def seed_once(label: str, checkout: Path | None, days: int, repeats: int = 7) -> SeedRun:
-    """One `serve --seed` with `checkout`'s code (None: this one), measured."""
+    """One `serve --seed` with `checkout`'s code (None: this one), measured; then a restart
+    from what it left in its data directory."""
     run = SeedRun(label)
-    port = _free_port()
     data_dir = tempfile.mkdtemp(prefix="bench-seed-")
     env = {
         **os.environ,
@@ -101,57 +191,31 @@ async def seed_once(label: str, checkout: Path | None, days: int, repeats: int =
         "TRADEGRAPH_DATA_DIR": data_dir,
         "TRADEGRAPH_SEED_HISTORY_DAYS": str(days),
     }
-    spawned = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        _python_of(checkout), "-m", "tradegraph", "serve", "--port", str(port), "--seed",
-        env=env, cwd=checkout, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    events: dict[str, float] = {}
-    logged = {name: asyncio.Event() for name in ("instruments seeded", "listening")}
-
-    async def read_log() -> None:
-        assert process.stderr is not None
-        while line := await process.stderr.readline():
-            line = line.split(b"\r")[-1]  # after the progress bar's redraws
-            if line.startswith(b"{"):
-                event = json.loads(line).get("event", "")
-                events.setdefault(event, time.perf_counter())
-                if event in logged:
-                    logged[event].set()
-
-    reader = asyncio.create_task(read_log())
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=300) as http:
-            await logged["instruments seeded"].wait()
-            run.rss_before = run.peak = rss_mb(process.pid)
-            while "price history seeded" not in events:
-                run.health.append(await _probe(http, "/healthz", None))
-                body = {"query": "{ instruments { symbol } }"}
-                run.store.append(await _probe(http, "/graphql", body))
-                run.peak = max(run.peak, rss_mb(process.pid))
-                await asyncio.sleep(0.1)
-            run.rss_after = rss_mb(process.pid)
-            run.start_to_seeded = events["price history seeded"] - spawned
-            run.history_seconds = events["price history seeded"] - events["instruments seeded"]
-            await logged["listening"].wait()
-            await _read_candles(http, run, days, repeats)
-        terminated = time.perf_counter()
-        process.terminate()
-        await process.wait()
-        run.shutdown_seconds = time.perf_counter() - terminated
-        run.snapshot_mb = _megabytes_in(data_dir)
+        seeding = Server(checkout, env, "--seed")
+        await seeding.start()
+        try:
+            await _seed(seeding, run, days, repeats)
+        finally:
+            run.shutdown_seconds = await seeding.stop()
+        run.snapshot_mb, run.journal_mb = _megabytes_in(data_dir)
+        restarted = Server(checkout, env)
+        await restarted.start()
+        try:
+            await _restart(restarted, run, days)
+        finally:
+            await restarted.stop()
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        reader.cancel()
         shutil.rmtree(data_dir, ignore_errors=True)
     return run
 
 
-def _megabytes_in(directory: str) -> float:
-    return sum(f.stat().st_size for f in Path(directory).iterdir()) / 2**20
+def _megabytes_in(directory: str) -> tuple[float, float]:
+    """Megabytes of (snapshot, journal) files in a data directory."""
+    files = list(Path(directory).iterdir())
+    snapshot = sum(f.stat().st_size for f in files if f.name.endswith(".snapshot.bson"))
+    journal = sum(f.stat().st_size for f in files if ".journal" in f.name)
+    return snapshot / 2**20, journal / 2**20
 
 
 def _report(run: SeedRun, days: int) -> None:
@@ -168,8 +232,12 @@ def _report(run: SeedRun, days: int) -> None:
     for interval, (count, p50) in run.candles.items():
         print(f"  candles {interval} ({count}): p50 {p50:.0f} ms")
     print(
-        f"  SIGTERM to exit (final snapshot, {run.snapshot_mb:.0f} MB on disk): "
-        f"{run.shutdown_seconds:.1f} s"
+        f"  SIGTERM to exit: {run.shutdown_seconds:.1f} s; left on disk: snapshot "
+        f"{run.snapshot_mb:.0f} MB, journal {run.journal_mb:.0f} MB"
+    )
+    print(
+        f"  restart: /healthz after {run.restart_health:.1f} s, candles ONE_DAY "
+        f"({run.restart_days}) after {run.restart_candles:.1f} s"
     )
 
 
@@ -191,3 +259,4 @@ async def seed_and_read(days: int, before: str | None = None) -> None:
             ratio = new.candles[interval][1] / old.candles[interval][1]
             print(f"  candles {interval} p50 {ratio:.2f}x")
         print(f"  SIGTERM to exit {new.shutdown_seconds / old.shutdown_seconds:.2f}x")
+        print(f"  restart to candles {new.restart_candles / old.restart_candles:.2f}x")
