@@ -1,7 +1,7 @@
 """Seeded history stored a UTC day per document reads exactly as the per-bar layout did: the
 same candles over ranges crossing day edges and partial days (with a late tick folded into a
 seeded minute, live bars after it, an imported candle winning its bucket), the same session
-statistics, and the same candles after a restart from a snapshot."""
+statistics, and the same candles after a restart from a snapshot or from the journal."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import login_admin, server_settings
+from tests.e2e.conftest import ADMIN_ENV, login_admin, server_settings
 from tests.support.clients import GraphQLClient
 from tests.support.per_bar_history import per_bar_documents
+from tests.support.servers import start_tradegraph
 from tests.support.trading import create_instrument, publish_quote
 from tradegraph.documents import CandleBar, CandleDay
 from tradegraph.markets import bars, day_bars
@@ -155,5 +156,46 @@ async def test_a_restart_from_a_snapshot_of_a_seeded_store_reads_the_same_candle
     try:
         await restarted.app.state.services.store.wait_loaded()
         assert await read(restarted.url, first_start=False) == seeded
+    finally:
+        await restarted.stop()
+
+
+async def test_a_seeded_month_killed_before_any_snapshot_comes_back_from_the_journal(
+    tmp_path: Path,
+) -> None:
+    if os.environ.get("TRADEGRAPH_MONGODB_URL"):
+        pytest.skip("the journal is the emulation's")
+    env = {
+        **ADMIN_ENV,
+        "TRADEGRAPH_DATA_DIR": str(tmp_path),
+        "TRADEGRAPH_SEED_HISTORY_DAYS": "3",
+        "TRADEGRAPH_SNAPSHOT_SECONDS": "3600",  # only the journal holds the seeded days
+        "TRADEGRAPH_MARKET_FEED": "none",  # no live bar moves between the two reads
+    }
+    window = {
+        "interval": "FIVE_MINUTES",
+        "from": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+        "to": datetime.now(UTC).isoformat(),
+    }
+
+    async def read(url: str) -> list[Any]:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            gql = GraphQLClient(http)
+            admin = await login_admin(gql)
+            candles: list[Any] = (await gql.data(CANDLES, window, admin))["candles"]
+            return candles
+
+    seeding = await start_tradegraph(env, "--seed", start_timeout=120)
+    try:
+        seeded = await read(seeding.url)
+    finally:
+        seeding.process.kill()  # SIGKILL: no shutdown snapshot
+        await seeding.process.wait()
+    assert len(seeded) >= 3 * 288 - 2
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".snapshot.bson")]  # journal only
+
+    restarted = await start_tradegraph(env, start_timeout=120)
+    try:
+        assert await read(restarted.url) == seeded
     finally:
         await restarted.stop()
