@@ -199,3 +199,29 @@ async def test_a_seeded_month_killed_before_any_snapshot_comes_back_from_the_jou
         assert await read(restarted.url) == seeded
     finally:
         await restarted.stop()
+
+
+async def test_history_stored_twice_into_one_day_keeps_the_bars_stored_first(
+    gql: GraphQLClient, admin_token: str, services: Services
+) -> None:
+    await create_instrument(gql, admin_token)
+    instrument = await services.instruments.require("PETR4")
+    later = history_columns(instrument, Decimal("37.52"), END, 600, 0.05, 0.9, 7)
+    earlier_end = END - timedelta(hours=5)  # 300 of its 600 minutes are in `later` too
+    earlier = history_columns(instrument, Decimal("20.00"), earlier_end, 600, 0.05, 0.9, 8)
+    assert await day_bars.store_days("PETR4", later) == 600
+    assert await day_bars.store_days("PETR4", earlier) == 300  # only the minutes not stored
+    assert await CandleDay.find_all().count() == 2  # END's day joined, the day before new
+
+    window = {
+        "interval": "ONE_MINUTE",
+        "from": (END - timedelta(hours=15)).isoformat(),
+        "to": END.isoformat(),
+    }
+    candles = (await gql.data(CANDLES, window, admin_token))["candles"]
+    assert len(candles) == 900
+    closes = {c["start"]: Decimal(c["close"]) for c in candles}
+    for i in range(len(later)):
+        assert closes[later.start(i).isoformat()] == later.price("close", i)
+    for i in range(300):
+        assert closes[earlier.start(i).isoformat()] == earlier.price("close", i)
