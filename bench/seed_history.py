@@ -44,6 +44,7 @@ class SeedRun:
     label: str
     start_to_seeded: float = 0.0  # process start to "price history seeded"
     history_seconds: float = 0.0  # "instruments seeded" to "price history seeded"
+    start_to_listening: float = 0.0  # process start to "listening": the whole seed done
     rss_before: float = 0.0  # MB, once the instruments are seeded
     rss_after: float = 0.0  # MB, once the price history is seeded
     peak: float = 0.0
@@ -152,6 +153,7 @@ async def _seed(server: Server, run: SeedRun, days: int, repeats: int) -> None:
         run.start_to_seeded = seeded - server.spawned
         run.history_seconds = seeded - server.events["instruments seeded"]
         await server.logged["listening"].wait()
+        run.start_to_listening = server.events["listening"] - server.spawned
         await _read_candles(http, run, days, repeats)
 
 
@@ -221,7 +223,8 @@ def _megabytes_in(directory: str) -> tuple[float, float]:
 def _report(run: SeedRun, days: int) -> None:
     print(f"[{run.label}] {days} days of one-minute bars for every instrument:")
     print(
-        f"  seeded {run.history_seconds:.1f} s ({run.start_to_seeded:.1f} s from process start); "
+        f"  seeded {run.history_seconds:.1f} s ({run.start_to_seeded:.1f} s from process start, "
+        f"{run.start_to_listening:.1f} s to the whole seed done, events included); "
         f"RSS {run.rss_before:.0f} -> {run.rss_after:.0f} MB "
         f"(+{run.rss_after - run.rss_before:.0f}), peak {run.peak:.0f}"
     )
