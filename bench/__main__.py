@@ -8,6 +8,7 @@ python -m bench store    webhook ingest 0 -> 50,000 stored, events(first: 20) at
 python -m bench soak     the simulated feed at 20x for 10 minutes (--minutes), sampled
 python -m bench sockets  server memory per WebSocket (with and without compression)
 python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
+                         and shutdown; --before CHECKOUT runs that code first as the baseline
 python -m bench fairness each attack of issue 20 beside a victim, against the idle victim
                          (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
 python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
@@ -81,6 +82,9 @@ def main() -> None:
     parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
     parser.add_argument("--days", type=int, default=30, help="seed: days of price history")
+    parser.add_argument(
+        "--before", default=None, help="seed: a checkout (with .venv) measured first as baseline"
+    )
     parser.add_argument("--sockets", type=int, default=2000, help="sockets: how many")
     parser.add_argument("--fair-events", type=int, default=10_000, help="fairness: events")
     parser.add_argument(
@@ -115,7 +119,7 @@ def main() -> None:
     if args.suite == "store":
         asyncio.run(store.ingest_and_list(args.stored, args.listings))
     if args.suite == "seed":
-        asyncio.run(seed_history.seed_and_read(args.days))
+        asyncio.run(seed_history.seed_and_read(args.days, args.before))
     if args.suite == "fairness":
         only = args.attacks.split(",") if args.attacks else None
         asyncio.run(fairness.main(args.seconds, args.fair_events, args.heatmap_rows, only))

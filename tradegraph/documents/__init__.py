@@ -12,6 +12,7 @@ from tradegraph.documents.feeds import OrderEventKind, OrderEventRecord, Sequenc
 from tradegraph.documents.markets import (
     AssetClass,
     CandleBar,
+    CandleDay,
     CandleInterval,
     Instrument,
     LatestQuote,
@@ -42,6 +43,7 @@ ALL_DOCUMENTS: list[type] = [
     Tick,
     LatestQuote,
     CandleBar,
+    CandleDay,
     Portfolio,
     Position,
     Order,
@@ -66,6 +68,7 @@ __all__ = [
     "BacktestRun",
     "BacktestStatus",
     "CandleBar",
+    "CandleDay",
     "CandleInterval",
     "Event",
     "Fill",

@@ -1,4 +1,5 @@
-"""Instruments, ticks (a time-series collection), the latest quote per symbol, stored candles."""
+"""Instruments, ticks (a time-series collection), the latest quote per symbol, stored candles
+(bars one per document, and whole days of seeded bars one document per day)."""
 
 from __future__ import annotations
 
@@ -107,7 +108,8 @@ class CandleBar(Document):
     """A stored candle. Bars built from ticks (`source` "ticks") are one minute wide and carry
     their first and last tick as {at, price} so one upsert per tick keeps open and close right
     whatever order ticks arrive in; imported bars (`source` "import", any interval) carry
-    open/close and win over built ones for their bucket."""
+    open/close and win over built ones for their bucket. Seeded history is stored a day per
+    document instead (CandleDay) and read as built bars."""
 
     symbol: str
     interval: CandleInterval
@@ -135,6 +137,40 @@ class CandleBar(Document):
                 ],
                 unique=True,
                 name="symbol_interval_start_source_unique",
+            )
+        ]
+
+
+class CandleDay(Document):
+    """One UTC day of one-minute bars of a symbol (the bucket pattern of MongoDB's time-series
+    collections): each column a BSON binary of little-endian integers, one per bar, oldest
+    first. A price is its integer times `price_unit`, a volume its integer times
+    `volume_unit`; `minute` holds each bar's minute of the day (int16). Read as built bars
+    (markets/day_bars.py); a built or imported bar of the same minute or bucket is merged
+    with them or wins over them as with any built bar. Columns are `bytes`: raw reads only
+    (Beanie's model is here for the collection and its index)."""
+
+    symbol: str
+    interval: CandleInterval  # ONE_MINUTE: the width of the bars in the columns
+    day: datetime  # UTC midnight
+    bars: int  # how many bars the columns hold
+    price_unit: DecimalAnnotation
+    volume_unit: DecimalAnnotation
+    minute: bytes  # int16 little-endian, ascending, unique
+    open: bytes  # int64 little-endian (price units)
+    high: bytes
+    low: bytes
+    close: bytes
+    volume: bytes  # int64 little-endian (volume units)
+
+    class Settings:
+        name = "candle_days"
+        use_revision = False
+        indexes = [
+            IndexModel(
+                [("symbol", ASCENDING), ("interval", ASCENDING), ("day", ASCENDING)],
+                unique=True,
+                name="symbol_interval_day_unique",
             )
         ]
 

@@ -5,7 +5,8 @@ single upsert per tick whose operators ($min, $max, $inc, $setOnInsert) give the
 whatever order its ticks arrive in: open and close are the earliest and latest tick as
 {at, price} documents, which BSON compares field by field. Imported history lives in the same
 collection (`source` "import") and wins over a built bar of the same bucket. Reads cost one
-document per minute of the range, however many ticks were stored.
+document per minute of the range, however many ticks were stored. Seeded history is stored a
+day per document (markets/day_bars.py) and read as built bars beside these.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tradegraph import time_buckets
 from tradegraph.decimals import ZERO, stored, to_decimal
 from tradegraph.documents import CandleBar, CandleInterval
 from tradegraph.documents.markets import BUILT, IMPORTED
+from tradegraph.markets.bar_groups import BarGroup
 from tradegraph.time_buckets import EPOCH
 
 BAR_SECONDS = CandleInterval.ONE_MINUTE.seconds
@@ -94,29 +96,38 @@ def built_pipeline(
                 "low": {"$min": "$low"},
                 "close": {"$last": CLOSE},
                 "volume": {"$sum": "$volume"},
+                "first": {"$min": "$start"},
+                "last": {"$max": "$start"},
             }
         },
         {"$sort": {"_id": 1}},
     ]
 
 
-async def built_rows(
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def built_groups(
     symbol: str, first: datetime, to: datetime, interval: CandleInterval
-) -> list[dict[str, Any]]:
-    """Rows {start, open, high, low, close, volume} (Decimal) of candles built from ticks."""
+) -> dict[datetime, BarGroup]:
+    """Candles built from ticks over [first, to) by start, with their first and last bar."""
     collection = CandleBar.get_pymongo_collection()
     cursor = await collection.aggregate(built_pipeline(symbol, first, to, interval))
-    return [
-        {
-            "start": row["_id"].astimezone(UTC),
-            "open": to_decimal(row["open"]),
-            "high": to_decimal(row["high"]),
-            "low": to_decimal(row["low"]),
-            "close": to_decimal(row["close"]),
-            "volume": to_decimal(row["volume"] or 0),
-        }
-        for row in await cursor.to_list()
-    ]
+    found = {}
+    for row in await cursor.to_list():
+        start = _utc(row["_id"])
+        found[start] = BarGroup(
+            start=start,
+            first=_utc(row["first"]),
+            last=_utc(row["last"]),
+            open=to_decimal(row["open"]),
+            high=to_decimal(row["high"]),
+            low=to_decimal(row["low"]),
+            close=to_decimal(row["close"]),
+            volume=to_decimal(row["volume"] or 0),
+        )
+    return found
 
 
 async def imported_rows(

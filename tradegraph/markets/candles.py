@@ -11,7 +11,8 @@ from tradegraph import time_buckets
 from tradegraph.decimals import ZERO
 from tradegraph.documents import CandleBar, CandleInterval
 from tradegraph.errors import InvalidInput
-from tradegraph.markets import bars
+from tradegraph.markets import bars, day_bars
+from tradegraph.markets.bar_groups import merge_groups
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.quotes import Quote
 
@@ -63,11 +64,15 @@ def candle_range(
 async def candles(
     symbol: str, interval: CandleInterval, from_: datetime, to: datetime
 ) -> list[Candle]:
-    """Candles over [from, to), oldest first, from stored bars (markets/bars.py); an imported
-    candle replaces the one built from ticks for the same bucket. A bar is whole: the last one
-    holds every tick of its minute stored so far."""
+    """Candles over [from, to), oldest first, from stored bars (markets/bars.py) and seeded
+    days (markets/day_bars.py), combined per bucket; an imported candle replaces them for its
+    bucket. A bar is whole: the last one holds every tick of its minute stored so far."""
     first = bucket_start(from_, interval)
-    merged = {row["start"]: row for row in await bars.built_rows(symbol, first, to, interval)}
+    built = merge_groups(
+        await day_bars.day_groups(symbol, first, to, interval),
+        await bars.built_groups(symbol, first, to, interval),
+    )
+    merged = {start: group.row() for start, group in built.items()}
     for row in await bars.imported_rows(symbol, first, to, interval):
         merged[row["start"]] = row
     return [Candle(**merged[start]) for start in sorted(merged)]

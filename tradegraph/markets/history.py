@@ -1,32 +1,30 @@
 """Seeded price history: one-minute bars per instrument ending now, on the simulated GBM path.
 
 The path is drawn backwards from the instrument's current price, so the last seeded bar closes
-where the live feed goes on from, and written as built bars (the ones ticks make), so candles,
-indicators, backtests and session statistics read it like any other history. Drawing is
-vectorised with numpy; bars go to the store in batches.
+where the live feed goes on from. Drawing is vectorised with numpy and the bars are stored as
+integer columns, a UTC day per document (markets/day_bars.py), read as built bars (the ones
+ticks make), so candles, indicators, backtests and session statistics read them like any
+other history.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import islice
-from typing import Any
 
 import numpy as np
-from bson import Decimal128
 
 from tradegraph import time_buckets
 from tradegraph.documents import CandleBar, CandleInterval, Instrument
 from tradegraph.documents.markets import BUILT
-from tradegraph.markets import bars
+from tradegraph.markets import bars, day_bars
+from tradegraph.markets.day_columns import BarColumns, as_utc
 
 MINUTE = CandleInterval.ONE_MINUTE.seconds
 MINUTES_PER_YEAR = 365 * 24 * 60
-BATCH = 1_000  # about 0.1 s of the emulation's worker thread per batch
 
 
 def _decimals(step: Decimal) -> int:
@@ -47,7 +45,7 @@ def draw_path(
     return closes
 
 
-def history_bars(
+def history_columns(
     instrument: Instrument,
     end_price: Decimal,
     end: datetime,
@@ -55,9 +53,9 @@ def history_bars(
     drift: float,
     volatility: float,
     seed: int,
-) -> Iterator[dict[str, Any]]:
-    """The raw documents of `minutes` built one-minute bars ending before `end` (aligned),
-    oldest first, made as they are consumed (a month of bars is never all in memory)."""
+) -> BarColumns:
+    """`minutes` one-minute bars ending before `end` (aligned), oldest first: prices rounded
+    to the tick size's decimals (at least one tick), volumes whole lots."""
     rng = np.random.default_rng(seed ^ zlib.crc32(instrument.symbol.encode()))
     closes = draw_path(float(end_price), minutes, drift, volatility, rng)
     opens = np.concatenate(([closes[0]], closes[:-1]))
@@ -66,43 +64,31 @@ def history_bars(
     lows = np.minimum(opens, closes) * (1 - wick[1] / 2)
     places = _decimals(instrument.tick_size)
     tick = float(instrument.tick_size)
-    lot = instrument.lot_size
-    volumes = rng.integers(10, 500, minutes)
+    volumes = rng.integers(10, 500, minutes).astype(np.int64)
     first = time_buckets.bucket_start(end, MINUTE) - timedelta(minutes=minutes)
-    columns = [np.maximum(np.round(c, places), tick) for c in (opens, highs, lows, closes)]
-    # Prices and volumes repeat (a month moves over a few thousand ticks): one Decimal128 per
-    # value, since building one costs more than the rest of the bar.
-    decimals: dict[str, Decimal128] = {}
-
-    def number(text: str) -> Decimal128:
-        found = decimals.get(text)
-        if found is None:
-            found = decimals[text] = Decimal128(text)
-        return found
-
-    for i, (o, h, lo, c) in enumerate(zip(*(c.tolist() for c in columns), strict=True)):
-        start = first + timedelta(minutes=i)
-        price = [number(f"{v:.{places}f}") for v in (o, h, lo, c)]
-        yield {
-            "symbol": instrument.symbol,
-            "interval": CandleInterval.ONE_MINUTE.value,
-            "start": start,
-            "source": BUILT,
-            # open/close as plain fields, not first/last {at, price} documents (readers take
-            # either: bars.OPEN, bars.CLOSE), and no "ticks" (none was recorded; CandleBar
-            # reads 0): in the emulation a bar is then one dictionary of ten fields (272
-            # bytes) instead of three (464 + 2 x 184)
-            "open": price[0],
-            "high": price[1],
-            "low": price[2],
-            "close": price[3],
-            "volume": number(str(lot * int(volumes[i]))),
-        }
+    first_minute = (first - time_buckets.EPOCH) // timedelta(minutes=1)
+    # The float nearest each price rounded to `places` decimals, scaled: an exact integer of
+    # units (10^-places), the price its decimal text would have given.
+    prices = [
+        np.rint(np.maximum(np.round(c, places), tick) * 10**places).astype(np.int64)
+        for c in (opens, highs, lows, closes)
+    ]
+    return BarColumns(
+        minutes=np.arange(first_minute, first_minute + minutes, dtype=np.int64),
+        open=prices[0],
+        high=prices[1],
+        low=prices[2],
+        close=prices[3],
+        volume=volumes,
+        price_unit=Decimal(1).scaleb(-places),
+        volume_unit=instrument.lot_size,
+    )
 
 
-async def _earliest_bar(symbol: str, now: datetime) -> dict[str, Any] | None:
+async def _earliest_bar(symbol: str, now: datetime) -> tuple[datetime, Decimal] | None:
+    """(start, open) of the symbol's earliest stored one-minute bar, built or seeded."""
     # The bound on start lets a store answer from its (symbol, interval, start) index.
-    found: dict[str, Any] | None = await CandleBar.get_pymongo_collection().find_one(
+    built = await CandleBar.get_pymongo_collection().find_one(
         {
             "symbol": symbol,
             "interval": CandleInterval.ONE_MINUTE.value,
@@ -111,7 +97,10 @@ async def _earliest_bar(symbol: str, now: datetime) -> dict[str, Any] | None:
         },
         sort=[("start", 1)],
     )
-    return found
+    found = [(as_utc(built["start"]), bars.bar_open(built))] if built else []
+    seeded = await day_bars.earliest_bar(symbol, now)
+    found += [seeded] if seeded else []
+    return min(found, key=lambda bar: bar[0]) if found else None
 
 
 async def seed_history(
@@ -123,28 +112,25 @@ async def seed_history(
     progress: Callable[[int], object] | None = None,
 ) -> int:
     """Stores `days` of one-minute bars per instrument (symbol -> instrument, current price)
-    ending where its stored bars begin (the live feed's first minute), or now. Instruments with
-    more than a day of bars are left alone. Returns how many bars were stored."""
+    ending where its stored bars begin (the live feed's first minute), or now, a UTC day per
+    document (markets/day_bars.py). Instruments with more than a day of bars are left alone.
+    Returns how many bars were stored."""
     now = datetime.now(UTC)
     minutes = days * 24 * 60
-    collection = CandleBar.get_pymongo_collection()
     stored = 0
     for symbol, (instrument, price) in prices.items():
         earliest = await _earliest_bar(symbol, now)
         end = now
         if earliest is not None:
-            end = earliest["start"].replace(tzinfo=UTC)
-            price = bars.bar_open(earliest)
+            end, price = earliest
         if end < now - timedelta(days=1):  # seeded before
             if progress:
                 progress(minutes)
             continue
-        made = history_bars(instrument, price, end, minutes, drift, volatility, seed)
-        # Batches made as they go: the event loop is held for one batch's making at most (the
-        # emulation stores it in its worker thread) and a month of bars is never all in memory.
-        while batch := list(islice(made, BATCH)):
-            await collection.insert_many(batch, ordered=False)
-            stored += len(batch)
-            if progress:
-                progress(len(batch))
+        # A month of one symbol is 43,200 bars, ~2 MB of columns: drawn at once (a few ms of
+        # the event loop), stored as ~31 documents in one bulk write.
+        made = history_columns(instrument, price, end, minutes, drift, volatility, seed)
+        stored += await day_bars.store_days(symbol, made)
+        if progress:
+            progress(minutes)
     return stored

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from tradegraph.decimals import ZERO, to_decimal
 from tradegraph.documents import AssetClass, CandleBar, CandleInterval, Instrument
 from tradegraph.documents.markets import BUILT
-from tradegraph.markets import bars
+from tradegraph.markets import bars, day_bars
+from tradegraph.markets.bar_groups import BarGroup
+from tradegraph.markets.day_columns import as_utc
 
 ROLLING_REFRESH_SECONDS = 60.0  # a 24-hour window drops its oldest minute this often
 PREVIOUS_CLOSE_LOOKBACK = timedelta(days=60)  # reaches past long weekends and holidays
@@ -60,8 +62,11 @@ class SessionStats:
         )
 
 
-async def read_stats(symbol: str, start: datetime) -> SessionStats:
-    """The session since `start` from stored bars: one aggregation and one lookup."""
+async def _built_part(
+    symbol: str, start: datetime
+) -> tuple[BarGroup | None, tuple[datetime, Decimal] | None]:
+    """Bars stored one per document: since `start` as one group, and (start, close) of the
+    last one before it."""
     collection = CandleBar.get_pymongo_collection()
     match = {"symbol": symbol, "interval": ONE_MINUTE, "source": BUILT}
     cursor = await collection.aggregate(
@@ -74,7 +79,10 @@ async def read_stats(symbol: str, start: datetime) -> SessionStats:
                     "open": {"$first": bars.OPEN},
                     "high": {"$max": "$high"},
                     "low": {"$min": "$low"},
+                    "close": {"$last": bars.CLOSE},
                     "volume": {"$sum": "$volume"},
+                    "first": {"$min": "$start"},
+                    "last": {"$max": "$start"},
                 }
             },
         ]
@@ -84,18 +92,33 @@ async def read_stats(symbol: str, start: datetime) -> SessionStats:
         {**match, "start": {"$lt": start, "$gte": start - PREVIOUS_CLOSE_LOOKBACK}},
         sort=[("start", -1)],
     )
-    previous = bars.bar_close(before) if before else None
-    if not rows:
-        return SessionStats(start, None, None, None, previous, ZERO)
+    previous = (as_utc(before["start"]), bars.bar_close(before)) if before else None
+    if not rows or rows[0]["open"] is None:
+        return None, previous
     row = rows[0]
-    return SessionStats(
-        start,
-        None if row["open"] is None else to_decimal(row["open"]),
-        None if row["high"] is None else to_decimal(row["high"]),
-        None if row["low"] is None else to_decimal(row["low"]),
-        previous,
-        to_decimal(row["volume"] or 0),
+    since = BarGroup(
+        start=start,
+        first=as_utc(row["first"]),
+        last=as_utc(row["last"]),
+        **{key: to_decimal(row[key]) for key in ("open", "high", "low", "close")},
+        volume=to_decimal(row["volume"] or 0),
     )
+    return since, previous
+
+
+async def read_stats(symbol: str, start: datetime) -> SessionStats:
+    """The session since `start` from stored bars (one per document, and seeded days)."""
+    built, built_before = await _built_part(symbol, start)
+    seeded, seeded_before = await day_bars.session_part(symbol, start, PREVIOUS_CLOSE_LOOKBACK)
+    parts = [part for part in (seeded, built) if part is not None]
+    befores = [part for part in (seeded_before, built_before) if part is not None]
+    # The later close before the session; on a tie (a late tick in a seeded minute) the
+    # seeded bar's close, as when both were one document.
+    previous = max(befores, key=lambda found: found[0])[1] if befores else None
+    if not parts:
+        return SessionStats(start, None, None, None, previous, ZERO)
+    session = parts[0] if len(parts) == 1 else parts[0].merged(parts[1])
+    return SessionStats(start, session.open, session.high, session.low, previous, session.volume)
 
 
 class SessionBook:
