@@ -106,8 +106,7 @@ async def _seed(services: Services, days: int, users: int, seed: int = 7) -> Non
     created, present = await seed_universe(services.instruments, services.market)
     log.info("instruments seeded", created=created, already_present=present)
     # One-minute bars per instrument ending now (TRADEGRAPH_SEED_HISTORY_DAYS, 30 by default),
-    # on MongoDB and on the emulation alike: its range lookups (store/emulation_lookups.py)
-    # keep a candles query over a month of bars from scanning the collection.
+    # stored a UTC day per document (markets/day_bars.py), on MongoDB and the emulation alike.
     await _seed_history(services, services.settings.seed_history_days)
 
     events = synthetic_events(days, users, seed)

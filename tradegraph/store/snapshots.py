@@ -8,7 +8,7 @@ documents are encoded in the store thread and written by another thread to a tem
 that then replaces the previous snapshot (os.replace is atomic): a crash leaves the last
 complete snapshot. A file that cannot be read stops startup.
 
-Market data (`candles`, `ticks`: a seeded month is 820k bars, ~3 s to encode) is encoded in
+Market data (`candles`, `ticks`: bars built from a day of ticks are ~28k documents) is encoded in
 chunks of CHUNK documents, one store-thread call each, so other store calls wait at most one
 chunk. Its documents stand alone (a bar, a tick), so capturing them over several calls is
 safe. Everything else (orders, portfolios, ledgers, events and their counters) has invariants
