@@ -66,6 +66,8 @@ async def test_watchlists_are_created_filled_by_search_renamed_and_remembered(
     await panel.get_by_role("button", name="Rename").click()
     await panel.get_by_label("Name", exact=True).fill("Brasil")
     await panel.get_by_role("button", name="Save").click()
+    # saved once the list shows its new name (the API is asked only then)
+    await expect(panel.get_by_label("Watchlist").locator("option:checked")).to_have_text("Brasil")
     (stored,) = (await trader.api.data("{ watchlists { id name symbols } }"))["watchlists"]
     assert (stored["name"], stored["symbols"]) == ("Brasil", ["VALE3", "ITUB4"])
     await page.reload()
