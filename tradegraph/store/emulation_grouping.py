@@ -141,10 +141,8 @@ class Grouping:
     def _accumulated(self, members: list[Row]) -> dict[str, Any]:
         """mongomock's _accumulate_group, on the values recorded for one group's documents."""
         fields: dict[str, Any] = {}
-        columns = list(zip(*(values for _, values in members), strict=True)) if members else None
         for at, (field, operator, *_) in enumerate(self._accumulators):
-            column = columns[at] if columns else ()
-            values = [value for value in column if value is not _MISSING]
+            values = [row[at] for _, row in members if row[at] is not _MISSING]
             if operator == "$push":
                 if field not in fields:
                     fields[field] = values

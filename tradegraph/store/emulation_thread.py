@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from tradegraph.store.loading_gate import loaded
 
 T = TypeVar("T")
 
+SWITCH_INTERVAL_SECONDS = 0.0005
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-store")
 
 _COLLECTION_METHODS = [
@@ -188,6 +190,10 @@ def install() -> None:
     """Moves pymongo-async-mock's blocking calls into the store thread (idempotent)."""
     if getattr(AsyncMongoMockCollection, "_tradegraph_threaded", False):
         return
+    # While the store thread computes, the event loop gets the GIL back only when the store
+    # thread is made to drop it, after the switch interval (5 ms by default), and it needs it
+    # back after each of its system calls: a request doing ten waits 50 ms. 0.5 ms bounds it.
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
     AsyncMongoMockCollection._tradegraph_threaded = True
     for name in _COLLECTION_METHODS:
         setattr(AsyncMongoMockCollection, name, _threaded_collection_method(name))
