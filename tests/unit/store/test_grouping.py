@@ -43,7 +43,10 @@ def _events(count: int) -> list[dict[str, Any]]:
     ]
     documents = []
     for n in range(count):
-        document = {"user_id": f"u{n % 7}", "type": ("purchase", "login", "view")[n % 3]}
+        document: dict[str, Any] = {
+            "user_id": f"u{n % 7}",
+            "type": ("purchase", "login", "view")[n % 3],
+        }
         document["value"] = (n % 13) * 1.25 if n % 4 else n % 11
         if n % 50 == 0:
             document = dict(odd[(n // 50) % len(odd)])
@@ -124,7 +127,7 @@ async def test_split_and_whole_aggregations_that_group_answer_what_mongomock_ans
     split = await _answers(collection)
     monkeypatch.setattr(emulation_split, "SPLIT_ABOVE", 10**9)  # every one in one call
     whole = await _answers(collection)
-    plain = mongomock.MongoClient(tz_aware=True)["plain"]["events"]
+    plain: Any = mongomock.MongoClient(tz_aware=True)["plain"]["events"]
     plain.insert_many(_events(3_000))
     _mongomock_alone(monkeypatch)
     expected = []
