@@ -25,6 +25,7 @@ from tradegraph.store.emulation_sorting import same_plain_type
 
 _MISSING = object()  # the expression raised KeyError for this document: mongomock skips it
 _LIST_OPERATORS = ("$push", "$addToSet")
+_PLAIN_NUMBERS = {int, float}  # exact types: bool and Decimal128 take mongomock's way
 
 
 Memo = dict[str, Any]  # one document's values by expression (repr), shared by its groupings
@@ -159,6 +160,8 @@ class Grouping:
                     if value not in unique:  # not a set: values may be unhashable
                         unique.append(value)
                 fields[field] = unique
+            elif operator == "$sum" and set(map(type, values)) <= _PLAIN_NUMBERS:
+                fields[field] = sum(values)  # what mongomock's $sum answers, without its checks
             else:
                 fields[field] = mongomock.aggregate._GROUPING_OPERATOR_MAP[operator](values)
         return fields
