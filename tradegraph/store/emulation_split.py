@@ -48,9 +48,11 @@ def _reads_elsewhere(value: Any) -> bool:
     return False
 
 
-def _candidates(collection: Any, pipeline: list[Any]) -> tuple[Any, list[Any]] | None:
+def _candidates(
+    collection: Any, pipeline: list[Any], above: int | None = None
+) -> tuple[Any, list[Any]] | None:
     """The filter and the documents a split aggregation walks (store thread), or None: run
-    it in one call."""
+    it in one call (split only over more than `above` candidates; SPLIT_ABOVE by default)."""
     if not pipeline or not isinstance(pipeline[0], dict) or set(pipeline[0]) != {"$match"}:
         return None
     spec = pipeline[0]["$match"]
@@ -59,7 +61,7 @@ def _candidates(collection: Any, pipeline: list[Any]) -> tuple[Any, list[Any]] |
     spec = helpers.patch_datetime_awareness_in_document(spec)  # as find does
     found = candidates(collection, spec)
     documents = list(collection._store._documents.values()) if found is None else found
-    return (spec, documents) if len(documents) > SPLIT_ABOVE else None
+    return (spec, documents) if len(documents) > (SPLIT_ABOVE if above is None else above) else None
 
 
 def _step(
@@ -94,11 +96,11 @@ async def split_aggregate(
     collection: Any, pipeline: list[Any], run_in_store: RunInStore
 ) -> list[Any] | None:
     """The aggregation's results computed in steps, or None when it runs in one call."""
-    found = await run_in_store(_candidates, collection, pipeline)
-    if found is None:
+    if await run_in_store(_candidates, collection, pipeline) is None:
         return None
-    spec, documents = found
     async with long_lane():  # one long call at a time: a short one waits one step at most
+        # Taken again once its turn has come: it reads the documents stored when it runs.
+        spec, documents = await run_in_store(_candidates, collection, pipeline, -1)
         rest = pipeline[1:]
         grouped = GroupedPipeline.of(rest)
         matched: list[Any] = []
