@@ -105,9 +105,12 @@ async def split_aggregate(
         grouped = GroupedPipeline.of(rest)
         matched: list[Any] = []
         aware = bool(collection.codec_options.tz_aware)
-        take = (
-            grouped.reader(aware) if grouped else lambda doc: matched.append(read_copy(doc, aware))
-        )
+
+        def keep_copy(document: Any) -> None:
+            matched.append(read_copy(document, aware))
+
+        # A grouping pipeline keeps no copies: its groups take what they read as it is read.
+        take = grouped.reader(aware) if grouped is not None else keep_copy
         at = 0
         while at < len(documents):
             at = await run_in_store(_step, collection, spec, documents, at, take)
