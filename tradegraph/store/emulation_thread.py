@@ -30,6 +30,7 @@ from pymongo_async_mock import (
 )
 
 from tradegraph.store import emulation_journal
+from tradegraph.store.emulation_reads import compute_in_steps, next_result, remaining
 from tradegraph.store.emulation_split import split_aggregate
 from tradegraph.store.journal import JournalWriter
 from tradegraph.store.loading_gate import loaded
@@ -151,19 +152,12 @@ async def _list_indexes(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 async def _cursor_next(self: Any) -> Any:
     cursor = _inner(self, "AsyncCursor", "cursor")
-
-    def step() -> tuple[bool, Any]:
-        try:
-            return True, next(cursor)
-        except StopIteration:
-            return False, None
-
-    # The first step computes the results (the expensive part); later ones read them.
+    # The first read computes the results (the expensive part, in steps); later ones read them.
     if cursor._emitted == 0:
         await loaded(cursor.collection._store)
-        found, document = await run_in_store_thread(step)
-    else:
-        found, document = step()
+        if not await compute_in_steps(cursor, run_in_store_thread):
+            raise StopAsyncIteration()
+    found, document = next_result(cursor)
     if not found:
         raise StopAsyncIteration()
     return document
@@ -172,7 +166,9 @@ async def _cursor_next(self: Any) -> Any:
 async def _cursor_to_list(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
     cursor = _inner(self, "AsyncCursor", "cursor")
     await loaded(cursor.collection._store)
-    return await run_in_store_thread(lambda: list(cursor))
+    if not await compute_in_steps(cursor, run_in_store_thread):
+        return []
+    return remaining(cursor)
 
 
 async def _cursor_distinct(self: Any, *args: Any, **kwargs: Any) -> Any:
