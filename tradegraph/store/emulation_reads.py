@@ -31,26 +31,47 @@ _CLOCK_EVERY = 32  # documents between looks at the clock
 class _Reading:
     """A cursor's results being computed: mongomock's generator, and what it gave so far."""
 
-    def __init__(self, cursor: Any) -> None:
-        self.cursor = cursor
+    def __init__(self, cursor: Callable[[], Any], first_only: bool = False) -> None:
+        self.open_cursor = cursor  # in the store thread: building one validates the query
+        self.cursor: Any = None
+        self.first_only = first_only
+        self.wanted: int | None = None  # how many results to pull; None: every one
         self.source: Iterator[Any] | None = None
         self.results: list[Any] = []
-        self.aware = bool(cursor.collection.codec_options.tz_aware)
 
     def step(self) -> bool:
-        """Pulls results for STEP_SECONDS (store thread); True when there are no more."""
+        """Pulls results for STEP_SECONDS (store thread); True when there are no more (or as
+        many as wanted)."""
         if self.source is None:
+            self.cursor = self.open_cursor()
             self.source = iter(self.cursor._factory())
+            if self.first_only:  # the first result after skip
+                self.wanted = (self.cursor._skip or 0) + 1
+        aware = bool(self.cursor.collection.codec_options.tz_aware)
         deadline = time.perf_counter() + emulation_split.STEP_SECONDS
         while True:
-            batch = list(itertools.islice(self.source, _CLOCK_EVERY))
-            if self.aware:  # as Cursor._compute_results does
+            size = _CLOCK_EVERY
+            if self.wanted is not None:
+                size = min(size, self.wanted - len(self.results))
+            batch = list(itertools.islice(self.source, size))
+            if aware:  # as Cursor._compute_results does
                 batch = [helpers.make_datetime_timezone_aware_in_document(d) for d in batch]
             self.results += batch
-            if len(batch) < _CLOCK_EVERY:
+            if len(batch) < size or len(self.results) == self.wanted:
                 return True
             if time.perf_counter() >= deadline:
                 return False
+
+    async def run(self, run_in_store: RunInStore) -> list[Any]:
+        """Every step; those after the first in the long lane (more than one step: a long
+        call, taking its turn)."""
+        done = await run_in_store(self.step)
+        if not done:
+            async with long_lane():
+                while not done:
+                    await asyncio.sleep(0)  # what the loop has ready runs before the next step
+                    done = await run_in_store(self.step)
+        return self.results
 
 
 def _computed(cursor: Any) -> bool:
@@ -63,16 +84,19 @@ async def compute_in_steps(cursor: Any, run_in_store: RunInStore) -> bool:
     in one call: the caller answers at once instead)."""
     if _computed(cursor):
         return True
-    reading = _Reading(cursor)
-    done = await run_in_store(reading.step)
-    if not done:
-        async with long_lane():  # more than one step: a long call, taking its turn
-            while not done:
-                await asyncio.sleep(0)  # what the loop has ready runs before the next step
-                done = await run_in_store(reading.step)
-    cursor._results = reading.results
+    cursor._results = await _Reading(lambda: cursor).run(run_in_store)
     cursor._factory_last_generated_results = cursor._factory
-    return bool(reading.results)
+    return bool(cursor._results)
+
+
+async def first_result(find: Callable[[], Any], run_in_store: RunInStore) -> Any:
+    """What mongomock's find_one answers: the first result (after skip) of the cursor `find`
+    opens, or None, reading no further than that result (mongomock computes and copies every
+    match first)."""
+    reading = _Reading(find, first_only=True)
+    results = await reading.run(run_in_store)
+    skip = reading.cursor._skip or 0
+    return results[skip] if len(results) > skip else None
 
 
 def _page(cursor: Any) -> list[Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -30,7 +30,12 @@ from pymongo_async_mock import (
 )
 
 from tradegraph.store import emulation_journal
-from tradegraph.store.emulation_reads import compute_in_steps, next_result, remaining
+from tradegraph.store.emulation_reads import (
+    compute_in_steps,
+    first_result,
+    next_result,
+    remaining,
+)
 from tradegraph.store.emulation_split import split_aggregate
 from tradegraph.store.journal import JournalWriter
 from tradegraph.store.loading_gate import loaded
@@ -55,7 +60,6 @@ _COLLECTION_METHODS = [
     "find_one_and_delete",
     "find_one_and_replace",
     "find_one_and_update",
-    "find_one",
     "index_information",
     "insert_many",
     "insert_one",
@@ -150,6 +154,18 @@ async def _list_indexes(self: Any, *args: Any, **kwargs: Any) -> Any:
     return AsyncCommandCursor(CommandCursor(rows))  # type: ignore[no-untyped-call]
 
 
+async def _find_one(self: Any, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """mongomock's find_one (its first result), read in steps up to that result."""
+    collection = _inner(self, "AsyncMongoMockCollection", "collection")
+    await loaded(collection._store)
+    if filter is None:
+        filter = {}
+    if not isinstance(filter, Mapping):
+        filter = {"_id": filter}  # as mongomock's find_one does
+    find = functools.partial(collection.find, filter, *args, **kwargs)
+    return await first_result(find, run_in_store_thread)
+
+
 async def _cursor_next(self: Any) -> Any:
     cursor = _inner(self, "AsyncCursor", "cursor")
     # The first read computes the results (the expensive part, in steps); later ones read them.
@@ -194,6 +210,7 @@ def install() -> None:
     for name in _COLLECTION_METHODS:
         setattr(AsyncMongoMockCollection, name, _threaded_collection_method(name))
     AsyncMongoMockCollection.aggregate = _aggregate
+    AsyncMongoMockCollection.find_one = _find_one
     AsyncMongoMockCollection.list_indexes = _list_indexes
     for name in _DATABASE_METHODS:
         setattr(AsyncMongoMockDatabase, name, _threaded_database_method(name))

@@ -64,3 +64,21 @@ async def test_a_large_find_lets_short_calls_run_between_its_steps(
     assert len(await reading) == 13_334
     # 20,000 documents in steps of 32 matched: a short call between most; in one call, ~1.
     assert short_calls >= 13_334 // 32 // 2
+
+
+async def test_find_one_answers_what_mongomock_s_find_one_answers() -> None:
+    collection = await _collection(3_000)
+    underneath = collection._AsyncMongoMockCollection__collection
+    some = underneath.find_one({"n": 1_234})
+    cases: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (({"kind": "c"},), {}),
+        (({"kind": "b"},), {"sort": [("n", DESCENDING)], "skip": 5}),
+        (({"at": {"$gte": T0 + timedelta(minutes=10)}},), {"projection": {"nested": 1}}),
+        ((some["_id"],), {}),  # an _id alone, as mongomock allows
+        ((None,), {"sort": [("at", DESCENDING)]}),
+        (({"kind": "none such"},), {}),
+        (({"kind": "a"},), {"skip": 10_000}),
+    ]
+    for args, kwargs in cases:
+        assert await collection.find_one(*args, **kwargs) == underneath.find_one(*args, **kwargs)
+    assert (await collection.find_one(some["_id"]))["at"].tzinfo is not None
