@@ -4,7 +4,9 @@ pymongo-async-mock's "async" methods call mongomock synchronously on the event l
 query (a scan, a large aggregation, a batch insert) freezes every other request while it runs.
 Here each of those calls runs in a single dedicated thread instead. One thread also serialises
 them, which is what mongomock (not thread-safe) needs; whatever else touches the emulated data
-(snapshots, the retention sweeper) goes through `run_in_store_thread` too.
+(snapshots, the retention sweeper) goes through `run_in_store_thread` too. Long aggregations
+and large finds run there in short steps, taking turns in the long lane (emulation_split.py,
+emulation_reads.py, emulation_lane.py), so other calls get in between.
 
 Each call ends by appending its changes to the journal (emulation_journal.commit), in the same
 thread, so a change is in the journal before the call returns; with TRADEGRAPH_JOURNAL_SYNC_MS
