@@ -4,7 +4,9 @@ pymongo-async-mock's "async" methods call mongomock synchronously on the event l
 query (a scan, a large aggregation, a batch insert) freezes every other request while it runs.
 Here each of those calls runs in a single dedicated thread instead. One thread also serialises
 them, which is what mongomock (not thread-safe) needs; whatever else touches the emulated data
-(snapshots, the retention sweeper) goes through `run_in_store_thread` too.
+(snapshots, the retention sweeper) goes through `run_in_store_thread` too. Long aggregations
+and large finds run there in short steps, taking turns in the long lane (emulation_split.py,
+emulation_reads.py, emulation_lane.py), so other calls get in between.
 
 Each call ends by appending its changes to the journal (emulation_journal.commit), in the same
 thread, so a change is in the journal before the call returns; with TRADEGRAPH_JOURNAL_SYNC_MS
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -29,12 +32,19 @@ from pymongo_async_mock import (
 )
 
 from tradegraph.store import emulation_journal
+from tradegraph.store.emulation_reads import (
+    compute_in_steps,
+    first_result,
+    next_result,
+    remaining,
+)
 from tradegraph.store.emulation_split import split_aggregate
 from tradegraph.store.journal import JournalWriter
 from tradegraph.store.loading_gate import loaded
 
 T = TypeVar("T")
 
+SWITCH_INTERVAL_SECONDS = 0.0005
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-store")
 
 _COLLECTION_METHODS = [
@@ -52,7 +62,6 @@ _COLLECTION_METHODS = [
     "find_one_and_delete",
     "find_one_and_replace",
     "find_one_and_update",
-    "find_one",
     "index_information",
     "insert_many",
     "insert_one",
@@ -147,21 +156,26 @@ async def _list_indexes(self: Any, *args: Any, **kwargs: Any) -> Any:
     return AsyncCommandCursor(CommandCursor(rows))  # type: ignore[no-untyped-call]
 
 
+async def _find_one(self: Any, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """mongomock's find_one (its first result), read in steps up to that result."""
+    collection = _inner(self, "AsyncMongoMockCollection", "collection")
+    await loaded(collection._store)
+    if filter is None:
+        filter = {}
+    if not isinstance(filter, Mapping):
+        filter = {"_id": filter}  # as mongomock's find_one does
+    find = functools.partial(collection.find, filter, *args, **kwargs)
+    return await first_result(find, run_in_store_thread)
+
+
 async def _cursor_next(self: Any) -> Any:
     cursor = _inner(self, "AsyncCursor", "cursor")
-
-    def step() -> tuple[bool, Any]:
-        try:
-            return True, next(cursor)
-        except StopIteration:
-            return False, None
-
-    # The first step computes the results (the expensive part); later ones read them.
+    # The first read computes the results (the expensive part, in steps); later ones read them.
     if cursor._emitted == 0:
         await loaded(cursor.collection._store)
-        found, document = await run_in_store_thread(step)
-    else:
-        found, document = step()
+        if not await compute_in_steps(cursor, run_in_store_thread):
+            raise StopAsyncIteration()
+    found, document = next_result(cursor)
     if not found:
         raise StopAsyncIteration()
     return document
@@ -170,7 +184,9 @@ async def _cursor_next(self: Any) -> Any:
 async def _cursor_to_list(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
     cursor = _inner(self, "AsyncCursor", "cursor")
     await loaded(cursor.collection._store)
-    return await run_in_store_thread(lambda: list(cursor))
+    if not await compute_in_steps(cursor, run_in_store_thread):
+        return []
+    return remaining(cursor)
 
 
 async def _cursor_distinct(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -188,10 +204,15 @@ def install() -> None:
     """Moves pymongo-async-mock's blocking calls into the store thread (idempotent)."""
     if getattr(AsyncMongoMockCollection, "_tradegraph_threaded", False):
         return
+    # While the store thread computes, the event loop gets the GIL back only when the store
+    # thread is made to drop it, after the switch interval (5 ms by default), and it needs it
+    # back after each of its system calls: a request doing ten waits 50 ms. 0.5 ms bounds it.
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
     AsyncMongoMockCollection._tradegraph_threaded = True
     for name in _COLLECTION_METHODS:
         setattr(AsyncMongoMockCollection, name, _threaded_collection_method(name))
     AsyncMongoMockCollection.aggregate = _aggregate
+    AsyncMongoMockCollection.find_one = _find_one
     AsyncMongoMockCollection.list_indexes = _list_indexes
     for name in _DATABASE_METHODS:
         setattr(AsyncMongoMockDatabase, name, _threaded_database_method(name))

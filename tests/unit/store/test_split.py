@@ -39,16 +39,20 @@ async def _aggregated(collection: Any) -> list[Any]:
     return list(await cursor.to_list())
 
 
-async def test_a_long_aggregation_lets_short_calls_run_between_its_steps() -> None:
+async def test_a_long_aggregation_lets_short_calls_run_between_its_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(emulation_split, "STEP_SECONDS", 0.0)  # steps of one clock look each
     collection = await _collection(30_000)
+    some = await collection.find_one({})
     running = asyncio.create_task(_aggregated(collection))
     short_calls = 0  # store calls that ran while the aggregation was under way
     while not running.done():
-        await collection.find_one({"kind": "c"})
+        await collection.find_one({"_id": some["_id"]})  # by key: a short call
         short_calls += 1
     await running
-    # 30,000 candidates in steps of CHUNK: a short call between most; in one call, ~1.
-    assert short_calls >= 30_000 // emulation_split.CHUNK // 2
+    # 30,000 candidates in steps of _CLOCK_EVERY: a short call between most; in one call, ~1.
+    assert short_calls >= 30_000 // emulation_split._CLOCK_EVERY // 2
 
 
 async def test_a_split_aggregation_answers_what_one_call_answers(

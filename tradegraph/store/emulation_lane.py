@@ -1,0 +1,26 @@
+"""The long lane: long emulation calls take turns, so a short call waits behind one step.
+
+A split aggregation (emulation_split.py) runs in short store-thread steps; short calls queued
+meanwhile run between them. Two long calls at once would put two steps between every short
+call, n calls n steps; and their copies and groups would fill memory together. Through this
+lane they run one after another, in the order they asked (asyncio.Lock wakes its waiters
+first in, first out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def long_lane() -> asyncio.Lock:
+    """The running event loop's long lane (a lock belongs to one loop; tests run several)."""
+    loop = asyncio.get_running_loop()
+    lane = _lanes.get(loop)
+    if lane is None:
+        lane = _lanes[loop] = asyncio.Lock()
+    return lane
