@@ -53,7 +53,8 @@ async def test_events_of_an_open_subscription_leave_nothing_behind() -> None:
     seen = []
     counts = {}
     async for result in stream:
-        assert result.errors is None and result.data is not None
+        assert result.errors is None
+        assert result.data is not None
         seen.append(result.data["ticks"]["level"]["value"])
         if len(seen) in (50, 1000):
             counts[len(seen)] = alive_field_details()
