@@ -50,6 +50,7 @@ from tradegraph.trading.watchlists import Watchlists
 from tradegraph.widgets.keys import WidgetKeys
 
 log = structlog.get_logger("tradegraph")
+STOP_SECONDS = 5.0  # how long shutdown waits for the background tasks it cancelled
 
 
 @dataclass
@@ -164,7 +165,10 @@ async def stop_services(services: Services) -> None:
     await services.optimizations.queue.pool.close()  # the worker processes
     for task in services.background:
         task.cancel()
-    await asyncio.gather(*services.background, return_exceptions=True)
+    if services.background:  # bounded: a task that swallows its cancellation cannot hold exit
+        _, stuck = await asyncio.wait(services.background, timeout=STOP_SECONDS)
+        for task in stuck:
+            log.error("background task did not stop; leaving it", task=task.get_name())
     await services.broker.disconnect()
     await services.accounts.close()
     await services.store.close()

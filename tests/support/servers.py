@@ -28,7 +28,13 @@ class Process:
     async def stop(self) -> None:
         if self.process.returncode is None:
             self.process.terminate()
-            await asyncio.wait_for(self.process.wait(), 20)
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError as error:
+                self.process.kill()  # no orphan left behind; the failure shows its last words
+                last = "".join(self.output[-15:])
+                message = f"the server did not stop within 20 s; it logged:\n{last}"
+                raise AssertionError(message) from error
 
 
 async def start_redis(port: int | None = None) -> Process:

@@ -211,6 +211,9 @@ class WidgetKeys:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # cancelled while unsubscribing
+                    raise asyncio.CancelledError from error
                 log.warning("widget key revocations: subscribing again", error=str(error))
                 await asyncio.sleep(RESUBSCRIBE_SECONDS)
             finally:
