@@ -25,7 +25,10 @@ import mongomock.store
 from mongomock import helpers
 from mongomock.filtering import filter_applies, resolve_key, resolve_sort_key
 
-from tradegraph.store.emulation_lookups import candidates
+from tradegraph.store import emulation_prefixes
+from tradegraph.store.emulation_keys import plain_object_id
+from tradegraph.store.emulation_lookups import lookup, matching, quick_filter
+from tradegraph.store.emulation_prefixes import PrefixHit, forget_orders
 
 _original_get_dataset = mongomock.collection.Collection._get_dataset
 _original_compute_results = mongomock.collection.Cursor._compute_results
@@ -40,6 +43,9 @@ def _bump(store: Any) -> None:
 
 def _setitem(self: Any, key: Any, value: Any) -> None:
     _bump(self)
+    if key in self._documents:
+        forget_orders(self)  # another object for a stored document (a rolled-back update)
+    self.__dict__["_tradegraph_stored"] = key  # an insert: the prefix tables put it last
     _original_setitem(self, key, value)
 
 
@@ -50,8 +56,7 @@ def _delitem(self: Any, key: Any) -> None:
 
 def _drop(self: Any) -> None:
     _bump(self)
-    self.__dict__.pop("_tradegraph_unique", None)
-    self.__dict__.pop("_tradegraph_ranges", None)
+    _forget_tables(self)
     _original_drop(self)
     self._documents = {}  # a dict, as emulation.py makes them (mongomock: an OrderedDict)
 
@@ -61,8 +66,12 @@ def changed(store: Any, replaced: bool = False) -> None:
     writing them into the store directly (the lookup tables are then built again)."""
     _bump(store)
     if replaced or ("_documents" in store.__dict__ and not store._documents):
-        store.__dict__.pop("_tradegraph_unique", None)
-        store.__dict__.pop("_tradegraph_ranges", None)
+        _forget_tables(store)
+
+
+def _forget_tables(store: Any) -> None:
+    for name in ("_tradegraph_unique", "_tradegraph_ranges", "_tradegraph_prefixes"):
+        store.__dict__.pop(name, None)
 
 
 def _sort_key(key: str, document: Any) -> Any:
@@ -121,18 +130,55 @@ def _get_dataset(
     if not pairs or any(key.startswith("$") for key, _ in pairs):
         yield from _original_get_dataset(self, spec, sort, fields, as_class)
         return
-    if isinstance(spec, dict) and candidates(self, spec) is None:
+    found = lookup(self, spec) if isinstance(spec, dict) else None
+    if isinstance(spec, dict) and found is None:
         if self._store.is_empty:
             filter_applies(spec, {})  # mongomock validates the filter even then
         for document in _sorted_documents(self._store, pairs):
             if filter_applies(spec, document):
                 yield self._copy_only_fields(document, fields, as_class)
         return
-    dataset = list(self._iter_documents(spec))
-    for key, direction in reversed(pairs):
-        dataset = _sorted(dataset, key, direction < 0)
+    large = emulation_prefixes.SORTED_ABOVE
+    if isinstance(found, PrefixHit) and found.key is not None and len(found.documents) > large:
+        yield from _walk_bucket(self, spec, found, pairs, fields, as_class)
+        return
+    if found is None:
+        dataset = list(self._iter_documents(spec))
+    else:
+        dataset = matching(spec, found.documents if isinstance(found, PrefixHit) else found)
+    dataset = _sort_dataset(dataset, pairs)
     for document in dataset:
         yield self._copy_only_fields(document, fields, as_class)
+
+
+def _sort_dataset(documents: list[Any], pairs: list[tuple[str, int]]) -> list[Any]:
+    for key, direction in reversed(pairs):
+        documents = _sorted(documents, key, direction < 0)
+    return documents
+
+
+def _walk_bucket(
+    collection: mongomock.collection.Collection,
+    spec: Any,
+    found: PrefixHit,
+    pairs: list[tuple[str, int]],
+    fields: Any,
+    as_class: Any,
+) -> Iterator[Any]:
+    """A large bucket's matches in `pairs` order, from its cached order (a limit stops the
+    walk): documents deleted or replaced since it was cached are passed over."""
+    assert found.key is not None
+    ordered = found.table.ordered(found.key, found.documents, pairs, _sort_dataset)
+    stored = collection._store._documents
+    quick = quick_filter(spec)
+    for document in ordered:
+        if stored.get(plain_object_id(document["_id"])) is not document:
+            continue
+        matches = quick(document) if quick is not None else None
+        if matches is None:
+            matches = filter_applies(spec, document)
+        if matches:
+            yield collection._copy_only_fields(document, fields, as_class)
 
 
 def _sort_stage(in_collection: Any, database: Any, options: dict[str, Any]) -> Any:
