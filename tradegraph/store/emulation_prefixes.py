@@ -16,9 +16,10 @@ the bucket cached until the bucket changes, instead of sorting it for every page
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from itertools import product
-from typing import Any, NamedTuple
+from typing import Any
 
 from tradegraph.store.emulation_keys import (
     ARRAY,
@@ -129,12 +130,31 @@ class PrefixTable:
         return found
 
 
-class PrefixHit(NamedTuple):
-    """Candidates found by a prefix table, and where: (table, key) when one key."""
+class PrefixHit:
+    """What a prefix table found for a filter: its keys, and their holders when asked."""
 
-    documents: list[Any]
-    table: PrefixTable
-    key: Key | None
+    def __init__(self, table: PrefixTable, keys: list[Key], stored: dict[Any, Any]) -> None:
+        self.table = table
+        self.keys = keys
+        self.key = keys[0] if len(keys) == 1 else None
+        self._stored = stored
+
+    @functools.cached_property
+    def documents(self) -> list[Any]:
+        """The stored documents that may hold one of the keys (each once)."""
+        if self.key is not None:
+            return self.table.holders(self.key, self._stored)
+        found: dict[int, Any] = {}
+        for key in self.keys:  # a document holding several keys (arrays) counts once
+            for document in self.table.holders(key, self._stored):
+                found.setdefault(id(document), document)
+        return list(found.values())
+
+    def cached_order(self, sort: list[tuple[str, int]]) -> list[Any] | None:
+        """The bucket's cached order for `sort`, if it has one (no holders needed)."""
+        if self.key is None:
+            return None
+        return self.table.orders.get(self.key, {}).get(tuple(sort))
 
 
 def tables(store: Any) -> dict[tuple[str, ...], PrefixTable]:
@@ -215,14 +235,7 @@ def prefix_candidates(store: Any, spec: dict[str, Any]) -> PrefixHit | None:
     table = tables(store).get(best)
     if table is None:
         table = tables(store)[best] = PrefixTable(best, store._documents)
-    documents = store._documents
-    if len(keys) == 1:
-        return PrefixHit(table.holders(keys[0], documents), table, keys[0])
-    found: dict[int, Any] = {}
-    for key in keys:  # a document holding several keys (arrays) counts once
-        for document in table.holders(key, documents):
-            found.setdefault(id(document), document)
-    return PrefixHit(list(found.values()), table, None)
+    return PrefixHit(table, keys, store._documents)
 
 
 def _keys(values: list[list[Any]]) -> list[Key] | None:

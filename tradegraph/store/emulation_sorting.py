@@ -138,10 +138,13 @@ def _get_dataset(
             if filter_applies(spec, document):
                 yield self._copy_only_fields(document, fields, as_class)
         return
-    large = emulation_prefixes.SORTED_ABOVE
-    if isinstance(found, PrefixHit) and found.key is not None and len(found.documents) > large:
-        yield from _walk_bucket(self, spec, found, pairs, fields, as_class)
-        return
+    if isinstance(found, PrefixHit) and found.key is not None:
+        ordered = found.cached_order(pairs)
+        if ordered is None and len(found.documents) > emulation_prefixes.SORTED_ABOVE:
+            ordered = found.table.ordered(found.key, found.documents, pairs, _sort_dataset)
+        if ordered is not None:
+            yield from _walk(self, spec, ordered, fields, as_class)
+            return
     if found is None:
         dataset = list(self._iter_documents(spec))
     else:
@@ -157,18 +160,15 @@ def _sort_dataset(documents: list[Any], pairs: list[tuple[str, int]]) -> list[An
     return documents
 
 
-def _walk_bucket(
+def _walk(
     collection: mongomock.collection.Collection,
     spec: Any,
-    found: PrefixHit,
-    pairs: list[tuple[str, int]],
+    ordered: list[Any],
     fields: Any,
     as_class: Any,
 ) -> Iterator[Any]:
-    """A large bucket's matches in `pairs` order, from its cached order (a limit stops the
-    walk): documents deleted or replaced since it was cached are passed over."""
-    assert found.key is not None
-    ordered = found.table.ordered(found.key, found.documents, pairs, _sort_dataset)
+    """A large bucket's matches from its cached order (a limit stops the walk): documents
+    deleted or replaced since it was cached are passed over, moved ones fail the filter."""
     stored = collection._store._documents
     quick = quick_filter(spec)
     for document in ordered:
