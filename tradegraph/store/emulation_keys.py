@@ -18,13 +18,15 @@ from mongomock import helpers
 
 SIMPLE = (str, int, float, bool, ObjectId, datetime, Decimal128, type(None))
 MISSING = object()
+_NAN = ("NaN",)  # every Decimal128 NaN (MongoDB's indexes hold NaNs as equal)
 ARRAY = object()  # a path that holds or goes through an array: matched by its elements
 
 
 def key_part(value: Any) -> Any:
     """A hashable stand-in equal for values MongoDB's equality treats as equal."""
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        number = value.to_decimal()
+        return _NAN if number.is_nan() else number  # a signalling NaN cannot be hashed
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, dict):

@@ -26,6 +26,7 @@ emulation_indexes.install()
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PORTFOLIOS = [ObjectId() for _ in range(4)]
 NUMBERS: list[Any] = [1, 1.0, Decimal128("1"), Decimal128("1.00"), 2, 2.5, Decimal128("2.5")]
+NUMBERS += [True, float("nan"), Decimal128("NaN")]
 STATUSES: list[Any] = ["NEW", "FILLED", None, ["NEW", "FILLED"]]
 SORT = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
@@ -105,6 +106,7 @@ def _queries(rng: random.Random) -> list[dict[str, Any]]:
         {"n": 1},
         {"n": Decimal128("2.5")},
         {"n": {"$in": [2, 1.0]}},
+        {"n": float("nan")},
         {"status": None},
         {"status": "FILLED"},
         {"status": {"$in": ["NEW", None]}},
