@@ -8,7 +8,8 @@ collection version (a sorted find with a limit walks only until the limit is met
 skip + limit documents, compare plain values directly in sorts (finds and the $sort stage) where
 that comparator gives the same answer, and count versions: the collection store's writes,
 drops and updates bump them, and `changed` is called after changes made around mongomock (a
-drop or a replacing change also forgets emulation_lookups' tables, built again when needed).
+drop or a replacing change also forgets the lookup and prefix tables, built again when needed).
+A sorted find an index serves sorts only its candidates, or walks a large bucket's cached order.
 """
 
 from __future__ import annotations
