@@ -11,7 +11,8 @@ or crosses an array are candidates of every key (an equality filter matches any 
 Candidates are still checked by the filter: a table may over-include, never miss.
 
 A sorted find over a large bucket (one user's 40,000 events by time) walks a sort order of
-the bucket cached until the bucket changes, instead of sorting it for every page.
+the bucket cached until one of its documents changes, instead of sorting it for every page;
+documents inserted since are merged in as it walks (a new event does not sort 40,000 again).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ENABLED = True  # False: only unique indexes find documents (the benchmark's bas
 MAX_KEYS = 64  # keys an `$in` may expand to; more, and the filter scans
 SORTED_ABOVE = 500  # candidates; a sorted find over more walks a cached order of its bucket
 MAX_SORTED = 32  # cached bucket orders per table
+MAX_PENDING = 64  # documents inserted into a bucket since its order was cached; more: sort again
 _DIRECTIONS = (1, -1, "hashed")
 
 Key = tuple[Any, ...]
@@ -50,6 +52,7 @@ class PrefixTable:
         self.anywhere: dict[Any, None] = {}  # ids whose prefix holds an array
         self.entries = 0  # ids held, stale ones included
         self.orders: dict[Key, dict[tuple[Any, ...], list[Any]]] = {}  # cached sorted buckets
+        self.pending: dict[Key, list[Any]] = {}  # inserted since, merged in by the walk
         for object_id, document in documents.items():
             self.add(document, object_id)
 
@@ -70,9 +73,14 @@ class PrefixTable:
             if object_id not in self.anywhere:
                 self.anywhere[object_id] = None
                 self.entries += 1
-            self.orders.clear()  # a candidate of every key
+            self.forget_orders()  # a candidate of every key
             return
-        self.orders.pop(key, None)
+        if key in self.orders:
+            pending = self.pending.setdefault(key, [])
+            if fresh and len(pending) < MAX_PENDING:  # it sorts among the others unchanged
+                pending.append(document)
+            else:  # a changed document may sort elsewhere now, wherever it is cached
+                self.forget_orders(key)
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = {}
@@ -113,6 +121,15 @@ class PrefixTable:
             self.entries -= len(gone)
         return found
 
+    def forget_orders(self, key: Key | None = None) -> None:
+        """Drops the cached orders (and what was inserted since) of `key`, or of every key."""
+        if key is None:
+            self.orders.clear()
+            self.pending.clear()
+        else:
+            self.orders.pop(key, None)
+            self.pending.pop(key, None)
+
     def ordered(
         self, key: Key, candidates: list[Any], sort: list[tuple[str, int]], sorter: Sorter
     ) -> list[Any]:
@@ -120,10 +137,13 @@ class PrefixTable:
         changes. The cached list may hold documents deleted or moved since: walk it checking
         each is still stored, and through the filter."""
         by_sort = self.orders.get(key)
+        if by_sort is not None and self.pending.get(key):
+            self.forget_orders(key)  # `candidates` holds the pending ones: one order, fresh
+            by_sort = None
         if by_sort is None:
             by_sort = self.orders[key] = {}
             while len(self.orders) > MAX_SORTED:
-                del self.orders[next(iter(self.orders))]
+                self.forget_orders(next(iter(self.orders)))
         found = by_sort.get(tuple(sort))
         if found is None:
             found = by_sort[tuple(sort)] = sorter(candidates, sort)
@@ -150,11 +170,13 @@ class PrefixHit:
                 found.setdefault(id(document), document)
         return list(found.values())
 
-    def cached_order(self, sort: list[tuple[str, int]]) -> list[Any] | None:
-        """The bucket's cached order for `sort`, if it has one (no holders needed)."""
+    def cached_order(self, sort: list[tuple[str, int]]) -> tuple[list[Any], list[Any]] | None:
+        """The bucket's cached order for `sort`, if it has one (no holders needed), and the
+        documents inserted into the bucket since, in insertion order."""
         if self.key is None:
             return None
-        return self.table.orders.get(self.key, {}).get(tuple(sort))
+        found = self.table.orders.get(self.key, {}).get(tuple(sort))
+        return None if found is None else (found, self.table.pending.get(self.key, []))
 
 
 def tables(store: Any) -> dict[tuple[str, ...], PrefixTable]:
@@ -181,7 +203,7 @@ def record(store: Any, document: Any) -> None:
 def forget_orders(store: Any) -> None:
     """After a stored document was swapped for another object (a rolled-back update)."""
     for table in store.__dict__.get("_tradegraph_prefixes", {}).values():
-        table.orders.clear()
+        table.forget_orders()
 
 
 def _wanted(condition: Any) -> list[Any] | None:

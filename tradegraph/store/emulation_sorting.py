@@ -140,11 +140,12 @@ def _get_dataset(
                 yield self._copy_only_fields(document, fields, as_class)
         return
     if isinstance(found, PrefixHit) and found.key is not None:
-        ordered = found.cached_order(pairs)
-        if ordered is None and len(found.documents) > emulation_prefixes.SORTED_ABOVE:
-            ordered = found.table.ordered(found.key, found.documents, pairs, _sort_dataset)
-        if ordered is not None:
-            yield from _walk(self, spec, ordered, fields, as_class)
+        cached = found.cached_order(pairs)
+        if cached is None and len(found.documents) > emulation_prefixes.SORTED_ABOVE:
+            cached = found.table.ordered(found.key, found.documents, pairs, _sort_dataset), []
+        if cached is not None:
+            for document in _walk(self, spec, *cached, pairs):
+                yield self._copy_only_fields(document, fields, as_class)
             return
     if found is None:
         dataset = list(self._iter_documents(spec))
@@ -165,21 +166,45 @@ def _walk(
     collection: mongomock.collection.Collection,
     spec: Any,
     ordered: list[Any],
-    fields: Any,
-    as_class: Any,
+    inserted: list[Any],
+    pairs: list[tuple[str, int]],
 ) -> Iterator[Any]:
-    """A large bucket's matches from its cached order (a limit stops the walk): documents
-    deleted or replaced since it was cached are passed over, moved ones fail the filter."""
+    """A large bucket's matches from its cached order, with the documents `inserted` since
+    merged in (a limit stops the walk). Documents deleted or replaced since it was cached are
+    passed over, moved ones fail the filter; a changed one would have dropped the order."""
     stored = collection._store._documents
     quick = quick_filter(spec)
-    for document in ordered:
+
+    def wanted(document: Any) -> bool:
         if stored.get(plain_object_id(document["_id"])) is not document:
-            continue
+            return False
         matches = quick(document) if quick is not None else None
-        if matches is None:
-            matches = filter_applies(spec, document)
-        if matches:
-            yield collection._copy_only_fields(document, fields, as_class)
+        return bool(filter_applies(spec, document) if matches is None else matches)
+
+    extra = [document for document in inserted if wanted(document)]
+    if len(extra) > 1:
+        extra = _sort_dataset(extra, pairs)
+    at = 0
+    for document in ordered:
+        if not wanted(document):
+            continue
+        while at < len(extra) and _sorts_before(extra[at], document, pairs):
+            yield extra[at]
+            at += 1
+        yield document
+    yield from extra[at:]
+
+
+def _sorts_before(later: Any, earlier: Any, pairs: list[tuple[str, int]]) -> bool:
+    """Whether a document stored later sorts before one stored earlier (ties keep store order,
+    as mongomock's stable sort does)."""
+    for key, direction in pairs:
+        mine, theirs = resolve_sort_key(key, later), resolve_sort_key(key, earlier)
+        if mine < theirs:
+            return direction > 0
+        if theirs < mine:
+            return direction < 0
+    return False
 
 
 def _sort_stage(in_collection: Any, database: Any, options: dict[str, Any]) -> Any:
