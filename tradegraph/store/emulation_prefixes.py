@@ -52,7 +52,7 @@ class PrefixTable:
         self.anywhere: dict[Any, None] = {}  # ids whose prefix holds an array
         self.entries = 0  # ids held, stale ones included
         self.orders: dict[Key, dict[tuple[Any, ...], list[Any]]] = {}  # cached sorted buckets
-        self.pending: dict[Key, list[Any]] = {}  # inserted since, merged in by the walk
+        self.pending: dict[Key, dict[Any, Any]] = {}  # id -> document inserted since
         for object_id, document in documents.items():
             self.add(document, object_id)
 
@@ -76,11 +76,13 @@ class PrefixTable:
             self.forget_orders()  # a candidate of every key
             return
         if key in self.orders:
-            pending = self.pending.setdefault(key, [])
-            if fresh and len(pending) < MAX_PENDING:  # it sorts among the others unchanged
-                pending.append(document)
-            else:  # a changed document may sort elsewhere now, wherever it is cached
+            pending = self.pending.setdefault(key, {})
+            if fresh and len(pending) < MAX_PENDING:  # the others' order holds: merge it in
+                pending.pop(object_id, None)
+                pending[object_id] = document
+            elif object_id not in pending:  # a cached document changed: its place may too
                 self.forget_orders(key)
+            # else: changed since inserted (an event numbered); the walk sorts it as it is now
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = {}
@@ -176,7 +178,9 @@ class PrefixHit:
         if self.key is None:
             return None
         found = self.table.orders.get(self.key, {}).get(tuple(sort))
-        return None if found is None else (found, self.table.pending.get(self.key, []))
+        if found is None:
+            return None
+        return found, list(self.table.pending.get(self.key, {}).values())
 
 
 def tables(store: Any) -> dict[tuple[str, ...], PrefixTable]:

@@ -74,7 +74,10 @@ def _change(rng: random.Random, orders: Any, number: int) -> None:
     victim = {"_id": rng.choice(ids)} if ids else {}
     action = rng.randrange(8)
     if action <= 1 or not ids:
-        orders.insert_one(_order(rng, number))
+        stored = orders.insert_one(_order(rng, number)).inserted_id
+        if action == 1:  # numbered once stored, as events are: its sort key changes
+            moment = T0 + timedelta(seconds=rng.randrange(40))
+            orders.update_one({"_id": stored}, {"$set": {"created_at": moment}})
     elif action == 2:
         orders.update_one(victim, {"$set": {"portfolio_id": rng.choice(PORTFOLIOS)}})
     elif action == 3:
@@ -274,6 +277,11 @@ def test_a_large_bucket_pages_from_its_cached_order_until_it_changes(
             }
         )
     assert newest() == ["new-first", "mine198", "new-tie"]  # the tie: the larger _id first
+    orders.update_one(  # changed since inserted (as an event gets its seq): still merged
+        {"client_order_id": "new-first"}, {"$set": {"created_at": T0 + timedelta(seconds=2)}}
+    )
+    orders.update_one({"client_order_id": "new-last"}, {"$set": {"status": "FILLED"}})
+    assert newest() == ["mine198", "new-tie", "mine197"]
     assert sorts == [200]
     orders.delete_one({"client_order_id": "new-first"})
     orders.delete_one({"client_order_id": "new-tie"})
