@@ -13,7 +13,8 @@ collection's cached sort), then the reads, each timed:
 - events page: the heavy user's `find({user_id}).sort(timestamp desc, _id desc).limit(20)`
   after another user's event is stored (a large bucket, paged from its cached order);
 - events page, own write: the same after one of the heavy user's own events is stored (its
-  bucket changed: the bucket is sorted again, the worst case).
+  bucket changed: the new event is merged into the cached order as the page is walked).
+Events are stored, then numbered (`seq` set by an update), as events/sequence.py does.
 The first call of each read with the tables on is reported apart: it builds the table.
 Calls are the store thread's work, made directly (no event loop): the baseline is the same
 calls with the tables switched off (`emulation_prefixes.ENABLED = False`), on the same data.
@@ -114,12 +115,20 @@ class Workload:
         assert self.orders.count_documents({"portfolio_id": self.rng.choice(self.portfolios)})
 
     def events_page(self) -> None:
-        self.events.insert_one(_event(f"user{self.rng.randrange(97)}", next(self.numbers)))
+        self._store_event(f"user{self.rng.randrange(97)}")
         self._heavy_page()
 
     def events_page_own_write(self) -> None:
-        self.events.insert_one(_event(self.heavy, next(self.numbers)))  # its order re-sorted
+        self._store_event(self.heavy)
         self._heavy_page()
+
+    def _store_event(self, user_id: str) -> None:
+        """Stored, then numbered, as events/sequence.py does."""
+        number = next(self.numbers)
+        event = _event(user_id, number)
+        del event["seq"]
+        stored = self.events.insert_one(event).inserted_id
+        self.events.update_one({"_id": stored}, {"$set": {"seq": number}})
 
     def _heavy_page(self) -> None:
         page = list(self.events.find({"user_id": self.heavy}).sort(NEWEST_EVENTS).limit(20))

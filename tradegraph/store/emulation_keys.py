@@ -22,8 +22,13 @@ _NAN = ("NaN",)  # every Decimal128 NaN (MongoDB's indexes hold NaNs as equal)
 ARRAY = object()  # a path that holds or goes through an array: matched by its elements
 
 
+_AS_THEY_ARE = frozenset({str, int, float, bool, ObjectId, type(None)})
+
+
 def key_part(value: Any) -> Any:
     """A hashable stand-in equal for values MongoDB's equality treats as equal."""
+    if type(value) in _AS_THEY_ARE:  # the common case, first (this runs per document)
+        return value
     if isinstance(value, Decimal128):
         number = value.to_decimal()
         return _NAN if number.is_nan() else number  # a signalling NaN cannot be hashed
@@ -48,11 +53,11 @@ def field_value(document: Any, path: str) -> Any:
         return None
 
 
-def path_value(document: Any, path: str) -> Any:
-    """The value at a (dotted) path as an equality filter sees it: None when missing, ARRAY
-    when the path holds or crosses an array (the filter may match any element)."""
+def path_value(document: Any, path: str | list[str]) -> Any:
+    """The value at a (dotted, or split) path as an equality filter sees it: None when missing,
+    ARRAY when the path holds or crosses an array (the filter may match any element)."""
     value = document
-    for part in path.split("."):
+    for part in path.split(".") if isinstance(path, str) else path:
         if isinstance(value, list):
             return ARRAY
         if not isinstance(value, dict):

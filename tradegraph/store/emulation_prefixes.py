@@ -48,6 +48,7 @@ class PrefixTable:
 
     def __init__(self, fields: tuple[str, ...], documents: dict[Any, Any]) -> None:
         self.fields = fields
+        self.paths = [name.split(".") for name in fields]
         self.buckets: dict[Key, dict[Any, None]] = {}
         self.anywhere: dict[Any, None] = {}  # ids whose prefix holds an array
         self.entries = 0  # ids held, stale ones included
@@ -59,8 +60,8 @@ class PrefixTable:
     def key_of(self, document: Any) -> Key | None:
         """The document's key; None when its prefix holds or crosses an array."""
         parts = []
-        for name in self.fields:
-            value = path_value(document, name)
+        for path in self.paths:
+            value = path_value(document, path)
             if value is ARRAY:
                 return None
             parts.append(key_part(value))

@@ -23,6 +23,7 @@ from typing import Any
 import mongomock.aggregate
 import mongomock.collection
 import mongomock.store
+from bson import ObjectId
 from mongomock import helpers
 from mongomock.filtering import filter_applies, resolve_key, resolve_sort_key
 
@@ -97,11 +98,11 @@ def _sorted_documents(store: Any, sort: list[tuple[str, int]]) -> list[Any]:
 
 def same_plain_type(values: list[Any]) -> bool:
     """Whether BSON order among `values` is Python's: all of one type among datetime (all
-    naive or all aware), str, int, float (no NaN)."""
+    naive or all aware), str, int, float (no NaN), ObjectId (ordered by its bytes in both)."""
     if not values:
         return True
     kind = type(values[0])
-    if kind not in (datetime, str, int, float):
+    if kind not in (datetime, str, int, float, ObjectId):
         return False
     aware = kind is datetime and values[0].tzinfo is not None
     for value in values:
