@@ -78,12 +78,13 @@ class PrefixTable:
             return
         if key in self.orders:
             pending = self.pending.setdefault(key, {})
-            if fresh and len(pending) < MAX_PENDING:  # the others' order holds: merge it in
+            if not fresh and object_id in pending:  # changed since inserted (an event numbered)
+                pending[object_id] = document  # the walk sorts it as it is now
+            elif fresh and len(pending) < MAX_PENDING:  # the others' order holds: merge it in
                 pending.pop(object_id, None)
                 pending[object_id] = document
-            elif object_id not in pending:  # a cached document changed: its place may too
+            else:  # a cached document changed: its place may have too
                 self.forget_orders(key)
-            # else: changed since inserted (an event numbered); the walk sorts it as it is now
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = {}
@@ -193,11 +194,12 @@ def tables(store: Any) -> dict[tuple[str, ...], PrefixTable]:
 
 def record(store: Any, document: Any) -> None:
     """Feeds every built table a stored or changed document (insert and in-place update)."""
+    inserted = store.__dict__.pop("_tradegraph_stored", MISSING)  # set by the store's insert
     built = store.__dict__.get("_tradegraph_prefixes")
     if not built:
         return
     object_id = plain_object_id(document["_id"])
-    fresh = store.__dict__.pop("_tradegraph_stored", MISSING) == object_id
+    fresh = inserted == object_id
     limit = 2 * len(store._documents) + 1024
     for fields, table in list(built.items()):
         table.add(document, object_id, fresh)

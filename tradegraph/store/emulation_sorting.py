@@ -47,7 +47,9 @@ def _setitem(self: Any, key: Any, value: Any) -> None:
     _bump(self)
     if key in self._documents:
         forget_orders(self)  # another object for a stored document (a rolled-back update)
-    self.__dict__["_tradegraph_stored"] = key  # an insert: the prefix tables put it last
+        self.__dict__.pop("_tradegraph_stored", None)
+    else:
+        self.__dict__["_tradegraph_stored"] = key  # an insert: the prefix tables put it last
     _original_setitem(self, key, value)
 
 
@@ -185,9 +187,10 @@ def _walk(
     extra = [document for document in inserted if wanted(document)]
     if len(extra) > 1:
         extra = _sort_dataset(extra, pairs)
+    merged = {id(document) for document in extra}  # never twice, whatever happened since
     at = 0
     for document in ordered:
-        if not wanted(document):
+        if id(document) in merged or not wanted(document):
             continue
         while at < len(extra) and _sorts_before(extra[at], document, pairs):
             yield extra[at]

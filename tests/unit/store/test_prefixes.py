@@ -14,6 +14,7 @@ import mongomock.filtering
 import pytest
 from bson import Decimal128, ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
 
 from tradegraph.store import (
     emulation_indexes,
@@ -24,6 +25,7 @@ from tradegraph.store import (
 
 emulation_indexes.install()
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
 PORTFOLIOS = [ObjectId() for _ in range(4)]
 NUMBERS: list[Any] = [1, 1.0, Decimal128("1"), Decimal128("1.00"), 2, 2.5, Decimal128("2.5")]
 NUMBERS += [True, float("nan"), Decimal128("NaN")]
@@ -305,3 +307,37 @@ def test_stale_ids_do_not_pile_up_under_keys_nobody_reads() -> None:
     table = orders._store.__dict__["_tradegraph_prefixes"][("status",)]
     assert table.entries <= 2 * len(orders._store._documents) + 1024
     assert orders.count_documents({"status": "NEW"}) == 1
+
+
+def test_rolled_back_writes_leave_a_cached_bucket_order_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(emulation_prefixes, "SORTED_ABOVE", 10)
+    orders, portfolio = _many_orders(mine=50, others=10)
+
+    def newest() -> list[str]:
+        cursor = orders.find({"portfolio_id": portfolio}).sort(SORT).limit(4)
+        return [d["client_order_id"] for d in cursor]
+
+    assert newest() == ["mine49", "mine48", "mine47", "mine46"]
+    with pytest.raises(DuplicateKeyError):  # an insert refused by the unique index
+        orders.insert_one(
+            {"portfolio_id": portfolio, "client_order_id": "mine3", "created_at": T0 + DAY}
+        )
+    with pytest.raises(DuplicateKeyError):  # an update refused, then rolled back
+        orders.update_one(
+            {"portfolio_id": portfolio, "client_order_id": "mine48"},
+            {"$set": {"client_order_id": "mine2", "created_at": T0 + DAY}},
+        )
+    assert newest() == ["mine49", "mine48", "mine47", "mine46"]
+    orders.update_one(
+        {"portfolio_id": portfolio, "client_order_id": "mine48"}, {"$set": {"status": "DONE"}}
+    )
+    assert newest() == ["mine49", "mine48", "mine47", "mine46"]  # once, not twice
+    orders.insert_one({"portfolio_id": portfolio, "client_order_id": "late", "created_at": T0})
+    orders.update_one(
+        {"portfolio_id": portfolio, "client_order_id": "mine47"},
+        {"$set": {"created_at": T0 + DAY}},
+    )
+    assert newest() == ["mine47", "mine49", "mine48", "mine46"]
+    assert orders.count_documents({"portfolio_id": portfolio}) == 51
