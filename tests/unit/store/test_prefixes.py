@@ -239,6 +239,8 @@ def test_a_find_by_a_non_unique_prefix_reads_only_its_bucket(
         )
     )
     assert grouped == [{"_id": None, "n": 30}]
+    some = {"portfolio_id": portfolio, "client_order_id": {"$in": ["mine1", "mine7", "none"]}}
+    assert sorted(d["client_order_id"] for d in orders.find(some)) == ["mine1", "mine7"]
     assert len(filtered) <= 3 * 30  # the bucket's documents, not the collection's
     found = emulation_lookups.candidates(orders, {"portfolio_id": portfolio})
     assert found is not None
