@@ -15,6 +15,8 @@ python -m bench day      N traders' live dashboards and orders on one process (-
 python -m bench matching one quote's matching with the order book vs the store query (--orders)
 python -m bench durability  writes/s with the journal vs without; restart with a seeded month
 python -m bench lanes    short store calls beside long aggregations, split vs one call
+python -m bench lookups  per-portfolio reads on the embedded store, index tables vs scans
+                         (--sizes, --rounds)
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -36,6 +38,7 @@ from bench import (
     socket_memory,
     store,
     store_lanes,
+    store_lookups,
 )
 
 
@@ -62,6 +65,7 @@ def main() -> None:
             "matching",
             "durability",
             "lanes",
+            "lookups",
             "all",
         ],
         default="all",
@@ -104,6 +108,8 @@ def main() -> None:
     parser.add_argument(
         "--seed-dir", default=None, help="durability: a data dir holding a seeded month"
     )
+    parser.add_argument("--sizes", default="1000,8000,50000", help="lookups: orders stored")
+    parser.add_argument("--rounds", type=int, default=100, help="lookups: timed rounds")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -144,6 +150,8 @@ def main() -> None:
         asyncio.run(durability.main(args.writers, args.seconds, args.seed_dir))
     if args.suite == "lanes":
         asyncio.run(store_lanes.main(args.stored))
+    if args.suite == "lookups":
+        store_lookups.run([int(n) for n in args.sizes.split(",")], args.rounds)
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

@@ -7,8 +7,11 @@ a query per insert, so ingest is quadratic and a `find().sort().limit(20)` sorts
 - emulation_lookups: a hash table per unique index (duplicate checks and equality queries on
   the index's fields), direct `_id` lookups, and a sorted key list for equality on a unique
   compound index's prefix plus a range on its next field;
-- emulation_sorting: a cached sort order per collection version (a sorted find with a limit
-  walks only until the limit is met) and the version bookkeeping (`changed`);
+- emulation_prefixes: for every declared index, unique or not, a hash table of its equality
+  prefix (a portfolio's orders, a user's events), and cached sort orders of large buckets;
+- emulation_sorting: a cached sort order per collection version for finds no index serves (a
+  sorted find with a limit walks only until the limit is met) and the version bookkeeping
+  (`changed`);
 - emulation_copies: immutable values handed out without copying;
 - emulation_aggregation: aggregations that start with `$match` filter before copying
   documents, and `$group` keys evaluated once.

@@ -6,7 +6,8 @@ a query per insert, so ingest is quadratic. These patches give it what MongoDB's
 a hash table per unique index (duplicate checks and equality queries on the index's fields),
 direct `_id` lookups, and a sorted key list for equality on a unique compound index's prefix
 plus a range on its next field (a month of one-minute bars: one symbol's day is found by
-bisection). Results stay mongomock's: candidates found by hash or range are still checked by
+bisection); then, for any other index, emulation_prefixes' hash of its equality prefix. Results
+stay mongomock's: candidates found by hash or range are still checked by
 its filter (or an equivalent check for plain values, for simple filters); an unsorted find
 answered from a range comes in index order, as from MongoDB, not in insertion order.
 """
@@ -16,43 +17,25 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
+from operator import eq
 from typing import Any
 
 import mongomock.collection
 from bson import Decimal128, ObjectId
-from mongomock import DuplicateKeyError, helpers
+from mongomock import DuplicateKeyError
 from mongomock.filtering import filter_applies
 
-_SIMPLE = (str, int, float, bool, ObjectId, datetime, Decimal128, type(None))
-_MISSING = object()
+from tradegraph.store.emulation_keys import MISSING, field_value, is_nan, key_part
+from tradegraph.store.emulation_keys import equality as _equality
+from tradegraph.store.emulation_keys import plain_object_id as _plain_object_id
+from tradegraph.store.emulation_prefixes import PrefixHit, prefix_candidates, record
 
 _original_iter_documents = mongomock.collection.Collection._iter_documents
-
-
-def _key_part(value: Any) -> Any:
-    """A hashable stand-in equal for values MongoDB's equality treats as equal."""
-    if isinstance(value, Decimal128):
-        return value.to_decimal()
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(value, dict):
-        return tuple((k, _key_part(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return ("[]", tuple(_key_part(v) for v in value))
-    try:
-        hash(value)
-    except TypeError:
-        return ("repr", repr(value))
-    return value
-
-
-def _field(document: Any, path: str) -> Any:
-    try:
-        return helpers.get_value_by_dot(document, path)
-    except (KeyError, IndexError, TypeError):
-        return None
+_key_part = key_part
+_field = field_value
+_MISSING = MISSING
 
 
 def _unique_key(document: Any, fields: list[str]) -> tuple[Any, ...]:
@@ -219,13 +202,10 @@ def _range_table(store: Any, name: str, fields: list[str], width: int) -> RangeT
     return table
 
 
-def _plain_object_id(object_id: Any) -> Any:
-    return helpers.hashdict(object_id) if isinstance(object_id, dict) else object_id
-
-
 def _ensure_uniques(self: mongomock.collection.Collection, new_data: Any) -> None:
     """mongomock's check (new_data is already stored), by hash instead of by query."""
     store = self._store
+    record(store, new_data)  # the non-unique tables too
     for name, index in list(store.indexes.items()):
         if not index.get("unique"):
             continue
@@ -254,15 +234,16 @@ def _scan_unique(
         raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
 
 
-def _equality(value: Any) -> Any:
-    """The value a filter entry requires equality with, or _MISSING for operators."""
-    if isinstance(value, dict) and any(str(k).startswith("$") for k in value):
-        return _MISSING
-    return value if isinstance(value, _SIMPLE) else _MISSING
-
-
 def candidates(collection: mongomock.collection.Collection, spec: Any) -> list[Any] | None:
     """Documents that may match `spec`, found by key; None when a scan is needed."""
+    found = lookup(collection, spec)
+    return found.documents if isinstance(found, PrefixHit) else found
+
+
+def lookup(collection: mongomock.collection.Collection, spec: Any) -> list[Any] | PrefixHit | None:
+    """What `candidates` finds, through the most selective index: `_id`, a unique index's
+    full key, a unique compound index's equality prefix plus range, then the longest equality
+    prefix of any index (a PrefixHit, which sorted finds walk in a cached order)."""
     if not isinstance(spec, dict) or not spec:
         return None
     store = collection._store
@@ -283,13 +264,14 @@ def candidates(collection: mongomock.collection.Collection, spec: Any) -> list[A
             continue
         fields = [key for key, _ in index["key"]]
         values = [_equality(spec[f]) if f in spec else _MISSING for f in fields]
-        if any(value is _MISSING for value in values):
+        if any(value is _MISSING or is_nan(value) for value in values):
             continue
         key = tuple(_key_part(value) for value in values)
         if index.get("sparse") and all(part is None for part in key):
             continue
         return _table(store, name, index).holders(key, documents)
-    return _range_candidates(store, spec)
+    ranged = _range_candidates(store, spec)
+    return ranged if ranged is not None else prefix_candidates(store, spec)
 
 
 def _bound(condition: Any) -> tuple[int, Any, Any] | None:
@@ -351,18 +333,22 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+_QUICK_EQUAL = (str, ObjectId, bool, int)
+
+
 def quick_filter(spec: Any) -> Callable[[Any], bool | None] | None:
-    """For a filter of string equalities and naive-datetime ranges on top-level fields (what
-    candle reads send), a check giving mongomock's answer for documents holding exactly those
-    types, and None (ask mongomock) for any other document; None for any other filter."""
+    """For a filter of string, ObjectId, bool or int equalities and naive-datetime ranges on
+    top-level fields (what candle and per-portfolio reads send), a check giving mongomock's
+    answer for documents holding exactly those types, and None (ask mongomock) for any other
+    document; None for any other filter."""
     if not isinstance(spec, dict) or not spec:
         return None
     checks: list[tuple[str, type, Callable[[Any], bool]]] = []
     for name, condition in spec.items():
         if not isinstance(name, str) or name.startswith("$") or "." in name:
             return None
-        if type(condition) is str:
-            checks.append((name, str, functools.partial(str.__eq__, condition)))
+        if type(condition) in _QUICK_EQUAL:  # a stored value of that exact type: ==
+            checks.append((name, type(condition), functools.partial(eq, condition)))
             continue
         if not isinstance(condition, dict) or not condition or not set(condition) <= set(_COMPARE):
             return None
@@ -393,6 +379,11 @@ def _iter_documents(self: mongomock.collection.Collection, filter: Any) -> Itera
     found_by_key = candidates(self, filter)
     if found_by_key is None:
         return _original_iter_documents(self, filter)  # type: ignore[no-any-return]
+    return matching(filter, found_by_key)
+
+
+def matching(filter: Any, found_by_key: list[Any]) -> list[Any]:
+    """The candidates `filter` matches, in their order."""
     quick = quick_filter(filter)
     if quick is None:
         return [document for document in found_by_key if filter_applies(filter, document)]

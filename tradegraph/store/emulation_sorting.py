@@ -8,7 +8,8 @@ collection version (a sorted find with a limit walks only until the limit is met
 skip + limit documents, compare plain values directly in sorts (finds and the $sort stage) where
 that comparator gives the same answer, and count versions: the collection store's writes,
 drops and updates bump them, and `changed` is called after changes made around mongomock (a
-drop or a replacing change also forgets emulation_lookups' tables, built again when needed).
+drop or a replacing change also forgets the lookup and prefix tables, built again when needed).
+A sorted find an index serves sorts only its candidates, or walks a large bucket's cached order.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from typing import Any
 import mongomock.aggregate
 import mongomock.collection
 import mongomock.store
+from bson import ObjectId
 from mongomock import helpers
 from mongomock.filtering import filter_applies, resolve_key, resolve_sort_key
 
-from tradegraph.store.emulation_lookups import candidates
+from tradegraph.store import emulation_prefixes
+from tradegraph.store.emulation_keys import plain_object_id
+from tradegraph.store.emulation_lookups import lookup, matching, quick_filter
+from tradegraph.store.emulation_prefixes import PrefixHit, forget_orders
 
 _original_get_dataset = mongomock.collection.Collection._get_dataset
 _original_compute_results = mongomock.collection.Cursor._compute_results
@@ -40,6 +45,11 @@ def _bump(store: Any) -> None:
 
 def _setitem(self: Any, key: Any, value: Any) -> None:
     _bump(self)
+    if key in self._documents:
+        forget_orders(self)  # another object for a stored document (a rolled-back update)
+        self.__dict__.pop("_tradegraph_stored", None)
+    else:
+        self.__dict__["_tradegraph_stored"] = key  # an insert: the prefix tables put it last
     _original_setitem(self, key, value)
 
 
@@ -50,8 +60,7 @@ def _delitem(self: Any, key: Any) -> None:
 
 def _drop(self: Any) -> None:
     _bump(self)
-    self.__dict__.pop("_tradegraph_unique", None)
-    self.__dict__.pop("_tradegraph_ranges", None)
+    _forget_tables(self)
     _original_drop(self)
     self._documents = {}  # a dict, as emulation.py makes them (mongomock: an OrderedDict)
 
@@ -61,8 +70,12 @@ def changed(store: Any, replaced: bool = False) -> None:
     writing them into the store directly (the lookup tables are then built again)."""
     _bump(store)
     if replaced or ("_documents" in store.__dict__ and not store._documents):
-        store.__dict__.pop("_tradegraph_unique", None)
-        store.__dict__.pop("_tradegraph_ranges", None)
+        _forget_tables(store)
+
+
+def _forget_tables(store: Any) -> None:
+    for name in ("_tradegraph_unique", "_tradegraph_ranges", "_tradegraph_prefixes"):
+        store.__dict__.pop(name, None)
 
 
 def _sort_key(key: str, document: Any) -> Any:
@@ -87,11 +100,11 @@ def _sorted_documents(store: Any, sort: list[tuple[str, int]]) -> list[Any]:
 
 def same_plain_type(values: list[Any]) -> bool:
     """Whether BSON order among `values` is Python's: all of one type among datetime (all
-    naive or all aware), str, int, float (no NaN)."""
+    naive or all aware), str, int, float (no NaN), ObjectId (ordered by its bytes in both)."""
     if not values:
         return True
     kind = type(values[0])
-    if kind not in (datetime, str, int, float):
+    if kind not in (datetime, str, int, float, ObjectId):
         return False
     aware = kind is datetime and values[0].tzinfo is not None
     for value in values:
@@ -121,18 +134,81 @@ def _get_dataset(
     if not pairs or any(key.startswith("$") for key, _ in pairs):
         yield from _original_get_dataset(self, spec, sort, fields, as_class)
         return
-    if isinstance(spec, dict) and candidates(self, spec) is None:
+    found = lookup(self, spec) if isinstance(spec, dict) else None
+    if isinstance(spec, dict) and found is None:
         if self._store.is_empty:
             filter_applies(spec, {})  # mongomock validates the filter even then
         for document in _sorted_documents(self._store, pairs):
             if filter_applies(spec, document):
                 yield self._copy_only_fields(document, fields, as_class)
         return
-    dataset = list(self._iter_documents(spec))
-    for key, direction in reversed(pairs):
-        dataset = _sorted(dataset, key, direction < 0)
+    if isinstance(found, PrefixHit) and found.key is not None:
+        cached = found.cached_order(pairs)
+        if cached is None and len(found.documents) > emulation_prefixes.SORTED_ABOVE:
+            cached = found.table.ordered(found.key, found.documents, pairs, _sort_dataset), []
+        if cached is not None:
+            for document in _walk(self, spec, *cached, pairs):
+                yield self._copy_only_fields(document, fields, as_class)
+            return
+    if found is None:
+        dataset = list(self._iter_documents(spec))
+    else:
+        dataset = matching(spec, found.documents if isinstance(found, PrefixHit) else found)
+    dataset = _sort_dataset(dataset, pairs)
     for document in dataset:
         yield self._copy_only_fields(document, fields, as_class)
+
+
+def _sort_dataset(documents: list[Any], pairs: list[tuple[str, int]]) -> list[Any]:
+    for key, direction in reversed(pairs):
+        documents = _sorted(documents, key, direction < 0)
+    return documents
+
+
+def _walk(
+    collection: mongomock.collection.Collection,
+    spec: Any,
+    ordered: list[Any],
+    inserted: list[Any],
+    pairs: list[tuple[str, int]],
+) -> Iterator[Any]:
+    """A large bucket's matches from its cached order, with the documents `inserted` since
+    merged in (a limit stops the walk). Documents deleted or replaced since it was cached are
+    passed over, moved ones fail the filter; a changed one would have dropped the order."""
+    stored = collection._store._documents
+    quick = quick_filter(spec)
+
+    def wanted(document: Any) -> bool:
+        if stored.get(plain_object_id(document["_id"])) is not document:
+            return False
+        matches = quick(document) if quick is not None else None
+        return bool(filter_applies(spec, document) if matches is None else matches)
+
+    extra = [document for document in inserted if wanted(document)]
+    if len(extra) > 1:
+        extra = _sort_dataset(extra, pairs)
+    merged = {id(document) for document in extra}  # never twice, whatever happened since
+    at = 0
+    for document in ordered:
+        if id(document) in merged or not wanted(document):
+            continue
+        while at < len(extra) and _sorts_before(extra[at], document, pairs):
+            yield extra[at]
+            at += 1
+        yield document
+    yield from extra[at:]
+
+
+def _sorts_before(later: Any, earlier: Any, pairs: list[tuple[str, int]]) -> bool:
+    """Whether a document stored later sorts before one stored earlier (ties keep store order,
+    as mongomock's stable sort does)."""
+    for key, direction in pairs:
+        mine, theirs = resolve_sort_key(key, later), resolve_sort_key(key, earlier)
+        if mine < theirs:
+            return direction > 0
+        if theirs < mine:
+            return direction < 0
+    return False
 
 
 def _sort_stage(in_collection: Any, database: Any, options: dict[str, Any]) -> Any:
