@@ -79,12 +79,20 @@ def _computed(cursor: Any) -> bool:
 
 
 async def compute_in_steps(cursor: Any, run_in_store: RunInStore) -> bool:
-    """Computes a mongomock cursor's results (unless it has them) in store-thread steps;
-    False when there are none (mongomock would compute an empty result again on every read,
-    in one call: the caller answers at once instead)."""
+    """Computes a mongomock cursor's results (unless it has them) in store-thread steps, only
+    as far as skip + limit when it has a limit; False when there are none (mongomock would
+    compute an empty result again on every read, in one call: the caller answers at once
+    instead)."""
     if _computed(cursor):
         return True
-    cursor._results = await _Reading(lambda: cursor).run(run_in_store)
+    reading = _Reading(lambda: cursor)
+    limit = abs(cursor._limit or 0)
+    if limit:
+        reading.wanted = (cursor._skip or 0) + limit
+        # Partial results: a later computation without the limit (emulation_sorting's
+        # _compute_results) computes them all again instead of taking these.
+        cursor.__dict__["_tradegraph_partial"] = True
+    cursor._results = await reading.run(run_in_store)
     cursor._factory_last_generated_results = cursor._factory
     return bool(cursor._results)
 
@@ -105,7 +113,12 @@ def _page(cursor: Any) -> list[Any]:
     cached = cursor.__dict__.get("_tradegraph_page")
     shape = (cursor._skip, cursor._limit)
     if cached is None or cached[0] is not cursor._results or cached[1] != shape:
-        cached = (cursor._results, shape, cursor._compute_results(with_limit_and_skip=True))
+        # Sliced as mongomock's _compute_results(with_limit_and_skip=True) does, from the
+        # results computed in the store thread: nothing is read again here, on the loop.
+        sliced: list[Any] = cursor._results[cursor._skip or 0 :]
+        if cursor._limit:
+            sliced = sliced[: abs(cursor._limit)]
+        cached = (cursor._results, shape, sliced)
         cursor.__dict__["_tradegraph_page"] = cached
     page: list[Any] = cached[2]
     return page

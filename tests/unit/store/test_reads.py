@@ -82,3 +82,41 @@ async def test_find_one_answers_what_mongomock_s_find_one_answers() -> None:
     for args, kwargs in cases:
         assert await collection.find_one(*args, **kwargs) == underneath.find_one(*args, **kwargs)
     assert (await collection.find_one(some["_id"]))["at"].tzinfo is not None
+
+
+async def test_a_limited_find_reads_only_its_page_and_only_in_the_store_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """mongomock's query evaluation (where the lookup tables are read and rebuilt) never runs
+    on the event loop's thread, which another write may be racing; and a page of 3 copies no
+    more than skip + 3 documents."""
+    import threading
+
+    collection = await _collection(2_000)
+    inner = collection._AsyncMongoMockCollection__collection  # mongomock's, patched per instance
+    evaluated_in: list[str] = []
+    copied = 0
+    original_dataset = inner._get_dataset
+    original_copy = inner._copy_only_fields
+
+    def dataset(*args: Any, **kwargs: Any) -> Any:
+        evaluated_in.append(threading.current_thread().name)
+        return original_dataset(*args, **kwargs)
+
+    def copy(*args: Any, **kwargs: Any) -> Any:
+        nonlocal copied
+        copied += 1
+        return original_copy(*args, **kwargs)
+
+    monkeypatch.setattr(inner, "_get_dataset", dataset)
+    monkeypatch.setattr(inner, "_copy_only_fields", copy)
+    page = {"filter": {"kind": "a"}, "sort": [("n", DESCENDING)], "skip": 2, "limit": 3}
+    expected = _one_call(collection, page)
+    evaluated_in.clear()
+    copied = 0
+    assert await collection.find(**page).to_list() == expected
+    assert [d async for d in collection.find(**page)] == expected
+    assert [d["n"] for d in expected] == [1992, 1989, 1986]
+    assert evaluated_in
+    assert all(name.startswith("tradegraph-store") for name in evaluated_in), evaluated_in
+    assert copied <= 2 * (2 + 3)  # two reads of skip + limit documents, not 667 matches each
