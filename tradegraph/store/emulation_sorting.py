@@ -45,12 +45,16 @@ def _bump(store: Any) -> None:
 
 def _setitem(self: Any, key: Any, value: Any) -> None:
     _bump(self)
-    if key in self._documents:
-        forget_orders(self)  # another object for a stored document (a rolled-back update)
-        self.__dict__.pop("_tradegraph_stored", None)
-    else:
+    if key not in self._documents:
         self.__dict__["_tradegraph_stored"] = key  # an insert: the prefix tables put it last
+        _original_setitem(self, key, value)
+        return
+    # Another object for a stored document: a rolled-back update puts the old one back. The
+    # prefix tables learn its key again (a table rebuilt during the update knew only the new).
+    forget_orders(self)
+    self.__dict__.pop("_tradegraph_stored", None)
     _original_setitem(self, key, value)
+    emulation_prefixes.record(self, value)
 
 
 def _delitem(self: Any, key: Any) -> None:
