@@ -133,15 +133,21 @@ class SimulatedFeed:
         return added
 
     async def _quote(self, paths: list[PricePath]) -> None:
+        """One quote per path, drawn in order (the seed decides every price), stored and
+        published concurrently: each symbol's store writes queue in the store thread while
+        the loop delivers the quotes already stored, so the last symbol of a tick does not
+        wait for every other symbol's round trips first."""
         now = datetime.now(UTC)
-        for path in paths:
-            symbol = path.instrument.symbol
-            try:
-                await self.market.ingest(path.next_quote(now))
-            except Exception as error:  # logged once per symbol and failure, then counted
-                self._failures(symbol).failed(error, symbol=symbol)
-            else:
-                self._failures(symbol).recovered(symbol=symbol)
+        quotes = [path.next_quote(now) for path in paths]
+        await asyncio.gather(*(self._ingest(quote) for quote in quotes))
+
+    async def _ingest(self, quote: Quote) -> None:
+        try:
+            await self.market.ingest(quote)
+        except Exception as error:  # logged once per symbol and failure, then counted
+            self._failures(quote.symbol).failed(error, symbol=quote.symbol)
+        else:
+            self._failures(quote.symbol).recovered(symbol=quote.symbol)
 
     async def _wait_tick(self, deadline: float) -> None:
         """Sleeps until `deadline` (the tick clock), pricing instruments created meanwhile."""
