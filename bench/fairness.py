@@ -2,7 +2,9 @@
 doing ordinary things one at a time: `{ me { id } }`, a `quote`, an `orders` page, a quote
 delivered to its quotes subscription, and GET /healthz. The victim's p50/p99 under each attack
 are set against the same victim on the same server, idle, measured in the same run. Target:
-every attack keeps the victim's p99 <= 3x idle and <= 250 ms.
+every attack keeps the victim's p99 <= 3x idle and <= 250 ms. The victim and the attacker each
+run in their own process, the attacker at lower CPU priority (an attacker's client is another
+machine: bench/fairness_attacker.py).
 
 The server is a `tradegraph serve` subprocess (default embedded store), seeded with `--events`
 events and, for the heatmap attack, a finished optimisation of `--heatmap-rows` combinations.
@@ -15,11 +17,8 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
 
-import httpx
-
+from bench.fairness_attacker import describe
 from bench.fairness_attacks import ATTACKS
 from bench.fairness_world import World, setup
 
@@ -37,38 +36,47 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _phase(
-    world: World,
-    seconds: float,
-    attack: Callable[[World, httpx.AsyncClient, asyncio.Event], Coroutine[Any, Any, str]] | None,
+    world: World, seconds: float, attack: str | None
 ) -> tuple[dict[str, list[float]], str]:
-    stop = asyncio.Event()
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=world.server.url, timeout=120, limits=limits) as http:
-        attacking: asyncio.Task[str] | None = (
-            asyncio.create_task(attack(world, http, stop)) if attack else None
-        )
-        if attacking is not None:
-            await asyncio.sleep(min(2.0, seconds / 3))  # the attack under way before measuring
-        victim = await asyncio.create_subprocess_exec(
+    attacker = None
+    if attack is not None:  # its own process, at lower priority (bench/fairness_attacker.py)
+        attacker = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bench.fairness_victim",
-            world.server.url,
-            world.victim,
-            world.admin,
-            world.victim_portfolio,
+            "bench.fairness_attacker",
+            describe(attack, world),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
-        assert victim.stdin is not None
-        assert victim.stdout is not None
-        assert (await victim.stdout.readline()).strip() == b"ready"
-        await asyncio.sleep(seconds)
-        victim.stdin.close()  # the victim finishes its request in flight, then reports
-        times: dict[str, list[float]] = json.loads(await victim.stdout.readline())
-        await victim.wait()
-        stop.set()
-        note = await attacking if attacking is not None else "no attack"
+        assert attacker.stdin is not None
+        assert attacker.stdout is not None
+        assert (await attacker.stdout.readline()).strip() == b"started"
+        await asyncio.sleep(min(2.0, seconds / 3))  # the attack under way before measuring
+    victim = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.fairness_victim",
+        world.server.url,
+        world.victim,
+        world.admin,
+        world.victim_portfolio,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert victim.stdin is not None
+    assert victim.stdout is not None
+    assert (await victim.stdout.readline()).strip() == b"ready"
+    await asyncio.sleep(seconds)
+    victim.stdin.close()  # the victim finishes its request in flight, then reports
+    times: dict[str, list[float]] = json.loads(await victim.stdout.readline())
+    await victim.wait()
+    note = "no attack"
+    if attacker is not None:
+        assert attacker.stdin is not None
+        assert attacker.stdout is not None
+        attacker.stdin.close()  # the attack stops and reports its workload
+        note = json.loads(await attacker.stdout.readline())
+        await attacker.wait()
     return times, note
 
 
@@ -104,10 +112,10 @@ async def main(seconds: float, events: int, heatmap_rows: int, only: list[str] |
     try:
         idle, _ = await _phase(world, seconds, None)
         results = []
-        for name, attack in ATTACKS.items():
+        for name in ATTACKS:
             if only and name not in only:
                 continue
-            times, note = await _phase(world, seconds, attack)
+            times, note = await _phase(world, seconds, name)
             print(f"{name}: {note}", flush=True)
             results.append((name, times, note))
         _report(idle, results)
