@@ -183,6 +183,12 @@ class Settings(BaseSettings):
         gt=0,
         description="failed logins per client address, across all emails, per lockout window",
     )
+    login_max_per_account_per_minute: int = Field(
+        default=30,
+        gt=0,
+        description="logins, successful or not, per (email, client address) per minute; more "
+        "are RATE_LIMITED before the password is verified (each costs an argon2 verification)",
+    )
     login_lockout_seconds: float = Field(
         default=300.0,
         gt=0,

@@ -56,6 +56,8 @@ def server_settings(**overrides: object) -> Settings:
         "ws_init_timeout_seconds": 1.0,
         "subscriber_queue_size": 50,
         "login_max_failures": 3,
+        # The session server logs the admin in for test after test from one address.
+        "login_max_per_account_per_minute": 100_000,
         "market_feed": "none",  # tests drive prices with publishQuote
         "portfolio_value_interval_seconds": 0.2,
         "openai_api_key": "sk-test-key",

@@ -195,6 +195,30 @@ async def test_processes_on_one_redis_share_the_login_throttle() -> None:
         await redis.stop()
 
 
+async def test_logins_with_the_right_password_are_bounded_per_account_and_address() -> None:
+    """Each login is an argon2 verification: one account cannot keep a core busy with them."""
+    async with (
+        tradegraph(TRADEGRAPH_LOGIN_MAX_PER_ACCOUNT_PER_MINUTE="3") as server,
+        client_at(server.url) as gql,
+        client_at(server.url, "127.0.0.2") as elsewhere,
+    ):
+        await register(gql, "other@example.com", "other-password-42")
+        before = await verifications(server.url)
+        codes = [await login_code(gql, ADMIN_EMAIL, ADMIN_PASSWORD) for _ in range(3)]
+        assert codes == ["OK", "OK", "OK"]
+        refused = await gql.execute(LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        (error,) = refused["errors"]
+        assert error_code(error) == "RATE_LIMITED"
+        assert "too many logins to this account from your address" in error["message"]
+        assert await verifications(server.url) == before + 3  # refused before verifying
+        # Concurrent ones cannot get past it either, and a wrong password counts as a login.
+        assert await login_outcomes(gql, [(ADMIN_EMAIL, "wrong")] * 20) == {"RATE_LIMITED": 20}
+        assert await verifications(server.url) == before + 3
+        # The owner elsewhere, and another account from the same address, log in as before.
+        assert await login_code(elsewhere, ADMIN_EMAIL, ADMIN_PASSWORD) == "OK"
+        assert await login_code(gql, "other@example.com", "other-password-42") == "OK"
+
+
 async def test_healthz_answers_while_a_flood_of_logins_is_in_flight() -> None:
     # Every login of the flood is verified (no address limit in the way): 150 hashes of work.
     async with (

@@ -51,6 +51,7 @@ class Accounts:
             settings.login_max_failures,
             settings.login_max_failures_per_address,
             settings.login_lockout_seconds,
+            settings.login_max_per_account_per_minute,
         )
         self.registrations = RegistrationThrottle(
             windows, settings.register_max_conflicts_per_address, settings.register_window_seconds

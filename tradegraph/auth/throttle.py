@@ -1,8 +1,10 @@
-"""Throttling of password guesses and of "email taken" answers, per client address.
+"""Throttling of password guesses, of logins and of "email taken" answers, per client address.
 
 Login counts a guess per (email, client address) and per client address across emails, before
 the password is verified: someone guessing from elsewhere never locks the owner out, and no
-number of concurrent requests gets more guesses verified than the limits allow.
+number of concurrent requests gets more guesses verified than the limits allow. Logins with
+the right password are counted per (email, client address) too, at a higher limit: each is an
+argon2 verification, a few tens of milliseconds of a core.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ def _refusal(what: str, wait: float) -> TooManyRequests:
     )
 
 
+LOGINS_WINDOW_SECONDS = 60.0
+
+
 class LoginThrottle:
     """At most `max_failures` failed logins per (email, address) and `max_failures_per_address`
-    per address, each within `window_seconds`."""
+    per address, each within `window_seconds`; and at most `max_logins_per_minute` logins of
+    any outcome per (email, address): a correct password is an argon2 verification too, and
+    one account must not keep a core busy with them."""
 
     def __init__(
         self,
@@ -31,23 +38,34 @@ class LoginThrottle:
         max_failures: int,
         max_failures_per_address: int,
         window_seconds: float,
+        max_logins_per_minute: int,
     ) -> None:
         self.windows = windows
         self.max_failures = max_failures
         self.max_failures_per_address = max_failures_per_address
         self.window_seconds = window_seconds
+        self.max_logins_per_minute = max_logins_per_minute
 
     async def reserve(self, email: str, address: str) -> Slots:
-        """Counts this attempt as a failure until `succeeded`; TooManyRequests when a limit is
-        reached, before any password is looked at."""
-        taken = await self.windows.reserve(self._windows(email, address))
+        """Counts this attempt as a failure until `succeeded`, and as a login; TooManyRequests
+        when a limit is reached, before any password is looked at."""
+        logins = self._logins(email, address)
+        taken = await self.windows.reserve([*self._windows(email, address), logins])
         if not isinstance(taken, Slots):
+            if await self.windows.full_for([logins]) > 0:
+                raise _refusal("logins to this account", taken)
             raise _refusal("failed logins", taken)
         return taken
 
     async def succeeded(self, slots: Slots) -> None:
-        """Gives back the slots this attempt took, and only those."""
-        await self.windows.give_back(slots)
+        """Gives back the failure slots this attempt took, and only those: the login itself
+        stays counted."""
+        failures = len(slots.windows) - 1  # the last window counts logins of any outcome
+        await self.windows.give_back(Slots(slots.windows[:failures], slots.instances[:failures]))
+
+    def _logins(self, email: str, address: str) -> Window:
+        key = window_key("login-any", email, address)
+        return Window(key, self.max_logins_per_minute, LOGINS_WINDOW_SECONDS)
 
     async def clear(self) -> None:
         await self.windows.clear()
