@@ -178,6 +178,10 @@ async def soak(minutes: float, tick_seconds: float, every: float) -> None:
             "TRADEGRAPH_MARKET_FEED": "simulated",
             "TRADEGRAPH_SIMULATED_TICK_SECONDS": str(tick_seconds),
             "TRADEGRAPH_SIMULATED_SEED": "7",
+            # Ticks kept a minute, not an hour: at 20x the feed an hour of ticks is ~1.4
+            # million documents, data that would grow for the whole run and hide a leak.
+            "TRADEGRAPH_TICK_RETENTION_SECONDS": "60",
+            "TRADEGRAPH_TICK_SWEEP_SECONDS": "10",
         },
         "--seed",
     )
