@@ -6,7 +6,6 @@ subscription open for hours must not grow with the messages it sends, so memory 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from typing import Any
 
@@ -37,18 +36,20 @@ class SubscriptionChurn:
         self.portfolio_id = portfolio_id
         self.sockets = 0
         self.task: asyncio.Task[None] | None = None
+        self.stopping = asyncio.Event()
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Ends after the cycle under way has closed its sockets (cancelling it would leave
+        up to 40 sockets open, and their subscriptions counted as still open)."""
         assert self.task is not None
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        self.stopping.set()
+        await self.task
 
     async def _run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             clients = await asyncio.gather(
                 *(self._one() for _ in range(SOCKETS_PER_CYCLE)), return_exceptions=False
             )
