@@ -3,8 +3,6 @@ decimal text of the rounded float. The reference the day layout must read the sa
 
 from __future__ import annotations
 
-import math
-import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,13 +12,9 @@ import numpy as np
 from bson import Decimal128
 
 from tradegraph import time_buckets
+from tradegraph.decimals import step_places
 from tradegraph.documents import Instrument
-from tradegraph.markets.history import MINUTES_PER_YEAR, draw_path
-
-
-def _decimals(step: Decimal) -> int:
-    exponent = step.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 2
+from tradegraph.markets.history import draw_bars
 
 
 def per_bar_documents(
@@ -32,19 +26,14 @@ def per_bar_documents(
     volatility: float,
     seed: int,
 ) -> Iterator[dict[str, Any]]:
-    """The documents the per-bar seed stored (its code, unchanged but for the batching)."""
-    rng = np.random.default_rng(seed ^ zlib.crc32(instrument.symbol.encode()))
-    closes = draw_path(float(end_price), minutes, drift, volatility, rng)
-    opens = np.concatenate(([closes[0]], closes[:-1]))
-    wick = np.abs(rng.standard_normal((2, minutes))) * volatility * math.sqrt(1 / MINUTES_PER_YEAR)
-    highs = np.maximum(opens, closes) * (1 + wick[0] / 2)
-    lows = np.minimum(opens, closes) * (1 - wick[1] / 2)
-    places = _decimals(instrument.tick_size)
+    """The documents the per-bar seed stored (its code, unchanged but for the batching and
+    the draws, which are the seed's own: only the storing is compared)."""
+    drawn, volumes = draw_bars(instrument, end_price, minutes, drift, volatility, seed)
+    places = step_places(instrument.tick_size)
     tick = float(instrument.tick_size)
     lot = instrument.lot_size
-    volumes = rng.integers(10, 500, minutes)
     first = time_buckets.bucket_start(end, 60) - timedelta(minutes=minutes)
-    columns = [np.maximum(np.round(c, places), tick) for c in (opens, highs, lows, closes)]
+    columns = [np.maximum(np.round(c, places), tick) for c in drawn]
     for i, (o, h, lo, c) in enumerate(zip(*(c.tolist() for c in columns), strict=True)):
         price = [Decimal128(f"{v:.{places}f}") for v in (o, h, lo, c)]
         yield {

@@ -18,6 +18,7 @@ from decimal import Decimal
 import numpy as np
 
 from tradegraph import time_buckets
+from tradegraph.decimals import step_places
 from tradegraph.documents import CandleBar, CandleInterval, Instrument
 from tradegraph.documents.markets import BUILT
 from tradegraph.markets import bars, day_bars
@@ -25,11 +26,6 @@ from tradegraph.markets.day_columns import BarColumns, as_utc
 
 MINUTE = CandleInterval.ONE_MINUTE.seconds
 MINUTES_PER_YEAR = 365 * 24 * 60
-
-
-def _decimals(step: Decimal) -> int:
-    exponent = step.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 2
 
 
 def draw_path(
@@ -45,6 +41,26 @@ def draw_path(
     return closes
 
 
+def draw_bars(
+    instrument: Instrument,
+    end_price: Decimal,
+    minutes: int,
+    drift: float,
+    volatility: float,
+    seed: int,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The seeded path of `minutes` bars, oldest first: [opens, highs, lows, closes] as
+    unrounded floats, and volumes in whole lots (the same draws for a seed and symbol)."""
+    rng = np.random.default_rng(seed ^ zlib.crc32(instrument.symbol.encode()))
+    closes = draw_path(float(end_price), minutes, drift, volatility, rng)
+    opens = np.concatenate(([closes[0]], closes[:-1]))
+    wick = np.abs(rng.standard_normal((2, minutes))) * volatility * math.sqrt(1 / MINUTES_PER_YEAR)
+    highs = np.maximum(opens, closes) * (1 + wick[0] / 2)
+    lows = np.minimum(opens, closes) * (1 - wick[1] / 2)
+    volumes = rng.integers(10, 500, minutes).astype(np.int64)
+    return [opens, highs, lows, closes], volumes
+
+
 def history_columns(
     instrument: Instrument,
     end_price: Decimal,
@@ -56,22 +72,15 @@ def history_columns(
 ) -> BarColumns:
     """`minutes` one-minute bars ending before `end` (aligned), oldest first: prices rounded
     to the tick size's decimals (at least one tick), volumes whole lots."""
-    rng = np.random.default_rng(seed ^ zlib.crc32(instrument.symbol.encode()))
-    closes = draw_path(float(end_price), minutes, drift, volatility, rng)
-    opens = np.concatenate(([closes[0]], closes[:-1]))
-    wick = np.abs(rng.standard_normal((2, minutes))) * volatility * math.sqrt(1 / MINUTES_PER_YEAR)
-    highs = np.maximum(opens, closes) * (1 + wick[0] / 2)
-    lows = np.minimum(opens, closes) * (1 - wick[1] / 2)
-    places = _decimals(instrument.tick_size)
+    drawn, volumes = draw_bars(instrument, end_price, minutes, drift, volatility, seed)
+    places = step_places(instrument.tick_size)
     tick = float(instrument.tick_size)
-    volumes = rng.integers(10, 500, minutes).astype(np.int64)
     first = time_buckets.bucket_start(end, MINUTE) - timedelta(minutes=minutes)
     first_minute = (first - time_buckets.EPOCH) // timedelta(minutes=1)
     # The float nearest each price rounded to `places` decimals, scaled: an exact integer of
     # units (10^-places), the price its decimal text would have given.
     prices = [
-        np.rint(np.maximum(np.round(c, places), tick) * 10**places).astype(np.int64)
-        for c in (opens, highs, lows, closes)
+        np.rint(np.maximum(np.round(c, places), tick) * 10**places).astype(np.int64) for c in drawn
     ]
     return BarColumns(
         minutes=np.arange(first_minute, first_minute + minutes, dtype=np.int64),
