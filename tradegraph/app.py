@@ -23,6 +23,7 @@ from tradegraph.store.journal import JournalCorrupt, promise
 from tradegraph.store.recovery import Recovery
 from tradegraph.store.snapshots import SnapshotUnreadable
 from tradegraph.web.body_limits import BodyLimit
+from tradegraph.web.caller_share import CallerShareLimit
 from tradegraph.web.client_address import client_address_middleware
 from tradegraph.web.cors import OriginPolicy
 from tradegraph.web.dashboard import dashboard, no_dashboard, static_files
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     metrics = Metrics()
     graphql = GraphQLView(settings)
+    metrics.watch_caller_shares(graphql.caller_shares)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -213,13 +215,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     cors = Middleware(WidgetKeyCors, policy=OriginPolicy.from_settings(settings))
     limit = Middleware(BodyLimit, path="/graphql", max_bytes=settings.graphql_max_body_bytes)
+    share = Middleware(  # the same shares as GraphQL over WebSocket (web/graphql_ws.py)
+        CallerShareLimit,
+        path="/graphql",
+        shares=graphql.caller_shares,
+        secret=settings.effective_jwt_secret,
+    )
     redact_export_tokens_in_access_log()
     headers = Middleware(SecurityHeaders)  # outermost: error responses get the headers too
     handlers = {DomainError: domain_error_handler, Exception: unexpected_error_handler}
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[*client_address_middleware(settings), headers, cors, limit],
+        middleware=[*client_address_middleware(settings), headers, cors, share, limit],
         exception_handlers=handlers,
     )
     app.state.started = asyncio.Event()  # set once startup has completed

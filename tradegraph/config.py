@@ -160,6 +160,21 @@ class Settings(BaseSettings):
         description="live subscriptions of one user across all its sockets; past it subscribe "
         "gets RATE_LIMITED and the socket stays open (counted per server process)",
     )
+    max_running_requests_per_caller: int = Field(
+        default=2,
+        gt=0,
+        description="GraphQL queries and mutations of one caller (a token's user, else a client "
+        "address), over HTTP and WebSocket, that run at once; more wait their turn in arrival "
+        "order, so one caller's flood never queues many steps ahead of everyone else's "
+        "(counted per server process)",
+    )
+    max_waiting_requests_per_caller: int = Field(
+        default=128,
+        ge=0,
+        description="queries and mutations of one caller that may wait for a turn (128: what "
+        "one browser can have in flight over HTTP/2); past it RATE_LIMITED (HTTP 429), before "
+        "the request body is read",
+    )
     widget_key_max_connections: int = Field(
         default=1000,
         gt=0,

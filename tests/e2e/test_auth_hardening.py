@@ -220,9 +220,13 @@ async def test_logins_with_the_right_password_are_bounded_per_account_and_addres
 
 
 async def test_healthz_answers_while_a_flood_of_logins_is_in_flight() -> None:
-    # Every login of the flood is verified (no address limit in the way): 150 hashes of work.
+    # Every login of the flood is verified (no address limit in the way, and all of it may
+    # wait for its caller's share): 150 hashes of work.
     async with (
-        tradegraph(TRADEGRAPH_LOGIN_MAX_FAILURES_PER_ADDRESS="1000") as server,
+        tradegraph(
+            TRADEGRAPH_LOGIN_MAX_FAILURES_PER_ADDRESS="1000",
+            TRADEGRAPH_MAX_WAITING_REQUESTS_PER_CALLER="1000",
+        ) as server,
         client_at(server.url) as flood,
         client_at(server.url, "127.0.0.2") as owner,
         httpx.AsyncClient(base_url=server.url, timeout=60) as probe,

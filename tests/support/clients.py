@@ -31,7 +31,8 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code in (200, 400), response.text
+        # 429: refused before execution, past the caller's share (web/caller_share.py)
+        assert response.status_code in (200, 400, 429), response.text
         return response.json()
 
     async def data(

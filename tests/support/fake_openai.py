@@ -23,6 +23,10 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.mode = "ok"  # ok | error | slow
         self.requests: list[dict[str, Any]] = []
+        self.held: asyncio.Event | None = None  # when set, requests wait for the event
+        self.in_flight = 0  # requests received and not yet answered
+        self.most_in_flight = 0
+        self._arrived = asyncio.Condition()
         self.url = ""
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -30,6 +34,15 @@ class FakeOpenAI:
     async def completions(self, request: Request) -> JSONResponse:
         body = await request.json()
         self.requests.append({"body": body, "authorization": request.headers.get("authorization")})
+        if self.held is not None:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            async with self._arrived:
+                self._arrived.notify_all()
+            try:
+                await self.held.wait()
+            finally:
+                self.in_flight -= 1
         if self.mode == "error":
             return JSONResponse(
                 {"error": {"message": "boom", "type": "server_error"}}, status_code=500
@@ -52,6 +65,17 @@ class FakeOpenAI:
                 "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500},
             }
         )
+
+    def hold(self) -> asyncio.Event:
+        """From now on requests wait until the returned event is set."""
+        self.held = asyncio.Event()
+        self.in_flight = self.most_in_flight = 0
+        return self.held
+
+    async def until_held(self, count: int) -> None:
+        """Waits until `count` requests are held."""
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: self.in_flight >= count)
 
     def prompts(self) -> list[str]:
         return [json.dumps(r["body"]["messages"]) for r in self.requests]

@@ -33,6 +33,7 @@ from tradegraph.error_codes import error_code
 from tradegraph.errors import ServiceUnavailable
 from tradegraph.schema.core.context import ACCOUNT_GONE, Context
 from tradegraph.schema.core.query_cost import QueryLimits
+from tradegraph.web.caller_share import CallerShares
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL
@@ -80,6 +81,9 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
         self.user_quota = UserQuota(
             max_connections=settings.max_connections_per_user,
             max_subscriptions=settings.max_subscriptions_per_user,
+        )
+        self.caller_shares = CallerShares(
+            settings.max_running_requests_per_caller, settings.max_waiting_requests_per_caller
         )
         self.shared_feeds = SharedFeeds(self.schema, self.encode_json)
         self.widget_quota = WidgetKeyQuota(

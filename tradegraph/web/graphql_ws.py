@@ -20,6 +20,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import NonJsonMessageReceived
 
 from tradegraph.schema.core.context import Context
+from tradegraph.web.caller_share import CallerShares, ShareExhausted
 from tradegraph.web.shared_feeds import Member, shareable
 from tradegraph.web.socket_outbox import SocketOutbox
 from tradegraph.web.strawberry_ws import LegacyWSHandler, TransportWSHandler, starlette_socket
@@ -47,6 +48,7 @@ class PingingTransportWSHandler(Acknowledging, TransportWSHandler[Context, None]
         # Strawberry's table of running operations (web/strawberry_ws.py), counted per user.
         self.counted = CountedOperations(self.end_subscription)
         self.operations = self.counted
+        self._single_results: set[str] = set()  # ids of queries and mutations not yet started
 
     async def handle_connection_init(self, message: Any) -> None:
         # Strawberry's own version closes a refused init with the bare reason "Forbidden".
@@ -81,7 +83,11 @@ class PingingTransportWSHandler(Acknowledging, TransportWSHandler[Context, None]
         if self.connection_acknowledged and operation_id not in self.counted:
             shape = self.subscription_shape(payload)
         if shape is None:
+            if self.connection_acknowledged and self.context.widget_grant is None:
+                self._single_results.add(operation_id)  # a query or mutation: runs in a share
             await super().handle_subscribe(message)
+            if operation_id not in self.operations:  # refused: it will never run
+                self._single_results.discard(operation_id)
             return
         if not self.admit_subscription():
             error = rate_limited_error(self.quota.subscriptions_refused_message())
@@ -100,6 +106,23 @@ class PingingTransportWSHandler(Acknowledging, TransportWSHandler[Context, None]
             self.counted.count(operation_id)
         else:
             self.end_subscription()
+
+    async def run_operation(self, operation: Any) -> None:
+        """A query or mutation of a user's socket runs within that user's share, the same as
+        over HTTP (web/caller_share.py); subscriptions have their own per-user limit."""
+        principal = self.context.principal
+        if operation.id not in self._single_results or principal is None:
+            await super().run_operation(operation)
+            return
+        self._single_results.discard(operation.id)
+        shares: CallerShares = self.view.caller_shares
+        try:
+            async with shares.turn("user:" + principal.user_id):
+                await super().run_operation(operation)
+        except ShareExhausted:
+            error = rate_limited_error(shares.refused_message())
+            await self.send_message({"id": operation.id, "type": "error", "payload": [error]})
+            self.counted.pop(operation.id, None)
 
     async def send_message(self, message: Any) -> None:
         self._last_sent = time.monotonic()

@@ -14,6 +14,7 @@ from tradegraph.auth.passwords import Passwords
 from tradegraph.pubsub.broker import Broker
 from tradegraph.pubsub.channels import CHANNEL_KINDS, channel_kind
 from tradegraph.web import metrics_access
+from tradegraph.web.caller_share import CallerShares
 
 
 class BrokerCollector(Collector):
@@ -111,6 +112,30 @@ class PasswordsCollector(Collector):
         )
 
 
+class CallerSharesCollector(Collector):
+    def __init__(self, shares: CallerShares) -> None:
+        self.shares = shares
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        shares = self.shares
+        yield GaugeMetricFamily(
+            "tradegraph_caller_requests_running",
+            "GraphQL requests running now (at most TRADEGRAPH_MAX_RUNNING_REQUESTS_PER_CALLER "
+            "per caller)",
+            value=shares.running(),
+        )
+        yield GaugeMetricFamily(
+            "tradegraph_caller_requests_waiting",
+            "GraphQL requests waiting for their caller's turn",
+            value=shares.waiting(),
+        )
+        yield CounterMetricFamily(
+            "tradegraph_caller_requests_refused",
+            "GraphQL requests refused RATE_LIMITED past TRADEGRAPH_MAX_WAITING_REQUESTS_PER_CALLER",
+            value=shares.refused,
+        )
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -123,6 +148,9 @@ class Metrics:
 
     def watch_passwords(self, passwords: Passwords) -> None:
         self.registry.register(PasswordsCollector(passwords))
+
+    def watch_caller_shares(self, shares: CallerShares) -> None:
+        self.registry.register(CallerSharesCollector(shares))
 
     async def endpoint(self, request: Request) -> Response:
         """GET /metrics, for loopback clients or holders of TRADEGRAPH_METRICS_TOKEN."""

@@ -10,7 +10,8 @@ tests/unit/web/test_strawberry_ws.py pins against the Strawberry version pyproje
 
 graphql-transport-ws, `BaseGraphQLTransportWSHandler` (`TransportWSHandler` here):
 - methods overridden and called through `super()`: `handle_connection_init(message)`,
-  `handle_subscribe(message)`, `handle_invalid_message(error_message)`,
+  `handle_subscribe(message)`, `run_operation(operation)` (the task that runs one operation,
+  started by `handle_subscribe`; its `operation.id`), `handle_invalid_message(error_message)`,
   `send_message(message)`, `cleanup_operation(operation_id)`, `shutdown()`;
 - `operations`, its table of running operations by id: duplicate ids (4409), `complete` and
   `shutdown` go through it. The handler swaps in a `CountedOperations` table (web/ws_limits.py)

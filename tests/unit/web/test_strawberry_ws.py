@@ -108,6 +108,7 @@ def test_installed_strawberry_is_within_the_range_pyproject_pins() -> None:
     [
         (TransportWSHandler, "handle_connection_init", ["self", "message"]),
         (TransportWSHandler, "handle_subscribe", ["self", "message"]),
+        (TransportWSHandler, "run_operation", ["self", "operation"]),
         (TransportWSHandler, "handle_invalid_message", ["self", "error_message"]),
         (TransportWSHandler, "send_message", ["self", "message"]),
         (TransportWSHandler, "cleanup_operation", ["self", "operation_id"]),
