@@ -63,7 +63,8 @@ class CallerShares:
                 if ready.done() and not ready.cancelled():
                     self._release(caller, share)  # handed over as we were cancelled: pass it on
                 else:
-                    share.waiting.remove(ready)
+                    if ready in share.waiting:  # a release may have passed over it already
+                        share.waiting.remove(ready)
                     self._forget_if_idle(caller, share)
                 raise
         else:

@@ -128,3 +128,27 @@ def test_the_caller_is_a_valid_tokens_user_else_the_client_address() -> None:
     assert caller_of(scope(f"Bearer {token}"), "t" * 40) == "address:192.0.2.7"  # forged
     assert caller_of(scope("Bearer nonsense"), secret) == "address:192.0.2.7"
     assert caller_of(scope(None), secret) == "address:192.0.2.7"
+
+
+async def test_a_waiter_cancelled_while_a_release_passes_over_it_leaves_no_trace() -> None:
+    shares = CallerShares(per_caller=1, max_waiting=5)
+    log: list[str] = []
+    release = asyncio.Event()
+
+    async def cancel_the_next_then_leave() -> None:
+        async with shares.turn("user:a"):
+            log.append("a0")
+            await release.wait()
+            cancelled.task.cancel()  # its future is cancelled; the release below passes over it
+
+    first = asyncio.create_task(cancel_the_next_then_leave())
+    await settle()
+    cancelled, last = Held(shares, "user:a", "a1", log), Held(shares, "user:a", "a2", log)
+    await settle()
+    release.set()
+    await last.started.wait()
+    last.release.set()
+    await asyncio.gather(first, last.task)
+    assert cancelled.task.cancelled()
+    assert log == ["a0", "a2"]
+    assert (shares.running(), shares.waiting(), shares.callers()) == (0, 0, 0)
