@@ -3,7 +3,7 @@ doing ordinary things one at a time: `{ me { id } }`, a `quote`, an `orders` pag
 delivered to its quotes subscription, and GET /healthz. The victim's p50/p99 under each attack
 are set against the same victim on the same server, idle, measured in the same run. Target:
 every attack keeps the victim's p99 <= 3x idle and <= 250 ms. The victim and the attacker each
-run in their own process, the attacker at lower CPU priority (an attacker's client is another
+run in their own process, the attacker on idle CPU only (an attacker's client is another
 machine: bench/fairness_attacker.py).
 
 The server is a `tradegraph serve` subprocess (default embedded store), seeded with `--events`

@@ -1,10 +1,14 @@
-"""The attacker of `python -m bench fairness`, in its own process at lower CPU priority.
+"""The attacker of `python -m bench fairness`, in its own process, on idle CPU only.
 
 An attacker is another machine: its client's CPU is not the server's. On the one 2-core
 benchmark machine the attack's own client (building 15 MB messages, parsing thousands of
 answers) would otherwise take CPU from the server and the victim alike, and the victim's p99
-would measure the benchmark, not the server. At nice 10 the client yields the cores to both;
-everything the server does for the attack still competes with the victim at equal priority.
+would measure the benchmark, not the server. The client runs as SCHED_IDLE: it gets whatever
+CPU the server and the victim leave, and a waking server or victim takes the core from it at
+once. (At nice 10 it still took ~85% of a core in the cap races, and each wake-up of the victim
+or the server could wait out its slice.) Everything the server does for the attack still
+competes with the victim at equal priority, and each attack reports what it got done, so a
+weaker attack shows in its note.
 It runs one attack until stdin closes, then writes the attack's note as JSON on stdout.
 
 python -m bench.fairness_attacker '<json: attack name, server url and pid, the world's ids>'
@@ -26,8 +30,6 @@ from bench.fairness_attacks import ATTACKS
 from bench.fairness_world import World
 from tests.support.servers import Process
 
-NICENESS = 10
-
 
 def describe(name: str, world: World) -> str:
     """The command-line argument that hands `world` to an attacker process."""
@@ -45,7 +47,7 @@ def _world(config: dict[str, Any]) -> World:
 
 
 async def main(config: dict[str, Any]) -> None:
-    os.nice(NICENESS)
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # idle CPU only
     world = _world(config)
     attack = ATTACKS[config["attack"]]
     stop = asyncio.Event()
