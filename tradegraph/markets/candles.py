@@ -20,6 +20,8 @@ from tradegraph.time_buckets import EPOCH
 
 MAX_CANDLES = 5000
 MAX_IMPORT = 10_000
+ONE_MINUTE = CandleInterval.ONE_MINUTE  # the width of built bars
+SEARCH_GROWTH = 16  # last_bar_before looks 16 buckets back, then 16x as far each time
 
 
 class PriceTick(Protocol):
@@ -111,45 +113,53 @@ async def last_bar_before(
     """The candle with the greatest start before `moment`, as `candles(symbol, interval,
     not_before, moment)[-1]` is (its bucket holds the bars starting before `moment`);
     not_before None reaches back to the first bar. Reads the latest seeded day before
-    `moment`, the newest built and imported bar before it (one index entry each, newest
-    first), then only that candle's bucket."""
+    `moment`, the newest built bar and imported candle before it, then only that bucket."""
     first = EPOCH if not_before is None else bucket_start(not_before, interval)
+    newest: datetime | None = None  # the latest bucket holding a bar found so far
+    # A bar older than one already found cannot be the last: each search stops at its bucket.
     seeded = await day_bars.latest_day_bars(symbol, first, moment)
-    built = await _newest_start(symbol, CandleInterval.ONE_MINUTE, BUILT, first, moment)
-    imported = await _newest_start(symbol, interval, IMPORTED, first, moment)
-    newest = [start for start in (built, imported) if start is not None]
-    newest += [] if seeded is None else [seeded.start(len(seeded) - 1)]
-    if not newest:
+    if seeded is not None:
+        newest = bucket_start(seeded.start(len(seeded) - 1), interval)
+    built = await _newest_start(symbol, ONE_MINUTE, BUILT, newest or first, moment)
+    if built is not None:
+        newest = bucket_start(built, interval)
+    imported = await _newest_start(symbol, interval, IMPORTED, newest or first, moment)
+    if imported is not None:
+        newest = bucket_start(imported, interval)
+    if newest is None:
         return None
-    bucket = max(bucket_start(start, interval) for start in newest)
-    width = interval.seconds // 60
     return _combined(
-        {} if seeded is None else groups(seeded.between(bucket, moment), width),
-        await bars.built_groups(symbol, bucket, moment, interval)
-        if built is not None and built >= bucket
-        else {},
-        await bars.imported_rows(symbol, bucket, moment, interval)
-        if imported is not None and imported >= bucket
-        else [],
+        {} if seeded is None else groups(seeded.between(newest, moment), interval.seconds // 60),
+        {}
+        if built is None or built < newest
+        else await bars.built_groups(symbol, newest, moment, interval),
+        [] if imported is None else await bars.imported_rows(symbol, newest, moment, interval),
     )[-1]
 
 
 async def _newest_start(
     symbol: str, interval: CandleInterval, source: str, first: datetime, to: datetime
 ) -> datetime | None:
-    """The start of the newest stored bar of `source` starting in [first, to): the unique
-    index (symbol, interval, start, source) walked backwards, one entry read."""
-    found = await CandleBar.get_pymongo_collection().find_one(
-        {
-            "symbol": symbol,
-            "interval": interval.value,
-            "start": {"$gte": first, "$lt": to},
-            "source": source,
-        },
-        projection={"start": True, "_id": False},
-        sort=[("start", -1)],
-    )
-    return None if found is None else as_utc(found["start"])
+    """The start of the newest bar of `source` starting in [first, to), searched back from
+    `to` over SEARCH_GROWTH buckets, then a range that many times wider, and so on: MongoDB
+    reads one index entry per range (start descending), the emulation a whole range."""
+    width = timedelta(seconds=interval.seconds * SEARCH_GROWTH)
+    while to > first:
+        low = max(first, to - width)
+        found = await CandleBar.get_pymongo_collection().find_one(
+            {
+                "symbol": symbol,
+                "interval": interval.value,
+                "start": {"$gte": low, "$lt": to},
+                "source": source,
+            },
+            projection={"start": True, "_id": False},
+            sort=[("start", -1)],
+        )
+        if found is not None:
+            return as_utc(found["start"])
+        to, width = low, width * SEARCH_GROWTH
+    return None
 
 
 def check_candle(candle: Candle, interval: CandleInterval, index: int) -> None:
