@@ -76,7 +76,7 @@ async def test_the_last_bar_is_the_last_candle_for_each_kind_of_history() -> Non
     monday_first = monday.start(0)
     one_minute, one_hour = CandleInterval.ONE_MINUTE, CandleInterval.ONE_HOUR
 
-    # Nothing before: before the first seeded bar, and the first bar's own start.
+    # Nothing before: at the first seeded bar's own start, and days before it.
     assert await last(one_minute, friday.start(0)) is None
     assert await last(CandleInterval.ONE_DAY, friday.start(0) - timedelta(days=3)) is None
 

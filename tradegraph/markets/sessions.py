@@ -98,8 +98,8 @@ async def _built_part(symbol: str, start: datetime) -> BarGroup | None:
 
 
 async def read_stats(symbol: str, start: datetime) -> SessionStats:
-    """The session since `start` from stored bars (one per document, and seeded days); the
-    previous close is the last one-minute candle's before `start`."""
+    """The session since `start` from stored bars (one per document, and seeded days); its
+    previous close is the close of the last one-minute candle before `start`."""
     built = await _built_part(symbol, start)
     seeded = await day_bars.session_part(symbol, start)
     last = await last_bar_before(
