@@ -17,6 +17,8 @@ python -m bench durability  writes/s with the journal vs without; restart with a
 python -m bench lanes    short store calls beside long aggregations, split vs one call
 python -m bench lookups  per-portfolio reads on the embedded store, index tables vs scans
                          (--sizes, --rounds)
+python -m bench lastbar  a position's previous close: last_bar_before vs the candle windows
+                         it replaced (--days of seeded history, --rounds)
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -32,6 +34,7 @@ from bench import (
     durability,
     events_listing,
     fairness,
+    last_bar,
     optimize,
     quotes_fanout,
     seed_history,
@@ -66,6 +69,7 @@ def main() -> None:
             "durability",
             "lanes",
             "lookups",
+            "lastbar",
             "all",
         ],
         default="all",
@@ -85,7 +89,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="soak, day: duration")
     parser.add_argument("--tick-seconds", type=float, default=0.05, help="soak: feed period")
     parser.add_argument("--every", type=float, default=15.0, help="soak: seconds per sample")
-    parser.add_argument("--days", type=int, default=30, help="seed: days of price history")
+    parser.add_argument("--days", type=int, default=30, help="seed, lastbar: days of price history")
     parser.add_argument(
         "--before", default=None, help="seed: a checkout (with .venv) measured first as baseline"
     )
@@ -109,7 +113,7 @@ def main() -> None:
         "--seed-dir", default=None, help="durability: a data dir holding a seeded month"
     )
     parser.add_argument("--sizes", default="1000,8000,50000", help="lookups: orders stored")
-    parser.add_argument("--rounds", type=int, default=100, help="lookups: timed rounds")
+    parser.add_argument("--rounds", type=int, default=100, help="lookups, lastbar: timed rounds")
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -152,6 +156,8 @@ def main() -> None:
         asyncio.run(store_lanes.main(args.stored))
     if args.suite == "lookups":
         store_lookups.run([int(n) for n in args.sizes.split(",")], args.rounds)
+    if args.suite == "lastbar":
+        asyncio.run(last_bar.main(args.days, args.rounds))
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

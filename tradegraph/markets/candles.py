@@ -5,19 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from tradegraph import time_buckets
 from tradegraph.decimals import ZERO
 from tradegraph.documents import CandleBar, CandleInterval
+from tradegraph.documents.markets import BUILT, IMPORTED
 from tradegraph.errors import InvalidInput
 from tradegraph.markets import bars, day_bars
-from tradegraph.markets.bar_groups import merge_groups
+from tradegraph.markets.bar_groups import BarGroup, merge_groups
+from tradegraph.markets.day_columns import as_utc, groups
 from tradegraph.markets.instruments import Instruments
-from tradegraph.markets.quotes import Quote
+from tradegraph.time_buckets import EPOCH
 
 MAX_CANDLES = 5000
 MAX_IMPORT = 10_000
+ONE_MINUTE = CandleInterval.ONE_MINUTE  # the width of built bars
+SEARCH_GROWTH = 16  # last_bar_before looks 16 buckets back, then 16x as far each time
+
+
+class PriceTick(Protocol):
+    """What the forming candle takes from a quote (markets/quotes.py::Quote, which this module
+    does not import: quotes -> sessions -> candles, for previous closes)."""
+
+    @property
+    def mid(self) -> Decimal: ...
+
+    @property
+    def volume(self) -> Decimal | None: ...
 
 
 @dataclass(frozen=True)
@@ -29,7 +44,7 @@ class Candle:
     close: Decimal
     volume: Decimal
 
-    def with_quote(self, quote: Quote) -> Candle:
+    def with_quote(self, quote: PriceTick) -> Candle:
         mid = quote.mid
         return replace(
             self,
@@ -68,14 +83,83 @@ async def candles(
     days (markets/day_bars.py), combined per bucket; an imported candle replaces them for its
     bucket. A bar is whole: the last one holds every tick of its minute stored so far."""
     first = bucket_start(from_, interval)
-    built = merge_groups(
+    return _combined(
         await day_bars.day_groups(symbol, first, to, interval),
         await bars.built_groups(symbol, first, to, interval),
+        await bars.imported_rows(symbol, first, to, interval),
     )
-    merged = {start: group.row() for start, group in built.items()}
-    for row in await bars.imported_rows(symbol, first, to, interval):
+
+
+def _combined(
+    seeded: dict[datetime, BarGroup],
+    built: dict[datetime, BarGroup],
+    imported: list[dict[str, Any]],
+) -> list[Candle]:
+    """Candles by start, oldest first: seeded and built bars combined per bucket (seeded
+    wins ties, markets/bar_groups.py), an imported candle replacing them for its bucket."""
+    merged = {start: group.row() for start, group in merge_groups(seeded, built).items()}
+    for row in imported:
         merged[row["start"]] = row
     return [Candle(**merged[start]) for start in sorted(merged)]
+
+
+async def last_bar_before(
+    symbol: str,
+    interval: CandleInterval,
+    moment: datetime,
+    *,
+    not_before: datetime | None = None,
+) -> Candle | None:
+    """The candle with the greatest start before `moment`, as `candles(symbol, interval,
+    not_before, moment)[-1]` is (its bucket holds the bars starting before `moment`);
+    not_before None reaches back to the first bar. Reads the latest seeded day before
+    `moment`, the newest built bar and imported candle before it, then only that bucket."""
+    first = EPOCH if not_before is None else bucket_start(not_before, interval)
+    newest: datetime | None = None  # the latest bucket holding a bar found so far
+    # A bar older than one already found cannot be the last: each search stops at its bucket.
+    seeded = await day_bars.latest_day_bars(symbol, first, moment)
+    if seeded is not None:
+        newest = bucket_start(seeded.start(len(seeded) - 1), interval)
+    built = await _newest_start(symbol, ONE_MINUTE, BUILT, newest or first, moment)
+    if built is not None:
+        newest = bucket_start(built, interval)
+    imported = await _newest_start(symbol, interval, IMPORTED, newest or first, moment)
+    if imported is not None:
+        newest = bucket_start(imported, interval)
+    if newest is None:
+        return None
+    return _combined(
+        {} if seeded is None else groups(seeded.between(newest, moment), interval.seconds // 60),
+        {}
+        if built is None or built < newest
+        else await bars.built_groups(symbol, newest, moment, interval),
+        [] if imported is None else await bars.imported_rows(symbol, newest, moment, interval),
+    )[-1]
+
+
+async def _newest_start(
+    symbol: str, interval: CandleInterval, source: str, first: datetime, to: datetime
+) -> datetime | None:
+    """The start of the newest bar of `source` starting in [first, to), searched back from
+    `to` over SEARCH_GROWTH buckets, then a range that many times wider, and so on: MongoDB
+    reads one index entry per range (start descending), the emulation a whole range."""
+    width = timedelta(seconds=interval.seconds * SEARCH_GROWTH)
+    while to > first:
+        low = max(first, to - width)
+        found = await CandleBar.get_pymongo_collection().find_one(
+            {
+                "symbol": symbol,
+                "interval": interval.value,
+                "start": {"$gte": low, "$lt": to},
+                "source": source,
+            },
+            projection={"start": True, "_id": False},
+            sort=[("start", -1)],
+        )
+        if found is not None:
+            return as_utc(found["start"])
+        to, width = low, width * SEARCH_GROWTH
+    return None
 
 
 def check_candle(candle: Candle, interval: CandleInterval, index: int) -> None:

@@ -9,7 +9,7 @@ document (markets/bar_groups.py).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -92,27 +92,36 @@ async def day_groups(
     return found
 
 
-async def session_part(
-    symbol: str, start: datetime, lookback: timedelta
-) -> tuple[BarGroup | None, tuple[datetime, Decimal] | None]:
-    """The day bars since `start` as one group, and (start, close) of the last one before
-    `start` within `lookback`."""
+async def session_part(symbol: str, start: datetime) -> BarGroup | None:
+    """The day bars since `start` as one group (None: no bar since)."""
     since = None
     for bars in await read_day_list(symbol, start):
         since = whole(bars) if since is None else since.merged(whole(bars))
-    previous = None
-    # The day holding `start` may have no bar before it: the day before then has.
-    cursor = CandleDay.get_pymongo_collection().find(
-        _key(symbol, {"$gte": day_start(start - lookback), "$lte": start}),
-        sort=[("day", -1)],
-        limit=2,
-    )
-    async for document in cursor:
-        bars = day_columns(document).between(start - lookback, start)
-        if len(bars):
-            previous = (bars.start(len(bars) - 1), bars.price("close", len(bars) - 1))
-            break
-    return since, previous
+    return since
+
+
+async def latest_day_bars(symbol: str, first: datetime, moment: datetime) -> BarColumns | None:
+    """The stored bars starting in [first, moment) of the latest day that has any: one day
+    document read, two when the day holding `moment` has no bar before it."""
+    collection = CandleDay.get_pymongo_collection()
+    days = {"$gte": day_start(first), "$lt": moment}
+    newest = await collection.find_one(_key(symbol, days), sort=[("day", -1)])
+    found = _bars_in(newest, first, moment)
+    if found is None and newest is not None and day_start(newest["day"]) == day_start(moment):
+        # That day's bars all start at or after `moment`: the day before has the latest.
+        days["$lt"] = newest["day"]
+        found = _bars_in(
+            await collection.find_one(_key(symbol, days), sort=[("day", -1)]), first, moment
+        )
+    return found
+
+
+def _bars_in(document: dict[str, Any] | None, first: datetime, to: datetime) -> BarColumns | None:
+    """The bars of a day document starting in [first, to), None when there are none."""
+    if document is None:
+        return None
+    bars = day_columns(document).between(first, to)
+    return bars if len(bars) else None
 
 
 async def earliest_bar(symbol: str, before: datetime) -> tuple[datetime, Decimal] | None:

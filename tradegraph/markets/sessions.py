@@ -21,6 +21,7 @@ from tradegraph.documents import AssetClass, CandleBar, CandleInterval, Instrume
 from tradegraph.documents.markets import BUILT
 from tradegraph.markets import bars, day_bars
 from tradegraph.markets.bar_groups import BarGroup
+from tradegraph.markets.candles import last_bar_before
 from tradegraph.markets.day_columns import as_utc
 
 ROLLING_REFRESH_SECONDS = 60.0  # a 24-hour window drops its oldest minute this often
@@ -62,16 +63,12 @@ class SessionStats:
         )
 
 
-async def _built_part(
-    symbol: str, start: datetime
-) -> tuple[BarGroup | None, tuple[datetime, Decimal] | None]:
-    """Bars stored one per document: since `start` as one group, and (start, close) of the
-    last one before it."""
-    collection = CandleBar.get_pymongo_collection()
-    match = {"symbol": symbol, "interval": ONE_MINUTE, "source": BUILT}
-    cursor = await collection.aggregate(
+async def _built_part(symbol: str, start: datetime) -> BarGroup | None:
+    """Bars stored one per document since `start`, as one group (None: no bar since)."""
+    match = {"symbol": symbol, "interval": ONE_MINUTE, "source": BUILT, "start": {"$gte": start}}
+    cursor = await CandleBar.get_pymongo_collection().aggregate(
         [
-            {"$match": {**match, "start": {"$gte": start}}},
+            {"$match": match},
             {"$sort": {"start": 1}},
             {
                 "$group": {
@@ -88,33 +85,28 @@ async def _built_part(
         ]
     )
     rows: list[dict[str, Any]] = await cursor.to_list()
-    before = await collection.find_one(
-        {**match, "start": {"$lt": start, "$gte": start - PREVIOUS_CLOSE_LOOKBACK}},
-        sort=[("start", -1)],
-    )
-    previous = (as_utc(before["start"]), bars.bar_close(before)) if before else None
     if not rows or rows[0]["open"] is None:
-        return None, previous
+        return None
     row = rows[0]
-    since = BarGroup(
+    return BarGroup(
         start=start,
         first=as_utc(row["first"]),
         last=as_utc(row["last"]),
         **{key: to_decimal(row[key]) for key in ("open", "high", "low", "close")},
         volume=to_decimal(row["volume"] or 0),
     )
-    return since, previous
 
 
 async def read_stats(symbol: str, start: datetime) -> SessionStats:
-    """The session since `start` from stored bars (one per document, and seeded days)."""
-    built, built_before = await _built_part(symbol, start)
-    seeded, seeded_before = await day_bars.session_part(symbol, start, PREVIOUS_CLOSE_LOOKBACK)
+    """The session since `start` from stored bars (one per document, and seeded days); its
+    previous close is the close of the last one-minute candle before `start`."""
+    built = await _built_part(symbol, start)
+    seeded = await day_bars.session_part(symbol, start)
+    last = await last_bar_before(
+        symbol, CandleInterval.ONE_MINUTE, start, not_before=start - PREVIOUS_CLOSE_LOOKBACK
+    )
+    previous = None if last is None else last.close
     parts = [part for part in (seeded, built) if part is not None]
-    befores = [part for part in (seeded_before, built_before) if part is not None]
-    # The later close before the session; on a tie (a late tick in a seeded minute) the
-    # seeded bar's close, as when both were one document.
-    previous = max(befores, key=lambda found: found[0])[1] if befores else None
     if not parts:
         return SessionStats(start, None, None, None, previous, ZERO)
     session = parts[0] if len(parts) == 1 else parts[0].merged(parts[1])

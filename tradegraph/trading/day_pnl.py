@@ -22,19 +22,16 @@ from beanie import PydanticObjectId
 from tradegraph.decimals import ZERO
 from tradegraph.documents import CandleInterval, Instrument, LedgerEntry, LedgerKind
 from tradegraph.documents import Side as OrderSide
-from tradegraph.markets.candles import candles
+from tradegraph.markets.candles import last_bar_before
 from tradegraph.markets.instruments import Instruments
 from tradegraph.markets.sessions import session_start
 from tradegraph.trading.valuation import PortfolioValue, PositionValue
 
-# Finer candles first: the close nearest the start; coarser ones reach past weekends. Each
-# interval is asked over a near window first: when it holds a candle, its last one is the
-# whole window's last one, and reading a few candles instead of a day of one-minute bars keeps
-# a `portfolio` query short (a crypto day starts 24 h before now, so its close is rarely cached).
+# Finer candles first: the close nearest the start; coarser ones reach past weekends.
 LOOKBACK = (
-    (CandleInterval.ONE_MINUTE, (timedelta(minutes=10), timedelta(days=1))),
-    (CandleInterval.ONE_HOUR, (timedelta(hours=6), timedelta(days=7))),
-    (CandleInterval.ONE_DAY, (timedelta(days=5), timedelta(days=60))),
+    (CandleInterval.ONE_MINUTE, timedelta(days=1)),
+    (CandleInterval.ONE_HOUR, timedelta(days=7)),
+    (CandleInterval.ONE_DAY, timedelta(days=60)),
 )
 CACHED_CLOSES = 10_000
 
@@ -88,14 +85,15 @@ class DayPnlService:
         key = (str(instrument.id), start)
         if key in self._closes:
             return self._closes[key]
-        for interval, windows in LOOKBACK:
-            for back in windows:
-                found = await candles(instrument.symbol, interval, start - back, start)
-                if found:
-                    self._closes[key] = found[-1].close
-                    if len(self._closes) > CACHED_CLOSES:
-                        self._closes.popitem(last=False)
-                    return found[-1].close
+        for interval, reach in LOOKBACK:
+            found = await last_bar_before(
+                instrument.symbol, interval, start, not_before=start - reach
+            )
+            if found is not None:
+                self._closes[key] = found.close
+                if len(self._closes) > CACHED_CLOSES:
+                    self._closes.popitem(last=False)
+                return found.close
         return None
 
     async def of(self, value: PortfolioValue, now: datetime | None = None) -> DayPnl:
