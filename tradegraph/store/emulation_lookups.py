@@ -234,10 +234,16 @@ def _scan_unique(
         raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
 
 
-def candidates(collection: mongomock.collection.Collection, spec: Any) -> list[Any] | None:
-    """Documents that may match `spec`, found by key; None when a scan is needed."""
+def candidates(
+    collection: mongomock.collection.Collection, spec: Any, *, checked: bool = True
+) -> list[Any] | None:
+    """Documents that may match `spec`, found by key; None when a scan is needed. Unless
+    `checked`, an index prefix's documents are not checked against its key (a superset, read
+    faster: PrefixHit.unchecked), for a caller that filters each document itself."""
     found = lookup(collection, spec)
-    return found.documents if isinstance(found, PrefixHit) else found
+    if isinstance(found, PrefixHit):
+        return found.documents if checked else found.unchecked()
+    return found
 
 
 def lookup(collection: mongomock.collection.Collection, spec: Any) -> list[Any] | PrefixHit | None:

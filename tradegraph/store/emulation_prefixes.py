@@ -125,6 +125,14 @@ class PrefixTable:
             self.entries -= len(gone)
         return found
 
+    def listed(self, key: Key, documents: dict[Any, Any]) -> list[Any]:
+        """The stored documents listed under `key` (and those of no key), not checked against
+        it: a pass of dictionary reads, where `holders` computes every document's key (~20 ms
+        for 10,000). For callers that apply the whole filter to each document anyway."""
+        ids = [*self.buckets.get(key, ()), *self.anywhere]
+        found = [documents.get(object_id) for object_id in ids]
+        return [document for document in found if document is not None]
+
     def forget_orders(self, key: Key | None = None) -> None:
         """Drops the cached orders (and what was inserted since) of `key`, or of every key."""
         if key is None:
@@ -171,6 +179,17 @@ class PrefixHit:
         found: dict[int, Any] = {}
         for key in self.keys:  # a document holding several keys (arrays) counts once
             for document in self.table.holders(key, self._stored):
+                found.setdefault(id(document), document)
+        return list(found.values())
+
+    def unchecked(self) -> list[Any]:
+        """Like `documents`, but not checked against the keys (PrefixTable.listed): a superset
+        of them, for a caller that filters every document itself (emulation_split.py)."""
+        if self.key is not None:
+            return self.table.listed(self.key, self._stored)
+        found: dict[int, Any] = {}
+        for key in self.keys:
+            for document in self.table.listed(key, self._stored):
                 found.setdefault(id(document), document)
         return list(found.values())
 

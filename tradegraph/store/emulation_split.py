@@ -59,7 +59,7 @@ def _candidates(
     if not isinstance(spec, dict) or _reads_elsewhere(pipeline):
         return None
     spec = helpers.patch_datetime_awareness_in_document(spec)  # as find does
-    found = candidates(collection, spec)
+    found = candidates(collection, spec, checked=False)  # _step filters each one
     documents = list(collection._store._documents.values()) if found is None else found
     return (spec, documents) if len(documents) > (SPLIT_ABOVE if above is None else above) else None
 
