@@ -7,7 +7,8 @@ run in their own process, the attacker on idle CPU only (an attacker's client is
 machine: bench/fairness_attacker.py).
 
 The server is a `tradegraph serve` subprocess (default embedded store), seeded with `--events`
-events and, for the heatmap attack, a finished optimisation of `--heatmap-rows` combinations.
+events of the attacker's own (its long store call is a TRADER's summary over them) and, for the
+heatmap attack, a finished optimisation of `--heatmap-rows` combinations.
 """
 
 from __future__ import annotations

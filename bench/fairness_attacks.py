@@ -204,9 +204,9 @@ async def cap_races(world: World, http: httpx.AsyncClient, stop: asyncio.Event) 
 
 
 async def long_store_call(world: World, http: httpx.AsyncClient, stop: asyncio.Event) -> str:
-    """2 at a time: an ADMIN eventSummary over every stored event (a big aggregation), each
-    over a range a microsecond longer than the last, so that none is answered from the
-    summary cache (an attacker would do the same)."""
+    """2 at a time: the attacker's eventSummary (a TRADER's: its own events, every stored one
+    here, a big aggregation), each over a range a microsecond longer than the last, so that
+    none is answered from the summary cache (an attacker would do the same)."""
     gql = GraphQLClient(http)
     now = datetime.now(UTC)
     counter = iter(range(10**9))
@@ -217,7 +217,7 @@ async def long_store_call(world: World, http: httpx.AsyncClient, stop: asyncio.E
             "from": (now - timedelta(days=2, microseconds=next(counter))).isoformat(),
             "to": (now + timedelta(days=1)).isoformat(),
         }
-        body = await gql.execute(SUMMARY, span, world.admin)
+        body = await gql.execute(SUMMARY, span, world.attacker)
         if body.get("errors"):
             answers["refused"] = answers.get("refused", 0) + 1
         else:

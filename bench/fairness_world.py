@@ -70,12 +70,13 @@ async def _portfolio(gql: GraphQLClient, token: str, cash: str) -> str:
     return pid
 
 
-async def _seed_events(http: httpx.AsyncClient, count: int) -> None:
+async def _seed_events(http: httpx.AsyncClient, count: int, user_id: str) -> None:
+    """`count` events of `user_id` over the last hour, by signed webhook."""
     now = datetime.now(UTC)
     for number, start in enumerate(range(0, count, 1000)):
         batch = [
             {
-                "userId": f"u{i % 50}",
+                "userId": user_id,
                 "type": "purchase",
                 "value": i % 97,
                 "timestamp": (now - timedelta(seconds=i % 3600)).isoformat(),
@@ -161,7 +162,10 @@ async def setup(events: int, heatmap_rows: int) -> World:
             email = "attacker@example.com"
             attacker = await _register(gql, email)
             attacker_portfolio = await _portfolio(gql, attacker["accessToken"], "1000")
-            await _seed_events(http, events)
+            # The attacker's own events: its eventSummary (the long store call) aggregates them
+            # all as a TRADER, and it shares no identity with the victim (another user) or
+            # with the admin that publishes the victim's quotes.
+            await _seed_events(http, events, attacker["user"]["id"])
             own = {"userId": attacker["user"]["id"], "type": "login", "value": 1}
             cursor = (await gql.data(INGEST, {"input": own}, admin))["ingestEvent"]["cursor"]
             optimization = None
