@@ -25,6 +25,7 @@ from bench.fairness_world import World, setup
 
 TARGET_RATIO = 3.0
 TARGET_MS = 250.0
+REPORT_LIMIT = 2**24  # a victim's latencies as one JSON line: ~80 KB per 30 s phase
 ME = "{ me { id } }"
 QUOTE = 'query { quote(symbol: "PETR4") { bid ask } }'
 ORDERS = "query($id: ID!) { orders(portfolioId: $id, first: 20) { edges { node { id } } } }"
@@ -48,6 +49,7 @@ async def _phase(
             describe(attack, world),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            limit=REPORT_LIMIT,
         )
         assert attacker.stdin is not None
         assert attacker.stdout is not None
@@ -63,6 +65,7 @@ async def _phase(
         world.victim_portfolio,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        limit=REPORT_LIMIT,
     )
     assert victim.stdin is not None
     assert victim.stdout is not None
