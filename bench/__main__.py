@@ -19,6 +19,7 @@ python -m bench lookups  per-portfolio reads on the embedded store, index tables
                          (--sizes, --rounds)
 python -m bench lastbar  a position's previous close: last_bar_before vs the candle windows
                          it replaced (--days of seeded history, --rounds)
+python -m bench jsoncost a request body's cost check vs parsing it, per shape (--rounds)
 python -m bench          events, quotes, analytics and optimize
 """
 
@@ -34,6 +35,7 @@ from bench import (
     durability,
     events_listing,
     fairness,
+    json_cost,
     last_bar,
     optimize,
     quotes_fanout,
@@ -70,6 +72,7 @@ def main() -> None:
             "lanes",
             "lookups",
             "lastbar",
+            "jsoncost",
             "all",
         ],
         default="all",
@@ -156,6 +159,8 @@ def main() -> None:
         asyncio.run(store_lanes.main(args.stored))
     if args.suite == "lookups":
         store_lookups.run([int(n) for n in args.sizes.split(",")], args.rounds)
+    if args.suite == "jsoncost":
+        json_cost.main(min(args.rounds, 20))
     if args.suite == "lastbar":
         asyncio.run(last_bar.main(args.days, args.rounds))
     if args.suite == "soak":

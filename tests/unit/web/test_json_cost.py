@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import Callable
 
 import pytest
@@ -118,3 +119,68 @@ async def test_a_big_document_is_checked_with_the_loops_turn_between_steps() -> 
         await check_cost_yielding("[" + ",".join(["{}"] * MAX_JSON_VALUES) + "]")
     counter.cancel()
     assert turns > 2  # the loop ran other work between scan steps
+
+
+def reference_cost(text: str) -> tuple[int, int]:
+    """Values and deepest nesting, character by character: what CostScan must agree with."""
+    values, depth, peak, inside, escaped = 1, 0, 0, False, False
+    for char in text:
+        if inside:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = True
+        elif char in "[{":
+            values, depth = values + 1, depth + 1
+            peak = max(peak, depth)
+        elif char in "]}":
+            depth -= 1
+        elif char == ",":
+            values += 1
+    return values, peak
+
+
+def random_value(rng: random.Random, depth: int) -> object:
+    kind = rng.random()
+    if depth > 9 or kind < 0.35:
+        pieces = ['"', "\\", "[", "]", "{", "}", ",", "a", "\\\\", '\\"', "é"]
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(6)))
+    if kind < 0.45:
+        return rng.choice([0, 1.5, True, None])
+    if kind < 0.75:
+        return [random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {f"k{n}": random_value(rng, depth + 1) for n in range(rng.randrange(4))}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_verdicts_agree_with_a_character_by_character_count_in_any_pieces(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random documents (strings full of quotes, backslashes and brackets) cut into random
+    pieces: refused exactly when the reference count passes the limits."""
+    rng = random.Random(seed)
+    monkeypatch.setattr(json_cost, "SCAN_STEP", rng.choice([1, 3, 16, 64]))
+    monkeypatch.setattr(json_cost, "MAX_JSON_DEPTH", rng.randrange(3, 9))
+    monkeypatch.setattr(json_cost, "MAX_JSON_VALUES", rng.randrange(20, 200))
+    for _ in range(25):
+        text = json.dumps(random_value(rng, 0), ensure_ascii=rng.random() < 0.5)
+        values, peak = reference_cost(text)
+        refused = values > json_cost.MAX_JSON_VALUES or peak > json_cost.MAX_JSON_DEPTH
+        raw = text.encode()
+        scan = CostScan()
+        try:
+            at = 0
+            while at < len(raw):
+                step = rng.randrange(1, 40)
+                scan.feed(raw[at : at + step])
+                at += step
+            scan.finish()
+        except JSONTooCostly:
+            assert refused, (text, values, peak)
+        else:
+            assert not refused, (text, values, peak)
+
