@@ -17,6 +17,22 @@ _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
 )
 
 
+BUSY_TURN_SECONDS = 0.001  # the loop's turn took this long: others are at work
+
+
+async def between_steps(step_seconds: float) -> None:
+    """The event loop's turn between two steps of a long call. When others used it for a while
+    (the loop is busy), they also get a step's time with the interpreter to themselves: the
+    store thread's steps share the GIL with the loop, so back to back they would halve
+    everyone else's speed. Under load a long call takes about half the time; idle, it runs
+    at full speed."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.sleep(0)
+    if loop.time() - started >= BUSY_TURN_SECONDS:
+        await asyncio.sleep(step_seconds)
+
+
 def long_lane() -> asyncio.Lock:
     """The running event loop's long lane (a lock belongs to one loop; tests run several)."""
     loop = asyncio.get_running_loop()

@@ -13,7 +13,6 @@ query, a document changed between two steps may be read as it is when its step r
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from typing import Any
 from mongomock import helpers
 
 from tradegraph.store import emulation_split
-from tradegraph.store.emulation_lane import long_lane
+from tradegraph.store.emulation_lane import between_steps, long_lane
 
 RunInStore = Callable[..., Any]
 _CLOCK_EVERY = 32  # documents between looks at the clock
@@ -69,7 +68,7 @@ class _Reading:
         if not done:
             async with long_lane():
                 while not done:
-                    await asyncio.sleep(0)  # what the loop has ready runs before the next step
+                    await between_steps(emulation_split.STEP_SECONDS)  # the loop's turn
                     done = await run_in_store(self.step)
         return self.results
 

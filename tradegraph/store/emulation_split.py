@@ -29,7 +29,7 @@ from mongomock.filtering import filter_applies
 
 from tradegraph.store.emulation_copies import read_copy
 from tradegraph.store.emulation_grouping import GroupedPipeline
-from tradegraph.store.emulation_lane import long_lane
+from tradegraph.store.emulation_lane import between_steps, long_lane
 from tradegraph.store.emulation_lookups import candidates, quick_filter
 
 SPLIT_ABOVE = 1_000  # candidate documents; below, one call is short anyway (~10 ms)
@@ -114,7 +114,7 @@ async def split_aggregate(
         at = 0
         while at < len(documents):
             at = await run_in_store(_step, collection, spec, documents, at, take)
-            await asyncio.sleep(0)  # what the loop has ready runs before the next step
+            await between_steps(STEP_SECONDS)  # what the loop has ready runs first
         if grouped is not None:
             return await asyncio.to_thread(grouped.result, collection.database)
         results: list[Any] = await asyncio.to_thread(
