@@ -183,4 +183,3 @@ def test_verdicts_agree_with_a_character_by_character_count_in_any_pieces(
             assert refused, (text, values, peak)
         else:
             assert not refused, (text, values, peak)
-
