@@ -29,10 +29,8 @@ from tests.support.trading import (
     PLACE_ORDER,
     PUBLISH_QUOTE,
 )
-from tradegraph.config import Settings
 
 PASSWORD = "fairness-password"
-DEFAULT_LOGINS_PER_MINUTE = Settings.model_fields["login_max_per_account_per_minute"].default
 INGEST = """mutation($input: EventInput!) { ingestEvent(input: $input) { cursor } }"""
 OPTIMIZE = """mutation($input: OptimizeInput!) { optimizeBacktest(input: $input) { id } }"""
 STATUS = "query($id: ID!) { optimization(id: $id) { status } }"
@@ -134,8 +132,6 @@ async def setup(events: int, heatmap_rows: int) -> World:
             "TRADEGRAPH_MARKET_FEED": "none",
             "TRADEGRAPH_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "TRADEGRAPH_MONGODB_DATABASE": f"fairness_{uuid.uuid4().hex[:8]}",
-            # The product's default (test servers raise it: tests log in again and again).
-            "TRADEGRAPH_LOGIN_MAX_PER_ACCOUNT_PER_MINUTE": str(DEFAULT_LOGINS_PER_MINUTE),
         }
     )
     try:

@@ -80,8 +80,6 @@ async def start_tradegraph(
             "TRADEGRAPH_LOG_FORMAT": "json",
             "TRADEGRAPH_DATA_DIR": "",
             "TRADEGRAPH_DEMO": "false",
-            # Tests log the same accounts in again and again from one address.
-            "TRADEGRAPH_LOGIN_MAX_PER_ACCOUNT_PER_MINUTE": "100000",
             **env,
         },
         stdout=asyncio.subprocess.DEVNULL,
