@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -150,19 +149,9 @@ def _quiet_startup_tracebacks() -> None:
         uvicorn_log.addFilter(StartupStoppedFilter())
 
 
-# Collections of the youngest generation every 10,000 allocations instead of 700: a request or a
-# quote's fan-out allocates thousands of short-lived objects, and a collection in the middle of
-# it promotes the live ones, which then pile up in the oldest generation until a full
-# collection walks every object of every socket (~200 ms at 200 dashboards, every 15-25 s).
-# Measured in `python -m bench day` (bench/README.md, "A trading day"): no full collection in
-# the minute instead of five; a young collection walks at most 10,000 objects (a few ms).
-GC_YOUNG_THRESHOLD = 10_000
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     _quiet_startup_tracebacks()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     metrics = Metrics()
     graphql = GraphQLView(settings)
     metrics.watch_caller_shares(graphql.caller_shares)

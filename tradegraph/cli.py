@@ -69,9 +69,11 @@ async def _first_demo_run(services: Services) -> bool:
 def worker_app() -> Starlette:
     """The app of one `serve --workers N` process (uvicorn imports it by name in each)."""
     from tradegraph.app import create_app
+    from tradegraph.server import tune_collector
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    tune_collector()
     return create_app(settings)
 
 
