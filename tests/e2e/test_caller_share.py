@@ -6,7 +6,9 @@ server (generateInsight asks it every time), so what runs and what waits can be 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from tests.e2e.conftest import login_admin, register
 from tests.e2e.test_subscription_limits import limited_server
 from tests.support.clients import RECEIVE_TIMEOUT, GraphQLClient, connected
 from tests.support.fake_openai import ANSWER, FakeOpenAI
+from tradegraph.server import RunningServer
 
 GENERATE = "mutation { generateInsight { text source } }"
 RUNNING, WAITING = 2, 3
@@ -33,13 +36,9 @@ async def until_waiting(http: httpx.AsyncClient, count: int) -> None:
             await asyncio.sleep(0.02)
 
 
-def answered_by_the_model(body: dict[str, Any]) -> bool:
-    return body.get("data", {}).get("generateInsight") == {"text": ANSWER, "source": "OPENAI"}
-
-
-async def test_a_flood_runs_two_at_a_time_waits_or_is_refused_and_holds_no_one_else(
-    fake_openai: FakeOpenAI,
-) -> None:
+@contextlib.asynccontextmanager
+async def shared_server() -> AsyncIterator[tuple[RunningServer, httpx.AsyncClient]]:
+    """A server with shares of RUNNING and WAITING, whose insights wait for the model."""
     async with (
         limited_server(
             max_running_requests_per_caller=RUNNING,
@@ -48,6 +47,17 @@ async def test_a_flood_runs_two_at_a_time_waits_or_is_refused_and_holds_no_one_e
         ) as server,
         httpx.AsyncClient(base_url=server.url, timeout=60) as http,
     ):
+        yield server, http
+
+
+def answered_by_the_model(body: dict[str, Any]) -> bool:
+    return body.get("data", {}).get("generateInsight") == {"text": ANSWER, "source": "OPENAI"}
+
+
+async def test_a_flood_runs_two_at_a_time_waits_or_is_refused_and_holds_no_one_else(
+    fake_openai: FakeOpenAI,
+) -> None:
+    async with shared_server() as (server, http):
         gql = GraphQLClient(http)
         admin = await login_admin(gql)
         other = (await register(gql, "other@example.com"))["accessToken"]
@@ -96,14 +106,7 @@ async def test_a_flood_runs_two_at_a_time_waits_or_is_refused_and_holds_no_one_e
 
 
 async def test_a_websocket_flood_waits_its_turn_and_completes(fake_openai: FakeOpenAI) -> None:
-    async with (
-        limited_server(
-            max_running_requests_per_caller=RUNNING,
-            max_waiting_requests_per_caller=WAITING,
-            insight_timeout_seconds=60.0,
-        ) as server,
-        httpx.AsyncClient(base_url=server.url, timeout=60) as http,
-    ):
+    async with shared_server() as (server, http):
         admin = await login_admin(GraphQLClient(http))
         socket = await connected(server.url, admin)
         release = fake_openai.hold()

@@ -31,9 +31,11 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        # 429: refused before execution, past the caller's share (web/caller_share.py)
         assert response.status_code in (200, 400, 429), response.text
-        return response.json()
+        body: dict[str, Any] = response.json()
+        if response.status_code == 429:  # refused unread, past the caller's share
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["RATE_LIMITED"], body
+        return body
 
     async def data(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None

@@ -24,6 +24,7 @@ def _refusal(what: str, wait: float) -> TooManyRequests:
 
 
 LOGINS_WINDOW_SECONDS = 60.0
+LOGINS_KIND = "login-any"  # the window of logins of any outcome, kept after a success
 
 
 class LoginThrottle:
@@ -60,11 +61,17 @@ class LoginThrottle:
     async def succeeded(self, slots: Slots) -> None:
         """Gives back the failure slots this attempt took, and only those: the login itself
         stays counted."""
-        failures = len(slots.windows) - 1  # the last window counts logins of any outcome
-        await self.windows.give_back(Slots(slots.windows[:failures], slots.instances[:failures]))
+        kept = [
+            (window, instance)
+            for window, instance in zip(slots.windows, slots.instances, strict=True)
+            if not window.key.startswith(LOGINS_KIND + ":")  # window_key's form
+        ]
+        await self.windows.give_back(
+            Slots(tuple(w for w, _ in kept), tuple(instance for _, instance in kept))
+        )
 
     def _logins(self, email: str, address: str) -> Window:
-        key = window_key("login-any", email, address)
+        key = window_key(LOGINS_KIND, email, address)
         return Window(key, self.max_logins_per_minute, LOGINS_WINDOW_SECONDS)
 
     async def clear(self) -> None:

@@ -174,22 +174,19 @@ class PrefixHit:
     @functools.cached_property
     def documents(self) -> list[Any]:
         """The stored documents that may hold one of the keys (each once)."""
-        if self.key is not None:
-            return self.table.holders(self.key, self._stored)
-        found: dict[int, Any] = {}
-        for key in self.keys:  # a document holding several keys (arrays) counts once
-            for document in self.table.holders(key, self._stored):
-                found.setdefault(id(document), document)
-        return list(found.values())
+        return self._each_once(self.table.holders)
 
     def unchecked(self) -> list[Any]:
         """Like `documents`, but not checked against the keys (PrefixTable.listed): a superset
         of them, for a caller that filters every document itself (emulation_split.py)."""
+        return self._each_once(self.table.listed)
+
+    def _each_once(self, read: Callable[[Key, dict[Any, Any]], list[Any]]) -> list[Any]:
         if self.key is not None:
-            return self.table.listed(self.key, self._stored)
+            return read(self.key, self._stored)
         found: dict[int, Any] = {}
-        for key in self.keys:
-            for document in self.table.listed(key, self._stored):
+        for key in self.keys:  # a document holding several keys (arrays) counts once
+            for document in read(key, self._stored):
                 found.setdefault(id(document), document)
         return list(found.values())
 

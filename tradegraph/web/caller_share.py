@@ -109,12 +109,19 @@ class CallerShares:
             self._shares.pop(caller, None)
 
 
+# In the ASGI scope: (the Authorization value, its verified AccessToken or None), so that the
+# view's context (web/graphql.py) does not verify the same token a second time.
+VERIFIED_TOKEN = "tradegraph.verified_token"
+
+
 def caller_of(scope: Scope, secret: str) -> str:
     """`user:<id>` for a valid access token, else `address:<client host>`."""
     for name, value in scope["headers"]:
         if name == b"authorization":
-            token = bearer_token(value.decode("latin-1"))
+            header = value.decode("latin-1")
+            token = bearer_token(header)
             verified = decode_access_token(token, secret) if token else None
+            scope[VERIFIED_TOKEN] = (header, verified)
             if verified is not None:
                 return "user:" + verified.principal.user_id
             break

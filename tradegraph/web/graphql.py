@@ -33,7 +33,7 @@ from tradegraph.error_codes import error_code
 from tradegraph.errors import ServiceUnavailable
 from tradegraph.schema.core.context import ACCOUNT_GONE, Context
 from tradegraph.schema.core.query_cost import QueryLimits
-from tradegraph.web.caller_share import CallerShares
+from tradegraph.web.caller_share import VERIFIED_TOKEN, CallerShares
 from tradegraph.web.cors import OriginPolicy, WebSocketOriginCheck
 from tradegraph.web.errors import graphql_error_response
 from tradegraph.web.graphiql import OfflineGraphiQL
@@ -112,7 +112,11 @@ class GraphQLView(WebSocketOriginCheck, OfflineGraphiQL, GraphQL[Context, None])
         authorization = request.headers.get("authorization")
         widget_key = request.headers.get("x-widget-key")
         if widget_key is None:
-            context.authenticate(authorization)
+            verified = request.scope.get(VERIFIED_TOKEN)  # by the caller share, this request
+            if verified is not None and verified[0] == authorization:
+                context.accept(authorization, verified[1])
+            else:
+                context.authenticate(authorization)
             return context
         if authorization is not None:
             raise TwoCredentials(ONE_CREDENTIAL)

@@ -9,9 +9,9 @@ import asyncio
 import pytest
 
 from tradegraph.auth.principal import Principal
-from tradegraph.auth.tokens import issue_access_token
+from tradegraph.auth.tokens import AccessToken, issue_access_token
 from tradegraph.documents import Role
-from tradegraph.web.caller_share import CallerShares, ShareExhausted, caller_of
+from tradegraph.web.caller_share import VERIFIED_TOKEN, CallerShares, ShareExhausted, caller_of
 
 
 class Held:
@@ -92,7 +92,20 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
     assert (shares.running(), shares.callers()) == (0, 0)
 
 
-async def test_a_waiter_cancelled_as_its_turn_came_passes_the_turn_on() -> None:
+@pytest.mark.parametrize(
+    "before_leaving",
+    [
+        pytest.param(True, id="cancelled-while-a-release-passes-over-it"),
+        pytest.param(False, id="cancelled-as-its-turn-came"),
+    ],
+)
+async def test_a_waiter_cancelled_around_a_release_passes_the_turn_on(
+    before_leaving: bool,
+) -> None:
+    """The next waiter is cancelled in the same step as the release: before it (its future is
+    cancelled and the release passes over it) or after (the turn was handed to it and it is
+    cancelled before it resumes). Either way the turn reaches the one after, and nothing is
+    left counted."""
     shares = CallerShares(per_caller=1, max_waiting=5)
     log: list[str] = []
     release = asyncio.Event()
@@ -101,19 +114,22 @@ async def test_a_waiter_cancelled_as_its_turn_came_passes_the_turn_on() -> None:
         async with shares.turn("user:a"):
             log.append("a0")
             await release.wait()
-        handed.task.cancel()  # in the step that handed it the turn, before it resumes
+            if before_leaving:
+                cancelled.task.cancel()
+        if not before_leaving:
+            cancelled.task.cancel()
 
     first = asyncio.create_task(run_then_cancel_the_next())
     await settle()
-    handed, last = Held(shares, "user:a", "a1", log), Held(shares, "user:a", "a2", log)
+    cancelled, last = Held(shares, "user:a", "a1", log), Held(shares, "user:a", "a2", log)
     await settle()
     release.set()
     await last.started.wait()
     assert log == ["a0", "a2"]
-    assert handed.task.cancelled()
+    assert cancelled.task.cancelled()
     last.release.set()
     await asyncio.gather(first, last.task)
-    assert (shares.running(), shares.callers()) == (0, 0)
+    assert (shares.running(), shares.waiting(), shares.callers()) == (0, 0, 0)
 
 
 def test_the_caller_is_a_valid_tokens_user_else_the_client_address() -> None:
@@ -124,31 +140,14 @@ def test_the_caller_is_a_valid_tokens_user_else_the_client_address() -> None:
         headers = [(b"authorization", authorization.encode())] if authorization else []
         return {"headers": headers, "client": ("192.0.2.7", 5000)}
 
-    assert caller_of(scope(f"Bearer {token}"), secret) == "user:u1"
+    verified = scope(f"Bearer {token}")
+    assert caller_of(verified, secret) == "user:u1"
+    # kept for the view's context, which then does not verify the token again
+    kept = verified[VERIFIED_TOKEN]
+    assert isinstance(kept, tuple)
+    assert kept[0] == f"Bearer {token}"
+    assert isinstance(kept[1], AccessToken)
+    assert kept[1].principal.user_id == "u1"
     assert caller_of(scope(f"Bearer {token}"), "t" * 40) == "address:192.0.2.7"  # forged
     assert caller_of(scope("Bearer nonsense"), secret) == "address:192.0.2.7"
     assert caller_of(scope(None), secret) == "address:192.0.2.7"
-
-
-async def test_a_waiter_cancelled_while_a_release_passes_over_it_leaves_no_trace() -> None:
-    shares = CallerShares(per_caller=1, max_waiting=5)
-    log: list[str] = []
-    release = asyncio.Event()
-
-    async def cancel_the_next_then_leave() -> None:
-        async with shares.turn("user:a"):
-            log.append("a0")
-            await release.wait()
-            cancelled.task.cancel()  # its future is cancelled; the release below passes over it
-
-    first = asyncio.create_task(cancel_the_next_then_leave())
-    await settle()
-    cancelled, last = Held(shares, "user:a", "a1", log), Held(shares, "user:a", "a2", log)
-    await settle()
-    release.set()
-    await last.started.wait()
-    last.release.set()
-    await asyncio.gather(first, last.task)
-    assert cancelled.task.cancelled()
-    assert log == ["a0", "a2"]
-    assert (shares.running(), shares.waiting(), shares.callers()) == (0, 0, 0)

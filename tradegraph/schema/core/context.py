@@ -68,13 +68,17 @@ class Context:
 
     def authenticate(self, authorization: Any) -> AccessToken | None:
         """Verifies `Authorization: Bearer …`; remembers a refused token for the error message."""
-        self.principal = None
         token = bearer_token(authorization)
         secret = self.services.settings.effective_jwt_secret
-        self.access_token = decode_access_token(token, secret) if token else None
+        return self.accept(authorization, decode_access_token(token, secret) if token else None)
+
+    def accept(self, authorization: Any, verified: AccessToken | None) -> AccessToken | None:
+        """`authenticate` with `authorization` verified already (`verified`: None if refused)."""
+        self.principal = None
+        self.access_token = verified
         presented = authorization is not None
-        self.refusal = TOKEN_REFUSED if presented and self.access_token is None else None
-        return self.access_token
+        self.refusal = TOKEN_REFUSED if presented and verified is None else None
+        return verified
 
     async def resolve_principal(self) -> Principal | None:
         """The token's user as the store has it now (cached a few seconds): its current role;
