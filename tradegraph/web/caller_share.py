@@ -114,6 +114,11 @@ class CallerShares:
 VERIFIED_TOKEN = "tradegraph.verified_token"
 
 
+def user_caller(user_id: str) -> str:
+    """The caller a signed-in user is, over HTTP (caller_of) and WebSocket alike."""
+    return "user:" + user_id
+
+
 def caller_of(scope: Scope, secret: str) -> str:
     """`user:<id>` for a valid access token, else `address:<client host>`."""
     for name, value in scope["headers"]:
@@ -123,7 +128,7 @@ def caller_of(scope: Scope, secret: str) -> str:
             verified = decode_access_token(token, secret) if token else None
             scope[VERIFIED_TOKEN] = (header, verified)
             if verified is not None:
-                return "user:" + verified.principal.user_id
+                return user_caller(verified.principal.user_id)
             break
     client = scope.get("client")
     return "address:" + (client[0] if client else "unknown")

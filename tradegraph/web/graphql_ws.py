@@ -20,7 +20,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import NonJsonMessageReceived
 
 from tradegraph.schema.core.context import Context
-from tradegraph.web.caller_share import CallerShares, ShareExhausted
+from tradegraph.web.caller_share import CallerShares, ShareExhausted, user_caller
 from tradegraph.web.shared_feeds import Member, shareable
 from tradegraph.web.socket_outbox import SocketOutbox
 from tradegraph.web.strawberry_ws import LegacyWSHandler, TransportWSHandler, starlette_socket
@@ -117,7 +117,7 @@ class PingingTransportWSHandler(Acknowledging, TransportWSHandler[Context, None]
         self._single_results.discard(operation.id)
         shares: CallerShares = self.view.caller_shares
         try:
-            async with shares.turn("user:" + principal.user_id):
+            async with shares.turn(user_caller(principal.user_id)):
                 await super().run_operation(operation)
         except ShareExhausted:
             error = rate_limited_error(shares.refused_message())
