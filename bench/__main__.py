@@ -10,7 +10,8 @@ python -m bench sockets  server memory per WebSocket (with and without compressi
 python -m bench seed     serve --seed: 30 days of one-minute bars (--days), then candles reads
                          and shutdown; --before CHECKOUT runs that code first as the baseline
 python -m bench fairness each attack of issue 20 beside a victim, against the idle victim
-                         (--seconds per phase, --fair-events, --heatmap-rows, --attacks)
+                         (--seconds per phase, --pairs, --fair-events, --heatmap-rows,
+                         --attacks)
 python -m bench day      N traders' live dashboards and orders on one process (--traders, --minutes)
 python -m bench matching one quote's matching with the order book vs the store query (--orders)
 python -m bench durability  writes/s with the journal vs without; restart with a seeded month
@@ -102,6 +103,9 @@ def main() -> None:
         "--heatmap-rows", type=int, default=10_000, help="fairness: optimisation size (0: skip)"
     )
     parser.add_argument("--attacks", default=None, help="fairness: comma-separated names")
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="fairness: idle/attack phase pairs per attack, pooled"
+    )
     parser.add_argument("--traders", type=int, default=1000, help="day: simulated traders")
     parser.add_argument("--clients", type=int, default=2, help="day: client processes")
     parser.add_argument("--idle-seconds", type=float, default=60.0, help="day: N=1 baseline")
@@ -135,7 +139,9 @@ def main() -> None:
         asyncio.run(seed_history.seed_and_read(args.days, args.before))
     if args.suite == "fairness":
         only = args.attacks.split(",") if args.attacks else None
-        asyncio.run(fairness.main(args.seconds, args.fair_events, args.heatmap_rows, only))
+        asyncio.run(
+            fairness.main(args.seconds, args.pairs, args.fair_events, args.heatmap_rows, only)
+        )
     if args.suite == "matching":
         stored = [int(n) for n in args.orders.split(",")]
         asyncio.run(day_matching.run(stored, args.quotes))

@@ -3,7 +3,8 @@ doing ordinary things one at a time: `{ me { id } }`, a `quote`, an `orders` pag
 delivered to its quotes subscription, and GET /healthz. The victim's p50/p99 under each attack
 are set against the same victim on the same server, idle, measured in the same run just
 before that attack (an idle phase before each attack: a machine's drift over the run is not
-counted as the next attack's cost). Target:
+counted as the next attack's cost), `--pairs` idle/attack pairs per attack, their samples
+pooled (a p99 over ~300 samples is their 3rd slowest: one scheduler hiccup). Target:
 every attack keeps the victim's p99 <= 3x idle and <= 250 ms. The victim and the attacker each
 run in their own process, the attacker on idle CPU only (an attacker's client is another
 machine: bench/fairness_attacker.py).
@@ -114,7 +115,9 @@ def _report(results: list[tuple[str, Times, Times, str]]) -> None:
         print(f"\nidle victim p99 over all idle phases and kinds: {span}")
 
 
-async def main(seconds: float, events: int, heatmap_rows: int, only: list[str] | None) -> None:
+async def main(
+    seconds: float, pairs: int, events: int, heatmap_rows: int, only: list[str] | None
+) -> None:
     started = time.perf_counter()
     world = await setup(events, heatmap_rows)
     took = time.perf_counter() - started
@@ -124,10 +127,18 @@ async def main(seconds: float, events: int, heatmap_rows: int, only: list[str] |
         for name in ATTACKS:
             if only and name not in only:
                 continue
-            idle, _ = await _phase(world, seconds, None)  # the baseline just before the attack
-            times, note = await _phase(world, seconds, name)
-            print(f"{name}: {note}", flush=True)
-            results.append((name, idle, times, note))
+            idle: Times = {}
+            attacked: Times = {}
+            notes = []
+            for _ in range(pairs):  # the baseline just before each attack phase, pooled
+                before, _ = await _phase(world, seconds, None)
+                times, note = await _phase(world, seconds, name)
+                for pooled, phase in ((idle, before), (attacked, times)):
+                    for kind, values in phase.items():
+                        pooled.setdefault(kind, []).extend(values)
+                notes.append(note)
+                print(f"{name}: {note}", flush=True)
+            results.append((name, idle, attacked, "; ".join(dict.fromkeys(notes))))
         _report(results)
     finally:
         await world.server.stop()
