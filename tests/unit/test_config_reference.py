@@ -116,15 +116,15 @@ def test_the_readme_states_the_fixed_limits_from_the_code() -> None:
     text = " ".join(section.split())  # the paragraph is wrapped
     for phrase in config_reference.fixed_limits():
         assert " ".join(phrase.split()) in text
-    init_cap = config_reference._size(ws_messages.MAX_INIT_BYTES)
+    init_cap = config_reference.readable_bytes(ws_messages.MAX_INIT_BYTES)
     assert f"a `connection_init` payload of {init_cap};" in text
     assert f"{portfolios.MAX_PORTFOLIOS_PER_OWNER} portfolios and" in text
 
 
 def test_sizes_read_as_a_person_writes_them() -> None:
-    assert config_reference._size(64 * 1024) == "64 KiB"
-    assert config_reference._size(20 * 1024 * 1024) == "20 MiB"
-    assert config_reference._size(1000) == "1,000 bytes"
+    assert config_reference.readable_bytes(64 * 1024) == "64 KiB"
+    assert config_reference.readable_bytes(20 * 1024 * 1024) == "20 MiB"
+    assert config_reference.readable_bytes(1000) == "1,000 bytes"
 
 
 def test_a_readme_row_says_what_a_setting_is_in_its_first_clause() -> None:
@@ -138,7 +138,7 @@ def test_a_readme_row_says_what_a_setting_is_in_its_first_clause() -> None:
         )
 
     queue, broker = Example.model_fields["queue_size"], Example.model_fields["broker_url"]
-    # a default says what the rest would: the first clause, outside parentheses, is enough
+    # with a default: the first clause only (a `;` inside parentheses does not end it)
     assert config_reference.short_description(queue) == "messages kept (per socket; see X)"
     # unset by default: the sentence keeps what unset means, and stops at its end
     assert config_reference.short_description(broker) == "the broker; unset: memory only"
