@@ -22,8 +22,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# The documentation site (mkdocs.yml): docs/configuration.md rewritten from Settings, then the
-# strict build into site/. `$(BIN)/mkdocs serve` previews it while you write.
+# The documentation site (mkdocs.yml): docs/configuration.md and the README's configuration
+# section rewritten from Settings, then the strict build into site/. `$(BIN)/mkdocs serve`
+# previews it while you write.
 docs: $(VENV)/.installed-test
 	$(BIN)/python -m tradegraph.config_reference
 	$(BIN)/mkdocs build --strict

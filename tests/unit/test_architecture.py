@@ -125,14 +125,13 @@ LAYERS: list[set[str]] = [
         "logs",
         "__init__",
         "tradegraph",
-        "config_reference",
     },
     {"documents", "pubsub", "sequences"},
     {"events", "markets", "trading", "analytics", "auth", "insights", "widgets"},
     {"store", "subscriptions"},
     {"services"},
     {"schema", "resolvers", "api"},
-    {"web", "app", "server", "cli", "__main__"},
+    {"web", "app", "server", "cli", "__main__", "config_reference"},
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 
