@@ -122,8 +122,8 @@ async def main(
     world = await setup(events, heatmap_rows)
     took = time.perf_counter() - started
     print(f"setup: {events} events, heatmap of {heatmap_rows} rows, {took:.0f} s", flush=True)
+    results: list[tuple[str, Times, Times, str]] = []
     try:
-        results = []
         for name in ATTACKS:
             if only and name not in only:
                 continue
@@ -138,7 +138,7 @@ async def main(
                         pooled.setdefault(kind, []).extend(values)
                 notes.append(note)
                 print(f"{name}: {note}", flush=True)
-            results.append((name, idle, attacked, "; ".join(dict.fromkeys(notes))))
-        _report(results)
+            results.append((name, idle, attacked, " / ".join(notes)))  # one per pair
     finally:
+        _report(results)  # what was measured, even when a phase failed
         await world.server.stop()

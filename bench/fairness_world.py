@@ -130,6 +130,7 @@ async def setup(events: int, heatmap_rows: int) -> World:
         {
             **ADMIN_ENV,
             "TRADEGRAPH_MARKET_FEED": "none",
+            "TRADEGRAPH_ACCESS_TOKEN_TTL_SECONDS": "86400",  # a run outlasts the default 15 min
             "TRADEGRAPH_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "TRADEGRAPH_MONGODB_DATABASE": f"fairness_{uuid.uuid4().hex[:8]}",
         }
