@@ -5,25 +5,23 @@ mongomock answers every query by scanning the collection and checks a unique ind
 a query per insert, so ingest is quadratic. These patches give it what MongoDB's indexes give:
 a hash table per unique index (duplicate checks and equality queries on the index's fields),
 direct `_id` lookups, and a sorted key list for equality on a unique compound index's prefix
-plus a range on its next field (a month of one-minute bars: one symbol's day is found by
-bisection); then, for any other index, emulation_prefixes' hash of its equality prefix. Results
-stay mongomock's: candidates found by hash or range are still checked by
-its filter (or an equivalent check for plain values, for simple filters); an unsorted find
-answered from a range comes in index order, as from MongoDB, not in insertion order.
+plus a range on its next field (emulation_ranges.py); then, for any other index,
+emulation_prefixes' hash of its equality prefix. Results stay mongomock's: candidates found by
+hash or range are still checked by its filter (or an equivalent check for plain values, for
+simple filters); an unsorted find answered from a range comes in index order, as from MongoDB,
+not in insertion order.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from decimal import Decimal
 from operator import eq
 from typing import Any
 
 import mongomock.collection
-from bson import Decimal128, ObjectId
+from bson import ObjectId
 from mongomock import DuplicateKeyError
 from mongomock.filtering import filter_applies
 
@@ -31,6 +29,7 @@ from tradegraph.store.emulation_keys import MISSING, field_value, is_nan, key_pa
 from tradegraph.store.emulation_keys import equality as _equality
 from tradegraph.store.emulation_keys import plain_object_id as _plain_object_id
 from tradegraph.store.emulation_prefixes import PrefixHit, prefix_candidates, record
+from tradegraph.store.emulation_ranges import range_candidates
 
 _original_iter_documents = mongomock.collection.Collection._iter_documents
 _key_part = key_part
@@ -89,95 +88,6 @@ class UniqueTable:
         return found
 
 
-# -- range lookups ---------------------------------------------------------------------------
-
-_NUMBER, _DATE, _TEXT = 0, 1, 2
-_RANGE_OPERATORS = {"$gt", "$gte", "$lt", "$lte"}
-
-
-def _orderable(value: Any) -> tuple[int, Any] | None:
-    """(kind, value) for a value a sorted key list can hold; None for anything else (missing,
-    null, bool, NaN, arrays, documents...), whose documents are always candidates."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal128):
-        value = value.to_decimal()
-    if isinstance(value, int | float | Decimal):
-        return (_NUMBER, value) if value == value else None  # NaN orders with nothing
-    if isinstance(value, datetime):
-        return _DATE, _key_part(value)
-    if isinstance(value, str):
-        return _TEXT, value
-    return None
-
-
-class RangeTable:
-    """For one compound unique index: per value of its first `width` fields, the next field's
-    values in order (a sorted key list, bisected), as MongoDB's index answers "equality on a
-    prefix, range on the next field". Entries are added as documents are stored; an entry whose
-    document is gone is dropped when met, and one whose document changed is skipped (the filter
-    rechecks every candidate), so deletes and updates need no hook."""
-
-    def __init__(self, fields: list[str], width: int, documents: dict[Any, Any]) -> None:
-        self.prefix = fields[:width]
-        self.field = fields[width]
-        # (prefix key, kind) -> (sorted values, ids in the same order)
-        self.sorted: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
-        self.unordered: dict[tuple[Any, ...], dict[Any, None]] = {}  # prefix -> ids
-        self.anywhere: dict[Any, None] = {}  # ids whose prefix holds an array or document
-        for object_id, document in documents.items():
-            self.add(document, object_id)
-
-    def add(self, document: Any, object_id: Any) -> None:
-        prefix = tuple(_field(document, name) for name in self.prefix)
-        if any(isinstance(part, list | dict) for part in prefix):
-            self.anywhere[object_id] = None
-            return
-        key = tuple(_key_part(part) for part in prefix)
-        found = _orderable(_field(document, self.field))
-        if found is None:
-            self.unordered.setdefault(key, {})[object_id] = None
-            return
-        kind, value = found
-        values, ids = self.sorted.setdefault((*key, kind), ([], []))
-        at = bisect.bisect_right(values, value)
-        values.insert(at, value)
-        ids.insert(at, object_id)
-
-    def candidates(
-        self, prefix: tuple[Any, ...], kind: int, low: Any, high: Any, documents: dict[Any, Any]
-    ) -> list[Any]:
-        """Documents that may have `prefix` and a `kind` value in [low, high] (None: open)."""
-        found: dict[Any, Any] = {}
-        for other in (_NUMBER, _DATE, _TEXT):  # other kinds: whatever the filter decides
-            entry = self.sorted.get((*prefix, other))
-            if entry is None:
-                continue
-            values, ids = entry
-            begin = 0 if other != kind or low is None else bisect.bisect_left(values, low)
-            end = (
-                len(values) if other != kind or high is None else bisect.bisect_right(values, high)
-            )
-            gone = []
-            for at in range(begin, end):
-                object_id = ids[at]
-                document = documents.get(object_id)
-                if document is None:
-                    gone.append(at)
-                else:
-                    found[object_id] = document  # an id listed twice counts once
-            for at in reversed(gone):
-                del values[at], ids[at]
-        for group in (self.unordered.get(prefix, {}), self.anywhere):
-            for object_id in list(group):
-                document = documents.get(object_id)
-                if document is None:
-                    del group[object_id]
-                else:
-                    found[object_id] = document
-        return list(found.values())
-
-
 def _tables(store: Any) -> dict[str, UniqueTable]:
     tables: dict[str, UniqueTable] | None = store.__dict__.get("_tradegraph_unique")
     if tables is None:
@@ -194,14 +104,6 @@ def _table(store: Any, name: str, index: dict[str, Any]) -> UniqueTable:
     return table
 
 
-def _range_table(store: Any, name: str, fields: list[str], width: int) -> RangeTable:
-    tables: dict[tuple[str, int], RangeTable] = store.__dict__.setdefault("_tradegraph_ranges", {})
-    table = tables.get((name, width))
-    if table is None or [*table.prefix, table.field] != fields[: width + 1]:
-        table = tables[name, width] = RangeTable(fields, width, store._documents)
-    return table
-
-
 def _ensure_uniques(self: mongomock.collection.Collection, new_data: Any) -> None:
     """mongomock's check (new_data is already stored), by hash instead of by query."""
     store = self._store
@@ -214,11 +116,12 @@ def _ensure_uniques(self: mongomock.collection.Collection, new_data: Any) -> Non
             continue
         table = _table(store, name, index)
         object_id = _plain_object_id(new_data["_id"])
-        key, new = table.add(new_data, object_id)
-        if new:  # a new document, or one whose key changed
-            for (indexed, _), ranges in store.__dict__.get("_tradegraph_ranges", {}).items():
-                if indexed == name:
-                    ranges.add(new_data, object_id)
+        key = table.add(new_data, object_id)[0]
+        # Every time, not only for a new key: a document deleted, passed over by a range
+        # lookup (which drops its entry), then stored again keeps its key in this table.
+        for (indexed, _), ranges in store.__dict__.get("_tradegraph_ranges", {}).items():
+            if indexed == name:
+                ranges.add(new_data, object_id)
         if index.get("sparse") and all(part is None for part in key):
             continue
         if len(table.holders(key, store._documents)) > 1:
@@ -248,8 +151,26 @@ def candidates(
 
 def lookup(collection: mongomock.collection.Collection, spec: Any) -> list[Any] | PrefixHit | None:
     """What `candidates` finds, through the most selective index: `_id`, a unique index's
-    full key, a unique compound index's equality prefix plus range, then the longest equality
-    prefix of any index (a PrefixHit, which sorted finds walk in a cached order)."""
+    full key (exact_lookup), a unique compound index's equality prefix plus range, then the
+    longest equality prefix of any index (a PrefixHit, which sorted finds walk in a cached
+    order)."""
+    found = exact_lookup(collection, spec)
+    if found is not None or not isinstance(spec, dict) or not spec:
+        return found
+    return indexed_lookup(collection, spec)
+
+
+def indexed_lookup(
+    collection: mongomock.collection.Collection, spec: dict[str, Any]
+) -> list[Any] | PrefixHit | None:
+    """`lookup` after exact_lookup found nothing to go by: a range, then an equality prefix."""
+    ranged = range_candidates(collection._store, spec)
+    return ranged if ranged is not None else prefix_candidates(collection._store, spec)
+
+
+def exact_lookup(collection: mongomock.collection.Collection, spec: Any) -> list[Any] | None:
+    """The documents of the filter's `_id`s or of a unique index's full key; None when the
+    filter sets neither by equality."""
     if not isinstance(spec, dict) or not spec:
         return None
     store = collection._store
@@ -276,50 +197,6 @@ def lookup(collection: mongomock.collection.Collection, spec: Any) -> list[Any] 
         if index.get("sparse") and all(part is None for part in key):
             continue
         return _table(store, name, index).holders(key, documents)
-    ranged = _range_candidates(store, spec)
-    return ranged if ranged is not None else prefix_candidates(store, spec)
-
-
-def _bound(condition: Any) -> tuple[int, Any, Any] | None:
-    """(kind, low, high) of a range condition ($gt/$gte/$lt/$lte on values of one kind)."""
-    if not isinstance(condition, dict) or not condition or not set(condition) <= _RANGE_OPERATORS:
-        return None
-    kinds = set()
-    low = high = None
-    for operator, value in condition.items():
-        found = _orderable(value)
-        if found is None:
-            return None
-        kinds.add(found[0])
-        if operator in ("$gt", "$gte"):
-            low = found[1] if low is None else max(low, found[1])
-        else:
-            high = found[1] if high is None else min(high, found[1])
-    return (kinds.pop(), low, high) if len(kinds) == 1 else None
-
-
-def _range_candidates(store: Any, spec: dict[str, Any]) -> list[Any] | None:
-    """Candidates of equality on a prefix of a unique compound index plus a range on its next
-    field, in index order (as MongoDB returns an unsorted find that uses the index)."""
-    for name, index in list(store.indexes.items()):
-        if not index.get("unique") or index.get("partialFilterExpression") is not None:
-            continue
-        fields = [key for key, _ in index["key"]]
-        if len(fields) < 2 or any("." in field for field in fields):
-            continue
-        width = 0
-        while width < len(fields) - 1 and _equality(spec.get(fields[width], _MISSING)) is not (
-            _MISSING
-        ):
-            width += 1
-        if width == 0:
-            continue
-        bound = _bound(spec.get(fields[width]))
-        if bound is None:
-            continue
-        prefix = tuple(_key_part(spec[field]) for field in fields[:width])
-        ranges = _range_table(store, name, fields, width)
-        return ranges.candidates(prefix, *bound, store._documents)
     return None
 
 

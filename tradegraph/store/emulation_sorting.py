@@ -9,7 +9,8 @@ skip + limit documents, compare plain values directly in sorts (finds and the $s
 that comparator gives the same answer, and count versions: the collection store's writes,
 drops and updates bump them, and `changed` is called after changes made around mongomock (a
 drop or a replacing change also forgets the lookup and prefix tables, built again when needed).
-A sorted find an index serves sorts only its candidates, or walks a large bucket's cached order.
+A sorted find an index serves sorts only its candidates, walks a large bucket's cached order,
+or walks a compound unique index's key list from the requested end (emulation_range_walks.py).
 """
 
 from __future__ import annotations
@@ -29,8 +30,14 @@ from mongomock.filtering import filter_applies, resolve_key, resolve_sort_key
 
 from tradegraph.store import emulation_prefixes
 from tradegraph.store.emulation_keys import plain_object_id
-from tradegraph.store.emulation_lookups import lookup, matching, quick_filter
+from tradegraph.store.emulation_lookups import (
+    exact_lookup,
+    indexed_lookup,
+    matching,
+    quick_filter,
+)
 from tradegraph.store.emulation_prefixes import PrefixHit, forget_orders
+from tradegraph.store.emulation_range_walks import range_walk
 
 _original_get_dataset = mongomock.collection.Collection._get_dataset
 _original_compute_results = mongomock.collection.Cursor._compute_results
@@ -138,7 +145,16 @@ def _get_dataset(
     if not pairs or any(key.startswith("$") for key, _ in pairs):
         yield from _original_get_dataset(self, spec, sort, fields, as_class)
         return
-    found = lookup(self, spec) if isinstance(spec, dict) else None
+    found: list[Any] | PrefixHit | None = None
+    if isinstance(spec, dict):
+        found = exact_lookup(self, spec)
+    if found is None and isinstance(spec, dict) and spec:
+        walk = range_walk(self, spec, pairs)  # MongoDB's walk of an index, stopped at the limit
+        if walk is not None:
+            for document in walk:
+                yield self._copy_only_fields(document, fields, as_class)
+            return
+        found = indexed_lookup(self, spec)
     if isinstance(spec, dict) and found is None:
         if self._store.is_empty:
             filter_applies(spec, {})  # mongomock validates the filter even then

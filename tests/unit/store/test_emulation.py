@@ -21,6 +21,7 @@ from tradegraph.store import (
     emulation_copies,
     emulation_indexes,
     emulation_lookups,
+    emulation_ranges,
 )
 from tradegraph.store.emulation import emulated_client
 from tradegraph.store.emulation_thread import run_in_store_thread
@@ -274,7 +275,7 @@ def test_range_lookups_find_what_a_scan_finds_through_inserts_deletes_and_update
             "interval": "1m",
             "start": {"$gte": T0 + timedelta(minutes=300), "$lt": T0 + timedelta(minutes=310)},
         }
-        candidates = emulation_lookups._range_candidates(bars._store, narrow)
+        candidates = emulation_ranges.range_candidates(bars._store, narrow)
         assert candidates is not None
         assert len(candidates) < 20  # looked up, not scanned
 
