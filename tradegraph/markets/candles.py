@@ -21,7 +21,6 @@ from tradegraph.time_buckets import EPOCH
 MAX_CANDLES = 5000
 MAX_IMPORT = 10_000
 ONE_MINUTE = CandleInterval.ONE_MINUTE  # the width of built bars
-SEARCH_GROWTH = 16  # last_bar_before looks 16 buckets back, then 16x as far each time
 
 
 class PriceTick(Protocol):
@@ -140,26 +139,20 @@ async def last_bar_before(
 async def _newest_start(
     symbol: str, interval: CandleInterval, source: str, first: datetime, to: datetime
 ) -> datetime | None:
-    """The start of the newest bar of `source` starting in [first, to), searched back from
-    `to` over SEARCH_GROWTH buckets, then a range that many times wider, and so on: MongoDB
-    reads one index entry per range (start descending), the emulation a whole range."""
-    width = timedelta(seconds=interval.seconds * SEARCH_GROWTH)
-    while to > first:
-        low = max(first, to - width)
-        found = await CandleBar.get_pymongo_collection().find_one(
-            {
-                "symbol": symbol,
-                "interval": interval.value,
-                "start": {"$gte": low, "$lt": to},
-                "source": source,
-            },
-            projection={"start": True, "_id": False},
-            sort=[("start", -1)],
-        )
-        if found is not None:
-            return as_utc(found["start"])
-        to, width = low, width * SEARCH_GROWTH
-    return None
+    """The start of the newest bar of `source` starting in [first, to): MongoDB walks the
+    (symbol, interval, start, source) index back from `to` and stops at the first, and so
+    does the emulation (store/emulation_range_walks.py)."""
+    found = await CandleBar.get_pymongo_collection().find_one(
+        {
+            "symbol": symbol,
+            "interval": interval.value,
+            "start": {"$gte": first, "$lt": to},
+            "source": source,
+        },
+        projection={"start": True, "_id": False},
+        sort=[("start", -1)],
+    )
+    return None if found is None else as_utc(found["start"])
 
 
 def check_candle(candle: Candle, interval: CandleInterval, index: int) -> None:
