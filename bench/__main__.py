@@ -18,8 +18,9 @@ python -m bench durability  writes/s with the journal vs without; restart with a
 python -m bench lanes    short store calls beside long aggregations, split vs one call
 python -m bench lookups  per-portfolio reads on the embedded store, index tables vs scans
                          (--sizes, --rounds)
-python -m bench lastbar  a position's previous close: last_bar_before vs the candle windows
-                         it replaced (--days of seeded history, --rounds)
+python -m bench lastbar  a position's previous close: last_bar_before vs the growing window
+                         and candle windows it replaced (--days of seeded history, --rounds),
+                         then sorted, limited finds over --candles bars, walked vs read
 python -m bench jsoncost a request body's cost check vs parsing it, per shape (--rounds)
 python -m bench          events, quotes, analytics and optimize
 """
@@ -121,6 +122,9 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="1000,8000,50000", help="lookups: orders stored")
     parser.add_argument("--rounds", type=int, default=100, help="lookups, lastbar: timed rounds")
+    parser.add_argument(
+        "--candles", type=int, default=200_000, help="lastbar: candles for sorted finds (0: skip)"
+    )
     args = parser.parse_args()
     if args.suite in ("events", "all"):
         asyncio.run(events_listing.main(args.requests, args.events, args.concurrency))
@@ -168,7 +172,7 @@ def main() -> None:
     if args.suite == "jsoncost":
         json_cost.main(min(args.rounds, 20))
     if args.suite == "lastbar":
-        asyncio.run(last_bar.main(args.days, args.rounds))
+        asyncio.run(last_bar.main(args.days, args.rounds, args.candles))
     if args.suite == "soak":
         asyncio.run(store.soak(args.minutes, args.tick_seconds, args.every))
 

@@ -1,7 +1,8 @@
 """A position's previous close on the embedded store: the last bar before a moment
 (markets/candles.py::last_bar_before) against the candle windows it replaced, in one run.
 
-python -m bench lastbar [--days 30] [--rounds 100]   (times in ms per previous close)
+python -m bench lastbar [--days 30] [--rounds 100] [--candles 200000]
+(times in ms per previous close; then bench/sorted_limit.py's finds over --candles bars)
 
 A server seeded `--days` of one-minute bars (a UTC day per document, as `serve --seed` stores
 them) two days ago and fed since: two days of live bars (one tick a minute, one document per
@@ -13,8 +14,11 @@ previous close of four day starts, uncached:
 - seeded: three days ago, inside the seeded days (`--days` >= 4);
 - weekend: a symbol whose history stopped 2.5 days ago (a stock on a Monday morning): the
   one-minute reach finds nothing and the hourly one does.
-Compared, on the same data: `previous_close` now (DayPnlService, cache cleared), the code it
-replaced (each interval's near window, then its wide one, through `candles`), and the wide
+Compared, on the same data: `previous_close` now (DayPnlService, cache cleared:
+last_bar_before's plain sorted, limited finds, which the store walks along its index), the
+growing search window it replaced (16 buckets back, then 16x as far each time), with the
+emulation's range reads it was written for and on today's walks, the candle windows before
+that (each interval's near window, then its wide one, through `candles`), and the wide
 windows alone (what the near windows were added to avoid).
 """
 
@@ -23,17 +27,22 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from beanie import PydanticObjectId, init_beanie
 
-from tradegraph.documents import ALL_DOCUMENTS, AssetClass, CandleInterval, Instrument
+from bench import sorted_limit
+from tradegraph.documents import ALL_DOCUMENTS, AssetClass, CandleBar, CandleInterval, Instrument
 from tradegraph.markets import bars, day_bars
+from tradegraph.markets import candles as candles_module
 from tradegraph.markets.candles import candles
+from tradegraph.markets.day_columns import as_utc
 from tradegraph.markets.history import history_columns
 from tradegraph.markets.instruments import Instruments
+from tradegraph.store import emulation_range_walks
 from tradegraph.store.emulation import emulated_client
 from tradegraph.trading.day_pnl import DayPnlService
 
@@ -48,6 +57,43 @@ WINDOWS = (
 LIVE = timedelta(days=2)  # fed since it was seeded: a day of live bars before 24 h ago
 PAUSE = (timedelta(hours=12), timedelta(hours=12, minutes=30))  # ago: no live bar then
 Lookup = Callable[[Instrument, datetime], Awaitable[Decimal | None]]
+SEARCH_GROWTH = 16  # the replaced search: 16 buckets back, then 16x as far each time
+
+
+async def _growing_newest_start(
+    symbol: str, interval: CandleInterval, source: str, first: datetime, to: datetime
+) -> datetime | None:
+    """markets/candles.py::_newest_start as it was: a growing window, newest first."""
+    width = timedelta(seconds=interval.seconds * SEARCH_GROWTH)
+    while to > first:
+        low = max(first, to - width)
+        found = await CandleBar.get_pymongo_collection().find_one(
+            {
+                "symbol": symbol,
+                "interval": interval.value,
+                "start": {"$gte": low, "$lt": to},
+                "source": source,
+            },
+            projection={"start": True, "_id": False},
+            sort=[("start", -1)],
+        )
+        if found is not None:
+            return as_utc(found["start"])
+        to, width = low, width * SEARCH_GROWTH
+    return None
+
+
+@asynccontextmanager
+async def _growing_window(walks: bool) -> AsyncIterator[None]:
+    """last_bar_before with the replaced search; `walks` False: on range reads, as it ran."""
+    current = candles_module._newest_start
+    candles_module._newest_start = _growing_newest_start
+    emulation_range_walks.ENABLED = walks
+    try:
+        yield
+    finally:
+        candles_module._newest_start = current
+        emulation_range_walks.ENABLED = True
 
 
 def _instrument(symbol: str) -> Instrument:
@@ -97,7 +143,7 @@ async def _timed(
     return times
 
 
-async def main(days: int, rounds: int) -> None:
+async def main(days: int, rounds: int, candles_stored: int) -> None:
     await init_beanie(
         database=emulated_client()[f"lastbar_{uuid.uuid4().hex[:8]}"], document_models=ALL_DOCUMENTS
     )
@@ -108,6 +154,14 @@ async def main(days: int, rounds: int) -> None:
     async def current(instrument: Instrument, start: datetime) -> Decimal | None:
         service._closes.clear()  # every call reads, as a new day start does
         return await service.previous_close(instrument, start)
+
+    async def growing(instrument: Instrument, start: datetime) -> Decimal | None:
+        async with _growing_window(walks=False):
+            return await current(instrument, start)
+
+    async def growing_walked(instrument: Instrument, start: datetime) -> Decimal | None:
+        async with _growing_window(walks=True):
+            return await current(instrument, start)
 
     async def replaced(instrument: Instrument, start: datetime) -> Decimal | None:
         return await _windows(instrument, start, near_first=True)
@@ -125,11 +179,14 @@ async def main(days: int, rounds: int) -> None:
     print("| day start | lookup | p50 | p99 | max | p50 vs now |")
     print("|---|---|---:|---:|---:|---:|")
     for label, instrument, start in cases:
-        answers = {await lookup(instrument, start) for lookup in (current, replaced, wide)}
+        lookups = (current, growing, growing_walked, replaced, wide)
+        answers = {await lookup(instrument, start) for lookup in lookups}
         assert len(answers) == 1, (label, answers)  # the same close, however it is read
         baseline = 0.0
         for name, lookup in (
             ("now: last_bar_before", current),
+            ("growing window, range reads (before)", growing),
+            ("growing window, walked", growing_walked),
             ("near then wide", replaced),
             ("wide windows only", wide),
         ):
@@ -141,3 +198,5 @@ async def main(days: int, rounds: int) -> None:
                 f"| {label} | {name} | {p50:.2f} | {p99:.2f} | {times[-1]:.2f} "
                 f"| {p50 / baseline:.1f}x |"
             )
+    if candles_stored:
+        sorted_limit.run(candles_stored, rounds)
