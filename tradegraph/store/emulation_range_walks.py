@@ -82,10 +82,13 @@ def _aside(
     table: RangeTable, prefix: Key, kind: int, documents: dict[Any, Any]
 ) -> list[Any] | None:
     """The stored documents listed for the prefix outside its `kind` list (None: too many)."""
+    unordered = table.unordered.get(prefix, {})
+    _forget_moved(table, unordered, documents, lambda listed: listed == (prefix, None))
+    _forget_moved(table, table.anywhere, documents, lambda listed: listed[0] is None)
     groups: list[Any] = [
         table.sorted.get((*prefix, other), ((), ()))[1] for other in KINDS if other != kind
     ]
-    groups += [table.unordered.get(prefix, {}), table.anywhere]
+    groups += [unordered, table.anywhere]
     if sum(len(group) for group in groups) > MAX_ASIDE:
         return None
     found: dict[int, Any] = {}
@@ -96,6 +99,22 @@ def _aside(
                 continue  # gone, or walked
             found[id(document)] = document
     return list(found.values())
+
+
+def _forget_moved(
+    table: RangeTable,
+    ids: dict[Any, None],
+    documents: dict[Any, Any],
+    belongs: Callable[[tuple[Key | None, int | None]], bool],
+) -> None:
+    """Drops the ids of documents gone or moved out of a set of the range table (events
+    stored, then numbered, leave it): every write lists a document again where it belongs."""
+    if len(ids) <= MAX_ASIDE // 4:
+        return  # few: passed over as they are
+    for object_id in list(ids):
+        document = documents.get(object_id)
+        if document is None or not belongs(_listed_as(table, document)):
+            del ids[object_id]
 
 
 def _listed_as(table: RangeTable, document: Any) -> tuple[Key | None, int | None]:
