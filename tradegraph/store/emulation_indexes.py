@@ -5,8 +5,11 @@ a query per insert, so ingest is quadratic and a `find().sort().limit(20)` sorts
 `install` gives it what MongoDB's indexes give, one module per mechanism:
 
 - emulation_lookups: a hash table per unique index (duplicate checks and equality queries on
-  the index's fields), direct `_id` lookups, and a sorted key list for equality on a unique
-  compound index's prefix plus a range on its next field;
+  the index's fields) and direct `_id` lookups;
+- emulation_ranges: a sorted key list for equality on a unique compound index's prefix plus a
+  range on its next field;
+- emulation_range_walks: a find sorted by that next field walks the key list from the
+  requested end and stops at its limit, as MongoDB walks an index;
 - emulation_prefixes: for every declared index, unique or not, a hash table of its equality
   prefix (a portfolio's orders, a user's events), and cached sort orders of large buckets;
 - emulation_sorting: a cached sort order per collection version for finds no index serves (a
