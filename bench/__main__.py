@@ -49,6 +49,13 @@ from bench import (
 )
 
 
+def _at_least_one(text: str) -> int:
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {count}")
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
@@ -105,7 +112,10 @@ def main() -> None:
     )
     parser.add_argument("--attacks", default=None, help="fairness: comma-separated names")
     parser.add_argument(
-        "--pairs", type=int, default=3, help="fairness: idle/attack phase pairs per attack, pooled"
+        "--pairs",
+        type=_at_least_one,
+        default=3,
+        help="fairness: idle/attack phase pairs per attack, pooled",
     )
     parser.add_argument("--traders", type=int, default=1000, help="day: simulated traders")
     parser.add_argument("--clients", type=int, default=2, help="day: client processes")

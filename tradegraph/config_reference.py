@@ -259,6 +259,7 @@ def fixed_limits() -> list[str]:
     ]
 
 
+_COUNTED = re.compile(r"\(counted [^()]*\)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 
@@ -279,12 +280,15 @@ def _clauses(sentence: str) -> list[str]:
 def short_description(field: FieldInfo) -> str:
     """What a setting is, for a README row: its description's first sentence. A setting with a
     default keeps only the sentence's first clause (before a top-level `;`; what follows says
-    what happens past it, as its docs section does); one unset by default keeps the whole
-    sentence, which says what unset means."""
+    what happens past it, as its docs section does) and a closing "(counted per server
+    process)" or the like; one unset by default keeps the whole sentence, which says what unset
+    means."""
     sentence = _SENTENCE_END.split(field.description or "")[0].rstrip(".")
     if field.default is None:
         return sentence
-    return _clauses(sentence)[0]
+    first = _clauses(sentence)[0]
+    scope = _COUNTED.search(sentence)  # where a cap is counted: per process, or in Redis
+    return first if scope is None or scope.group(0) in first else f"{first} {scope.group(0)}"
 
 
 def readme_row(name: str) -> str:

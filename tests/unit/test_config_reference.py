@@ -66,9 +66,12 @@ def test_a_computed_default_is_not_this_machines_value() -> None:
 
 
 # Names that say a setting bounds what someone may cost: each must be in the README's limits.
-LIMIT_NAME = re.compile(r"max_|_per_(user|caller|address|account|owner|key)|concurrency|_queue_")
+LIMIT_NAME = re.compile(r"max_|_per_|concurrency|_queue_|_bytes|timeout|limit|niceness|_cash")
 # Named like a limit, but not a caller's budget.
-NOT_LIMITS = {"insight_max_retries": "retries of the server's own OpenAI call"}
+NOT_LIMITS = {
+    "insight_max_retries": "retries of the server's own OpenAI call",
+    "insight_timeout_seconds": "how long the server waits for its own OpenAI call",
+}
 
 
 def _readme_section() -> str:

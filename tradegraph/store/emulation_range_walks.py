@@ -180,13 +180,20 @@ class _Walk:
                 continue
             mark = self.sort_key(group[0])
             while at < len(others) and self.before(self.sort_key(others[at]), mark):
-                yield others[at]
+                yield from self.still_matching(others[at])
                 at += 1
             while at < len(others) and not self.before(mark, self.sort_key(others[at])):
-                group.append(others[at])  # tied with the group
+                group.extend(self.still_matching(others[at]))  # tied with the group
                 at += 1
             yield from self.in_store_order(group)
-        yield from others[at:]
+        for document in others[at:]:
+            yield from self.still_matching(document)
+
+    def still_matching(self, document: Any) -> list[Any]:
+        """A set-aside document as it is stored now, if it still matches (set aside when the
+        walk began: a step later it may be gone or changed, as a walked entry may)."""
+        current = self.store._documents.get(plain_object_id(document["_id"]))
+        return [] if current is None or not self.matches(current) else [current]
 
     def group(self, value: Any, ids: list[Any]) -> list[Any]:
         """The matching documents still listed under `value` (each once)."""

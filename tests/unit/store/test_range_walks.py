@@ -250,6 +250,23 @@ def test_a_walk_read_in_steps_sees_writes_made_between_them() -> None:
     assert rest == [*range(99, 49, -1), -1]
 
 
+def test_a_set_aside_document_removed_between_steps_is_not_yielded() -> None:
+    bars = _bars()
+    bars.insert_many(
+        [
+            {"symbol": "A", "interval": "1m", "start": T0 + timedelta(minutes=m), "n": m}
+            for m in range(200)
+        ]
+    )
+    bars.insert_one({"symbol": "A", "interval": "1m", "n": -5})  # no start: set aside, last
+    bars.insert_one({"symbol": "A", "interval": "1m", "n": -6})
+    walk = bars.find({"symbol": "A", "interval": "1m"}).sort("start", -1)._factory()
+    assert [next(walk)["n"] for _ in range(10)] == list(range(199, 189, -1))
+    bars.delete_one({"n": -5})
+    bars.update_one({"n": -6}, {"$set": {"interval": "5m"}})  # no longer matches
+    assert [d["n"] for d in walk] == list(range(189, -1, -1))
+
+
 def test_an_object_id_or_a_full_key_is_still_found_by_hash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
