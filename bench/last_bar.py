@@ -35,11 +35,10 @@ from decimal import Decimal
 from beanie import PydanticObjectId, init_beanie
 
 from bench import sorted_limit
-from tradegraph.documents import ALL_DOCUMENTS, AssetClass, CandleBar, CandleInterval, Instrument
+from tradegraph.documents import ALL_DOCUMENTS, AssetClass, CandleInterval, Instrument
 from tradegraph.markets import bars, day_bars
 from tradegraph.markets import candles as candles_module
 from tradegraph.markets.candles import candles
-from tradegraph.markets.day_columns import as_utc
 from tradegraph.markets.history import history_columns
 from tradegraph.markets.instruments import Instruments
 from tradegraph.store import emulation_range_walks
@@ -58,27 +57,20 @@ LIVE = timedelta(days=2)  # fed since it was seeded: a day of live bars before 2
 PAUSE = (timedelta(hours=12), timedelta(hours=12, minutes=30))  # ago: no live bar then
 Lookup = Callable[[Instrument, datetime], Awaitable[Decimal | None]]
 SEARCH_GROWTH = 16  # the replaced search: 16 buckets back, then 16x as far each time
+newest_start = candles_module._newest_start  # today's, kept before _growing_window swaps it
 
 
 async def _growing_newest_start(
     symbol: str, interval: CandleInterval, source: str, first: datetime, to: datetime
 ) -> datetime | None:
-    """markets/candles.py::_newest_start as it was: a growing window, newest first."""
+    """markets/candles.py::_newest_start as it was: a growing window, newest first (each
+    window one call of today's _newest_start, the same find over a narrower range)."""
     width = timedelta(seconds=interval.seconds * SEARCH_GROWTH)
     while to > first:
         low = max(first, to - width)
-        found = await CandleBar.get_pymongo_collection().find_one(
-            {
-                "symbol": symbol,
-                "interval": interval.value,
-                "start": {"$gte": low, "$lt": to},
-                "source": source,
-            },
-            projection={"start": True, "_id": False},
-            sort=[("start", -1)],
-        )
+        found = await newest_start(symbol, interval, source, low, to)
         if found is not None:
-            return as_utc(found["start"])
+            return found
         to, width = low, width * SEARCH_GROWTH
     return None
 
